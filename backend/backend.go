@@ -1,0 +1,70 @@
+// Package backend defines the small interface every resource store of the
+// facade implements (legacy SQL through mappings, an upstream FHIR server),
+// its sentinel errors, and the values that cross it.
+package backend
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/search"
+)
+
+// Sentinel errors. Backends wrap them with context (%w); the facade's one
+// error handler turns them into an OperationOutcome with the right status.
+var (
+	ErrNotFound           = errors.New("not found")             // 404
+	ErrGone               = errors.New("gone")                  // 410
+	ErrConflict           = errors.New("conflict")              // 409
+	ErrPreconditionFailed = errors.New("precondition failed")   // 412
+	ErrNotSupported       = errors.New("not supported")         // 405 or 400
+	ErrInvalid            = errors.New("invalid request")       // 400
+	ErrUnprocessable      = errors.New("unprocessable content") // 422
+	ErrUnavailable        = errors.New("backend unavailable")   // 503
+)
+
+// Resource is one stored resource: its complete JSON (with id and meta) and
+// the identity the HTTP layer needs for headers.
+type Resource struct {
+	Type        string
+	ID          string
+	VersionID   string
+	LastUpdated time.Time
+	JSON        []byte
+}
+
+// SearchOptions shape one page of a search.
+type SearchOptions struct {
+	Cursor string // the backend's own position from a previous page ("" first)
+	Count  int    // page size
+	Strict bool   // Prefer: handling=strict
+	Total  bool   // count every match
+}
+
+// SearchResult is one page of matches.
+type SearchResult struct {
+	Resources []*Resource
+	Next      string   // position of the next page; "" on the last page
+	Total     *int     // set when SearchOptions.Total was asked
+	Ignored   []string // parameters ignored in lenient mode
+}
+
+// Backend is what serves a resource type. Implementations must be safe for
+// concurrent use.
+type Backend interface {
+	// Name is the backend's label in metrics and logs ("legacy", "fhir").
+	Name() string
+	Read(ctx context.Context, typ, id string) (*Resource, error)
+	Search(ctx context.Context, typ string, q *search.Query, opts SearchOptions) (*SearchResult, error)
+	// Create stores a new resource. With ifNoneExist set it is a
+	// conditional create: an existing single match is returned with
+	// created=false, several matches are ErrPreconditionFailed.
+	Create(ctx context.Context, typ string, body map[string]any, ifNoneExist *search.Query) (res *Resource, created bool, err error)
+	// Update replaces the resource with that id; ifMatch is a version id
+	// ("" for none). created reports an update-as-create.
+	Update(ctx context.Context, typ, id string, body map[string]any, ifMatch string) (res *Resource, created bool, err error)
+	Delete(ctx context.Context, typ, id string, ifMatch string) error
+	// Ping checks the backend can answer (/readyz).
+	Ping(ctx context.Context) error
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fhirfacade/fhirfacade/migrations"
+	"github.com/fhirfacade/fhirfacade/seed"
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+func legacyCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "legacy", Short: "Create and fill the demo legacy schema (any legacy dialect)"}
+	var dsn string
+	migrate := &cobra.Command{
+		Use:   "migrate",
+		Short: "Create or upgrade the demo legacy schema",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := sqldb.Open(cmd.Context(), orDefault(dsn, defaultLegacyDSN))
+			if err != nil {
+				return fmt.Errorf("FHIRFACADE_LEGACY_DSN: %w", err)
+			}
+			defer db.Close()
+			if err := migrations.Up(db.DB, migrations.Legacy, db.Dialect.Name()); err != nil {
+				return err
+			}
+			fmt.Println("legacy schema is up to date on", db.Redacted)
+			return nil
+		},
+	}
+	migrate.Flags().StringVar(&dsn, "legacy-dsn", "", "legacy database URL (default "+defaultLegacyDSN+")")
+	bindEnv(migrate)
+
+	var patients, batch int
+	var sdsn string
+	seedC := &cobra.Command{
+		Use:   "seed",
+		Short: "Fill the demo schema with deterministic synthetic patients (resumable)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if patients < 1 {
+				return fmt.Errorf("--patients must be at least 1")
+			}
+			db, err := sqldb.Open(cmd.Context(), orDefault(sdsn, defaultLegacyDSN))
+			if err != nil {
+				return fmt.Errorf("FHIRFACADE_LEGACY_DSN: %w", err)
+			}
+			defer db.Close()
+			if err := migrations.Up(db.DB, migrations.Legacy, db.Dialect.Name()); err != nil {
+				return err
+			}
+			return seed.Run(cmd.Context(), db, seed.Options{Patients: patients, BatchSize: batch, Progress: os.Stderr})
+		},
+	}
+	seedC.Flags().IntVar(&patients, "patients", 300, "number of patients (each with 3 visits and 20 lab results)")
+	seedC.Flags().IntVar(&batch, "batch", 500, "patients per transaction")
+	seedC.Flags().StringVar(&sdsn, "legacy-dsn", "", "legacy database URL (default "+defaultLegacyDSN+")")
+	bindEnv(seedC)
+	cmd.AddCommand(migrate, seedC)
+	return cmd
+}
+
+func mappingsCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "mappings", Short: "Inspect the mapping specs"}
+	var dsn, dir string
+	check := &cobra.Command{
+		Use:   "check",
+		Short: "List live legacy columns no spec maps or ignores, and spec columns the database lacks (exit 1 if any)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			reg, err := loadMappings(dir)
+			if err != nil {
+				return err
+			}
+			db, err := sqldb.Open(cmd.Context(), orDefault(dsn, defaultLegacyDSN))
+			if err != nil {
+				return fmt.Errorf("FHIRFACADE_LEGACY_DSN: %w", err)
+			}
+			defer db.Close()
+			mapped, ignored := map[string]map[string]bool{}, map[string]map[string]bool{}
+			add := func(into map[string]map[string]bool, from map[string][]string) {
+				for t, cols := range from {
+					if into[t] == nil {
+						into[t] = map[string]bool{}
+					}
+					for _, c := range cols {
+						into[t][strings.ToLower(c)] = true
+					}
+				}
+			}
+			for _, typ := range reg.Types() {
+				m, i := reg.Spec(typ).Columns()
+				add(mapped, m)
+				add(ignored, i)
+			}
+			tables := map[string]bool{}
+			for t := range mapped {
+				tables[t] = true
+			}
+			for t := range ignored {
+				tables[t] = true
+			}
+			names := make([]string, 0, len(tables))
+			for t := range tables {
+				names = append(names, t)
+			}
+			sort.Strings(names)
+			problems := 0
+			for _, t := range names {
+				live, err := db.Columns(cmd.Context(), t)
+				if err != nil {
+					return err
+				}
+				if len(live) == 0 {
+					fmt.Printf("missing table  %s (named by a spec, not in the database)\n", t)
+					problems++
+					continue
+				}
+				have := map[string]bool{}
+				for _, c := range live {
+					have[c] = true
+					if !mapped[t][c] && !ignored[t][c] {
+						fmt.Printf("unmapped       %s.%s (neither mapped nor listed under ignore)\n", t, c)
+						problems++
+					}
+				}
+				for _, set := range []map[string]bool{mapped[t], ignored[t]} {
+					cols := make([]string, 0, len(set))
+					for c := range set {
+						cols = append(cols, c)
+					}
+					sort.Strings(cols)
+					for _, c := range cols {
+						if !have[c] {
+							fmt.Printf("missing column %s.%s (named by a spec, not in the database)\n", t, c)
+							problems++
+						}
+					}
+				}
+			}
+			if problems > 0 {
+				fmt.Printf("%d problem(s)\n", problems)
+				return exitCode(1)
+			}
+			fmt.Printf("every column of %d table(s) is mapped or ignored, and every spec column exists\n", len(names))
+			return nil
+		},
+	}
+	check.Flags().StringVar(&dsn, "legacy-dsn", "", "legacy database URL (default "+defaultLegacyDSN+")")
+	check.Flags().StringVar(&dir, "mappings", "", "folder of mapping specs (default: embedded)")
+	bindEnv(check)
+	cmd.AddCommand(check)
+	return cmd
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/fhirfacade/fhirfacade/control"
+	"github.com/fhirfacade/fhirfacade/facade"
+	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/mappings"
+	"github.com/fhirfacade/fhirfacade/migrations"
+	"github.com/fhirfacade/fhirfacade/pagetoken"
+	"github.com/fhirfacade/fhirfacade/seed"
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+// Defaults of the embedded configuration (ARCHITECTURE.md contracts).
+const (
+	defaultListen     = "127.0.0.1:8080"
+	defaultLegacyDSN  = "sqlite://./data/legacy.db"
+	defaultControlDSN = "sqlite://./data/control.db"
+	demoPatients      = 300
+)
+
+type serveOpts struct {
+	listen, legacyDSN, controlDSN, fhirURL, fhirAuth, mappingsDir, auth string
+	issuer, audience, jwksURL                                          string
+	pageSize                                                           int
+}
+
+func serveCmd() *cobra.Command {
+	o := &serveOpts{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the FHIR facade (no configuration: embedded SQLite demo on 127.0.0.1:8080)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.listen, "listen", defaultListen, "address to serve")
+	f.StringVar(&o.legacyDSN, "legacy-dsn", "", "legacy database: sqlserver://, postgres:// or sqlite://PATH (default "+defaultLegacyDSN+", created and seeded on first run)")
+	f.StringVar(&o.controlDSN, "control-dsn", defaultControlDSN, "control store: postgres:// or sqlite://PATH")
+	f.StringVar(&o.fhirURL, "fhir-url", "", "upstream FHIR base URL (none: every type stays on legacy)")
+	f.StringVar(&o.fhirAuth, "fhir-auth", "none", "upstream authentication: none, bearer, azure")
+	f.StringVar(&o.mappingsDir, "mappings", "", "folder of mapping specs (default: the embedded demo specs)")
+	f.StringVar(&o.auth, "auth", "off", "client authorization: off (loopback only) or smart")
+	f.StringVar(&o.issuer, "issuer", "", "SMART token issuer")
+	f.StringVar(&o.audience, "audience", "", "SMART token audience")
+	f.StringVar(&o.jwksURL, "jwks-url", "", "SMART issuer JWKS URL")
+	f.IntVar(&o.pageSize, "page-size", 20, "default search page size")
+	bindEnv(cmd)
+	return cmd
+}
+
+// check validates the configuration before anything is opened; each error
+// names its variable.
+func (o *serveOpts) check() error {
+	host, _, err := net.SplitHostPort(o.listen)
+	if err != nil {
+		return fmt.Errorf("FHIRFACADE_LISTEN=%q: want host:port", o.listen)
+	}
+	switch o.auth {
+	case "off":
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("FHIRFACADE_AUTH=off is allowed only on a loopback address, and FHIRFACADE_LISTEN=%s is not one: PHI must not be served without authorization", o.listen)
+		}
+	case "smart":
+		return fmt.Errorf("FHIRFACADE_AUTH=smart: SMART token validation is not in this build yet; serve on loopback with FHIRFACADE_AUTH=off")
+	default:
+		return fmt.Errorf("FHIRFACADE_AUTH=%q: want off or smart", o.auth)
+	}
+	if o.fhirURL != "" {
+		return fmt.Errorf("FHIRFACADE_FHIR_URL: the upstream FHIR backend is not in this build yet; unset it to serve every type from legacy")
+	}
+	switch o.fhirAuth {
+	case "none", "bearer", "azure":
+	default:
+		return fmt.Errorf("FHIRFACADE_FHIR_AUTH=%q: want none, bearer or azure", o.fhirAuth)
+	}
+	if o.pageSize < 1 || o.pageSize > 1000 {
+		return fmt.Errorf("FHIRFACADE_PAGE_SIZE=%d: want 1 to 1000", o.pageSize)
+	}
+	return nil
+}
+
+func loadMappings(dir string) (*mappings.Registry, error) {
+	if dir == "" {
+		return mappings.LoadEmbedded()
+	}
+	r, err := mappings.LoadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("FHIRFACADE_MAPPINGS: %w", err)
+	}
+	return r, nil
+}
+
+// openLegacy opens the legacy database; the embedded default is migrated
+// and seeded on first use.
+func openLegacy(ctx context.Context, dsn string, log *slog.Logger) (*sqldb.DB, error) {
+	embedded := dsn == ""
+	if embedded {
+		dsn = defaultLegacyDSN
+	}
+	db, err := sqldb.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("FHIRFACADE_LEGACY_DSN: %w", err)
+	}
+	if embedded {
+		if err := migrations.Up(db.DB, migrations.Legacy, db.Dialect.Name()); err != nil {
+			db.Close()
+			return nil, err
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM pat_master").Scan(&n); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if n < demoPatients {
+			log.Info("seeding the embedded demo legacy database", slog.Int("patients", demoPatients))
+			if err := seed.Run(ctx, db, seed.Options{Patients: demoPatients}); err != nil {
+				db.Close()
+				return nil, err
+			}
+		}
+	}
+	return db, nil
+}
+
+func serve(ctx context.Context, o *serveOpts) error {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if err := o.check(); err != nil {
+		return err
+	}
+	reg, err := loadMappings(o.mappingsDir)
+	if err != nil {
+		return err
+	}
+	ctl, err := control.Open(ctx, o.controlDSN)
+	if err != nil {
+		return err
+	}
+	defer ctl.Close()
+	key, err := ctl.Secret(ctx, "page-token-key", 32)
+	if err != nil {
+		return err
+	}
+	sealer, err := pagetoken.New(key, 24*time.Hour)
+	if err != nil {
+		return err
+	}
+	db, err := openLegacy(ctx, o.legacyDSN, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db.DB, "legacy"), collectors.NewDBStatsCollector(ctl.DB.DB, "control"))
+	types := map[string]bool{}
+	for _, t := range reg.Types() {
+		types[t] = true
+	}
+	srv := facade.New(facade.Config{
+		Registry:     reg,
+		Router:       facade.StaticRouter{Backend: legacy.New(db, reg), Types: types},
+		Sealer:       sealer,
+		Log:          log,
+		Metrics:      metrics,
+		DefaultCount: o.pageSize,
+		Version:      version,
+		Ready: map[string]func(context.Context) error{
+			"legacy":  db.PingContext,
+			"control": ctl.DB.PingContext,
+		},
+	})
+	log.Info("serving", slog.String("listen", o.listen), slog.String("fhir_base", "http://"+o.listen+"/fhir"),
+		slog.String("legacy", db.Redacted), slog.String("control", ctl.DB.Redacted))
+	return srv.Start(ctx, o.listen)
+}

@@ -1,0 +1,94 @@
+package facade
+
+import (
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+type capRest struct {
+	Mode     string        `json:"mode"`
+	Resource []capResource `json:"resource"`
+}
+
+type capResource struct {
+	Type              string           `json:"type"`
+	Profile           string           `json:"profile,omitempty"`
+	Interaction       []map[string]any `json:"interaction"`
+	Versioning        string           `json:"versioning"`
+	ReadHistory       bool             `json:"readHistory"`
+	UpdateCreate      bool             `json:"updateCreate"`
+	ConditionalCreate bool             `json:"conditionalCreate"`
+	ConditionalUpdate bool             `json:"conditionalUpdate"`
+	ConditionalDelete string           `json:"conditionalDelete"`
+	SearchInclude     []string         `json:"searchInclude,omitempty"`
+	SearchRevInclude  []string         `json:"searchRevInclude,omitempty"`
+	SearchParam       []map[string]any `json:"searchParam,omitempty"`
+	Extension         []map[string]any `json:"extension,omitempty"`
+}
+
+// metadata is the CapabilityStatement, generated from the mapping specs and
+// the current routes: only what is really served is listed.
+func (s *Server) metadata(c echo.Context) error {
+	c.Set(keyInteraction, "capabilities")
+	if err := checkFormat(c); err != nil {
+		return err
+	}
+	reg := s.cfg.Registry
+	var res []capResource
+	for _, typ := range reg.Types() {
+		be := s.cfg.Router.BackendFor(typ)
+		if be == nil {
+			continue
+		}
+		sp := reg.Spec(typ)
+		wb := sp.WriteBack
+		cr := capResource{Type: typ, Profile: "http://hl7.org/fhir/StructureDefinition/" + typ,
+			Versioning: "versioned-update", ConditionalCreate: wb.Create, ConditionalDelete: "not-supported", UpdateCreate: wb.UpdateAsCreate}
+		cr.Interaction = append(cr.Interaction, map[string]any{"code": "read"}, map[string]any{"code": "search-type"})
+		for _, x := range []struct {
+			on   bool
+			code string
+		}{{wb.Create, "create"}, {wb.Update, "update"}, {wb.Delete, "delete"}} {
+			if x.on {
+				cr.Interaction = append(cr.Interaction, map[string]any{"code": x.code})
+			}
+		}
+		for _, p := range sp.SearchParams() {
+			cr.SearchParam = append(cr.SearchParam, map[string]any{"name": p, "type": sp.ParamType(p)})
+			if _, target, ok := sp.IncludePath(p); ok {
+				cr.SearchInclude = append(cr.SearchInclude, typ+":"+p)
+				if ts := reg.Spec(target); ts != nil {
+					_ = ts
+				}
+			}
+		}
+		for _, other := range reg.Types() {
+			os := reg.Spec(other)
+			for _, p := range os.SearchParams() {
+				if _, target, ok := os.IncludePath(p); ok && target == typ {
+					cr.SearchRevInclude = append(cr.SearchRevInclude, other+":"+p)
+				}
+			}
+		}
+		// which backend answers the type right now (the route)
+		cr.Extension = []map[string]any{{"url": "https://fhirfacade.dev/StructureDefinition/route-backend", "valueCode": be.Name()}}
+		res = append(res, cr)
+	}
+	cs := map[string]any{
+		"resourceType": "CapabilityStatement",
+		"status":       "active",
+		"date":         s.started.UTC().Format(time.RFC3339),
+		"publisher":    "fhirfacade",
+		"kind":         "instance",
+		"software":     map[string]any{"name": "fhirfacade", "version": s.cfg.Version},
+		"implementation": map[string]any{
+			"description": "FHIR R4 facade over a legacy clinical database",
+			"url":         s.base(c),
+		},
+		"fhirVersion": "4.0.1",
+		"format":      []string{"application/fhir+json", "json"},
+		"rest": []capRest{{Mode: "server", Resource: res}},
+	}
+	return writeJSON(c, 200, cs)
+}

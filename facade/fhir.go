@@ -1,0 +1,262 @@
+package facade
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/search"
+)
+
+const fhirJSON = "application/fhir+json; charset=utf-8"
+
+// maxDepth bounds the nesting of a written resource (R4 resources need far
+// less); deeper bodies are refused before any mapping work.
+const maxDepth = 32
+
+func writeJSON(c echo.Context, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return writeRaw(c, status, b)
+}
+
+func writeRaw(c echo.Context, status int, b []byte) error {
+	c.Response().Header().Set(echo.HeaderContentType, fhirJSON)
+	return c.Blob(status, fhirJSON, b)
+}
+
+// checkFormat enforces JSON: _format and Accept may ask only for it.
+func checkFormat(c echo.Context) error {
+	if f := c.QueryParam("_format"); f != "" {
+		switch strings.TrimSpace(strings.SplitN(f, ";", 2)[0]) {
+		case "json", "application/json", "application/fhir+json":
+		default:
+			return httpErr(406, "not-supported", "_format="+f+" is not supported; this server speaks application/fhir+json")
+		}
+		return nil
+	}
+	acc := c.Request().Header.Get("Accept")
+	if acc == "" {
+		return nil
+	}
+	for _, part := range strings.Split(acc, ",") {
+		mt := strings.TrimSpace(strings.SplitN(part, ";", 2)[0])
+		switch mt {
+		case "*/*", "application/*", "application/json", "application/fhir+json", "application/json+fhir":
+			return nil
+		}
+	}
+	return httpErr(406, "not-supported", "Accept asks for a format this server does not produce; use application/fhir+json")
+}
+
+// resolve finds the backend of a type and labels the request with both.
+func (s *Server) resolve(c echo.Context, interaction string) (string, backend.Backend, error) {
+	typ := c.Param("type")
+	c.Set(keyInteraction, interaction)
+	if err := checkFormat(c); err != nil {
+		return "", nil, err
+	}
+	be := s.cfg.Router.BackendFor(typ)
+	if be == nil || s.cfg.Registry.Spec(typ) == nil {
+		return "", nil, httpErr(404, "not-supported", fmt.Sprintf("resource type %q is not served here (see /fhir/metadata)", typ))
+	}
+	c.Set(keyType, typ)
+	c.Set(keyBackend, be.Name())
+	return typ, be, nil
+}
+
+func setResourceHeaders(c echo.Context, r *backend.Resource) {
+	h := c.Response().Header()
+	h.Set("ETag", `W/"`+r.VersionID+`"`)
+	h.Set("Last-Modified", r.LastUpdated.UTC().Format(http.TimeFormat))
+}
+
+func (s *Server) read(c echo.Context) error {
+	typ, be, err := s.resolve(c, "read")
+	if err != nil {
+		return err
+	}
+	r, err := be.Read(c.Request().Context(), typ, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	setResourceHeaders(c, r)
+	if inm := c.Request().Header.Get("If-None-Match"); inm != "" && versionOf(inm) == r.VersionID {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return writeRaw(c, 200, r.JSON)
+}
+
+// versionOf reads a version id from W/"3", "3" or 3.
+func versionOf(etag string) string {
+	etag = strings.TrimSpace(etag)
+	etag = strings.TrimPrefix(etag, "W/")
+	return strings.Trim(etag, `"`)
+}
+
+// body reads and checks a written resource: content type, size, JSON, depth,
+// the R4 structure of its type, and its resourceType.
+func (s *Server) body(c echo.Context, typ string) (map[string]any, error) {
+	ct := c.Request().Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/fhir+json" && mt != "application/json" && mt != "application/json+fhir") {
+		return nil, httpErr(415, "not-supported", "Content-Type must be application/fhir+json")
+	}
+	raw, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, httpErr(413, "too-costly", "request body too large")
+		}
+		return nil, httpErr(400, "invalid", "could not read the request body")
+	}
+	if err := checkDepth(raw); err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil || dec.More() {
+		return nil, httpErr(400, "structure", "the body is not one JSON object")
+	}
+	if rt, _ := m["resourceType"].(string); rt != typ {
+		return nil, &HTTPError{Status: 400, Code: "invalid", Msg: fmt.Sprintf("resourceType must be %s", typ), Path: "resourceType"}
+	}
+	if err := validateStructure(typ, raw); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// checkDepth refuses JSON nested deeper than maxDepth without decoding it.
+func checkDepth(raw []byte) error {
+	depth, inStr, esc := 0, false, false
+	for _, ch := range raw {
+		switch {
+		case esc:
+			esc = false
+		case inStr && ch == '\\':
+			esc = true
+		case ch == '"':
+			inStr = !inStr
+		case inStr:
+		case ch == '{' || ch == '[':
+			depth++
+			if depth > maxDepth {
+				return httpErr(400, "structure", fmt.Sprintf("JSON nested deeper than %d levels", maxDepth))
+			}
+		case ch == '}' || ch == ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+func prefer(c echo.Context, key string) string {
+	for _, h := range c.Request().Header.Values("Prefer") {
+		for _, part := range strings.Split(h, ";") {
+			for _, kv := range strings.Split(part, ",") {
+				k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+				if strings.EqualFold(k, key) {
+					return strings.Trim(v, `"`)
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// respondWritten answers a create or update per Prefer: return=.
+func (s *Server) respondWritten(c echo.Context, status int, r *backend.Resource) error {
+	setResourceHeaders(c, r)
+	c.Response().Header().Set("Location", s.base(c)+"/"+r.Type+"/"+r.ID+"/_history/"+r.VersionID)
+	switch prefer(c, "return") {
+	case "minimal":
+		return c.NoContent(status)
+	case "OperationOutcome":
+		return writeJSON(c, status, newOutcome("information", "informational", fmt.Sprintf("%s/%s stored at version %s", r.Type, r.ID, r.VersionID)))
+	}
+	return writeRaw(c, status, r.JSON)
+}
+
+func (s *Server) create(c echo.Context) error {
+	typ, be, err := s.resolve(c, "create")
+	if err != nil {
+		return err
+	}
+	m, err := s.body(c, typ)
+	if err != nil {
+		return err
+	}
+	var cond *search.Query
+	if ine := c.Request().Header.Get("If-None-Exist"); ine != "" {
+		c.Set(keyInteraction, "conditional-create")
+		vals, err := parseQueryString(strings.TrimPrefix(ine, "?"))
+		if err != nil {
+			return httpErr(400, "invalid", "If-None-Exist is not a query string")
+		}
+		if cond, err = search.ParseQuery(vals); err != nil {
+			return err
+		}
+		if len(cond.Params) == 0 {
+			return httpErr(400, "invalid", "If-None-Exist has no search parameters")
+		}
+	}
+	r, created, err := be.Create(c.Request().Context(), typ, m, cond)
+	if err != nil {
+		return err
+	}
+	if !created {
+		return s.respondWritten(c, 200, r)
+	}
+	return s.respondWritten(c, 201, r)
+}
+
+func (s *Server) update(c echo.Context) error {
+	typ, be, err := s.resolve(c, "update")
+	if err != nil {
+		return err
+	}
+	m, err := s.body(c, typ)
+	if err != nil {
+		return err
+	}
+	id := c.Param("id")
+	if bid, _ := m["id"].(string); bid != id {
+		return &HTTPError{Status: 400, Code: "invalid", Msg: fmt.Sprintf("the body's id must equal the id in the URL (%s)", id), Path: typ + ".id"}
+	}
+	r, created, err := be.Update(c.Request().Context(), typ, id, m, versionOf(c.Request().Header.Get("If-Match")))
+	if err != nil {
+		return err
+	}
+	if created {
+		return s.respondWritten(c, 201, r)
+	}
+	return s.respondWritten(c, 200, r)
+}
+
+func (s *Server) delete(c echo.Context) error {
+	typ, be, err := s.resolve(c, "delete")
+	if err != nil {
+		return err
+	}
+	if err := be.Delete(c.Request().Context(), typ, c.Param("id"), versionOf(c.Request().Header.Get("If-Match"))); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// base is the FHIR base URL as the client reached it.
+func (s *Server) base(c echo.Context) string {
+	return c.Scheme() + "://" + c.Request().Host + "/fhir"
+}

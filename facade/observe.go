@@ -1,0 +1,119 @@
+package facade
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Context keys the handlers fill for metrics and logs.
+const (
+	keyType        = "fhir.type"
+	keyInteraction = "fhir.interaction"
+	keyBackend     = "fhir.backend"
+)
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fhirfacade_requests_total",
+			Help: "FHIR requests by resource type, interaction, backend and HTTP status.",
+		}, []string{"type", "interaction", "backend", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "fhirfacade_request_duration_seconds",
+			Help:    "FHIR request latency by resource type, interaction and backend.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"type", "interaction", "backend"}),
+	}
+	reg.MustRegister(m.requests, m.latency)
+	return m
+}
+
+var plainID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
+
+func label(c echo.Context, key, def string) string {
+	if v, ok := c.Get(key).(string); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// observe records metrics and one structured log line per request. It logs
+// the route pattern, type and interaction, never the query string or body:
+// those hold PHI (names, birth dates, identifiers).
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		// keep a client's request id only when it is plain text
+		if rid := c.Request().Header.Get(echo.HeaderXRequestID); rid != "" && !plainID.MatchString(rid) {
+			c.Response().Header().Set(echo.HeaderXRequestID, newRequestID())
+		}
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		d := time.Since(start)
+		status := c.Response().Status
+		typ := label(c, keyType, "-")
+		if c.Get(keyType) == nil || !s.knownType(typ) {
+			typ = "-" // a bounded label set: unknown types are not labels
+		}
+		inter, be := label(c, keyInteraction, "other"), label(c, keyBackend, "-")
+		s.metrics.requests.WithLabelValues(typ, inter, be, strconv.Itoa(status)).Inc()
+		s.metrics.latency.WithLabelValues(typ, inter, be).Observe(d.Seconds())
+		lvl := slog.LevelInfo
+		if status >= 500 {
+			lvl = slog.LevelError
+		}
+		s.log.LogAttrs(c.Request().Context(), lvl, "request",
+			slog.String("request_id", requestID(c)),
+			slog.String("method", c.Request().Method),
+			slog.String("route", c.Path()),
+			slog.String("type", typ),
+			slog.String("interaction", inter),
+			slog.String("backend", be),
+			slog.Int("status", status),
+			slog.Float64("ms", float64(d.Microseconds())/1000),
+		)
+		return nil
+	}
+}
+
+func (s *Server) knownType(t string) bool { return s.cfg.Registry.Spec(t) != nil }
+
+// recoverOutcome turns a panic into a logged 500 OperationOutcome without a
+// stack trace in the response.
+func recoverOutcome(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = &HTTPError{Status: 500, Code: "exception", Msg: "internal error; the request id names it in the server log", Err: fmt.Errorf("panic: %v", r)}
+			}
+		}()
+		return next(c)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,169 @@
+// Package facade is the FHIR R4 HTTP layer (echo): FHIR's HTTP rules
+// (content types, OperationOutcome, ETag/If-Match, Prefer, paging tokens,
+// Bundles), the CapabilityStatement, and the operational endpoints. It
+// serves each resource type from whichever Backend the routing gives it.
+package facade
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/mappings"
+	"github.com/fhirfacade/fhirfacade/pagetoken"
+)
+
+// Router names the backend that owns a resource type (nil: not served).
+type Router interface {
+	BackendFor(typ string) backend.Backend
+}
+
+// StaticRouter serves every type from one backend (day 0: all legacy).
+type StaticRouter struct {
+	Backend backend.Backend
+	Types   map[string]bool
+}
+
+// BackendFor implements Router.
+func (r StaticRouter) BackendFor(typ string) backend.Backend {
+	if r.Types[typ] {
+		return r.Backend
+	}
+	return nil
+}
+
+// Config wires a Server.
+type Config struct {
+	Registry *mappings.Registry
+	Router   Router
+	Sealer   *pagetoken.Sealer
+	Log      *slog.Logger
+	// Ready are the /readyz checks, by name.
+	Ready map[string]func(context.Context) error
+	// Metrics registers the facade's collectors (nil: a private registry).
+	Metrics *prometheus.Registry
+	// DefaultCount is the page size without _count (default 20).
+	DefaultCount int
+	// MaxBody is the largest request body in bytes (default 1 MiB).
+	MaxBody int64
+	// Version is reported in the CapabilityStatement.
+	Version string
+}
+
+// Server is the facade's HTTP server.
+type Server struct {
+	cfg     Config
+	e       *echo.Echo
+	log     *slog.Logger
+	metrics *metrics
+	started time.Time
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	if cfg.DefaultCount <= 0 {
+		cfg.DefaultCount = 20
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 1 << 20
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = prometheus.NewRegistry()
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	s := &Server{cfg: cfg, e: echo.New(), log: cfg.Log, started: time.Now()}
+	s.metrics = newMetrics(cfg.Metrics)
+	e := s.e
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		Generator: newRequestID,
+		// a client-supplied id is kept only when it is short and plain, so
+		// it cannot smuggle text into logs
+		Skipper: func(echo.Context) bool { return false },
+	}))
+	e.Use(s.observe)
+	e.Use(recoverOutcome)
+	e.Use(middleware.BodyLimit(byteSize(cfg.MaxBody)))
+
+	e.GET("/healthz", func(c echo.Context) error { return c.JSON(200, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})))
+
+	f := e.Group("/fhir")
+	f.GET("/metadata", s.metadata)
+	f.GET("/:type", s.searchGET)
+	f.POST("/:type/_search", s.searchPOST)
+	f.POST("/:type", s.create)
+	f.GET("/:type/:id", s.read)
+	f.PUT("/:type/:id", s.update)
+	f.DELETE("/:type/:id", s.delete)
+	// the methods FHIR does not define here get 405 with an OperationOutcome
+	f.Match([]string{http.MethodPut, http.MethodDelete, http.MethodPatch}, "/:type", methodNotAllowed)
+	f.Match([]string{http.MethodPost, http.MethodPatch}, "/:type/:id", methodNotAllowed)
+	return s
+}
+
+// Handler is the server as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Start serves on addr until ctx ends, then shuts down gracefully.
+func (s *Server) Start(ctx context.Context, addr string) error {
+	srv := &http.Server{Addr: addr, Handler: s.e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+}
+
+func methodNotAllowed(c echo.Context) error {
+	if strings.Count(c.Path(), "/") == 2 {
+		c.Response().Header().Set("Allow", "GET, POST")
+	} else {
+		c.Response().Header().Set("Allow", "GET, PUT, DELETE")
+	}
+	return httpErr(405, "not-supported", c.Request().Method+" is not supported on "+c.Path())
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	out := map[string]string{}
+	status := 200
+	for name, check := range s.cfg.Ready {
+		if err := check(ctx); err != nil {
+			out[name] = "unavailable"
+			status = 503
+			s.log.Warn("readiness check failed", slog.String("check", name), slog.String("error", err.Error()))
+		} else {
+			out[name] = "ok"
+		}
+	}
+	return c.JSON(status, out)
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n%(1<<20) == 0:
+		return itoa(n>>20) + "M"
+	case n%(1<<10) == 0:
+		return itoa(n>>10) + "K"
+	}
+	return itoa(n)
+}

@@ -1,0 +1,273 @@
+package mappings
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Values are column values read from a resource for write-back, keyed by
+// qualified column ("t.mrn", "ltc.loinc_cd"). A nil value writes NULL.
+type Values map[string]any
+
+// Decode reads a resource (decoded with json.Decoder.UseNumber) into column
+// values through the template. Every element must land in a column: an
+// element the template lacks, a literal the resource contradicts, or a value
+// a transform cannot take is an *ElementError (ErrUnprocessable). Mapped
+// columns the resource leaves out become NULL: an update replaces the whole
+// resource, as FHIR PUT does.
+func (s *Spec) Decode(res map[string]any) (Values, error) {
+	if rt, _ := res["resourceType"].(string); rt != s.ResourceType {
+		return nil, &ElementError{Path: "resourceType", Msg: fmt.Sprintf("want %s", s.ResourceType)}
+	}
+	out := Values{}
+	d := decoder{s: s}
+	for _, k := range sortedKeys(res) {
+		v := res[k]
+		path := s.ResourceType + "." + k
+		switch k {
+		case "resourceType", "id":
+			continue
+		case "meta":
+			if err := checkMeta(v, path); err != nil {
+				return nil, err
+			}
+			continue
+		case "text":
+			// a generated narrative is derived from the data the template
+			// holds; any other narrative would be lost, so it is refused
+			if t, ok := v.(map[string]any); !ok || t["status"] != "generated" {
+				return nil, &ElementError{Path: path, Msg: "only a generated narrative can be accepted (legacy keeps no narrative)"}
+			}
+			continue
+		}
+		i := d.find(s.root, k)
+		if i < 0 {
+			return nil, &ElementError{Path: path, Msg: "no legacy column holds this element"}
+		}
+		if err := d.keyed(s.root.keys[i], k, s.root.kids[i], v, path, out); err != nil {
+			return nil, err
+		}
+	}
+	// PUT replaces: every mapped main-table column not given is cleared.
+	for _, ref := range s.writableCols() {
+		if _, ok := out[ref]; !ok {
+			out[ref] = nil
+		}
+	}
+	for col, def := range s.WriteBack.Defaults {
+		if ref := qualify(col); out[ref] == nil {
+			out[ref] = def
+		}
+	}
+	return out, nil
+}
+
+// CheckRequired reports the first required column that values leave NULL,
+// by the element that would fill it.
+func (s *Spec) CheckRequired(v Values) error {
+	for _, r := range s.WriteBack.Required {
+		ref := qualify(r)
+		if v[ref] == nil {
+			return &ElementError{Path: s.colPaths[ref], Msg: "is required (the legacy column is NOT NULL)"}
+		}
+	}
+	return nil
+}
+
+func (s *Spec) writableCols() []string {
+	var out []string
+	var walk func(n *node)
+	walk = func(n *node) {
+		switch n.kind {
+		case kExpr:
+			if !n.expr.derived {
+				out = append(out, n.expr.refs...)
+			}
+		case kInterp:
+			if !n.interp.exprs[0].derived {
+				out = append(out, n.interp.exprs[0].refs...)
+			}
+		case kObject, kArray:
+			for _, k := range n.kids {
+				walk(k)
+			}
+		}
+	}
+	walk(s.root)
+	return out
+}
+
+func checkMeta(v any, path string) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return &ElementError{Path: path, Msg: "want an object"}
+	}
+	for _, k := range sortedKeys(m) {
+		switch k {
+		case "versionId", "lastUpdated", "source", "profile":
+			// server-assigned, or claims about the data rather than data
+		default:
+			return &ElementError{Path: path + "." + k, Msg: "legacy cannot keep it"}
+		}
+	}
+	return nil
+}
+
+type decoder struct{ s *Spec }
+
+// find returns the template key index serving input key k (value[x] serves
+// valueQuantity), or -1.
+func (d decoder) find(n *node, k string) int {
+	for i, tk := range n.keys {
+		if tk == k {
+			return i
+		}
+		if base, ok := strings.CutSuffix(tk, "[x]"); ok && strings.HasPrefix(k, base) && len(k) > len(base) && k[len(base)] >= 'A' && k[len(base)] <= 'Z' {
+			return i
+		}
+	}
+	return -1
+}
+
+func (d decoder) keyed(tk, k string, n *node, v any, path string, out Values) error {
+	if base, ok := strings.CutSuffix(tk, "[x]"); ok {
+		return d.assign(n.expr, k[len(base):], v, path, out)
+	}
+	return d.walk(n, v, path, out)
+}
+
+func (d decoder) walk(n *node, v any, path string, out Values) error {
+	switch n.kind {
+	case kLiteral:
+		if !sameJSON(n.litVal, v) {
+			return &ElementError{Path: path, Msg: fmt.Sprintf("legacy can only hold %s here", n.lit)}
+		}
+		return nil
+	case kExpr:
+		return d.assign(n.expr, "", v, path, out)
+	case kInterp:
+		str, ok := v.(string)
+		it := n.interp
+		if !ok || !strings.HasPrefix(str, it.prefix) || !strings.HasSuffix(str, it.suffix) || len(str) < len(it.prefix)+len(it.suffix) {
+			return &ElementError{Path: path, Msg: fmt.Sprintf("want %s...%s", it.prefix, it.suffix)}
+		}
+		return d.assign(it.exprs[0], "", str[len(it.prefix):len(str)-len(it.suffix)], path, out)
+	case kObject:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return &ElementError{Path: path, Msg: "want an object"}
+		}
+		for _, k := range sortedKeys(m) {
+			i := d.find(n, k)
+			if i < 0 {
+				return &ElementError{Path: path + "." + k, Msg: "no legacy column holds this element"}
+			}
+			if err := d.keyed(n.keys[i], k, n.kids[i], m[k], path+"."+k, out); err != nil {
+				return err
+			}
+		}
+		return nil
+	case kArray:
+		items, ok := v.([]any)
+		if !ok {
+			return &ElementError{Path: path, Msg: "want an array"}
+		}
+		used := make([]bool, len(n.kids))
+		for i, item := range items {
+			ipath := fmt.Sprintf("%s[%d]", path, i)
+			var firstErr error
+			matched := false
+			// an item goes to the first unused template item that can hold
+			// it: literals (system, use) pick telecom home vs work
+			for j, kid := range n.kids {
+				if used[j] {
+					continue
+				}
+				trial := Values{}
+				err := d.walk(kid, item, ipath, trial)
+				if err == nil {
+					if err := merge(out, trial, ipath); err != nil {
+						return err
+					}
+					used[j], matched = true, true
+					break
+				}
+				if firstErr == nil {
+					firstErr = err
+				}
+			}
+			if !matched {
+				if firstErr == nil || len(n.kids) > 1 {
+					return &ElementError{Path: ipath, Msg: "no legacy column holds this element"}
+				}
+				return firstErr
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+func (d decoder) assign(x *expr, suffix string, v any, path string, out Values) error {
+	if x.derived {
+		return nil
+	}
+	vals, err := x.tr.dec(suffix, v)
+	if err != nil {
+		var ee *ElementError
+		if errors.As(err, &ee) {
+			return &ElementError{Path: path + ee.Path, Msg: ee.Msg}
+		}
+		return &ElementError{Path: path, Msg: err.Error()}
+	}
+	trial := Values{}
+	for i, ref := range x.refs {
+		trial[ref] = vals[i]
+	}
+	return merge(out, trial, path)
+}
+
+// merge adds trial to out; a column given two different values is refused.
+func merge(out, trial Values, path string) error {
+	for k, v := range trial {
+		if old, ok := out[k]; ok && !sameVal(old, v) {
+			return &ElementError{Path: path, Msg: "contradicts another element stored in the same legacy column"}
+		}
+		out[k] = v
+	}
+	return nil
+}
+
+func sameVal(a, b any) bool {
+	switch x := a.(type) {
+	case DateVal:
+		y, ok := b.(DateVal)
+		return ok && x.Equal(y.Time)
+	case DateTimeVal:
+		y, ok := b.(DateTimeVal)
+		return ok && x.Equal(y.Time)
+	case time.Time:
+		y, ok := b.(time.Time)
+		return ok && x.Equal(y)
+	}
+	return a == b
+}
+
+func sameJSON(a, b any) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(ja) == string(jb)
+}
+
+func sortedKeys(m map[string]any) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

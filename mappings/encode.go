@@ -1,0 +1,196 @@
+package mappings
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Row is one scanned legacy row in the spec's select-list order.
+type Row []any
+
+// Meta is what a row says about its resource's identity and version.
+type Meta struct {
+	ID          string
+	VersionID   string
+	LastUpdated time.Time
+}
+
+// RowMeta reads the id and version stamp of a row.
+func (s *Spec) RowMeta(row Row) (Meta, error) {
+	id, ok, err := s.idTmpl.exprs[0].tr.text([]any{row[s.keyIdx]})
+	if err != nil || !ok {
+		return Meta{}, fmt.Errorf("%w: %s.%s: key %v: %v", ErrUnmappable, s.Table, s.Key, row[s.keyIdx], err)
+	}
+	id = s.idTmpl.prefix + id + s.idTmpl.suffix
+	t, ok, err := asTime(row[s.updIdx])
+	if err != nil || !ok {
+		return Meta{}, fmt.Errorf("%w: %s.%s of key %s: not a time", ErrUnmappable, s.Table, s.LastUpdated, id)
+	}
+	lu := inZone(t, s.loc)
+	return Meta{ID: id, VersionID: strconv.FormatInt(lu.UnixMilli(), 10), LastUpdated: lu}, nil
+}
+
+// Encode appends the FHIR JSON of row to b: resourceType, id and meta first,
+// then the template's elements; absent values and elements left empty by them
+// are omitted, as FHIR requires.
+func (s *Spec) Encode(b []byte, row Row) ([]byte, Meta, error) {
+	m, err := s.RowMeta(row)
+	if err != nil {
+		return b, m, err
+	}
+	b = append(b, `{"resourceType":`...)
+	b = appendJSONString(b, s.ResourceType)
+	b = append(b, `,"id":`...)
+	b = appendJSONString(b, m.ID)
+	b = append(b, `,"meta":{"versionId":`...)
+	b = appendJSONString(b, m.VersionID)
+	b = append(b, `,"lastUpdated":"`...)
+	b = m.LastUpdated.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = append(b, `"}`...)
+	e := encoder{row: row, s: s}
+	for i, k := range s.root.keys[1:] { // [0] is resourceType
+		mark := len(b)
+		b = append(b, ',')
+		var st state
+		b, st = e.keyed(b, k, s.root.kids[i+1])
+		if st == stNone {
+			b = b[:mark]
+		}
+	}
+	if e.err != nil {
+		return nil, m, fmt.Errorf("%w: %s/%s: %v", ErrUnmappable, s.ResourceType, m.ID, e.err)
+	}
+	return append(b, '}'), m, nil
+}
+
+type state int
+
+const (
+	stNone    state = iota // nothing written
+	stLiteral              // only literals written
+	stDynamic              // at least one value from the row
+)
+
+type encoder struct {
+	row Row
+	s   *Spec
+	err error
+	tmp []any
+}
+
+func (e *encoder) vals(x *expr) []any {
+	e.tmp = e.tmp[:0]
+	for _, c := range x.cols {
+		e.tmp = append(e.tmp, e.row[c])
+	}
+	return e.tmp
+}
+
+// keyed writes `"key":value` (a choice expression writes its own key).
+func (e *encoder) keyed(b []byte, key string, n *node) ([]byte, state) {
+	mark := len(b)
+	if n.kind == kExpr && n.expr.tr.choice {
+		base := key[:len(key)-3]
+		b = append(b, '"')
+		b = append(b, base...)
+		keyEnd := len(b)
+		b = append(b, `":`...)
+		out, suffix, ok, err := n.expr.tr.enc(b, e.vals(n.expr))
+		if err != nil && e.err == nil {
+			e.err = fmt.Errorf("%s: %v", n.path, err)
+		}
+		if !ok || err != nil {
+			return b[:mark], stNone
+		}
+		// insert the suffix after the base name
+		tail := append([]byte(suffix), out[keyEnd:]...)
+		return append(out[:keyEnd], tail...), stDynamic
+	}
+	b = appendJSONString(b, key)
+	b = append(b, ':')
+	b, st := e.value(b, n)
+	if st == stNone {
+		return b[:mark], stNone
+	}
+	return b, st
+}
+
+func (e *encoder) value(b []byte, n *node) ([]byte, state) {
+	switch n.kind {
+	case kLiteral:
+		return append(b, n.lit...), stLiteral
+	case kExpr:
+		out, _, ok, err := n.expr.tr.enc(b, e.vals(n.expr))
+		if err != nil && e.err == nil {
+			e.err = fmt.Errorf("%s: %v", n.path, err)
+		}
+		if !ok || err != nil {
+			return b, stNone
+		}
+		return out, stDynamic
+	case kInterp:
+		str, ok, err := n.interp.exprs[0].tr.text(e.vals(n.interp.exprs[0]))
+		if err != nil && e.err == nil {
+			e.err = fmt.Errorf("%s: %v", n.path, err)
+		}
+		if !ok || err != nil {
+			return b, stNone
+		}
+		return appendJSONString(b, n.interp.prefix+str+n.interp.suffix), stDynamic
+	case kObject:
+		start := len(b)
+		b = append(b, '{')
+		st := stNone
+		for i, k := range n.keys {
+			mark := len(b)
+			if st != stNone {
+				b = append(b, ',')
+			}
+			var kst state
+			b, kst = e.keyed(b, k, n.kids[i])
+			if kst == stNone {
+				b = b[:mark]
+				continue
+			}
+			st = max(st, kst)
+		}
+		// an object of literals around absent values (a Coding with only
+		// its system) is dropped with them
+		if st == stNone || (n.dynamic && st != stDynamic) {
+			return b[:start], stNone
+		}
+		return append(b, '}'), st
+	case kArray:
+		start := len(b)
+		b = append(b, '[')
+		st := stNone
+		for _, kid := range n.kids {
+			mark := len(b)
+			if st != stNone {
+				b = append(b, ',')
+			}
+			var kst state
+			b, kst = e.value(b, kid)
+			if kst == stNone || (kid.dynamic && kst != stDynamic) {
+				b = b[:mark]
+				continue
+			}
+			st = max(st, kst)
+		}
+		if st == stNone || (n.dynamic && st != stDynamic) {
+			return b[:start], stNone
+		}
+		return append(b, ']'), st
+	}
+	return b, stNone
+}
+
+// IDOf renders the FHIR id of a legacy key.
+func (s *Spec) IDOf(key any) (string, error) {
+	str, ok, err := s.idTmpl.exprs[0].tr.text([]any{key})
+	if err != nil || !ok {
+		return "", fmt.Errorf("%w: key %v: %v", ErrUnmappable, key, err)
+	}
+	return s.idTmpl.prefix + str + s.idTmpl.suffix, nil
+}

@@ -1,0 +1,549 @@
+package mappings
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/search"
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+// ErrUnknownParam marks a search parameter the spec does not support.
+var ErrUnknownParam = errors.New("unknown search parameter")
+
+// ErrUnsupported marks a modifier, prefix or sort the spec cannot translate.
+var ErrUnsupported = errors.New("not supported")
+
+// Stmt is one SQL statement with its bound arguments.
+type Stmt struct {
+	SQL  string
+	Args []any
+}
+
+type builder struct {
+	d    sqldb.Dialect
+	args []any
+}
+
+func (b *builder) arg(v any) string {
+	switch x := v.(type) {
+	case DateVal:
+		v = b.d.DateArg(x.Time)
+	case DateTimeVal:
+		v = b.d.TimeArg(x.Time)
+	}
+	b.args = append(b.args, v)
+	return b.d.Placeholder(len(b.args))
+}
+
+// param is a compiled search parameter.
+type param struct {
+	name     string
+	kind     string // token, string, date, reference, quantity
+	spec     SearchSpec
+	cols     []string   // qualified columns
+	maps     []*codeMap // per coding (token)
+	dateKind string     // date, datetime, period
+	sortCol  string     // "" when not sortable
+	idOf     *interp    // _id: the id template
+	target   *Spec      // reference: the target type's spec
+}
+
+func (p *param) columns() []string {
+	out := append([]string(nil), p.cols...)
+	if p.spec.UnitColumn != "" {
+		out = append(out, qualify(p.spec.UnitColumn))
+	}
+	return out
+}
+
+func (s *Spec) colKind(ref string) string {
+	if ref == "t."+s.LastUpdated {
+		return "datetime"
+	}
+	var kind string
+	var walk func(n *node)
+	walk = func(n *node) {
+		var x *expr
+		switch n.kind {
+		case kExpr:
+			x = n.expr
+		case kInterp:
+			x = n.interp.exprs[0]
+		case kObject, kArray:
+			for _, k := range n.kids {
+				walk(k)
+			}
+			return
+		default:
+			return
+		}
+		for i, r := range x.refs {
+			if r != ref {
+				continue
+			}
+			switch {
+			case x.tr.name == "date":
+				kind = "date"
+			case x.tr.name == "datetime" || (x.tr.name == "deceased" && i == 1):
+				kind = "datetime"
+			}
+		}
+	}
+	walk(s.root)
+	return kind
+}
+
+func (s *Spec) compileSearch(aliases map[string]bool) error {
+	s.params = map[string]*param{
+		"_id":          {name: "_id", kind: "token", cols: []string{"t." + s.Key}, idOf: s.idTmpl, sortCol: "t." + s.Key},
+		"_lastUpdated": {name: "_lastUpdated", kind: "date", cols: []string{"t." + s.LastUpdated}, dateKind: "datetime", sortCol: "t." + s.LastUpdated},
+	}
+	checkCol := func(name, c string) (string, error) {
+		ref := qualify(c)
+		alias, col := splitRef(ref)
+		if !aliases[alias] || !identRE.MatchString(col) {
+			return "", fmt.Errorf("search %s: %q is not a column of the table or a join", name, c)
+		}
+		s.col(ref) // sort and cursor values come from the select list
+		return ref, nil
+	}
+	for name, ss := range s.Search {
+		if strings.HasPrefix(name, "_") {
+			return fmt.Errorf("search %s: parameters starting with _ are built in", name)
+		}
+		p := &param{name: name, kind: ss.Type, spec: ss}
+		var raw []string
+		switch ss.Type {
+		case "token":
+			if ss.Constant != nil {
+				break
+			}
+			for _, c := range ss.Codings {
+				raw = append(raw, c.Column)
+				var m *codeMap
+				if c.Map != "" {
+					if m = s.maps[c.Map]; m == nil {
+						return fmt.Errorf("search %s: code map %q is not defined", name, c.Map)
+					}
+				}
+				p.maps = append(p.maps, m)
+			}
+		case "string":
+			raw = ss.Columns
+		case "date":
+			switch {
+			case len(ss.Period) == 2:
+				raw, p.dateKind = ss.Period, "period"
+			case ss.Column != "":
+				raw = []string{ss.Column}
+			}
+		case "reference", "quantity":
+			if ss.Column != "" {
+				raw = []string{ss.Column}
+			}
+			if ss.Type == "reference" && (ss.Target == "" || ss.Path == "") {
+				return fmt.Errorf("search %s: a reference needs a target type and the path of its element", name)
+			}
+		default:
+			return fmt.Errorf("search %s: unknown type %q (token, string, date, reference, quantity)", name, ss.Type)
+		}
+		if len(raw) == 0 && ss.Constant == nil {
+			return fmt.Errorf("search %s: no column given", name)
+		}
+		for _, c := range raw {
+			ref, err := checkCol(name, c)
+			if err != nil {
+				return err
+			}
+			p.cols = append(p.cols, ref)
+		}
+		if ss.UnitColumn != "" {
+			if _, err := checkCol(name, ss.UnitColumn); err != nil {
+				return err
+			}
+		}
+		if ss.Type == "date" && p.dateKind == "" {
+			p.dateKind = s.colKind(p.cols[0])
+			if p.dateKind == "" {
+				return fmt.Errorf("search %s: column %s is not mapped with the date or datetime transform", name, raw[0])
+			}
+		}
+		if (ss.Type == "date") || (ss.Type == "string" && len(p.cols) == 1) {
+			p.sortCol = p.cols[0]
+		}
+		s.params[name] = p
+	}
+	return nil
+}
+
+// From is the FROM clause with the spec's joins.
+func (s *Spec) From() string {
+	var b strings.Builder
+	b.WriteString(s.Table + " t")
+	for _, j := range s.Joins {
+		fmt.Fprintf(&b, " LEFT JOIN %s %s ON %s.%s = t.%s", j.Table, j.Alias, j.Alias, j.Key, j.On)
+	}
+	return b.String()
+}
+
+// SelectList is the comma-separated select list; rows scan in this order.
+func (s *Spec) SelectList() string { return strings.Join(s.cols, ", ") }
+
+// NumCols is the width of a row.
+func (s *Spec) NumCols() int { return len(s.cols) }
+
+// KeyOf parses a FHIR id into the legacy key; ErrNoMatch when no row can
+// have that id.
+func (s *Spec) KeyOf(id string) (any, error) {
+	it := s.idTmpl
+	if !strings.HasPrefix(id, it.prefix) || !strings.HasSuffix(id, it.suffix) || len(id) < len(it.prefix)+len(it.suffix) {
+		return nil, search.ErrNoMatch
+	}
+	v, err := it.exprs[0].tr.dec("", id[len(it.prefix):len(id)-len(it.suffix)])
+	if err != nil {
+		return nil, search.ErrNoMatch
+	}
+	return v[0], nil
+}
+
+// ReadStmt selects the row of one id.
+func (s *Spec) ReadStmt(d sqldb.Dialect, id string) (Stmt, error) {
+	key, err := s.KeyOf(id)
+	if err != nil {
+		return Stmt{}, err
+	}
+	b := &builder{d: d}
+	where := "t." + s.Key + " = " + b.arg(key)
+	return Stmt{SQL: d.Select(s.SelectList(), s.From(), where, "", 0), Args: b.args}, nil
+}
+
+// Cursor is the keyset position after the last row of a page: the sort
+// values of that row and its key.
+type Cursor struct {
+	Vals []any `json:"v"`
+}
+
+// SearchRequest is a translated search's inputs.
+type SearchRequest struct {
+	Query  *search.Query
+	After  *Cursor // nil on the first page
+	Limit  int     // rows to fetch (page size + 1 to detect a next page)
+	Strict bool    // unknown parameters are errors, not ignored
+	Now    time.Time
+}
+
+// SearchStmt translates a search into one parameterised statement. It
+// returns the names of parameters it ignored (lenient mode).
+func (s *Spec) SearchStmt(d sqldb.Dialect, r SearchRequest) (Stmt, []string, error) {
+	b := &builder{d: d}
+	where, ignored, err := s.where(b, r)
+	if err != nil {
+		return Stmt{}, nil, err
+	}
+	order, keyset, err := s.order(b, r.Query.Sort, r.After)
+	if err != nil {
+		return Stmt{}, nil, err
+	}
+	if keyset != "" {
+		where = append(where, keyset)
+	}
+	return Stmt{SQL: d.Select(s.SelectList(), s.From(), strings.Join(where, " AND "), order, r.Limit), Args: b.args}, ignored, nil
+}
+
+// CountStmt counts every row the search matches (_total, _summary=count).
+func (s *Spec) CountStmt(d sqldb.Dialect, r SearchRequest) (Stmt, error) {
+	b := &builder{d: d}
+	where, _, err := s.where(b, r)
+	if err != nil {
+		return Stmt{}, err
+	}
+	return Stmt{SQL: d.Select("COUNT(*)", s.From(), strings.Join(where, " AND "), "", 0), Args: b.args}, nil
+}
+
+// where ANDs every parameter; each parameter ORs its values.
+func (s *Spec) where(b *builder, r SearchRequest) ([]string, []string, error) {
+	var conds, ignored []string
+	for _, qp := range r.Query.Params {
+		p := s.params[qp.Name]
+		if p == nil {
+			if r.Strict {
+				return nil, nil, fmt.Errorf("%w: %s has no search parameter %q", ErrUnknownParam, s.ResourceType, qp.Name)
+			}
+			ignored = append(ignored, qp.Name)
+			continue
+		}
+		c, err := s.paramCond(b, p, qp, r.Now)
+		if err != nil {
+			return nil, nil, err
+		}
+		conds = append(conds, c)
+	}
+	return conds, ignored, nil
+}
+
+func (s *Spec) paramCond(b *builder, p *param, qp search.Param, now time.Time) (string, error) {
+	if qp.Modifier == "missing" {
+		return s.missing(p, qp)
+	}
+	var alts []string
+	for _, v := range qp.Values {
+		c, err := s.valueCond(b, p, qp.Modifier, v, now)
+		if errors.Is(err, search.ErrNoMatch) {
+			c, err = "1=0", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("%w: %s=%s: %v", search.ErrInvalid, qp.Name, v, err)
+		}
+		alts = append(alts, c)
+	}
+	if len(alts) == 1 {
+		return alts[0], nil
+	}
+	return "(" + strings.Join(alts, " OR ") + ")", nil
+}
+
+func (s *Spec) missing(p *param, qp search.Param) (string, error) {
+	if len(qp.Values) != 1 || (qp.Values[0] != "true" && qp.Values[0] != "false") {
+		return "", fmt.Errorf("%w: %s:missing takes true or false", search.ErrInvalid, qp.Name)
+	}
+	if len(p.cols) == 0 { // a constant is never missing
+		if qp.Values[0] == "true" {
+			return "1=0", nil
+		}
+		return "1=1", nil
+	}
+	var parts []string
+	for _, c := range p.cols {
+		if qp.Values[0] == "true" {
+			parts = append(parts, c+" IS NULL")
+		} else {
+			parts = append(parts, c+" IS NOT NULL")
+		}
+	}
+	if qp.Values[0] == "true" {
+		return "(" + strings.Join(parts, " AND ") + ")", nil
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", nil
+}
+
+func (s *Spec) valueCond(b *builder, p *param, mod, raw string, now time.Time) (string, error) {
+	switch p.kind {
+	case "token":
+		if mod != "" && mod != "not" {
+			return "", fmt.Errorf("%w: modifier :%s on token parameter %s", ErrUnsupported, mod, p.name)
+		}
+		c, err := s.tokenCond(b, p, raw)
+		if err != nil || mod != "not" {
+			return c, err
+		}
+		// :not also matches rows where the value is absent
+		var nulls []string
+		for _, col := range p.cols {
+			nulls = append(nulls, col+" IS NULL")
+		}
+		if len(nulls) == 0 {
+			return "NOT (" + c + ")", nil
+		}
+		return "(NOT (" + c + ") OR (" + strings.Join(nulls, " AND ") + "))", nil
+	case "string":
+		return s.stringCond(b, p, mod, raw)
+	case "date":
+		if mod != "" {
+			return "", fmt.Errorf("%w: modifier :%s on date parameter %s", ErrUnsupported, mod, p.name)
+		}
+		dr, err := search.ParseDate(raw, s.loc)
+		if err != nil {
+			return "", err
+		}
+		return dateCond(b, p, dr, s.loc, now), nil
+	case "reference":
+		return s.referenceCond(b, p, mod, raw)
+	case "quantity":
+		if mod != "" {
+			return "", fmt.Errorf("%w: modifier :%s on quantity parameter %s", ErrUnsupported, mod, p.name)
+		}
+		return s.quantityCond(b, p, raw)
+	}
+	return "", fmt.Errorf("%w: parameter type %s", ErrUnsupported, p.kind)
+}
+
+func (s *Spec) tokenCond(b *builder, p *param, raw string) (string, error) {
+	tok, err := search.ParseToken(raw)
+	if err != nil {
+		return "", err
+	}
+	if p.idOf != nil { // _id
+		key, err := s.KeyOf(tok.Code)
+		if err != nil || tok.HasSystem {
+			return "", search.ErrNoMatch
+		}
+		return p.cols[0] + " = " + b.arg(key), nil
+	}
+	if c := p.spec.Constant; c != nil {
+		if tok.Code == c.Code && (!tok.HasSystem || tok.System == c.System || (tok.System == "" && c.System == "")) {
+			return "1=1", nil
+		}
+		return "1=0", nil
+	}
+	var alts []string
+	for i, cs := range p.spec.Codings {
+		if tok.HasSystem && tok.System != cs.System {
+			continue
+		}
+		col := p.cols[i]
+		if tok.Code == "" { // system| : any code in that system
+			alts = append(alts, col+" IS NOT NULL")
+			continue
+		}
+		codes := []string{tok.Code}
+		if m := p.maps[i]; m != nil {
+			codes = m.all[tok.Code]
+		}
+		switch len(codes) {
+		case 0:
+		case 1:
+			alts = append(alts, col+" = "+b.arg(codes[0]))
+		default:
+			phs := make([]string, len(codes))
+			for j, c := range codes {
+				phs[j] = b.arg(c)
+			}
+			alts = append(alts, col+" IN ("+strings.Join(phs, ", ")+")")
+		}
+	}
+	switch len(alts) {
+	case 0:
+		return "", search.ErrNoMatch
+	case 1:
+		return alts[0], nil
+	}
+	return "(" + strings.Join(alts, " OR ") + ")", nil
+}
+
+func (s *Spec) stringCond(b *builder, p *param, mod, raw string) (string, error) {
+	v, err := search.Unescape(raw)
+	if err != nil {
+		return "", err
+	}
+	if v == "" {
+		return "", errors.New("empty string value")
+	}
+	var alts []string
+	for _, col := range p.cols {
+		switch mod {
+		case "", "contains":
+			pat := sqldb.EscapeLike(v) + "%"
+			if mod == "contains" {
+				pat = "%" + pat
+			}
+			if _, lower := b.d.LikeCI(col, ""); lower {
+				pat = strings.ToLower(pat)
+			}
+			c, _ := b.d.LikeCI(col, b.arg(pat))
+			alts = append(alts, c)
+		case "exact":
+			alts = append(alts, b.d.EqualCS(col, b.arg(v)))
+		default:
+			return "", fmt.Errorf("%w: modifier :%s on string parameter %s", ErrUnsupported, mod, p.name)
+		}
+	}
+	if len(alts) == 1 {
+		return alts[0], nil
+	}
+	return "(" + strings.Join(alts, " OR ") + ")", nil
+}
+
+func (s *Spec) referenceCond(b *builder, p *param, mod, raw string) (string, error) {
+	target := p.spec.Target
+	if mod != "" && mod != target {
+		if strings.Contains(mod, ".") || mod == "identifier" {
+			return "", fmt.Errorf("%w: chained or :identifier reference search on %s", ErrUnsupported, p.name)
+		}
+		return "", search.ErrNoMatch // another type: nothing of it here
+	}
+	v, err := search.Unescape(raw)
+	if err != nil {
+		return "", err
+	}
+	if strings.Contains(v, ".") && !strings.Contains(v, "/") {
+		return "", fmt.Errorf("%w: chained search %s.%s", ErrUnsupported, p.name, v)
+	}
+	id := v
+	if i := strings.LastIndex(v, "/"); i >= 0 {
+		typ := v[:i]
+		if j := strings.LastIndex(typ, "/"); j >= 0 {
+			typ = typ[j+1:]
+		}
+		if typ != target {
+			return "", search.ErrNoMatch
+		}
+		id = v[i+1:]
+	}
+	key, err := p.target.KeyOf(id)
+	if err != nil {
+		return "", err
+	}
+	return p.cols[0] + " = " + b.arg(key), nil
+}
+
+func (s *Spec) quantityCond(b *builder, p *param, raw string) (string, error) {
+	prefix, rest := search.SplitPrefix(raw)
+	parts := strings.SplitN(rest, "|", 3)
+	num, ok := new(big.Rat).SetString(parts[0])
+	if !ok || parts[0] == "" {
+		return "", fmt.Errorf("%q is not a number", parts[0])
+	}
+	col := sqldb.Numeric(b.d, p.cols[0])
+	// implicit precision: 5.4 means [5.35, 5.45)
+	dec := 0
+	if i := strings.IndexByte(parts[0], '.'); i >= 0 {
+		dec = len(parts[0]) - i - 1
+	}
+	half := new(big.Rat).SetFrac64(5, pow10(dec+1))
+	lo, _ := new(big.Rat).Sub(num, half).Float64()
+	hi, _ := new(big.Rat).Add(num, half).Float64()
+	v, _ := num.Float64()
+	var c string
+	switch prefix {
+	case search.EQ:
+		c = col + " >= " + b.arg(lo) + " AND " + col + " < " + b.arg(hi)
+	case search.NE:
+		c = "(" + col + " < " + b.arg(lo) + " OR " + col + " >= " + b.arg(hi) + ")"
+	case search.LT, search.EB:
+		c = col + " < " + b.arg(v)
+	case search.LE:
+		c = col + " <= " + b.arg(v)
+	case search.GT, search.SA:
+		c = col + " > " + b.arg(v)
+	case search.GE:
+		c = col + " >= " + b.arg(v)
+	case search.AP:
+		w := v / 10
+		if w < 0 {
+			w = -w
+		}
+		c = col + " >= " + b.arg(v-w) + " AND " + col + " <= " + b.arg(v+w)
+	}
+	if len(parts) == 3 && parts[2] != "" {
+		if parts[1] != "" && parts[1] != "http://unitsofmeasure.org" {
+			return "", search.ErrNoMatch
+		}
+		if p.spec.UnitColumn == "" {
+			return "", search.ErrNoMatch
+		}
+		c += " AND " + qualify(p.spec.UnitColumn) + " = " + b.arg(parts[2])
+	}
+	return "(" + c + ")", nil
+}
+
+func pow10(n int) int64 {
+	r := int64(1)
+	for range n {
+		r *= 10
+	}
+	return r
+}

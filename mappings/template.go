@@ -1,0 +1,175 @@
+package mappings
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+type nodeKind int
+
+const (
+	kObject nodeKind = iota
+	kArray
+	kLiteral
+	kExpr   // a whole value from one expression
+	kInterp // a string with literal text around one expression
+)
+
+// node is one compiled template element.
+type node struct {
+	kind    nodeKind
+	path    string // FHIR path, for errors ("Patient.name[0].family")
+	keys    []string
+	kids    []*node
+	lit     []byte // literal: its JSON
+	litVal  any    // literal: its decoded value, for write-back checks
+	expr    *expr
+	interp  *interp
+	dynamic bool // has an expression somewhere below
+}
+
+// expr is a {{col, col | transform:arg | derived}} expression.
+type expr struct {
+	refs    []string // qualified columns
+	cols    []int    // their select-list positions
+	tr      *transform
+	derived bool // output only: ignored on write-back
+	path    string
+}
+
+// interp is literal text around exactly one expression ("Patient/{{pat_id}}").
+type interp struct {
+	prefix, suffix string
+	exprs          []*expr
+}
+
+type compiler struct {
+	s       *Spec
+	aliases map[string]bool
+}
+
+var exprRE = regexp.MustCompile(`\{\{([^{}]*)\}\}`)
+
+func (c *compiler) node(n *yaml.Node, path string) (*node, error) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		out := &node{kind: kObject, path: path}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			kid, err := c.node(n.Content[i+1], path+"."+strings.TrimSuffix(k, "[x]"))
+			if err != nil {
+				return nil, err
+			}
+			if strings.HasSuffix(k, "[x]") && (kid.kind != kExpr || !kid.expr.tr.choice) {
+				return nil, fmt.Errorf("%s: a choice element needs a choice transform (deceased, labvalue)", path+"."+k)
+			}
+			out.keys = append(out.keys, k)
+			out.kids = append(out.kids, kid)
+			out.dynamic = out.dynamic || kid.dynamic
+		}
+		return out, nil
+	case yaml.SequenceNode:
+		out := &node{kind: kArray, path: path}
+		for i, item := range n.Content {
+			kid, err := c.node(item, fmt.Sprintf("%s[%d]", path, i))
+			if err != nil {
+				return nil, err
+			}
+			out.kids = append(out.kids, kid)
+			out.dynamic = out.dynamic || kid.dynamic
+		}
+		return out, nil
+	case yaml.ScalarNode:
+		if n.Tag == "!!str" || n.Style != 0 {
+			if exprRE.MatchString(n.Value) {
+				it, err := c.interp(n.Value, path)
+				if err != nil {
+					return nil, err
+				}
+				if it.prefix == "" && it.suffix == "" {
+					return &node{kind: kExpr, path: path, expr: it.exprs[0], dynamic: true}, nil
+				}
+				if it.exprs[0].tr.text == nil {
+					return nil, fmt.Errorf("%s: transform %s cannot be used inside text", path, it.exprs[0].tr.name)
+				}
+				return &node{kind: kInterp, path: path, interp: it, dynamic: true}, nil
+			}
+		}
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+		var back any
+		_ = json.Unmarshal(b, &back)
+		return &node{kind: kLiteral, path: path, lit: b, litVal: back}, nil
+	}
+	return nil, fmt.Errorf("%s: unsupported YAML node", path)
+}
+
+func (c *compiler) interp(s, path string) (*interp, error) {
+	locs := exprRE.FindAllStringSubmatchIndex(s, -1)
+	if len(locs) != 1 {
+		return nil, fmt.Errorf("%s: want exactly one {{...}} expression in %q", path, s)
+	}
+	e, err := c.expr(s[locs[0][2]:locs[0][3]], path)
+	if err != nil {
+		return nil, err
+	}
+	return &interp{prefix: s[:locs[0][0]], suffix: s[locs[0][1]:], exprs: []*expr{e}}, nil
+}
+
+func (c *compiler) expr(src, path string) (*expr, error) {
+	parts := strings.Split(src, "|")
+	e := &expr{path: path}
+	for _, col := range strings.Split(parts[0], ",") {
+		col = strings.TrimSpace(col)
+		ref := qualify(col)
+		alias, name := splitRef(ref)
+		if !c.aliases[alias] || !identRE.MatchString(name) {
+			return nil, fmt.Errorf("%s: %q is not a column of the table or a join", path, col)
+		}
+		e.refs = append(e.refs, ref)
+		e.cols = append(e.cols, c.s.col(ref))
+		if _, ok := c.s.colPaths[ref]; !ok {
+			c.s.colPaths[ref] = path
+		}
+	}
+	trName, arg := "", ""
+	for _, p := range parts[1:] {
+		p = strings.TrimSpace(p)
+		if p == "derived" {
+			e.derived = true
+			continue
+		}
+		if trName != "" {
+			return nil, fmt.Errorf("%s: more than one transform", path)
+		}
+		trName, arg, _ = strings.Cut(p, ":")
+		if trName == "" {
+			return nil, fmt.Errorf("%s: empty transform", path)
+		}
+	}
+	tr, err := newTransform(c.s, trName, arg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if tr.arity != len(e.cols) {
+		return nil, fmt.Errorf("%s: transform %q takes %d column(s), got %d", path, tr.name, tr.arity, len(e.cols))
+	}
+	e.tr = tr
+	return e, nil
+}
+
+// quoteKey pre-renders `"key":`.
+func quoteKey(k string) []byte {
+	return append(strconv.AppendQuote(nil, k), ':')
+}

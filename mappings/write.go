@@ -1,0 +1,80 @@
+package mappings
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+// mainCols lists the main-table columns of v (sorted, key excluded).
+func (s *Spec) mainCols(v Values) []string {
+	var cols []string
+	for ref := range v {
+		alias, col := splitRef(ref)
+		if alias == "t" && col != s.Key && col != s.LastUpdated {
+			cols = append(cols, col)
+		}
+	}
+	sort.Strings(cols)
+	return cols
+}
+
+// InsertStmt inserts v with the given last-updated stamp and returns the
+// generated key.
+func (s *Spec) InsertStmt(d sqldb.Dialect, v Values, stamp DateTimeVal) Stmt {
+	b := &builder{d: d}
+	cols := s.mainCols(v)
+	for _, c := range cols {
+		b.arg(v["t."+c])
+	}
+	b.arg(stamp)
+	cols = append(cols, s.LastUpdated)
+	return Stmt{SQL: d.InsertReturning(s.Table, cols, 1, s.Key), Args: b.args}
+}
+
+// UpdateStmt replaces the mapped columns of the row with key, only if its
+// stamp is still old (optimistic concurrency: 0 rows means it changed).
+func (s *Spec) UpdateStmt(d sqldb.Dialect, key any, v Values, old, stamp DateTimeVal) Stmt {
+	b := &builder{d: d}
+	var sets []string
+	for _, c := range s.mainCols(v) {
+		sets = append(sets, c+" = "+b.arg(v["t."+c]))
+	}
+	sets = append(sets, s.LastUpdated+" = "+b.arg(stamp))
+	where := s.Key + " = " + b.arg(key) + " AND " + s.LastUpdated + " = " + b.arg(old)
+	return Stmt{SQL: "UPDATE " + s.Table + " SET " + strings.Join(sets, ", ") + " WHERE " + where, Args: b.args}
+}
+
+// DeleteStmt deletes the row with key.
+func (s *Spec) DeleteStmt(d sqldb.Dialect, key any) Stmt {
+	b := &builder{d: d}
+	return Stmt{SQL: "DELETE FROM " + s.Table + " WHERE " + s.Key + " = " + b.arg(key), Args: b.args}
+}
+
+// ResolveStmt finds the main table's join column from the value the
+// resource gave for the join's resolveBy column (local code from LOINC).
+// ok is false when the join needs no resolving.
+func (s *Spec) ResolveStmt(d sqldb.Dialect, j Join, v Values) (Stmt, bool) {
+	given := v[j.Alias+"."+j.ResolveBy]
+	if j.ResolveBy == "" || given == nil {
+		return Stmt{}, false
+	}
+	b := &builder{d: d}
+	where := j.ResolveBy + " = " + b.arg(given)
+	return Stmt{SQL: d.Select(j.Key, j.Table, where, "", 0), Args: b.args}, true
+}
+
+// PathOf is the FHIR element that fills a qualified column, for messages.
+func (s *Spec) PathOf(ref string) string {
+	if p, ok := s.colPaths[ref]; ok {
+		return p
+	}
+	return s.ResourceType
+}
+
+// StampOf reads the last-updated stamp of a row.
+func (s *Spec) StampOf(row Row) (DateTimeVal, error) {
+	t, _, err := asTime(row[s.updIdx])
+	return DateTimeVal{t}, err
+}

@@ -1,0 +1,66 @@
+// Package migrations holds the embedded golang-migrate schemas for the legacy
+// demo database (SQL Server, PostgreSQL, SQLite) and for the control store
+// (PostgreSQL, SQLite), and runs them.
+package migrations
+
+import (
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+
+	"github.com/golang-migrate/migrate/v4"
+	"github.com/golang-migrate/migrate/v4/database"
+	"github.com/golang-migrate/migrate/v4/database/pgx/v5"
+	"github.com/golang-migrate/migrate/v4/database/sqlite"
+	"github.com/golang-migrate/migrate/v4/database/sqlserver"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+)
+
+//go:embed legacy control
+var files embed.FS
+
+// Store names which schema to migrate.
+type Store string
+
+const (
+	// Legacy is the demo legacy clinical schema.
+	Legacy Store = "legacy"
+	// Control is the facade's own control store.
+	Control Store = "control"
+)
+
+// Up applies every pending migration of store to db, whose dialect is one of
+// "sqlite", "postgres", "sqlserver". Running it again is a no-op.
+func Up(db *sql.DB, store Store, dialect string) error {
+	src, err := iofs.New(files, string(store)+"/"+dialect)
+	if err != nil {
+		return fmt.Errorf("migrations: no %s schema for dialect %q: %w", store, dialect, err)
+	}
+	var drv database.Driver
+	table := "schema_migrations"
+	if store == Control {
+		table = "facade_schema_migrations"
+	}
+	switch dialect {
+	case "sqlite":
+		drv, err = sqlite.WithInstance(db, &sqlite.Config{MigrationsTable: table})
+	case "postgres":
+		drv, err = pgx.WithInstance(db, &pgx.Config{MigrationsTable: table})
+	case "sqlserver":
+		drv, err = sqlserver.WithInstance(db, &sqlserver.Config{MigrationsTable: table})
+	default:
+		return fmt.Errorf("migrations: unknown dialect %q", dialect)
+	}
+	if err != nil {
+		return fmt.Errorf("migrations: %s driver: %w", dialect, err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, dialect, drv)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("migrations: %s up: %w", store, err)
+	}
+	return nil
+}

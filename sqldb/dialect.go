@@ -1,0 +1,205 @@
+package sqldb
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-sql/civil"
+)
+
+// Dialect is what differs between the SQL dialects the facade speaks. Every
+// method returns SQL text built only from identifiers the mapping specs have
+// already validated and from placeholders: values are always bound.
+type Dialect interface {
+	// Name is "sqlite", "postgres" or "sqlserver" (also the migrations folder).
+	Name() string
+	// Placeholder is the n-th (1-based) bind parameter.
+	Placeholder(n int) string
+	// Select builds one SELECT statement; limit <= 0 means no limit.
+	Select(cols, from, where, orderBy string, limit int) string
+	// InsertReturning inserts one row and returns its generated key column.
+	InsertReturning(table string, cols []string, firstArg int, key string) string
+	// LikeCI is a case-insensitive LIKE of col against a bound pattern that
+	// uses '\' as its escape character. lowerArg reports whether the bound
+	// pattern must be lower-cased by the caller.
+	LikeCI(col, ph string) (cond string, lowerArg bool)
+	// EqualCS is a case-sensitive equality of col and a bound value.
+	EqualCS(col, ph string) string
+	// TimeArg binds a zone-less legacy date-time (wall clock of t).
+	TimeArg(t time.Time) any
+	// DateArg binds a legacy DATE (the calendar day of t).
+	DateArg(t time.Time) any
+}
+
+// EscapeLike escapes the LIKE wildcards in s with '\'.
+func EscapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`, `[`, `\[`)
+	return r.Replace(s)
+}
+
+func wallClock(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+}
+
+// SQLite is the embedded default's dialect (modernc.org/sqlite).
+type SQLite struct{}
+
+// Name implements Dialect.
+func (SQLite) Name() string { return "sqlite" }
+
+// Placeholder implements Dialect.
+func (SQLite) Placeholder(n int) string { return "?" + strconv.Itoa(n) }
+
+// Select implements Dialect.
+func (SQLite) Select(cols, from, where, orderBy string, limit int) string {
+	return limitSelect(cols, from, where, orderBy, limit)
+}
+
+// InsertReturning implements Dialect.
+func (d SQLite) InsertReturning(table string, cols []string, firstArg int, key string) string {
+	return insertSQL(d, table, cols, firstArg) + " RETURNING " + key
+}
+
+// LikeCI implements Dialect: SQLite's LIKE is case-insensitive for ASCII.
+func (SQLite) LikeCI(col, ph string) (string, bool) {
+	return col + " LIKE " + ph + ` ESCAPE '\'`, false
+}
+
+// EqualCS implements Dialect.
+func (SQLite) EqualCS(col, ph string) string { return col + " = " + ph }
+
+// TimeArg implements Dialect: legacy date-times are ISO text in SQLite, and
+// compare correctly as text only in exactly this shape.
+func (SQLite) TimeArg(t time.Time) any {
+	if t.Nanosecond() != 0 {
+		return t.Format("2006-01-02 15:04:05.000")
+	}
+	return t.Format("2006-01-02 15:04:05")
+}
+
+// DateArg implements Dialect.
+func (SQLite) DateArg(t time.Time) any { return t.Format("2006-01-02") }
+
+// Postgres is PostgreSQL through pgx.
+type Postgres struct{}
+
+// Name implements Dialect.
+func (Postgres) Name() string { return "postgres" }
+
+// Placeholder implements Dialect.
+func (Postgres) Placeholder(n int) string { return "$" + strconv.Itoa(n) }
+
+// Select implements Dialect.
+func (Postgres) Select(cols, from, where, orderBy string, limit int) string {
+	return limitSelect(cols, from, where, orderBy, limit)
+}
+
+// InsertReturning implements Dialect.
+func (d Postgres) InsertReturning(table string, cols []string, firstArg int, key string) string {
+	return insertSQL(d, table, cols, firstArg) + " RETURNING " + key
+}
+
+// LikeCI implements Dialect: lower(col) matches the lower(...) text_pattern_ops
+// indexes of the legacy schema.
+func (Postgres) LikeCI(col, ph string) (string, bool) {
+	return "lower(" + col + ") LIKE " + ph + ` ESCAPE '\'`, true
+}
+
+// EqualCS implements Dialect.
+func (Postgres) EqualCS(col, ph string) string { return col + " = " + ph }
+
+// TimeArg implements Dialect.
+func (Postgres) TimeArg(t time.Time) any { return wallClock(t) }
+
+// DateArg implements Dialect.
+func (Postgres) DateArg(t time.Time) any { return t.Format("2006-01-02") }
+
+// SQLServer is Microsoft SQL Server (go-mssqldb), the production legacy target.
+type SQLServer struct{}
+
+// Name implements Dialect.
+func (SQLServer) Name() string { return "sqlserver" }
+
+// Placeholder implements Dialect.
+func (SQLServer) Placeholder(n int) string { return "@p" + strconv.Itoa(n) }
+
+// Select implements Dialect: T-SQL has TOP instead of LIMIT.
+func (SQLServer) Select(cols, from, where, orderBy string, limit int) string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	if limit > 0 {
+		fmt.Fprintf(&b, "TOP (%d) ", limit)
+	}
+	b.WriteString(cols + " FROM " + from)
+	if where != "" {
+		b.WriteString(" WHERE " + where)
+	}
+	if orderBy != "" {
+		b.WriteString(" ORDER BY " + orderBy)
+	}
+	return b.String()
+}
+
+// InsertReturning implements Dialect with an OUTPUT clause.
+func (d SQLServer) InsertReturning(table string, cols []string, firstArg int, key string) string {
+	phs := make([]string, len(cols))
+	for i := range cols {
+		phs[i] = d.Placeholder(firstArg + i)
+	}
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") OUTPUT INSERTED." + key +
+		" VALUES (" + strings.Join(phs, ", ") + ")"
+}
+
+// LikeCI implements Dialect: the legacy columns use the server's default
+// case-insensitive collation, so a plain LIKE can use their indexes.
+func (SQLServer) LikeCI(col, ph string) (string, bool) {
+	return col + " LIKE " + ph + ` ESCAPE '\'`, false
+}
+
+// EqualCS implements Dialect.
+func (SQLServer) EqualCS(col, ph string) string {
+	return col + " = " + ph + " COLLATE Latin1_General_100_CS_AS"
+}
+
+// TimeArg implements Dialect: civil.DateTime (sent as datetime2) keeps go-mssqldb from sending a
+// datetimeoffset, which would shift the zone-less legacy values.
+func (SQLServer) TimeArg(t time.Time) any { return civil.DateTimeOf(wallClock(t)) }
+
+// DateArg implements Dialect.
+func (SQLServer) DateArg(t time.Time) any { return t.Format("2006-01-02") }
+
+func limitSelect(cols, from, where, orderBy string, limit int) string {
+	var b strings.Builder
+	b.WriteString("SELECT " + cols + " FROM " + from)
+	if where != "" {
+		b.WriteString(" WHERE " + where)
+	}
+	if orderBy != "" {
+		b.WriteString(" ORDER BY " + orderBy)
+	}
+	if limit > 0 {
+		fmt.Fprintf(&b, " LIMIT %d", limit)
+	}
+	return b.String()
+}
+
+func insertSQL(d Dialect, table string, cols []string, firstArg int) string {
+	phs := make([]string, len(cols))
+	for i := range cols {
+		phs[i] = d.Placeholder(firstArg + i)
+	}
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(phs, ", ") + ")"
+}
+
+// numericSQL are the dialects' "text to number, or NULL when not a plain
+// decimal" expressions, used for quantity search on text result columns.
+var numericSQL = map[string]string{
+	"sqlite":    "(CASE WHEN %[1]s <> '' AND trim(%[1]s, '0123456789.-') = '' AND %[1]s NOT LIKE '%%.%%.%%' THEN CAST(%[1]s AS REAL) END)",
+	"postgres":  `(CASE WHEN %[1]s ~ '^-?[0-9]+(\.[0-9]+)?$' THEN %[1]s::numeric END)`,
+	"sqlserver": "TRY_CAST(%[1]s AS decimal(38,10))",
+}
+
+// Numeric is col read as a number, NULL when the text is not a plain decimal.
+func Numeric(d Dialect, col string) string { return fmt.Sprintf(numericSQL[d.Name()], col) }

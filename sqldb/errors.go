@@ -1,0 +1,68 @@
+package sqldb
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	mssql "github.com/microsoft/go-mssqldb"
+	"modernc.org/sqlite"
+)
+
+// IsConstraint reports whether err is a constraint violation (foreign key,
+// unique, not null, check) in any of the supported drivers.
+func IsConstraint(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return len(pg.Code) == 5 && pg.Code[:2] == "23"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == 19 // SQLITE_CONSTRAINT and its extended codes
+	}
+	var me mssql.Error
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 547, 2601, 2627, 515:
+			return true
+		}
+	}
+	return false
+}
+
+// IsRetryable reports a serialization failure or deadlock that a retry of
+// the whole transaction resolves.
+func IsRetryable(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "40001" || pg.Code == "40P01"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == 5 || se.Code()&0xff == 6 // BUSY, LOCKED
+	}
+	var me mssql.Error
+	if errors.As(err, &me) {
+		return me.Number == 1205
+	}
+	return false
+}
+
+// Describe renders a driver error without the values it may quote (a
+// duplicate-key message repeats the key, which can be PHI): the SQLSTATE or
+// error number for database errors, the message for connection errors.
+func Describe(err error) string {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return "postgres error SQLSTATE " + pg.Code
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return fmt.Sprintf("sqlite error code %d", se.Code())
+	}
+	var me mssql.Error
+	if errors.As(err, &me) {
+		return fmt.Sprintf("sqlserver error %d", me.Number)
+	}
+	return err.Error()
+}

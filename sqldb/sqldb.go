@@ -1,0 +1,136 @@
+// Package sqldb opens the legacy and control databases by URL scheme
+// (sqlserver://, postgres://, sqlite://PATH) and describes each SQL dialect's
+// differences behind one interface, so the mapping engine writes no
+// dialect-specific SQL of its own.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"   // registers driver "pgx"
+	_ "github.com/microsoft/go-mssqldb" // registers driver "sqlserver"
+	_ "modernc.org/sqlite"              // registers driver "sqlite"
+)
+
+// ErrBadDSN is returned for a DSN whose scheme or shape is not understood.
+var ErrBadDSN = errors.New("bad database URL")
+
+// DB is an open database together with its dialect.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+	// Redacted is the DSN with any password removed, safe for logs.
+	Redacted string
+}
+
+// Redact removes the password from a database URL so it can be logged or
+// returned in an error.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		return "<unparseable database URL>"
+	}
+	return u.Redacted()
+}
+
+// Open opens dsn. sqlite:// paths are created (with their folder) when
+// missing; the connection is checked with a ping.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return nil, fmt.Errorf("%w: %q: want sqlserver://, postgres:// or sqlite://PATH", ErrBadDSN, Redact(dsn))
+	}
+	var (
+		driver, conn string
+		d            Dialect
+	)
+	switch strings.ToLower(scheme) {
+	case "sqlite":
+		path := rest
+		if path == "" {
+			return nil, fmt.Errorf("%w: sqlite:// needs a file path", ErrBadDSN)
+		}
+		if path != ":memory:" {
+			if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+				return nil, fmt.Errorf("sqlite: create folder for %s: %w", path, err)
+			}
+		}
+		// WAL lets readers proceed while a writer commits; busy_timeout makes
+		// concurrent writers wait instead of failing with SQLITE_BUSY.
+		conn = "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		driver, d = "sqlite", SQLite{}
+	case "postgres", "postgresql":
+		driver, conn, d = "pgx", dsn, Postgres{}
+	case "sqlserver":
+		driver, conn, d = "sqlserver", dsn, SQLServer{}
+	default:
+		return nil, fmt.Errorf("%w: unknown scheme %q in %s", ErrBadDSN, scheme, Redact(dsn))
+	}
+	db, err := sql.Open(driver, conn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %v", Redact(dsn), redactErr(err, dsn))
+	}
+	if d.Name() == "sqlite" {
+		// One writer at a time is all SQLite allows; a small pool of
+		// readers is plenty for the embedded default.
+		db.SetMaxOpenConns(4)
+	} else {
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(32)
+	}
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect %s: %v", Redact(dsn), redactErr(err, dsn))
+	}
+	return &DB{DB: db, Dialect: d, Redacted: Redact(dsn)}, nil
+}
+
+// redactErr keeps a driver error from echoing the password it was given.
+func redactErr(err error, dsn string) string {
+	msg := err.Error()
+	if u, perr := url.Parse(dsn); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// Columns lists the columns of a table as the live database has them
+// (lower-cased), for `fhirfacade mappings check`. An unknown table has none.
+func (db *DB) Columns(ctx context.Context, table string) ([]string, error) {
+	var q string
+	switch db.Dialect.Name() {
+	case "sqlite":
+		q = "SELECT name FROM pragma_table_info(?1) ORDER BY cid"
+	case "postgres":
+		q = "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
+	default:
+		q = "SELECT column_name FROM information_schema.columns WHERE table_name = @p1 ORDER BY ordinal_position"
+	}
+	rows, err := db.QueryContext(ctx, q, table)
+	if err != nil {
+		return nil, fmt.Errorf("introspect %s: %s", table, Describe(err))
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, strings.ToLower(c))
+	}
+	return out, rows.Err()
+}
