@@ -88,7 +88,7 @@ func (s *Server) metadata(c echo.Context) error {
 		},
 		"fhirVersion": "4.0.1",
 		"format":      []string{"application/fhir+json", "json"},
-		"rest": []capRest{{Mode: "server", Resource: res}},
+		"rest":        []capRest{{Mode: "server", Resource: res}},
 	}
 	return writeJSON(c, 200, cs)
 }

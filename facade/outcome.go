@@ -15,9 +15,9 @@ import (
 
 // Issue is one OperationOutcome issue.
 type Issue struct {
-	Severity    string `json:"severity"`
-	Code        string `json:"code"`
-	Diagnostics string `json:"diagnostics,omitempty"`
+	Severity    string   `json:"severity"`
+	Code        string   `json:"code"`
+	Diagnostics string   `json:"diagnostics,omitempty"`
 	Expression  []string `json:"expression,omitempty"`
 }
 

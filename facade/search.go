@@ -1,6 +1,7 @@
 package facade
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -345,8 +346,7 @@ func (b *bundle) link(rel, url string) {
 	if len(b.links) > 0 {
 		b.links = append(b.links, ',')
 	}
-	rb, _ := json.Marshal(rel)
-	ub, _ := json.Marshal(url)
+	rb, ub := jsonString(rel), jsonString(url)
 	b.links = append(b.links, `{"relation":`...)
 	b.links = append(b.links, rb...)
 	b.links = append(b.links, `,"url":`...)
@@ -359,7 +359,7 @@ func (b *bundle) entry(r *backend.Resource, mode string) {
 		b.buf = append(b.buf, ',')
 	}
 	b.entries++
-	fu, _ := json.Marshal(b.base + "/" + r.Type + "/" + r.ID)
+	fu := jsonString(b.base + "/" + r.Type + "/" + r.ID)
 	b.buf = append(b.buf, `{"fullUrl":`...)
 	b.buf = append(b.buf, fu...)
 	b.buf = append(b.buf, `,"resource":`...)
@@ -397,4 +397,14 @@ func (b *bundle) bytes() []byte {
 		out = append(out, ']')
 	}
 	return append(out, '}')
+}
+
+// jsonString encodes s as a JSON string without HTML escaping (links keep
+// their & as is).
+func jsonString(s string) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	return bytes.TrimRight(buf.Bytes(), "\n")
 }

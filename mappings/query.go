@@ -269,6 +269,9 @@ func (s *Spec) where(b *builder, r SearchRequest) ([]string, []string, error) {
 	var conds, ignored []string
 	for _, qp := range r.Query.Params {
 		p := s.params[qp.Name]
+		if p == nil && (strings.Contains(qp.Name, ".") || strings.HasPrefix(qp.Name, "_has")) {
+			return nil, nil, fmt.Errorf("%w: chained and reverse-chained search (%s)", ErrUnsupported, qp.Name)
+		}
 		if p == nil {
 			if r.Strict {
 				return nil, nil, fmt.Errorf("%w: %s has no search parameter %q", ErrUnknownParam, s.ResourceType, qp.Name)

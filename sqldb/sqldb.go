@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"   // registers driver "pgx"
+	_ "github.com/jackc/pgx/v5/stdlib"  // registers driver "pgx"
 	_ "github.com/microsoft/go-mssqldb" // registers driver "sqlserver"
 	_ "modernc.org/sqlite"              // registers driver "sqlite"
 )

@@ -32,8 +32,8 @@ const (
 
 type serveOpts struct {
 	listen, legacyDSN, controlDSN, fhirURL, fhirAuth, mappingsDir, auth string
-	issuer, audience, jwksURL                                          string
-	pageSize                                                           int
+	issuer, audience, jwksURL                                           string
+	pageSize                                                            int
 }
 
 func serveCmd() *cobra.Command {

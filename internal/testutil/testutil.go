@@ -1,0 +1,123 @@
+// Package testutil opens real databases for integration tests: a fresh
+// SQLite file, or a fresh PostgreSQL database on the server named by
+// FHIRFACADE_TEST_PG. In CI (CI=true) a missing PostgreSQL fails the test
+// instead of skipping it.
+package testutil
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+// DefaultPG is used when FHIRFACADE_TEST_PG is unset.
+const DefaultPG = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// SQLite opens a new SQLite database in the test's temp folder.
+func SQLite(t testing.TB) *sqldb.DB {
+	t.Helper()
+	db, err := sqldb.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "legacy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// PostgresDSN creates a fresh database and returns its URL; it is dropped
+// when the test ends.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	admin := os.Getenv("FHIRFACADE_TEST_PG")
+	if admin == "" {
+		admin = DefaultPG
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	adb, err := sqldb.Open(ctx, admin)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL is required in CI and is not reachable (FHIRFACADE_TEST_PG=%s): %v", sqldb.Redact(admin), err)
+		}
+		t.Skipf("PostgreSQL not reachable (%v); set FHIRFACADE_TEST_PG", err)
+	}
+	defer adb.Close()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "fhirfacade_test_" + hex.EncodeToString(b[:])
+	if _, err := adb.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if adb, err := sqldb.Open(ctx, admin); err == nil {
+			_, _ = adb.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			adb.Close()
+		}
+	})
+	u, _ := url.Parse(admin)
+	u.Path = "/" + name
+	return u.String()
+}
+
+// Postgres opens a fresh PostgreSQL database.
+func Postgres(t testing.TB) *sqldb.DB {
+	t.Helper()
+	db, err := sqldb.Open(context.Background(), PostgresDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Dialects runs fn once per real database the tests use (SQLite, PostgreSQL).
+func Dialects(t *testing.T, fn func(t *testing.T, open func(testing.TB) *sqldb.DB)) {
+	for _, d := range []struct {
+		name string
+		open func(testing.TB) *sqldb.DB
+	}{{"sqlite", SQLite}, {"postgres", Postgres}} {
+		t.Run(d.name, func(t *testing.T) { fn(t, d.open) })
+	}
+}
+
+// Shared is the path of a file under ../shared/reference (from the module
+// root), found by walking up from the test's folder.
+func Shared(t testing.TB, rel string) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for i := 0; i < 6; i++ {
+		p := filepath.Join(dir, "..", "shared", "reference", rel)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		dir = filepath.Dir(dir)
+	}
+	t.Fatalf("shared reference %s not found (expected ../shared next to the repository)", rel)
+	return ""
+}
+
+// Root is the module root.
+func Root(t testing.TB) string {
+	dir, _ := os.Getwd()
+	for !strings.HasSuffix(dir, string(filepath.Separator)) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		dir = filepath.Dir(dir)
+	}
+	t.Fatal("module root not found")
+	return ""
+}

@@ -1,0 +1,360 @@
+package mappings_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/mappings"
+	"github.com/fhirfacade/fhirfacade/search"
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func registry(t testing.TB) *mappings.Registry {
+	t.Helper()
+	r, err := mappings.LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./mappings -update to create it)", err)
+	}
+	if !bytes.Equal(want, got) {
+		t.Errorf("%s differs from golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+var now = time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+
+// TestSearchSQLGolden pins the SQL each dialect gets for a table of
+// searches, T-SQL included (no SQL Server runs in CI: this is its check).
+func TestSearchSQLGolden(t *testing.T) {
+	reg := registry(t)
+	cases := []struct{ name, typ, query string }{
+		{"patient-read-page", "Patient", "_count=20"},
+		{"patient-name-birthdate", "Patient", "name=smi&birthdate=ge1980-01-01&birthdate=lt2000"},
+		{"patient-family-exact-or", "Patient", "family:exact=Smith,O'Brien&gender=female,other"},
+		{"patient-given-contains", "Patient", "given:contains=an_%25"},
+		{"patient-identifier", "Patient", "identifier=urn:oid:2.16.840.1.113883.3.7777.1|MRN00000042"},
+		{"patient-missing", "Patient", "phone:missing=true&_id=1,2,3"},
+		{"patient-sort", "Patient", "_sort=-birthdate,family&_lastUpdated=gt2024-01-01T00:00:00Z"},
+		{"encounter-date-period", "Encounter", "patient=Patient/7&date=ge2024-03&date=le2024-06-30&status=finished"},
+		{"encounter-class", "Encounter", "class=http://terminology.hl7.org/CodeSystem/v3-ActCode|IMP&subject:Patient=7"},
+		{"observation-bench", "Observation", "patient=42&code=http://loinc.org|2345-7&date=ge2023"},
+		{"observation-code-nosystem", "Observation", "code=2345-7,GLU&category=laboratory&status=final,corrected"},
+		{"observation-value-quantity", "Observation", "value-quantity=gt5.4&encounter=Encounter/3"},
+		{"observation-date-prefixes", "Observation", "date=ne2024-01-01&date=sa2020-05-05T10:00:00Z&date=ap2024-06-01"},
+	}
+	dialects := []sqldb.Dialect{sqldb.SQLite{}, sqldb.Postgres{}, sqldb.SQLServer{}}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			vals, err := url.ParseQuery(c.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := search.ParseQuery(vals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			for _, d := range dialects {
+				st, _, err := reg.Spec(c.typ).SearchStmt(d, mappings.SearchRequest{Query: q, Limit: 21, Strict: true, Now: now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintf(&out, "-- %s\n%s\n-- args: %s\n\n", d.Name(), st.SQL, fmtArgs(st.Args))
+			}
+			golden(t, "sql/"+c.name+".sql", out.Bytes())
+		})
+	}
+}
+
+func fmtArgs(args []any) string {
+	parts := make([]string, len(args))
+	for i, a := range args {
+		parts[i] = fmt.Sprintf("%v", a)
+	}
+	return strings.Join(parts, " | ")
+}
+
+func TestStrictUnknownParameter(t *testing.T) {
+	reg := registry(t)
+	q := &search.Query{Params: []search.Param{{Name: "nickname", Values: []string{"x"}}}}
+	_, _, err := reg.Spec("Patient").SearchStmt(sqldb.SQLite{}, mappings.SearchRequest{Query: q, Limit: 2, Strict: true, Now: now})
+	if !errors.Is(err, mappings.ErrUnknownParam) {
+		t.Fatalf("strict: got %v, want ErrUnknownParam", err)
+	}
+	_, ignored, err := reg.Spec("Patient").SearchStmt(sqldb.SQLite{}, mappings.SearchRequest{Query: q, Limit: 2, Now: now})
+	if err != nil || len(ignored) != 1 || ignored[0] != "nickname" {
+		t.Fatalf("lenient: ignored=%v err=%v", ignored, err)
+	}
+}
+
+func TestSearchErrors(t *testing.T) {
+	reg := registry(t)
+	cases := []struct{ typ, query, want string }{
+		{"Patient", "birthdate=1980-13-01", "not a valid calendar date"},
+		{"Patient", "birthdate=yesterday", "not a FHIR date"},
+		{"Patient", "family:sounds=x", "modifier :sounds"},
+		{"Patient", "gender:text=x", "modifier :text"},
+		{"Patient", "_sort=gender", "_sort=gender"},
+		{"Observation", "value-quantity=abc", "not a number"},
+		{"Observation", "patient.name=x", "chained"},
+		{"Patient", `family=a\`, "lone backslash"},
+		{"Patient", "phone:missing=maybe", "missing takes true or false"},
+	}
+	for _, c := range cases {
+		t.Run(c.query, func(t *testing.T) {
+			vals, _ := url.ParseQuery(c.query)
+			q, err := search.ParseQuery(vals)
+			if err == nil {
+				_, _, err = reg.Spec(c.typ).SearchStmt(sqldb.Postgres{}, mappings.SearchRequest{Query: q, Limit: 2, Strict: true, Now: now})
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+func patientRow(reg *mappings.Registry) mappings.Row {
+	return reg.Spec("Patient").RowFrom(map[string]any{
+		"t.pat_id": int64(42), "t.mrn": "MRN00000042", "t.last_nm": "O'Brien", "t.first_nm": "Zoë", "t.middle_nm": nil,
+		"t.birth_dt": time.Date(1961, 2, 28, 0, 0, 0, 0, time.UTC), "t.sex_cd": "F", "t.addr_line1": "12 Main St",
+		"t.city": "Salem", "t.state_cd": "OR", "t.zip_cd": "97301", "t.phone_home": nil, "t.deceased_yn": "Y",
+		"t.deceased_dttm": time.Date(2024, 7, 1, 14, 30, 0, 0, time.UTC), "t.upd_ts": time.Date(2024, 7, 2, 9, 0, 0, 123e6, time.UTC),
+	})
+}
+
+func observationRow(reg *mappings.Registry, val, unit any) mappings.Row {
+	return reg.Spec("Observation").RowFrom(map[string]any{
+		"t.result_id": int64(7), "t.pat_id": int64(42), "t.visit_id": nil, "t.local_test_cd": "CRP", "ltc.loinc_cd": "1988-5",
+		"ltc.loinc_display": "C reactive protein [Mass/volume] in Serum or Plasma", "t.result_val": val, "t.result_unit": unit,
+		"t.ref_range": "<5.0", "t.abn_flag": "N", "t.result_status": "F", "t.collected_dttm": "2024-01-05 07:30:00",
+		"t.lab_accession": "ACC7", "t.upd_ts": "2024-01-05 09:00:00.5",
+	})
+}
+
+// TestEncodeGolden pins mapped resources: translations, zones, choice types,
+// comparators and decimal precision kept from the legacy text.
+func TestEncodeGolden(t *testing.T) {
+	reg := registry(t)
+	cases := []struct {
+		name string
+		typ  string
+		row  mappings.Row
+	}{
+		{"patient-deceased", "Patient", patientRow(reg)},
+		{"observation-comparator", "Observation", observationRow(reg, "<0.5", "mg/L")},
+		{"observation-precision", "Observation", observationRow(reg, "5.40", "mg/L")},
+		{"observation-string", "Observation", observationRow(reg, "POS", nil)},
+		{"encounter-open", "Encounter", reg.Spec("Encounter").RowFrom(map[string]any{
+			"t.visit_id": int64(3), "t.pat_id": int64(42), "t.visit_type_cd": "IP", "t.visit_status_cd": "A",
+			"t.admit_dttm": "2024-03-10 23:15:00", "t.disch_dttm": nil, "t.dept_cd": "CARD", "t.upd_ts": "2024-03-10 23:20:00.000"})},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, _, err := reg.Spec(c.typ).Encode(nil, c.row)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pretty bytes.Buffer
+			if err := json.Indent(&pretty, b, "", "  "); err != nil {
+				t.Fatalf("not JSON: %v\n%s", err, b)
+			}
+			pretty.WriteByte('\n')
+			golden(t, "resources/"+c.name+".json", pretty.Bytes())
+		})
+	}
+}
+
+func TestEncodeUnknownCode(t *testing.T) {
+	reg := registry(t)
+	row := patientRow(reg)
+	s := reg.Spec("Patient")
+	bad := s.RowFrom(map[string]any{"t.pat_id": int64(1), "t.mrn": "M", "t.last_nm": "X", "t.sex_cd": "Q", "t.deceased_yn": "N", "t.upd_ts": "2024-01-01 00:00:00"})
+	_, _, err := s.Encode(nil, bad)
+	if !errors.Is(err, mappings.ErrUnmappable) || !strings.Contains(err.Error(), "Patient.gender") {
+		t.Fatalf("got %v, want ErrUnmappable naming Patient.gender", err)
+	}
+	_ = row
+}
+
+func decode(t *testing.T, raw string) map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestRoundTrip: a mapped resource decodes back to the row it came from.
+func TestRoundTrip(t *testing.T) {
+	reg := registry(t)
+	s := reg.Spec("Patient")
+	b, _, err := s.Encode(nil, patientRow(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Decode(decode(t, string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"t.mrn": "MRN00000042", "t.last_nm": "O'Brien", "t.first_nm": "Zoë", "t.sex_cd": "F",
+		"t.deceased_yn": "Y", "t.birth_dt": "1961-02-28", "t.deceased_dttm": "2024-07-01 14:30:00", "t.zip_cd": "97301"}
+	for col, w := range want {
+		got := v[col]
+		var s string
+		switch x := got.(type) {
+		case mappings.DateVal:
+			s = x.Format("2006-01-02")
+		case mappings.DateTimeVal:
+			s = x.Format("2006-01-02 15:04:05")
+		default:
+			s = fmt.Sprint(x)
+		}
+		if s != w {
+			t.Errorf("%s = %q, want %q", col, s, w)
+		}
+	}
+	if v["t.middle_nm"] != nil || v["t.phone_home"] != nil {
+		t.Errorf("absent elements must clear their columns: middle=%v phone=%v", v["t.middle_nm"], v["t.phone_home"])
+	}
+	o := reg.Spec("Observation")
+	for _, val := range []string{"<0.5", "5.40", "POS"} {
+		b, _, err := o.Encode(nil, observationRow(reg, val, "mg/L"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := o.Decode(decode(t, string(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v["t.result_val"] != val {
+			t.Errorf("result %q came back as %v", val, v["t.result_val"])
+		}
+	}
+}
+
+// TestDecodeRefuses: data the legacy schema cannot hold is named, never dropped.
+func TestDecodeRefuses(t *testing.T) {
+	reg := registry(t)
+	cases := []struct{ name, typ, body, path string }{
+		{"extension", "Patient", `{"resourceType":"Patient","extension":[{"url":"http://x","valueString":"y"}]}`, "Patient.extension"},
+		{"second name", "Patient", `{"resourceType":"Patient","name":[{"family":"A"},{"family":"B"}]}`, "Patient.name[1]"},
+		{"third given", "Patient", `{"resourceType":"Patient","name":[{"family":"A","given":["a","b","c"]}]}`, "Patient.name[0].given[2]"},
+		{"other identifier system", "Patient", `{"resourceType":"Patient","identifier":[{"system":"http://ssn","value":"1"}]}`, "Patient.identifier[0].system"},
+		{"work phone", "Patient", `{"resourceType":"Patient","telecom":[{"system":"phone","use":"work","value":"1"}]}`, "Patient.telecom[0].use"},
+		{"unknown gender code", "Patient", `{"resourceType":"Patient","gender":"robot"}`, "Patient.gender"},
+		{"partial birth date", "Patient", `{"resourceType":"Patient","birthDate":"1980"}`, "Patient.birthDate"},
+		{"meta tag", "Patient", `{"resourceType":"Patient","meta":{"tag":[{"code":"x"}]}}`, "Patient.meta.tag"},
+		{"narrative", "Patient", `{"resourceType":"Patient","text":{"status":"additional","div":"<div/>"}}`, "Patient.text"},
+		{"value range", "Observation", `{"resourceType":"Observation","valueRange":{"low":{"value":1}}}`, "Observation.valueRange"},
+		{"quantity extra", "Observation", `{"resourceType":"Observation","valueQuantity":{"value":1,"id":"x"}}`, "Observation.valueQuantity.id"},
+		{"fractional seconds", "Observation", `{"resourceType":"Observation","effectiveDateTime":"2024-01-01T10:00:00.5Z"}`, "Observation.effectiveDateTime"},
+		{"reference to other type", "Observation", `{"resourceType":"Observation","subject":{"reference":"Group/1"}}`, "Observation.subject.reference"},
+		{"bad category", "Observation", `{"resourceType":"Observation","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}]}`, "Observation.category[0].coding[0].code"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := reg.Spec(c.typ).Decode(decode(t, c.body))
+			var ee *mappings.ElementError
+			if !errors.As(err, &ee) || !errors.Is(err, mappings.ErrUnprocessable) {
+				t.Fatalf("got %v, want an ElementError", err)
+			}
+			if ee.Path != c.path {
+				t.Fatalf("path %q (%v), want %q", ee.Path, err, c.path)
+			}
+		})
+	}
+}
+
+func TestRequired(t *testing.T) {
+	reg := registry(t)
+	s := reg.Spec("Patient")
+	v, err := s.Decode(decode(t, `{"resourceType":"Patient","name":[{"family":"A"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.CheckRequired(v)
+	var ee *mappings.ElementError
+	if !errors.As(err, &ee) || ee.Path != "Patient.identifier[0].value" {
+		t.Fatalf("got %v, want the MRN's element named", err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"resourceType":"Patient"}`, `{"resourceType":"Observation","valueQuantity":{"value":1.5,"comparator":"<"}}`,
+		`{"resourceType":"Patient","name":[{"given":["a",1]}]}`, `{"resourceType":"Encounter","period":{"start":"2024-01-01T00:00:00Z"}}`} {
+		f.Add(s)
+	}
+	reg, err := mappings.LoadEmbedded()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.UseNumber()
+		var m map[string]any
+		if dec.Decode(&m) != nil {
+			return
+		}
+		for _, typ := range reg.Types() {
+			m["resourceType"] = typ
+			if _, err := reg.Spec(typ).Decode(m); err != nil && !errors.Is(err, mappings.ErrUnprocessable) {
+				t.Fatalf("%s: error outside ErrUnprocessable: %v", typ, err)
+			}
+		}
+	})
+}
+
+func TestBadSpecs(t *testing.T) {
+	cases := []struct{ name, yaml, want string }{
+		{"injection in table", "resourceType: Patient\ntable: \"x; DROP TABLE y\"\nkey: id\nid: \"{{id | int}}\"\nlastUpdated: u\ntemplate: {resourceType: Patient}\n", "not a plain SQL identifier"},
+		{"unknown field", "resourceType: Patient\ntabel: x\n", "field tabel not found"},
+		{"unknown column alias", "resourceType: Patient\ntable: p\nkey: id\nid: \"{{id | int}}\"\nlastUpdated: u\ntemplate: {resourceType: Patient, gender: \"{{zz.sex}}\"}\n", "not a column"},
+		{"unknown transform", "resourceType: Patient\ntable: p\nkey: id\nid: \"{{id | int}}\"\nlastUpdated: u\ntemplate: {resourceType: Patient, gender: \"{{sex | soundex}}\"}\n", "unknown transform"},
+		{"unknown map", "resourceType: Patient\ntable: p\nkey: id\nid: \"{{id | int}}\"\nlastUpdated: u\ntemplate: {resourceType: Patient, gender: \"{{sex | code:nope}}\"}\n", "code map \"nope\""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "p.yaml"), []byte(c.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := mappings.LoadDir(dir)
+			if !errors.Is(err, mappings.ErrSpec) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want ErrSpec containing %q", err, c.want)
+			}
+		})
+	}
+}
