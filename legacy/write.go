@@ -89,6 +89,9 @@ func constraintErr(s *mappings.Spec, err error) error {
 	if sqldb.IsConstraint(err) {
 		return fmt.Errorf("%w: %s: the legacy database refused the change (a referenced row is missing, or other rows refer to this one, or a unique value is taken)", backend.ErrConflict, s.ResourceType)
 	}
+	if sqldb.IsDataError(err) {
+		return fmt.Errorf("%w: %s: a value is too long or out of range for its legacy column", backend.ErrUnprocessable, s.ResourceType)
+	}
 	return dbErr("write", err)
 }
 

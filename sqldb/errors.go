@@ -66,3 +66,20 @@ func Describe(err error) string {
 	}
 	return err.Error()
 }
+
+// IsDataError reports a value the column cannot take (too long, out of
+// range, bad format): the client's data, not a server fault.
+func IsDataError(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return len(pg.Code) == 5 && pg.Code[:2] == "22"
+	}
+	var me mssql.Error
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 8152, 2628, 8115, 241, 242:
+			return true
+		}
+	}
+	return false
+}

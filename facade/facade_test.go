@@ -1,0 +1,480 @@
+package facade_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/facade"
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/mappings"
+	"github.com/fhirfacade/fhirfacade/migrations"
+	"github.com/fhirfacade/fhirfacade/pagetoken"
+	"github.com/fhirfacade/fhirfacade/seed"
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+const patients = 30
+
+type env struct {
+	t    *testing.T
+	srv  *httptest.Server
+	logs *bytes.Buffer
+}
+
+func newEnv(t *testing.T, open func(testing.TB) *sqldb.DB) *env {
+	t.Helper()
+	db := open(t)
+	ctx := context.Background()
+	if err := migrations.Up(db.DB, migrations.Legacy, db.Dialect.Name()); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.Run(ctx, db, seed.Options{Patients: patients}); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := mappings.LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	sealer, _ := pagetoken.New(key, time.Hour)
+	types := map[string]bool{}
+	for _, ty := range reg.Types() {
+		types[ty] = true
+	}
+	logs := &bytes.Buffer{}
+	srv := facade.New(facade.Config{
+		Registry: reg,
+		Router:   facade.StaticRouter{Backend: legacy.New(db, reg), Types: types},
+		Sealer:   sealer,
+		Log:      slog.New(slog.NewJSONHandler(&syncWriter{w: logs}, nil)),
+		Ready:    map[string]func(context.Context) error{"legacy": db.PingContext},
+	})
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return &env{t: t, srv: hs, logs: logs}
+}
+
+type syncWriter struct{ w *bytes.Buffer }
+
+func (s *syncWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
+
+type resp struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    []byte
+}
+
+func (e *env) do(method, path string, body string, hdr ...string) resp {
+	e.t.Helper()
+	u := path
+	if !strings.HasPrefix(u, "http") {
+		u = e.srv.URL + path
+	}
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, u, rd)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/fhir+json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := resp{status: res.StatusCode, header: res.Header, raw: raw}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &r.body); err != nil {
+			e.t.Fatalf("%s %s: body is not JSON: %s", method, path, raw)
+		}
+		e.validate(r.body, raw)
+	}
+	return r
+}
+
+// validate checks every resource the facade emits against the R4 schema.
+func (e *env) validate(m map[string]any, raw []byte) {
+	e.t.Helper()
+	typ, _ := m["resourceType"].(string)
+	if typ == "" {
+		e.t.Fatalf("response without resourceType: %s", raw)
+	}
+	if err := testutil.ValidateFHIR(e.t, typ, raw); err != nil {
+		e.t.Fatalf("%v\n%s", err, raw)
+	}
+}
+
+func (e *env) get(path string, hdr ...string) resp { return e.do("GET", path, "", hdr...) }
+
+func entries(r resp, mode string) []map[string]any {
+	var out []map[string]any
+	es, _ := r.body["entry"].([]any)
+	for _, x := range es {
+		en := x.(map[string]any)
+		if en["search"].(map[string]any)["mode"] == mode {
+			out = append(out, en["resource"].(map[string]any))
+		}
+	}
+	return out
+}
+
+func link(r resp, rel string) string {
+	ls, _ := r.body["link"].([]any)
+	for _, x := range ls {
+		l := x.(map[string]any)
+		if l["relation"] == rel {
+			return l["url"].(string)
+		}
+	}
+	return ""
+}
+
+func outcomeText(r resp) string {
+	b, _ := json.Marshal(r.body["issue"])
+	return string(b)
+}
+
+func (e *env) wantStatus(r resp, want int, what string) {
+	e.t.Helper()
+	if r.status != want {
+		e.t.Fatalf("%s: status %d, want %d: %s\nlog:\n%s", what, r.status, want, r.raw, lastLines(e.logs.String(), 5))
+	}
+	if want >= 400 && r.body["resourceType"] != "OperationOutcome" {
+		e.t.Fatalf("%s: error without an OperationOutcome: %s", what, r.raw)
+	}
+}
+
+func TestFacade(t *testing.T) {
+	testutil.Dialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
+		e := newEnv(t, open)
+		t.Run("read", func(t *testing.T) { e.t = t; testRead(e) })
+		t.Run("paging with include to the last page", func(t *testing.T) { e.t = t; testPaging(e) })
+		t.Run("revinclude and counts", func(t *testing.T) { e.t = t; testRevInclude(e) })
+		t.Run("sorted paging", func(t *testing.T) { e.t = t; testSortedPaging(e) })
+		t.Run("strict and lenient", func(t *testing.T) { e.t = t; testStrict(e) })
+		t.Run("writes", func(t *testing.T) { e.t = t; testWrites(e) })
+		t.Run("hostile input", func(t *testing.T) { e.t = t; testHostile(e) })
+		t.Run("metadata and ops", func(t *testing.T) { e.t = t; testOps(e) })
+	})
+}
+
+func testRead(e *env) {
+	r := e.get("/fhir/Patient/1")
+	e.wantStatus(r, 200, "read")
+	if r.body["id"] != "1" || r.header.Get("ETag") == "" || r.header.Get("Last-Modified") == "" {
+		e.t.Fatalf("read: id/ETag/Last-Modified missing: %v %v", r.body["id"], r.header)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/fhir+json") {
+		e.t.Fatalf("content type %q", ct)
+	}
+	etag := r.header.Get("ETag")
+	if nm := e.get("/fhir/Patient/1", "If-None-Match", etag); nm.status != 304 {
+		e.t.Fatalf("If-None-Match: %d", nm.status)
+	}
+	for _, path := range []string{"/fhir/Encounter/1", "/fhir/Observation/1"} {
+		e.wantStatus(e.get(path), 200, path)
+	}
+	e.wantStatus(e.get("/fhir/Patient/999999"), 404, "missing id")
+	e.wantStatus(e.get("/fhir/Patient/abc"), 404, "non-numeric id")
+	e.wantStatus(e.get("/fhir/Medication/1"), 404, "unmapped type")
+	e.wantStatus(e.get("/fhir/Patient/1?_format=xml"), 406, "xml")
+	e.wantStatus(e.get("/fhir/Patient/1?_format=json"), 200, "_format=json")
+}
+
+func testPaging(e *env) {
+	next := "/fhir/Observation?patient=1&_include=Observation:patient&_count=7"
+	var ids []string
+	pages := 0
+	for next != "" {
+		r := e.get(next)
+		e.wantStatus(r, 200, "page")
+		if r.body["type"] != "searchset" {
+			e.t.Fatalf("bundle type %v", r.body["type"])
+		}
+		for _, m := range entries(r, "match") {
+			ids = append(ids, m["id"].(string))
+			if m["subject"].(map[string]any)["reference"] != "Patient/1" {
+				e.t.Fatalf("observation of another patient: %v", m["subject"])
+			}
+		}
+		inc := entries(r, "include")
+		if len(inc) != 1 || inc[0]["resourceType"] != "Patient" || inc[0]["id"] != "1" {
+			e.t.Fatalf("page %d: want Patient/1 included once, got %v", pages, inc)
+		}
+		next = link(r, "next")
+		if strings.Contains(next, "patient=") || strings.Contains(next, "pat_id") {
+			e.t.Fatalf("next link leaks the query or keys: %s", next)
+		}
+		pages++
+		if pages > 10 {
+			e.t.Fatal("paging does not end")
+		}
+	}
+	if len(ids) != seed.ResultsPerPatient || pages != 3 {
+		e.t.Fatalf("got %d observations in %d pages, want %d in 3", len(ids), pages, seed.ResultsPerPatient)
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			e.t.Fatalf("observation %s twice", id)
+		}
+		seen[id] = true
+	}
+	// a tampered token is refused
+	r := e.get("/fhir/Observation?patient=1&_count=7")
+	tok := link(r, "next")
+	u, _ := url.Parse(tok)
+	p := u.Query().Get("_page")
+	bad := p[:len(p)-2] + map[bool]string{true: "AA", false: "BB"}[!strings.HasSuffix(p, "AA")]
+	e.wantStatus(e.get("/fhir/Observation?_page="+bad), 400, "tampered token")
+	e.wantStatus(e.get("/fhir/Patient?_page="+p), 400, "token of another type")
+}
+
+func testRevInclude(e *env) {
+	r := e.get("/fhir/Patient?_id=2&_revinclude=Observation:patient&_revinclude=Encounter:subject")
+	e.wantStatus(r, 200, "revinclude")
+	if len(entries(r, "match")) != 1 {
+		e.t.Fatalf("matches: %d", len(entries(r, "match")))
+	}
+	inc := entries(r, "include")
+	byType := map[string]int{}
+	for _, x := range inc {
+		byType[x["resourceType"].(string)]++
+	}
+	if byType["Observation"] != seed.ResultsPerPatient || byType["Encounter"] != seed.VisitsPerPatient {
+		e.t.Fatalf("revincluded %v", byType)
+	}
+	c := e.get("/fhir/Observation?patient=Patient/2&_summary=count")
+	e.wantStatus(c, 200, "count")
+	if c.body["total"] != float64(seed.ResultsPerPatient) || c.body["entry"] != nil {
+		e.t.Fatalf("_summary=count: total %v, entries %v", c.body["total"], c.body["entry"])
+	}
+	all := e.get("/fhir/Patient?_total=accurate&_count=5")
+	if all.body["total"] != float64(patients) {
+		e.t.Fatalf("_total=accurate: %v", all.body["total"])
+	}
+	// token with system, OR lists, AND of repeats: LOINC codes of patient 2
+	obs := entries(e.get("/fhir/Observation?patient=2&_count=100"), "match")
+	code := obs[0]["code"].(map[string]any)["coding"].([]any)[0].(map[string]any)["code"].(string)
+	want := 0
+	for _, o := range obs {
+		if o["code"].(map[string]any)["coding"].([]any)[0].(map[string]any)["code"] == code {
+			want++
+		}
+	}
+	got := e.get("/fhir/Observation?patient=2&code=http://loinc.org|" + code + "&_total=accurate")
+	if got.body["total"] != float64(want) {
+		e.t.Fatalf("code search: %v, want %d", got.body["total"], want)
+	}
+	none := e.get("/fhir/Observation?patient=2&code=http://snomed.info/sct|" + code + "&_total=accurate")
+	if none.body["total"] != float64(0) {
+		e.t.Fatalf("wrong system matched: %v", none.body["total"])
+	}
+}
+
+func testSortedPaging(e *env) {
+	all := entries(e.get("/fhir/Patient?_count=1000"), "match")
+	var prev string
+	count := 0
+	next := "/fhir/Patient?_sort=-birthdate&_count=4"
+	seen := map[string]bool{}
+	for next != "" {
+		r := e.get(next)
+		e.wantStatus(r, 200, "sorted page")
+		for _, m := range entries(r, "match") {
+			bd, _ := m["birthDate"].(string)
+			if prev != "" && bd > prev {
+				e.t.Fatalf("not descending: %s after %s", bd, prev)
+			}
+			prev = bd
+			if seen[m["id"].(string)] {
+				e.t.Fatalf("duplicate %v", m["id"])
+			}
+			seen[m["id"].(string)] = true
+			count++
+		}
+		next = link(r, "next")
+	}
+	if count != len(all) {
+		e.t.Fatalf("sorted paging returned %d of %d", count, len(all))
+	}
+}
+
+func testStrict(e *env) {
+	r := e.get("/fhir/Patient?nickname=x", "Prefer", "handling=strict")
+	e.wantStatus(r, 400, "strict unknown param")
+	if !strings.Contains(outcomeText(r), "nickname") {
+		e.t.Fatalf("outcome does not name the parameter: %s", r.raw)
+	}
+	r = e.get("/fhir/Patient?nickname=x&_count=1")
+	e.wantStatus(r, 200, "lenient unknown param")
+	oo := entries(r, "outcome")
+	if len(oo) != 1 || !strings.Contains(fmt.Sprint(oo[0]), "nickname") {
+		e.t.Fatalf("lenient search does not report the ignored parameter: %s", r.raw)
+	}
+	e.wantStatus(e.get("/fhir/Patient?birthdate=notadate"), 400, "bad date")
+	e.wantStatus(e.get("/fhir/Patient?_sort=gender"), 400, "unsortable")
+}
+
+const newPatient = `{"resourceType":"Patient","identifier":[{"system":"urn:oid:2.16.840.1.113883.3.7777.1","value":"MRN-T-%d"}],
+"name":[{"family":"Testperson","given":["Ada"]}],"gender":"female","birthDate":"1970-01-02"}`
+
+func testWrites(e *env) {
+	n := time.Now().UnixNano() % 1e9
+	body := fmt.Sprintf(newPatient, n)
+	r := e.do("POST", "/fhir/Patient", body)
+	e.wantStatus(r, 201, "create")
+	id := r.body["id"].(string)
+	loc := r.header.Get("Location")
+	if !strings.Contains(loc, "/fhir/Patient/"+id+"/_history/") {
+		e.t.Fatalf("Location %q", loc)
+	}
+	etag := r.header.Get("ETag")
+	got := e.get("/fhir/Patient/" + id)
+	e.wantStatus(got, 200, "read created")
+	if got.body["name"].([]any)[0].(map[string]any)["family"] != "Testperson" || got.body["gender"] != "female" {
+		e.t.Fatalf("created patient reads back wrong: %s", got.raw)
+	}
+	// conditional create finds it
+	cc := e.do("POST", "/fhir/Patient", body, "If-None-Exist", fmt.Sprintf("identifier=urn:oid:2.16.840.1.113883.3.7777.1|MRN-T-%d", n))
+	e.wantStatus(cc, 200, "conditional create of an existing resource")
+	if cc.body["id"] != id {
+		e.t.Fatalf("conditional create returned %v, want %s", cc.body["id"], id)
+	}
+	// update with the current version, then a stale one
+	up := strings.Replace(body, `"resourceType":"Patient"`, `"resourceType":"Patient","id":"`+id+`"`, 1)
+	up = strings.Replace(up, "Ada", "Adah", 1)
+	u1 := e.do("PUT", "/fhir/Patient/"+id, up, "If-Match", etag)
+	e.wantStatus(u1, 200, "update")
+	if u1.header.Get("ETag") == etag {
+		e.t.Fatal("update did not change the version")
+	}
+	e.wantStatus(e.do("PUT", "/fhir/Patient/"+id, up, "If-Match", etag), 412, "stale If-Match")
+	// data legacy cannot hold is refused with the element named
+	ext := strings.Replace(up, `"gender"`, `"extension":[{"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex","valueCode":"F"}],"gender"`, 1)
+	r = e.do("PUT", "/fhir/Patient/"+id, ext)
+	e.wantStatus(r, 422, "unmapped element")
+	if ex := r.body["issue"].([]any)[0].(map[string]any)["expression"]; fmt.Sprint(ex) != "[Patient.extension]" {
+		e.t.Fatalf("422 does not name the element: %s", r.raw)
+	}
+	e.wantStatus(e.do("PUT", "/fhir/Patient/"+id, strings.Replace(up, `"id":"`+id+`"`, `"id":"other"`, 1)), 400, "id mismatch")
+	e.wantStatus(e.do("PUT", "/fhir/Patient/987654", strings.Replace(up, `"id":"`+id+`"`, `"id":"987654"`, 1)), 400, "update-as-create not allowed")
+	e.wantStatus(e.do("POST", "/fhir/Patient", `{"resourceType":"Patient","name":[{"family":"NoMRN"}]}`), 422, "missing required MRN")
+	e.wantStatus(e.do("POST", "/fhir/Patient", `{"resourceType":"Patient","gender":"robot"}`), 400, "invalid code (R4 structure)")
+	e.wantStatus(e.do("POST", "/fhir/Patient", `{"resourceType":"Patient","nickname":"x"}`), 400, "unknown element (R4 structure)")
+	e.wantStatus(e.do("POST", "/fhir/Patient", `{"resourceType":"Observation"}`), 400, "wrong resourceType")
+	e.wantStatus(e.do("POST", "/fhir/Patient", body, "Content-Type", "text/plain"), 415, "content type")
+	long := fmt.Sprintf(newPatient, n+1)
+	long = strings.Replace(long, "Testperson", strings.Repeat("x", 300), 1)
+	if r := e.do("POST", "/fhir/Patient", long); r.status != 422 && r.status != 201 {
+		e.t.Fatalf("over-long family name: %d (want 422, or 201 on SQLite which keeps any length): %s", r.status, r.raw)
+	}
+	e.wantStatus(e.do("PATCH", "/fhir/Patient/"+id, body), 405, "patch")
+	// an Observation written through the LOINC code finds its local code
+	obs := `{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},
+"subject":{"reference":"Patient/` + id + `"},"effectiveDateTime":"2025-01-02T08:00:00-05:00","valueQuantity":{"value":5.40,"unit":"mg/dL","system":"http://unitsofmeasure.org","code":"mg/dL"}}`
+	o := e.do("POST", "/fhir/Observation", obs)
+	e.wantStatus(o, 201, "create observation")
+	if !strings.Contains(string(o.raw), `"value":5.40`) || !strings.Contains(string(o.raw), `"code":"GLU"`) {
+		e.t.Fatalf("observation stored wrong (precision or local code): %s", o.raw)
+	}
+	e.wantStatus(e.do("POST", "/fhir/Observation", strings.Replace(obs, "2345-7", "9999-9", 1)), 422, "unknown LOINC")
+	e.wantStatus(e.do("DELETE", "/fhir/Patient/"+id, ""), 409, "delete a patient with results")
+	e.wantStatus(e.do("DELETE", "/fhir/Observation/"+o.body["id"].(string), ""), 204, "delete observation")
+	e.wantStatus(e.do("DELETE", "/fhir/Patient/"+id, ""), 204, "delete patient")
+	e.wantStatus(e.get("/fhir/Patient/"+id), 404, "read deleted")
+}
+
+func testHostile(e *env) {
+	nasty := []string{
+		"/fhir/Patient?family=" + url.QueryEscape("'; DROP TABLE pat_master;--"),
+		"/fhir/Patient?name=" + url.QueryEscape(`" OR 1=1 --`),
+		"/fhir/Patient?_id=" + url.QueryEscape("1 OR 1=1"),
+		"/fhir/Patient?gender=" + url.QueryEscape("male' OR 'a'='a"),
+		"/fhir/Patient?birthdate=" + url.QueryEscape("2020-01-01'; --"),
+		"/fhir/Patient?birthdate=2020-02-30",
+		"/fhir/Patient?family=" + url.QueryEscape("Ѕmith"), // Cyrillic S
+		"/fhir/Patient?family=" + url.QueryEscape("%_\\"),
+		"/fhir/Patient?_count=99999999999",
+		"/fhir/Patient?_count=-1",
+		"/fhir/Patient?_sort=" + url.QueryEscape("pat_id;DROP"),
+		"/fhir/Patient?identifier=" + strings.Repeat("a,", 10000) + "a",
+		"/fhir/Observation?value-quantity=1e999999",
+		"/fhir/Observation?patient=" + url.QueryEscape("Patient/1/../../2"),
+		"/fhir/Observation?_page=" + strings.Repeat("A", 9000),
+		"/fhir/Patient?%zz=1",
+		"/fhir/Patient/" + url.PathEscape("1;DROP TABLE x"),
+	}
+	for _, p := range nasty {
+		r := e.get(p)
+		if r.status >= 500 {
+			e.t.Fatalf("%s: status %d: %s", p, r.status, r.raw)
+		}
+		low := strings.ToLower(string(r.raw))
+		for _, leak := range []string{"select ", "sqlstate", "syntax error", "goroutine", "panic", "driver"} {
+			if strings.Contains(low, leak) {
+				e.t.Fatalf("%s: response leaks %q: %s", p, leak, r.raw)
+			}
+		}
+	}
+	deep := strings.Repeat(`{"a":`, 100) + "1" + strings.Repeat("}", 100)
+	e.wantStatus(e.do("POST", "/fhir/Patient", deep), 400, "deep JSON")
+	big := `{"resourceType":"Patient","name":[{"family":"` + strings.Repeat("x", 2<<20) + `"}]}`
+	e.wantStatus(e.do("POST", "/fhir/Patient", big), 413, "huge body")
+	if strings.Contains(e.logs.String(), "DROP TABLE") || strings.Contains(e.logs.String(), "Testperson") {
+		e.t.Fatal("request values (PHI) reached the log")
+	}
+}
+
+func testOps(e *env) {
+	r := e.get("/fhir/metadata")
+	e.wantStatus(r, 200, "metadata")
+	if r.body["fhirVersion"] != "4.0.1" {
+		e.t.Fatalf("fhirVersion %v", r.body["fhirVersion"])
+	}
+	res := r.body["rest"].([]any)[0].(map[string]any)["resource"].([]any)
+	if len(res) != 3 {
+		e.t.Fatalf("metadata lists %d types", len(res))
+	}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		hr, err := http.Get(e.srv.URL + p)
+		if err != nil || hr.StatusCode != 200 {
+			e.t.Fatalf("%s: %v %v", p, err, hr)
+		}
+		hr.Body.Close()
+	}
+	sr, _ := http.Post(e.srv.URL+"/fhir/Patient/_search", "application/x-www-form-urlencoded", strings.NewReader("_id=3"))
+	var b map[string]any
+	_ = json.NewDecoder(sr.Body).Decode(&b)
+	sr.Body.Close()
+	if sr.StatusCode != 200 || len(b["entry"].([]any)) != 1 {
+		e.t.Fatalf("POST _search: %d %v", sr.StatusCode, b)
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
