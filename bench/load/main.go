@@ -1,0 +1,121 @@
+// Command load drives the side-by-side read benchmarks: the same requests,
+// alternately against the facade and the bare baseline, in rounds so that
+// drift on a shared machine hits both. It prints throughput, p50 and p99.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"sort"
+	"sync"
+	"time"
+)
+
+var loincs = []string{"2345-7", "2951-2", "2823-3", "2160-0", "718-7", "6690-2", "777-3", "4548-4", "2093-3", "1988-5", "6598-7", "2106-3"}
+
+type result struct {
+	n, errs int
+	dur     time.Duration
+	lat     []time.Duration
+}
+
+func (r result) rps() float64 { return float64(r.n) / r.dur.Seconds() }
+
+func (r result) pct(p float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[int(float64(len(r.lat)-1)*p)]
+}
+
+func run(base, scenario string, patients, conc int, d time.Duration) result {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2}}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var mu sync.Mutex
+	var all []time.Duration
+	errs := 0
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func(seed uint64) {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(seed, 7))
+			var lat []time.Duration
+			e := 0
+			for ctx.Err() == nil {
+				pid := 1 + r.IntN(patients)
+				var url string
+				switch scenario {
+				case "patient-read":
+					url = fmt.Sprintf("%s/fhir/Patient/%d", base, pid)
+				default:
+					url = fmt.Sprintf("%s/fhir/Observation?patient=%d&code=http://loinc.org|%s&date=ge2023", base, pid, loincs[r.IntN(len(loincs))])
+				}
+				t0 := time.Now()
+				res, err := client.Get(url)
+				if err != nil {
+					if ctx.Err() == nil {
+						e++
+					}
+					continue
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					e++
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			errs += e
+			mu.Unlock()
+		}(uint64(w))
+	}
+	wg.Wait()
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	return result{n: len(all), errs: errs, dur: time.Since(start), lat: all}
+}
+
+func main() {
+	facade := flag.String("facade", "http://127.0.0.1:8090", "facade base URL")
+	baseline := flag.String("baseline", "http://127.0.0.1:8091", "baseline base URL")
+	patients := flag.Int("patients", 100000, "patients in the database")
+	conc := flag.Int("c", 16, "concurrent clients")
+	d := flag.Duration("d", 10*time.Second, "duration of each run")
+	rounds := flag.Int("rounds", 2, "alternating rounds per scenario")
+	flag.Parse()
+	for _, sc := range []string{"patient-read", "observation-search"} {
+		// warm both (connection pools, caches)
+		run(*facade, sc, *patients, *conc, 2*time.Second)
+		run(*baseline, sc, *patients, *conc, 2*time.Second)
+		var f, b result
+		for i := 0; i < *rounds; i++ {
+			fr := run(*facade, sc, *patients, *conc, *d)
+			br := run(*baseline, sc, *patients, *conc, *d)
+			f = merge(f, fr)
+			b = merge(b, br)
+		}
+		fmt.Printf("%-19s facade   %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", sc, f.rps(), ms(f.pct(0.5)), ms(f.pct(0.99)), f.errs)
+		fmt.Printf("%-19s baseline %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", sc, b.rps(), ms(b.pct(0.5)), ms(b.pct(0.99)), b.errs)
+		fmt.Printf("%-19s ratio facade/baseline throughput %.2f\n", sc, f.rps()/b.rps())
+		if f.errs+b.errs > 0 {
+			fmt.Fprintln(os.Stderr, "errors during the run")
+		}
+	}
+}
+
+func merge(a, b result) result {
+	lat := append(a.lat, b.lat...)
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return result{n: a.n + b.n, errs: a.errs + b.errs, dur: a.dur + b.dur, lat: lat}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Side-by-side read benchmark (issue: legacy SQL facade). Seeds PostgreSQL
+# with PATIENTS patients (20 lab results each) once, then runs the facade and
+# the bare pgx baseline as separate processes and drives both with bench/load.
+# Usage: bash bench/run.sh [PATIENTS]   (default 100000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PATIENTS="${1:-100000}"
+PGADMIN="${FHIRFACADE_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+DB=fhirfacade_bench
+DSN="${PGADMIN%%/postgres?*}/$DB?sslmode=disable"
+mkdir -p bench/out
+go build -o bench/out/fhirfacade ./cmd/fhirfacade
+go build -o bench/out/baseline ./bench/baseline
+go build -o bench/out/load ./bench/load
+psql "$PGADMIN" -tAc "SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1 || psql "$PGADMIN" -c "CREATE DATABASE $DB"
+bench/out/fhirfacade legacy seed --patients "$PATIENTS" --legacy-dsn "$DSN" 2>&1 | tail -1
+psql "$DSN" -c "ANALYZE" >/dev/null
+
+FHIRFACADE_LISTEN=127.0.0.1:8090 FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="sqlite://bench/out/control.db" \
+  bench/out/fhirfacade serve 2>/dev/null & FPID=$!
+bench/out/baseline -dsn "$DSN" -listen 127.0.0.1:8091 & BPID=$!
+trap 'kill $FPID $BPID 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do curl -sf 127.0.0.1:8090/healthz >/dev/null && curl -s 127.0.0.1:8091/ >/dev/null && break; sleep 0.2; done
+bench/out/load -patients "$PATIENTS" "${@:2}"
+echo "facade   RSS peak: $(grep VmHWM /proc/$FPID/status | awk '{print $2/1024 " MB"}')"
+echo "baseline RSS peak: $(grep VmHWM /proc/$BPID/status | awk '{print $2/1024 " MB"}')"
