@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PATIENTS="${1:-100000}"
 PGADMIN="${FHIRFACADE_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 DB=fhirfacade_bench
-DSN="${PGADMIN%%/postgres?*}/$DB?sslmode=disable"
+DSN=$(printf %s "$PGADMIN" | sed "s#/postgres?#/$DB?#")
 mkdir -p bench/out
 go build -o bench/out/fhirfacade ./cmd/fhirfacade
 go build -o bench/out/baseline ./bench/baseline
@@ -19,7 +19,7 @@ psql "$DSN" -c "ANALYZE" >/dev/null
 
 FHIRFACADE_LISTEN=127.0.0.1:8090 FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="sqlite://bench/out/control.db" \
   bench/out/fhirfacade serve 2>/dev/null & FPID=$!
-bench/out/baseline -dsn "$DSN" -listen 127.0.0.1:8091 & BPID=$!
+GOGC="${BASELINE_GOGC:-100}" bench/out/baseline -dsn "$DSN" -listen 127.0.0.1:8091 & BPID=$!
 trap 'kill $FPID $BPID 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf 127.0.0.1:8090/healthz >/dev/null && curl -s 127.0.0.1:8091/ >/dev/null && break; sleep 0.2; done
 bench/out/load -patients "$PATIENTS" "${@:2}"

@@ -113,7 +113,11 @@ func (s *Server) search(c echo.Context, vals url.Values) error {
 		warnings = append(warnings, fmt.Sprintf("search parameter %q is not supported for %s and was ignored", name, typ))
 	}
 	base := s.base(c)
-	b := newBundle(base, res.Total)
+	size := 512
+	for _, r := range res.Resources {
+		size += len(r.JSON) + len(base) + 96
+	}
+	b := newBundle(base, res.Total, size)
 	selfQ := vals.Encode()
 	b.link("self", base+"/"+typ+"?"+selfQ)
 	if res.Next != "" {
@@ -338,8 +342,8 @@ type bundle struct {
 	total   *int
 }
 
-func newBundle(base string, total *int) *bundle {
-	return &bundle{base: base, total: total, buf: make([]byte, 0, 16<<10)}
+func newBundle(base string, total *int, size int) *bundle {
+	return &bundle{base: base, total: total, buf: make([]byte, 0, size)}
 }
 
 func (b *bundle) link(rel, url string) {

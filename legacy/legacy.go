@@ -55,9 +55,9 @@ type queryer interface {
 func scanRows(rows *sql.Rows, n int) ([]mappings.Row, error) {
 	defer rows.Close()
 	var out []mappings.Row
+	ptrs := make([]any, n)
 	for rows.Next() {
 		row := make(mappings.Row, n)
-		ptrs := make([]any, n)
 		for i := range row {
 			ptrs[i] = &row[i]
 		}
