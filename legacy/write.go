@@ -28,7 +28,7 @@ func (b *Backend) values(ctx context.Context, tx *sql.Tx, s *mappings.Spec, body
 		err := tx.QueryRowContext(ctx, st.SQL, st.Args...).Scan(&found)
 		path := s.PathOf(j.Alias + "." + j.ResolveBy)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("%w: %s: %v is not a code the legacy %s table knows", backend.ErrUnprocessable, path, v[j.Alias+"."+j.ResolveBy], j.Table)
+			return nil, translate(&mappings.ElementError{Path: path, Msg: fmt.Sprintf("%v is not a code the legacy %s table knows", v[j.Alias+"."+j.ResolveBy], j.Table)})
 		}
 		if err != nil {
 			return nil, dbErr("lookup", err)
@@ -38,7 +38,7 @@ func (b *Backend) values(ctx context.Context, tx *sql.Tx, s *mappings.Spec, body
 			found = string(fs)
 		}
 		if given := v[on]; given != nil && fmt.Sprint(given) != fmt.Sprint(found) {
-			return nil, fmt.Errorf("%w: %s: codes given for %s and %s disagree", backend.ErrUnprocessable, path, j.ResolveBy, j.On)
+			return nil, translate(&mappings.ElementError{Path: s.PathOf(on), Msg: fmt.Sprintf("disagrees with the code given at %s", path)})
 		}
 		v[on] = found
 	}
