@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "fhirfacade-bin")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "fhirfacade")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		panic(fmt.Sprintf("build: %v\n%s", err, out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func command(t *testing.T, dir string, env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(cleanEnv(), env...)
+	return cmd
+}
+
+// cleanEnv drops any FHIRFACADE_* the developer has set.
+func cleanEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "FHIRFACADE_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestEmbeddedDefault: serve with no configuration creates, migrates and
+// seeds ./data/legacy.db and ./data/control.db and answers within seconds.
+func TestEmbeddedDefault(t *testing.T) {
+	dir := t.TempDir()
+	addr := freePort(t)
+	var stderr bytes.Buffer
+	cmd := command(t, dir, []string{"FHIRFACADE_LISTEN=" + addr}, "serve")
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	var res *http.Response
+	var err error
+	for time.Since(start) < 30*time.Second {
+		res, err = http.Get("http://" + addr + "/fhir/Observation?patient=1&_include=Observation:patient")
+		if err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("not serving after 30 s: %v\n%s", err, stderr.String())
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	t.Logf("first answer %v after start (fresh database, seeded)", time.Since(start).Round(time.Millisecond))
+	for _, f := range []string{"data/legacy.db", "data/control.db"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s not created: %v", f, err)
+		}
+	}
+	if strings.Contains(stderr.String(), "patient=1") {
+		t.Error("the query string reached the log")
+	}
+}
+
+// TestBadConfiguration: each mistake stops start-up naming its variable,
+// and passwords never appear.
+func TestBadConfiguration(t *testing.T) {
+	cases := []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"FHIRFACADE_LISTEN=0.0.0.0:18080"}, "FHIRFACADE_AUTH=off is allowed only on a loopback"},
+		{[]string{"FHIRFACADE_AUTH=maybe"}, "FHIRFACADE_AUTH"},
+		{[]string{"FHIRFACADE_AUTH=smart"}, "FHIRFACADE_AUTH=smart"},
+		{[]string{"FHIRFACADE_LISTEN=nonsense"}, "FHIRFACADE_LISTEN"},
+		{[]string{"FHIRFACADE_FHIR_URL=http://127.0.0.1:1/fhir"}, "FHIRFACADE_FHIR_URL"},
+		{[]string{"FHIRFACADE_FHIR_AUTH=kerberos"}, "FHIRFACADE_FHIR_AUTH"},
+		{[]string{"FHIRFACADE_PAGE_SIZE=abc"}, "FHIRFACADE_PAGE_SIZE"},
+		{[]string{"FHIRFACADE_MAPPINGS=/nonexistent"}, "FHIRFACADE_MAPPINGS"},
+		{[]string{"FHIRFACADE_LEGACY_DSN=mysql://x"}, "FHIRFACADE_LEGACY_DSN"},
+		{[]string{"FHIRFACADE_LEGACY_DSN=postgres://u:s3cretpw@127.0.0.1:1/x?connect_timeout=2"}, "FHIRFACADE_LEGACY_DSN"},
+		{[]string{"FHIRFACADE_CONTROL_DSN=postgres://u:s3cretpw@127.0.0.1:1/x?connect_timeout=2"}, "FHIRFACADE_CONTROL_DSN"},
+	}
+	for _, c := range cases {
+		t.Run(c.want, func(t *testing.T) {
+			dir := t.TempDir()
+			out, err := command(t, dir, append(c.env, "FHIRFACADE_LISTEN="+envOr(c.env, "FHIRFACADE_LISTEN", freePort(t))), "serve").CombinedOutput()
+			if err == nil {
+				t.Fatalf("started with %v", c.env)
+			}
+			if !strings.Contains(string(out), c.want) {
+				t.Fatalf("output does not name %q:\n%s", c.want, out)
+			}
+			if strings.Contains(string(out), "s3cretpw") {
+				t.Fatalf("password in output:\n%s", out)
+			}
+		})
+	}
+}
+
+func envOr(env []string, key, def string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			return v
+		}
+	}
+	return def
+}
+
+// TestSeedResumesAfterKill kills a seed mid-run and runs it again: the
+// result is complete, with nothing twice.
+func TestSeedResumesAfterKill(t *testing.T) {
+	for _, d := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "l.db") }},
+		{"postgres", func(t *testing.T) string { return testutil.PostgresDSN(t) }},
+	} {
+		t.Run(d.name, func(t *testing.T) {
+			dsn := d.dsn(t)
+			env := []string{"FHIRFACADE_LEGACY_DSN=" + dsn}
+			cmd := command(t, t.TempDir(), env, "legacy", "seed", "--patients", "3000", "--batch", "100")
+			pr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// kill it hard once a few batches have committed
+			buf := make([]byte, 4096)
+			seen := ""
+			for !strings.Contains(seen, "seeded 500/") {
+				n, err := pr.Read(buf)
+				if err != nil {
+					t.Fatalf("seed ended early: %v: %s", err, seen)
+				}
+				seen += string(buf[:n])
+			}
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			if out, err := command(t, t.TempDir(), env, "legacy", "seed", "--patients", "3000").CombinedOutput(); err != nil {
+				t.Fatalf("rerun: %v\n%s", err, out)
+			}
+			db, err := sqldb.Open(context.Background(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			for table, want := range map[string]int{"pat_master": 3000, "visit": 9000, "lab_result": 60000} {
+				var n int
+				if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if n != want {
+					t.Errorf("%s: %d rows, want %d", table, n, want)
+				}
+			}
+		})
+	}
+}
+
+// TestMappingsCheck lists an unmapped column and a missing one.
+func TestMappingsCheck(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "FHIRFACADE_LEGACY_DSN=sqlite://" + filepath.Join(dir, "l.db")
+	if out, err := command(t, dir, []string{dsn}, "legacy", "migrate").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	out, err := command(t, dir, []string{dsn}, "mappings", "check").CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo schema should check clean: %v\n%s", err, out)
+	}
+	db, err := sqldb.Open(context.Background(), "sqlite://"+filepath.Join(dir, "l.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("ALTER TABLE pat_master ADD COLUMN nickname VARCHAR(20)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("ALTER TABLE visit DROP COLUMN dept_cd"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, err = command(t, dir, []string{dsn}, "mappings", "check").CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 {
+		t.Fatalf("want exit 1, got %v\n%s", err, out)
+	}
+	for _, want := range []string{"unmapped       pat_master.nickname", "missing column visit.dept_cd"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
