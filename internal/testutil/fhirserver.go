@@ -1,0 +1,95 @@
+package testutil
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// FHIRServer is the test FHIR server (testdata/fhirserver: Medplum's
+// fhir-router with its in-memory repository) running as a child process.
+type FHIRServer struct {
+	t    testing.TB
+	port string
+	cmd  *exec.Cmd
+	dir  string
+}
+
+// StartFHIRServer starts a fresh, empty test FHIR server on a free port. In
+// CI (CI=true) a missing Node install fails the test; elsewhere it skips.
+func StartFHIRServer(t testing.TB) *FHIRServer {
+	t.Helper()
+	dir := filepath.Join(Root(t), "testdata", "fhirserver")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@medplum", "fhir-router")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("test FHIR server not installed (run npm ci in testdata/fhirserver; .ci/run does): %v", err)
+		}
+		t.Skip("test FHIR server not installed: npm ci in testdata/fhirserver")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	l.Close()
+	s := &FHIRServer{t: t, port: port, dir: dir}
+	s.Start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// URL is the FHIR base.
+func (s *FHIRServer) URL() string { return "http://127.0.0.1:" + s.port + "/fhir" }
+
+// Root is the server root (for /_test/fault).
+func (s *FHIRServer) Root() string { return "http://127.0.0.1:" + s.port }
+
+// Start (re)starts the process on the same port and waits until it answers.
+func (s *FHIRServer) Start() {
+	s.t.Helper()
+	cmd := exec.Command("node", "server.js")
+	cmd.Dir = s.dir
+	cmd.Env = append(os.Environ(), "PORT="+s.port)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("start test FHIR server: %v", err)
+	}
+	s.cmd = cmd
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		res, err := http.Get(s.Root() + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.Stop()
+	s.t.Fatalf("test FHIR server did not answer on %s", s.URL())
+}
+
+// Stop kills the process (all data is lost, as with a crash).
+func (s *FHIRServer) Stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+// Fault makes the next n FHIR requests answer status.
+func (s *FHIRServer) Fault(status, n int) {
+	s.t.Helper()
+	res, err := http.Post(fmt.Sprintf("%s/_test/fault?status=%d&count=%d", s.Root(), status, n), "application/json", nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	res.Body.Close()
+}

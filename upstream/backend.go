@@ -1,0 +1,307 @@
+package upstream
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/search"
+)
+
+// Backend serves resource types from the FHIR server behind a Client.
+type Backend struct {
+	c *Client
+}
+
+var _ backend.Backend = (*Backend)(nil)
+
+// NewBackend returns the upstream Backend over c.
+func NewBackend(c *Client) *Backend { return &Backend{c: c} }
+
+// Name implements backend.Backend.
+func (b *Backend) Name() string { return "fhir" }
+
+// Client is the underlying HTTP client.
+func (b *Backend) Client() *Client { return b.c }
+
+// Ping implements backend.Backend: the server's CapabilityStatement answers.
+func (b *Backend) Ping(ctx context.Context) error {
+	res, err := b.c.Do(ctx, http.MethodGet, "metadata", nil, nil)
+	if err != nil {
+		return err
+	}
+	if res.Status != 200 {
+		return fmt.Errorf("%w: FHIR server metadata answered %d", backend.ErrUnavailable, res.Status)
+	}
+	return nil
+}
+
+type meta struct {
+	ResourceType string `json:"resourceType"`
+	ID           string `json:"id"`
+	Meta         struct {
+		VersionID   string `json:"versionId"`
+		LastUpdated string `json:"lastUpdated"`
+	} `json:"meta"`
+}
+
+func toResource(raw []byte) (*backend.Resource, error) {
+	var m meta
+	if err := json.Unmarshal(raw, &m); err != nil || m.ResourceType == "" {
+		return nil, fmt.Errorf("%w: FHIR server returned something that is not a resource", backend.ErrUnavailable)
+	}
+	lu, _ := time.Parse(time.RFC3339Nano, m.Meta.LastUpdated)
+	return &backend.Resource{Type: m.ResourceType, ID: m.ID, VersionID: m.Meta.VersionID, LastUpdated: lu, JSON: raw}, nil
+}
+
+// outcomeText is the upstream OperationOutcome's diagnostics, for errors.
+func outcomeText(body []byte) string {
+	var oo struct {
+		Issue []struct {
+			Diagnostics string `json:"diagnostics"`
+			Details     struct {
+				Text string `json:"text"`
+			} `json:"details"`
+		} `json:"issue"`
+	}
+	if json.Unmarshal(body, &oo) != nil || len(oo.Issue) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, i := range oo.Issue {
+		t := i.Diagnostics
+		if t == "" {
+			t = i.Details.Text
+		}
+		if t != "" {
+			parts = append(parts, t)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// statusErr maps an upstream error status onto the backend sentinels.
+func statusErr(res *Response, what string) error {
+	msg := outcomeText(res.Body)
+	if msg == "" {
+		msg = http.StatusText(res.Status)
+	}
+	var s error
+	switch res.Status {
+	case 400:
+		s = backend.ErrInvalid
+	case 404:
+		s = backend.ErrNotFound
+	case 405:
+		s = backend.ErrNotSupported
+	case 409:
+		s = backend.ErrConflict
+	case 410:
+		s = backend.ErrGone
+	case 412:
+		s = backend.ErrPreconditionFailed
+	case 422:
+		s = backend.ErrUnprocessable
+	default:
+		s = backend.ErrUnavailable
+	}
+	return fmt.Errorf("%w: %s: FHIR server: %s", s, what, msg)
+}
+
+// Read implements backend.Backend.
+func (b *Backend) Read(ctx context.Context, typ, id string) (*backend.Resource, error) {
+	if !validID(id) {
+		return nil, fmt.Errorf("%w: %s/%s", backend.ErrNotFound, typ, id)
+	}
+	res, err := b.c.Do(ctx, http.MethodGet, typ+"/"+id, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if res.Status != 200 {
+		return nil, statusErr(res, typ+"/"+id)
+	}
+	return toResource(res.Body)
+}
+
+// validID is the FHIR id grammar; anything else cannot exist and must not
+// be spliced into a URL path.
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// QueryString renders a parsed search back into a query string for the
+// server (parameters passed through; _include is the facade's own work).
+func QueryString(q *search.Query, count int, total bool) string {
+	v := url.Values{}
+	for _, p := range q.Params {
+		k := p.Name
+		if p.Modifier != "" {
+			k += ":" + p.Modifier
+		}
+		v.Add(k, strings.Join(p.Values, ","))
+	}
+	var sorts []string
+	for _, so := range q.Sort {
+		if so.Desc {
+			sorts = append(sorts, "-"+so.Param)
+		} else {
+			sorts = append(sorts, so.Param)
+		}
+	}
+	if len(sorts) > 0 {
+		v.Set("_sort", strings.Join(sorts, ","))
+	}
+	v.Set("_count", strconv.Itoa(count))
+	if total {
+		v.Set("_total", "accurate")
+	}
+	return v.Encode()
+}
+
+// Search implements backend.Backend. The cursor is the server's own next
+// link (sealed into the facade's page token, never shown to clients).
+func (b *Backend) Search(ctx context.Context, typ string, q *search.Query, opts backend.SearchOptions) (*backend.SearchResult, error) {
+	path := opts.Cursor
+	if path == "" {
+		path = typ + "?" + QueryString(q, opts.Count, opts.Total)
+	}
+	var hdr http.Header
+	if opts.Strict {
+		hdr = http.Header{"Prefer": {"handling=strict"}}
+	}
+	res, err := b.c.Do(ctx, http.MethodGet, path, nil, hdr)
+	if err != nil {
+		return nil, err
+	}
+	if res.Status != 200 {
+		return nil, statusErr(res, "search "+typ)
+	}
+	var bundle struct {
+		Total *int `json:"total"`
+		Link  []struct {
+			Relation string `json:"relation"`
+			URL      string `json:"url"`
+		} `json:"link"`
+		Entry []struct {
+			Resource json.RawMessage `json:"resource"`
+			Search   struct {
+				Mode string `json:"mode"`
+			} `json:"search"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(res.Body, &bundle); err != nil {
+		return nil, fmt.Errorf("%w: FHIR server returned a malformed Bundle", backend.ErrUnavailable)
+	}
+	out := &backend.SearchResult{}
+	if opts.Total {
+		out.Total = bundle.Total
+	}
+	for _, e := range bundle.Entry {
+		switch e.Search.Mode {
+		case "", "match":
+		case "outcome":
+			out.Ignored = append(out.Ignored, "(the FHIR server reported: "+outcomeText(e.Resource)+")")
+			continue
+		default:
+			continue
+		}
+		r, err := toResource(e.Resource)
+		if err != nil {
+			return nil, err
+		}
+		if r.Type != typ {
+			continue
+		}
+		out.Resources = append(out.Resources, r)
+	}
+	for _, l := range bundle.Link {
+		if l.Relation == "next" && len(out.Resources) > 0 {
+			out.Next = l.URL
+		}
+	}
+	if opts.Count == 0 {
+		out.Resources, out.Next = nil, ""
+	}
+	return out, nil
+}
+
+// Create implements backend.Backend.
+func (b *Backend) Create(ctx context.Context, typ string, body map[string]any, ifNoneExist *search.Query) (*backend.Resource, bool, error) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %v", backend.ErrInvalid, err)
+	}
+	var hdr http.Header
+	if ifNoneExist != nil {
+		hdr = http.Header{"If-None-Exist": {QueryString(ifNoneExist, 2, false)}}
+	}
+	res, err := b.c.Do(ctx, http.MethodPost, typ, raw, hdr)
+	if err != nil {
+		return nil, false, err
+	}
+	if res.Status != 200 && res.Status != 201 {
+		return nil, false, statusErr(res, "create "+typ)
+	}
+	r, err := toResource(res.Body)
+	return r, res.Status == 201, err
+}
+
+// Update implements backend.Backend (PUT to the id; the server decides
+// whether update-as-create is allowed).
+func (b *Backend) Update(ctx context.Context, typ, id string, body map[string]any, ifMatch string) (*backend.Resource, bool, error) {
+	if !validID(id) {
+		return nil, false, fmt.Errorf("%w: %q is not a FHIR id", backend.ErrInvalid, id)
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %v", backend.ErrInvalid, err)
+	}
+	var hdr http.Header
+	if ifMatch != "" {
+		hdr = http.Header{"If-Match": {`W/"` + ifMatch + `"`}}
+	}
+	res, err := b.c.Do(ctx, http.MethodPut, typ+"/"+id, raw, hdr)
+	if err != nil {
+		return nil, false, err
+	}
+	if res.Status != 200 && res.Status != 201 {
+		return nil, false, statusErr(res, "update "+typ+"/"+id)
+	}
+	r, err := toResource(res.Body)
+	return r, res.Status == 201, err
+}
+
+// Delete implements backend.Backend. A resource that is already gone is not
+// an error (FHIR delete is idempotent).
+func (b *Backend) Delete(ctx context.Context, typ, id string, ifMatch string) error {
+	if !validID(id) {
+		return nil
+	}
+	var hdr http.Header
+	if ifMatch != "" {
+		hdr = http.Header{"If-Match": {`W/"` + ifMatch + `"`}}
+	}
+	res, err := b.c.Do(ctx, http.MethodDelete, typ+"/"+id, nil, hdr)
+	if err != nil {
+		return err
+	}
+	switch res.Status {
+	case 200, 202, 204, 404, 410:
+		return nil
+	}
+	return statusErr(res, "delete "+typ+"/"+id)
+}

@@ -1,0 +1,160 @@
+package upstream_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/search"
+	"github.com/fhirfacade/fhirfacade/upstream"
+)
+
+func newBackend(t *testing.T, url string, cfg upstream.Config) *upstream.Backend {
+	t.Helper()
+	cfg.BaseURL = url
+	c, err := upstream.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return upstream.NewBackend(c)
+}
+
+func patient(id, family string) map[string]any {
+	p := map[string]any{"resourceType": "Patient", "name": []any{map[string]any{"family": family}}, "gender": "female"}
+	if id != "" {
+		p["id"] = id
+	}
+	return p
+}
+
+// TestAgainstTestServer drives every interaction against the real test FHIR
+// server, following its next links to the end.
+func TestAgainstTestServer(t *testing.T) {
+	srv := testutil.StartFHIRServer(t)
+	b := newBackend(t, srv.URL(), upstream.Config{})
+	ctx := context.Background()
+	if err := b.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// PUT to legacy-derived ids, as sync does
+	for i := 1; i <= 25; i++ {
+		if _, _, err := b.Update(ctx, "Patient", fmt.Sprint(i), patient(fmt.Sprint(i), "Family"), ""); err != nil {
+			t.Fatalf("put %d: %v", i, err)
+		}
+	}
+	r, err := b.Read(ctx, "Patient", "7")
+	if err != nil || r.ID != "7" || r.VersionID == "" {
+		t.Fatalf("read: %+v %v", r, err)
+	}
+	if _, err := b.Read(ctx, "Patient", "nope"); !errors.Is(err, backend.ErrNotFound) {
+		t.Fatalf("missing: %v", err)
+	}
+	if _, err := b.Read(ctx, "Patient", "../metadata"); !errors.Is(err, backend.ErrNotFound) {
+		t.Fatalf("path in id: %v", err)
+	}
+	q := &search.Query{Params: []search.Param{{Name: "family", Values: []string{"Family"}}}}
+	seen := map[string]bool{}
+	cursor, pages := "", 0
+	for {
+		res, err := b.Search(ctx, "Patient", q, backend.SearchOptions{Count: 10, Cursor: cursor, Total: cursor == ""})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pages == 0 && (res.Total == nil || *res.Total != 25) {
+			t.Fatalf("total %v", res.Total)
+		}
+		for _, r := range res.Resources {
+			if seen[r.ID] {
+				t.Fatalf("%s twice", r.ID)
+			}
+			seen[r.ID] = true
+		}
+		pages++
+		if res.Next == "" {
+			break
+		}
+		cursor = res.Next
+	}
+	if len(seen) != 25 || pages != 3 {
+		t.Fatalf("followed next links: %d resources in %d pages", len(seen), pages)
+	}
+	// create, conditional version checks, delete
+	created, ok, err := b.Create(ctx, "Patient", patient("", "New"), nil)
+	if err != nil || !ok || created.ID == "" {
+		t.Fatalf("create: %v %v %v", created, ok, err)
+	}
+	if _, _, err := b.Update(ctx, "Patient", created.ID, patient(created.ID, "Newer"), "not-the-version"); !errors.Is(err, backend.ErrPreconditionFailed) && !errors.Is(err, backend.ErrConflict) {
+		t.Fatalf("stale If-Match: %v", err)
+	}
+	if err := b.Delete(ctx, "Patient", created.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Read(ctx, "Patient", created.ID); err == nil {
+		t.Fatal("deleted resource still reads")
+	}
+	if _, _, err := b.Create(ctx, "Patient", map[string]any{"resourceType": "Patient", "nonsense": 1}, nil); !errors.Is(err, backend.ErrInvalid) {
+		t.Fatalf("invalid resource: %v", err)
+	}
+	if _, err := b.Search(ctx, "Patient", q, backend.SearchOptions{Count: 10, Cursor: "http://evil.example/fhir/Patient"}); !errors.Is(err, backend.ErrInvalid) {
+		t.Fatalf("cursor outside the base: %v", err)
+	}
+}
+
+// TestRetriesThrottling: 429 and 503 answers are retried after the server's
+// x-ms-retry-after-ms, and the request succeeds.
+func TestRetriesThrottling(t *testing.T) {
+	srv := testutil.StartFHIRServer(t)
+	b := newBackend(t, srv.URL(), upstream.Config{MaxRetries: 3})
+	ctx := context.Background()
+	if _, _, err := b.Update(ctx, "Patient", "1", patient("1", "A"), ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []int{429, 503} {
+		srv.Fault(st, 2)
+		start := time.Now()
+		if _, err := b.Read(ctx, "Patient", "1"); err != nil {
+			t.Fatalf("after two %d: %v", st, err)
+		}
+		if d := time.Since(start); d < 90*time.Millisecond {
+			t.Fatalf("retried after %v, sooner than the server's 2 x 50 ms", d)
+		}
+	}
+	srv.Fault(429, 10)
+	if _, err := b.Read(ctx, "Patient", "1"); !errors.Is(err, backend.ErrUnavailable) {
+		t.Fatalf("persistent throttling: %v", err)
+	}
+}
+
+// TestBreakerFailsFast: with the server gone, the breaker opens and later
+// calls fail in milliseconds, then recover once it is back.
+func TestBreakerFailsFast(t *testing.T) {
+	srv := testutil.StartFHIRServer(t)
+	b := newBackend(t, srv.URL(), upstream.Config{MaxRetries: 1, BreakerFailures: 3, BreakerOpen: 500 * time.Millisecond})
+	ctx := context.Background()
+	srv.Stop()
+	for i := 0; i < 3; i++ {
+		_, _ = b.Read(ctx, "Patient", "1")
+	}
+	start := time.Now()
+	_, err := b.Read(ctx, "Patient", "1")
+	if !errors.Is(err, backend.ErrUnavailable) || time.Since(start) > 100*time.Millisecond {
+		t.Fatalf("open breaker: %v after %v", err, time.Since(start))
+	}
+	srv.Start()
+	time.Sleep(600 * time.Millisecond)
+	if _, err := b.Read(ctx, "Patient", "1"); !errors.Is(err, backend.ErrNotFound) {
+		t.Fatalf("after recovery: %v", err)
+	}
+}
+
+func TestBadBaseURL(t *testing.T) {
+	for _, u := range []string{"", "ftp://x", "127.0.0.1:1/fhir"} {
+		if _, err := upstream.New(upstream.Config{BaseURL: u}); err == nil {
+			t.Errorf("%q accepted", u)
+		}
+	}
+}
