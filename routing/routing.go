@@ -1,0 +1,427 @@
+// Package routing is the strangler routing table: one versioned row per
+// resource type in the control store, an append-only journal of every move,
+// the guard that refuses unsafe moves (with the reason), and a watcher that
+// gives each facade process an atomically swapped snapshot of the table.
+package routing
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+// State is where a resource type is served from.
+type State string
+
+// The route states (ARCHITECTURE.md).
+const (
+	Legacy   State = "legacy"
+	Shadow   State = "shadow"
+	FHIR     State = "fhir"
+	FHIROnly State = "fhir-only"
+)
+
+// Sentinel errors; messages say what to do.
+var (
+	ErrUnknown = errors.New("unknown type or state")
+	ErrRefused = errors.New("move refused")
+	ErrStale   = errors.New("route changed concurrently")
+)
+
+// ParseState validates a state name.
+func ParseState(s string) (State, error) {
+	switch State(s) {
+	case Legacy, Shadow, FHIR, FHIROnly:
+		return State(s), nil
+	}
+	return "", fmt.Errorf("%w: state %q (want legacy, shadow, fhir or fhir-only)", ErrUnknown, s)
+}
+
+// Route is one row of the table.
+type Route struct {
+	Type      string    `json:"type"`
+	State     State     `json:"state"`
+	Version   int       `json:"version"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	UpdatedBy string    `json:"updatedBy"`
+}
+
+// Table is an immutable snapshot of every route.
+type Table struct {
+	Routes map[string]Route
+	serial int64
+}
+
+// State of a type; types without a row are on legacy.
+func (t *Table) State(typ string) State {
+	if r, ok := t.Routes[typ]; ok {
+		return r.State
+	}
+	return Legacy
+}
+
+// List is the routes sorted by type.
+func (t *Table) List() []Route {
+	out := make([]Route, 0, len(t.Routes))
+	for _, r := range t.Routes {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })
+	return out
+}
+
+// Event is one journal row.
+type Event struct {
+	ID           int64     `json:"id"`
+	Type         string    `json:"type"`
+	From         State     `json:"from"`
+	To           State     `json:"to"`
+	Version      int       `json:"version"`
+	Actor        string    `json:"actor"`
+	Reason       string    `json:"reason"`
+	Forced       bool      `json:"forced"`
+	ParityReport *int64    `json:"parityReport,omitempty"`
+	At           time.Time `json:"at"`
+}
+
+// Store reads and changes the table in the control store.
+type Store struct {
+	db *sqldb.DB
+	// Threshold is the share of matching resources a parity report needs
+	// (default 1.0: everything matches, nothing missing on either side).
+	Threshold float64
+	now       func() time.Time
+}
+
+// NewStore returns a store over the control database.
+func NewStore(db *sqldb.DB) *Store {
+	return &Store{db: db, Threshold: 1.0, now: time.Now}
+}
+
+func (s *Store) ph(n int) string { return s.db.Dialect.Placeholder(n) }
+
+// ts binds a time for the control store (text in SQLite, timestamptz in
+// PostgreSQL).
+func (s *Store) ts(t time.Time) any {
+	if s.db.Dialect.Name() == "sqlite" {
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return t.UTC()
+}
+
+func parseTS(v any) time.Time {
+	switch x := v.(type) {
+	case time.Time:
+		return x
+	case string:
+		t, _ := time.Parse(time.RFC3339Nano, x)
+		return t
+	case []byte:
+		t, _ := time.Parse(time.RFC3339Nano, string(x))
+		return t
+	}
+	return time.Time{}
+}
+
+// Ensure gives every mapped type a row (state legacy) if it has none.
+func (s *Store) Ensure(ctx context.Context, types []string) error {
+	for _, t := range types {
+		q := fmt.Sprintf("INSERT INTO route (resource_type, state, version, updated_at, updated_by) VALUES (%s, 'legacy', 1, %s, 'fhirfacade') ON CONFLICT (resource_type) DO NOTHING", s.ph(1), s.ph(2))
+		if _, err := s.db.ExecContext(ctx, q, t, s.ts(s.now())); err != nil {
+			return fmt.Errorf("routing: ensure %s: %s", t, sqldb.Describe(err))
+		}
+	}
+	return nil
+}
+
+// Load reads the whole table.
+func (s *Store) Load(ctx context.Context) (*Table, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT resource_type, state, version, updated_at, updated_by FROM route")
+	if err != nil {
+		return nil, fmt.Errorf("routing: load: %s", sqldb.Describe(err))
+	}
+	defer rows.Close()
+	t := &Table{Routes: map[string]Route{}}
+	for rows.Next() {
+		var r Route
+		var at any
+		if err := rows.Scan(&r.Type, &r.State, &r.Version, &at, &r.UpdatedBy); err != nil {
+			return nil, err
+		}
+		r.UpdatedAt = parseTS(at)
+		t.Routes[r.Type] = r
+		t.serial += int64(r.Version)
+	}
+	return t, rows.Err()
+}
+
+// serial is a number that changes whenever any route changes (versions only
+// grow), read cheaply by the watcher.
+func (s *Store) serial(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, "SELECT COALESCE(SUM(version), 0) FROM route").Scan(&n)
+	return n, err
+}
+
+// History lists journal rows, newest last; typ "" lists all.
+func (s *Store) History(ctx context.Context, typ string) ([]Event, error) {
+	q := "SELECT id, resource_type, from_state, to_state, version, actor, reason, forced, parity_report, at FROM route_event"
+	var args []any
+	if typ != "" {
+		q += " WHERE resource_type = " + s.ph(1)
+		args = append(args, typ)
+	}
+	rows, err := s.db.QueryContext(ctx, q+" ORDER BY id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("routing: history: %s", sqldb.Describe(err))
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var at any
+		var pr sql.NullInt64
+		if err := rows.Scan(&e.ID, &e.Type, &e.From, &e.To, &e.Version, &e.Actor, &e.Reason, &e.Forced, &pr, &at); err != nil {
+			return nil, err
+		}
+		if pr.Valid {
+			e.ParityReport = &pr.Int64
+		}
+		e.At = parseTS(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Move asks for one route change.
+type Move struct {
+	Type    string
+	To      State
+	Actor   string
+	Reason  string
+	Force   bool // override the parity guard (journaled)
+	Confirm bool // needed for the one-way move to fhir-only
+	DryRun  bool
+	// Version, when set, must be the route's current version (the
+	// compare-and-set a caller that read the table first can ask for).
+	Version int
+}
+
+// Plan is what a move does, or why it is refused.
+type Plan struct {
+	Type         string   `json:"type"`
+	From         State    `json:"from"`
+	To           State    `json:"to"`
+	Version      int      `json:"version"` // version after the move
+	Steps        []string `json:"steps"`
+	Refused      string   `json:"refused,omitempty"`
+	Forced       bool     `json:"forced"`
+	ParityReport *int64   `json:"parityReport,omitempty"`
+	Applied      bool     `json:"applied"`
+}
+
+// next lists the states reachable in one step.
+var next = map[State][]State{
+	Legacy: {Shadow},
+	Shadow: {Legacy, FHIR},
+	FHIR:   {Shadow, FHIROnly},
+}
+
+// Set validates, guards and applies a move: a compare-and-set on the
+// route's version plus a journal row, in one transaction. A refused or
+// dry-run move changes nothing.
+func (s *Store) Set(ctx context.Context, m Move) (*Plan, error) {
+	if strings.TrimSpace(m.Reason) == "" {
+		return nil, fmt.Errorf("%w: a reason is required (--reason)", ErrRefused)
+	}
+	if strings.TrimSpace(m.Actor) == "" {
+		m.Actor = "unknown"
+	}
+	if _, err := ParseState(string(m.To)); err != nil {
+		return nil, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("routing: %s", sqldb.Describe(err))
+	}
+	defer tx.Rollback()
+	var cur Route
+	err = tx.QueryRowContext(ctx, "SELECT resource_type, state, version FROM route WHERE resource_type = "+s.ph(1), m.Type).Scan(&cur.Type, &cur.State, &cur.Version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: resource type %q has no route (mapped types get one at start-up)", ErrUnknown, m.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("routing: %s", sqldb.Describe(err))
+	}
+	p := &Plan{Type: m.Type, From: cur.State, To: m.To, Version: cur.Version + 1}
+	if m.Version != 0 && m.Version != cur.Version {
+		return nil, fmt.Errorf("%w: %s is at version %d, not %d; list the routes again", ErrStale, m.Type, cur.Version, m.Version)
+	}
+	p.Refused = s.canSwitch(ctx, tx, m, cur.State, p)
+	if p.Refused != "" || m.DryRun {
+		if p.Refused != "" && !m.DryRun {
+			return p, fmt.Errorf("%w: %s %s -> %s: %s", ErrRefused, m.Type, cur.State, m.To, p.Refused)
+		}
+		return p, nil
+	}
+	res, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE route SET state = %s, version = version + 1, updated_at = %s, updated_by = %s WHERE resource_type = %s AND version = %s",
+		s.ph(1), s.ph(2), s.ph(3), s.ph(4), s.ph(5)), string(m.To), s.ts(s.now()), m.Actor, m.Type, cur.Version)
+	if err != nil {
+		return nil, fmt.Errorf("routing: %s", sqldb.Describe(err))
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return nil, fmt.Errorf("%w: %s changed while this move was checked; try again", ErrStale, m.Type)
+	}
+	forced := any(p.Forced)
+	if s.db.Dialect.Name() == "sqlite" {
+		forced = map[bool]int{true: 1, false: 0}[p.Forced]
+	}
+	var pr any
+	if p.ParityReport != nil {
+		pr = *p.ParityReport
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO route_event (resource_type, from_state, to_state, version, actor, reason, forced, parity_report, at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+		s.ph(1), s.ph(2), s.ph(3), s.ph(4), s.ph(5), s.ph(6), s.ph(7), s.ph(8), s.ph(9)),
+		m.Type, string(cur.State), string(m.To), cur.Version+1, m.Actor, m.Reason, forced, pr, s.ts(s.now())); err != nil {
+		return nil, fmt.Errorf("routing: journal: %s", sqldb.Describe(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("routing: commit: %s", sqldb.Describe(err))
+	}
+	p.Applied = true
+	return p, nil
+}
+
+// canSwitch returns why a move is refused ("" when allowed) and fills the
+// plan's steps.
+func (s *Store) canSwitch(ctx context.Context, tx *sql.Tx, m Move, from State, p *Plan) string {
+	if from == m.To {
+		return fmt.Sprintf("%s is already on %s", m.Type, from)
+	}
+	allowed := false
+	for _, n := range next[from] {
+		allowed = allowed || n == m.To
+	}
+	if !allowed {
+		if from == FHIROnly {
+			return "fhir-only is final: legacy is retired for this type"
+		}
+		return fmt.Sprintf("moves go one step at a time (from %s: %v)", from, next[from])
+	}
+	switch m.To {
+	case Shadow:
+		if from == Legacy {
+			p.Steps = []string{"reads stay on legacy; a sample is also read from FHIR and compared", "writes go to legacy and are mirrored to FHIR through the outbox"}
+		} else {
+			p.Steps = []string{"reads and writes return to legacy (kept current by the reverse mirror)", "writes are mirrored to FHIR through the outbox"}
+		}
+	case Legacy:
+		p.Steps = []string{"reads and writes on legacy only; no mirroring"}
+	case FHIR:
+		p.Steps = []string{"reads and writes go to FHIR", "writes are mirrored back to legacy (reverse sync) so rollback to shadow stays possible"}
+		reason := s.parityGuard(ctx, tx, m.Type, p)
+		if reason != "" {
+			if !m.Force {
+				return reason + " (--force with a --reason overrides, and is journaled)"
+			}
+			p.Forced = true
+			p.Steps = append(p.Steps, "parity guard overridden: "+reason)
+		}
+	case FHIROnly:
+		// the point of no return: after this the reverse mirror stops and
+		// legacy falls behind for good
+		if !m.Confirm {
+			return "fhir-only is one-way (legacy stops receiving this type's writes); add --confirm"
+		}
+		p.Steps = []string{"reads and writes on FHIR only; the reverse mirror to legacy stops", "this cannot be undone"}
+	}
+	return ""
+}
+
+// parityGuard: the newest parity report must pass and be newer than the
+// newest sync of the type.
+func (s *Store) parityGuard(ctx context.Context, tx *sql.Tx, typ string, p *Plan) string {
+	var (
+		id              int64
+		at              any
+		passed          bool
+		matching, total int64
+	)
+	err := tx.QueryRowContext(ctx, "SELECT id, created_at, passed, matching, total FROM parity_report WHERE resource_type = "+s.ph(1)+" ORDER BY id DESC LIMIT 1", typ).
+		Scan(&id, &at, &passed, &matching, &total)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "no parity report exists for " + typ + " (run fhirfacade parity " + typ + ")"
+	}
+	if err != nil {
+		return "parity reports cannot be read: " + sqldb.Describe(err)
+	}
+	p.ParityReport = &id
+	share := 0.0
+	if total > 0 {
+		share = float64(matching) / float64(total)
+	}
+	if !passed || total == 0 || share < s.Threshold {
+		return fmt.Sprintf("parity report %d does not pass (%d of %d match, %.2f%% < %.2f%%)", id, matching, total, share*100, s.Threshold*100)
+	}
+	var syncAt any
+	err = tx.QueryRowContext(ctx, "SELECT finished_at FROM sync_run WHERE resource_type = "+s.ph(1)+" AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1", typ).Scan(&syncAt)
+	if err == nil && parseTS(syncAt).After(parseTS(at)) {
+		return fmt.Sprintf("parity report %d is older than the last sync of %s; run parity again", id, typ)
+	}
+	return ""
+}
+
+// Watcher keeps an atomically swapped snapshot of the table current.
+type Watcher struct {
+	store    *Store
+	cur      atomic.Pointer[Table]
+	interval time.Duration
+	onChange func(old, new *Table)
+}
+
+// NewWatcher loads the table once; Run keeps it current.
+func NewWatcher(ctx context.Context, s *Store, interval time.Duration, onChange func(old, new *Table)) (*Watcher, error) {
+	t, err := s.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := &Watcher{store: s, interval: interval, onChange: onChange}
+	w.cur.Store(t)
+	return w, nil
+}
+
+// Current is the snapshot a request should use from start to end.
+func (w *Watcher) Current() *Table { return w.cur.Load() }
+
+// Run polls until ctx ends. A change is one cheap query away, so every
+// process sees a flip within the interval (250 ms by default in serve).
+func (w *Watcher) Run(ctx context.Context) {
+	tick := time.NewTicker(w.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		n, err := w.store.serial(ctx)
+		if err != nil || n == w.cur.Load().serial {
+			continue
+		}
+		t, err := w.store.Load(ctx)
+		if err != nil {
+			continue
+		}
+		old := w.cur.Swap(t)
+		if w.onChange != nil {
+			w.onChange(old, t)
+		}
+	}
+}
