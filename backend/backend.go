@@ -68,3 +68,9 @@ type Backend interface {
 	// Ping checks the backend can answer (/readyz).
 	Ping(ctx context.Context) error
 }
+
+// Routes is one consistent view of which backend owns each resource type.
+type Routes interface {
+	// BackendFor names the backend that owns a resource type (nil: not served).
+	BackendFor(typ string) Backend
+}

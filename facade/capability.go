@@ -35,9 +35,10 @@ func (s *Server) metadata(c echo.Context) error {
 		return err
 	}
 	reg := s.cfg.Registry
+	routes := s.routes(c)
 	var res []capResource
 	for _, typ := range reg.Types() {
-		be := s.cfg.Router.BackendFor(typ)
+		be := routes.BackendFor(typ)
 		if be == nil {
 			continue
 		}

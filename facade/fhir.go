@@ -59,6 +59,16 @@ func checkFormat(c echo.Context) error {
 	return httpErr(406, "not-supported", "Accept asks for a format this server does not produce; use application/fhir+json")
 }
 
+// routes is the request's route snapshot, taken once.
+func (s *Server) routes(c echo.Context) Routes {
+	if r, ok := c.Get(keyRoutes).(Routes); ok {
+		return r
+	}
+	r := s.cfg.Router.Snapshot()
+	c.Set(keyRoutes, r)
+	return r
+}
+
 // resolve finds the backend of a type and labels the request with both.
 func (s *Server) resolve(c echo.Context, interaction string) (string, backend.Backend, error) {
 	typ := c.Param("type")
@@ -66,7 +76,7 @@ func (s *Server) resolve(c echo.Context, interaction string) (string, backend.Ba
 	if err := checkFormat(c); err != nil {
 		return "", nil, err
 	}
-	be := s.cfg.Router.BackendFor(typ)
+	be := s.routes(c).BackendFor(typ)
 	if be == nil || s.cfg.Registry.Spec(typ) == nil {
 		return "", nil, httpErr(404, "not-supported", fmt.Sprintf("resource type %q is not served here (see /fhir/metadata)", typ))
 	}

@@ -18,6 +18,7 @@ const (
 	keyType        = "fhir.type"
 	keyInteraction = "fhir.interaction"
 	keyBackend     = "fhir.backend"
+	keyRoutes      = "fhir.routes"
 )
 
 type metrics struct {

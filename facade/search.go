@@ -63,10 +63,17 @@ func (s *Server) search(c echo.Context, vals url.Values) error {
 		if err != nil {
 			return err
 		}
-		if st.Type != typ || st.Backend != be.Name() {
-			// a route flip between pages changes the backend: positions
-			// of one backend mean nothing to another
-			return httpErr(400, "invalid", "this page token belongs to another search or backend; run the search again")
+		if st.Type != typ {
+			return httpErr(400, "invalid", "this page token belongs to a search of another type")
+		}
+		if st.Backend != be.Name() {
+			// the route flipped between pages: positions of one backend
+			// mean nothing to another, so the search continues on the
+			// backend that issued the token while it is still there
+			if be = s.cfg.Router.ByName(st.Backend); be == nil {
+				return httpErr(400, "invalid", "the backend of this page token is no longer serving; run the search again")
+			}
+			c.Set(keyBackend, be.Name())
 		}
 		if vals, err = url.ParseQuery(st.Query); err != nil {
 			return httpErr(400, "invalid", "page token is malformed")
@@ -264,7 +271,7 @@ func (s *Server) fetchIncluded(c echo.Context, inc include, matches []*backend.R
 			ids = append(ids, id)
 		}
 	}
-	be := s.cfg.Router.BackendFor(inc.target)
+	be := s.routes(c).BackendFor(inc.target)
 	if be == nil || len(ids) == 0 {
 		return nil, nil
 	}
@@ -283,7 +290,7 @@ func (s *Server) fetchIncluded(c echo.Context, inc include, matches []*backend.R
 
 // fetchRevIncluded finds resources of inc.src that point at the matches.
 func (s *Server) fetchRevIncluded(c echo.Context, typ string, inc include, matches []*backend.Resource, seen map[string]bool) ([]*backend.Resource, bool, error) {
-	be := s.cfg.Router.BackendFor(inc.src)
+	be := s.routes(c).BackendFor(inc.src)
 	if be == nil || len(matches) == 0 {
 		return nil, false, nil
 	}

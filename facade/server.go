@@ -21,9 +21,17 @@ import (
 	"github.com/fhirfacade/fhirfacade/pagetoken"
 )
 
-// Router names the backend that owns a resource type (nil: not served).
+// Routes is one consistent view of which backend owns each type: a request
+// takes one at its start and uses it to the end, so a concurrent route flip
+// never splits a request across two tables.
+type Routes = backend.Routes
+
+// Router hands out route snapshots.
 type Router interface {
-	BackendFor(typ string) backend.Backend
+	Snapshot() Routes
+	// ByName is a backend by its Name(), for continuing a search whose page
+	// token another backend issued before a flip (nil if gone).
+	ByName(name string) backend.Backend
 }
 
 // StaticRouter serves every type from one backend (day 0: all legacy).
@@ -32,7 +40,18 @@ type StaticRouter struct {
 	Types   map[string]bool
 }
 
-// BackendFor implements Router.
+// Snapshot implements Router.
+func (r StaticRouter) Snapshot() Routes { return r }
+
+// ByName implements Router.
+func (r StaticRouter) ByName(name string) backend.Backend {
+	if r.Backend.Name() == name {
+		return r.Backend
+	}
+	return nil
+}
+
+// BackendFor implements Routes.
 func (r StaticRouter) BackendFor(typ string) backend.Backend {
 	if r.Types[typ] {
 		return r.Backend
@@ -56,6 +75,8 @@ type Config struct {
 	MaxBody int64
 	// Version is reported in the CapabilityStatement.
 	Version string
+	// Admin serves /admin/* (nil: not mounted).
+	Admin http.Handler
 }
 
 // Server is the facade's HTTP server.
@@ -102,6 +123,10 @@ func New(cfg Config) *Server {
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(200, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})))
+
+	if cfg.Admin != nil {
+		e.Any("/admin/*", echo.WrapHandler(cfg.Admin))
+	}
 
 	f := e.Group("/fhir")
 	f.GET("/metadata", s.metadata)

@@ -47,7 +47,7 @@ func TestMoves(t *testing.T) {
 		}
 		refused := []struct {
 			typ, to, want string
-			mods        []func(*routing.Move)
+			mods          []func(*routing.Move)
 		}{
 			{"Patient", "fhir", "one step at a time", nil},
 			{"Patient", "legacy", "already on legacy", nil},

@@ -29,13 +29,13 @@ func main() {
 		SilenceErrors: true,
 		Version:       version,
 	}
-	root.AddCommand(serveCmd(), legacyCmd(), mappingsCmd())
+	root.AddCommand(serveCmd(), legacyCmd(), mappingsCmd(), routeCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "fhirfacade:", err)
 		var ex exitCode
 		if errors.As(err, &ex) {
 			os.Exit(int(ex))
 		}
+		fmt.Fprintln(os.Stderr, "fhirfacade:", err)
 		os.Exit(2)
 	}
 }

@@ -13,14 +13,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/migrations"
 	"github.com/fhirfacade/fhirfacade/pagetoken"
+	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/seed"
 	"github.com/fhirfacade/fhirfacade/sqldb"
+	"github.com/fhirfacade/fhirfacade/upstream"
 )
 
 // Defaults of the embedded configuration (ARCHITECTURE.md contracts).
@@ -32,9 +35,10 @@ const (
 )
 
 type serveOpts struct {
-	listen, legacyDSN, controlDSN, fhirURL, fhirAuth, mappingsDir, auth string
-	issuer, audience, jwksURL                                           string
-	pageSize                                                            int
+	listen, legacyDSN, controlDSN, fhirURL, fhirAuth, fhirToken, mappingsDir, auth string
+	issuer, audience, jwksURL                                                      string
+	pageSize, shadowWorkers                                                        int
+	shadowRate                                                                     float64
 }
 
 func serveCmd() *cobra.Command {
@@ -52,6 +56,9 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&o.controlDSN, "control-dsn", defaultControlDSN, "control store: postgres:// or sqlite://PATH")
 	f.StringVar(&o.fhirURL, "fhir-url", "", "upstream FHIR base URL (none: every type stays on legacy)")
 	f.StringVar(&o.fhirAuth, "fhir-auth", "none", "upstream authentication: none, bearer, azure")
+	f.StringVar(&o.fhirToken, "fhir-token", "", "bearer token for --fhir-auth=bearer")
+	f.Float64Var(&o.shadowRate, "shadow-sample", 0.1, "share of shadow-route reads compared with the FHIR server")
+	f.IntVar(&o.shadowWorkers, "shadow-workers", 4, "background workers for shadow comparisons")
 	f.StringVar(&o.mappingsDir, "mappings", "", "folder of mapping specs (default: the embedded demo specs)")
 	f.StringVar(&o.auth, "auth", "off", "client authorization: off (loopback only) or smart")
 	f.StringVar(&o.issuer, "issuer", "", "SMART token issuer")
@@ -80,13 +87,20 @@ func (o *serveOpts) check() error {
 	default:
 		return fmt.Errorf("FHIRFACADE_AUTH=%q: want off or smart", o.auth)
 	}
-	if o.fhirURL != "" {
-		return fmt.Errorf("FHIRFACADE_FHIR_URL: the upstream FHIR backend is not in this build yet; unset it to serve every type from legacy")
-	}
 	switch o.fhirAuth {
-	case "none", "bearer", "azure":
+	case "none", "azure":
+	case "bearer":
+		if o.fhirToken == "" {
+			return fmt.Errorf("FHIRFACADE_FHIR_AUTH=bearer needs FHIRFACADE_FHIR_TOKEN")
+		}
 	default:
 		return fmt.Errorf("FHIRFACADE_FHIR_AUTH=%q: want none, bearer or azure", o.fhirAuth)
+	}
+	if o.shadowRate < 0 || o.shadowRate > 1 {
+		return fmt.Errorf("FHIRFACADE_SHADOW_SAMPLE=%v: want 0 to 1", o.shadowRate)
+	}
+	if o.shadowWorkers < 1 || o.shadowWorkers > 64 {
+		return fmt.Errorf("FHIRFACADE_SHADOW_WORKERS=%d: want 1 to 64", o.shadowWorkers)
 	}
 	if o.pageSize < 1 || o.pageSize > 1000 {
 		return fmt.Errorf("FHIRFACADE_PAGE_SIZE=%d: want 1 to 1000", o.pageSize)
@@ -172,14 +186,49 @@ func serve(ctx context.Context, o *serveOpts) error {
 	for _, t := range reg.Types() {
 		types[t] = true
 	}
+	fhir, err := upstreamBackend(ctx, o)
+	if err != nil {
+		return err
+	}
+	routes := routing.NewStore(ctl.DB)
+	if err := routes.Ensure(ctx, reg.Types()); err != nil {
+		return fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
+	}
+	watcher, err := routing.NewWatcher(ctx, routes, 250*time.Millisecond, func(old, new *routing.Table) {
+		for _, r := range new.List() {
+			if old.State(r.Type) != r.State {
+				log.Info("route changed", slog.String("type", r.Type), slog.String("from", string(old.State(r.Type))), slog.String("to", string(r.State)), slog.Int("version", r.Version))
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
+	}
+	go watcher.Run(ctx)
+	legacyB := legacy.New(db, reg)
+	outbox := routing.NewOutbox(ctl.DB, log, metrics)
+	var cmp *routing.Comparer
+	var fhirB backend.Backend
+	if fhir != nil {
+		fhirB = fhir
+		cmp = routing.NewComparer(ctx, fhir, ctl.DB, o.shadowRate, o.shadowWorkers, log, metrics)
+	}
+	for _, r := range watcher.Current().List() {
+		if r.State != routing.Legacy && fhir == nil {
+			log.Warn("type is routed to the FHIR server but FHIRFACADE_FHIR_URL is not set: it answers 503", slog.String("type", r.Type), slog.String("state", string(r.State)))
+		}
+	}
+	router := routing.NewRouter(watcher, types, legacyB, fhirB, outbox, cmp)
+	go outbox.Run(ctx, routing.Ends{Legacy: legacyB, FHIR: fhirB, Reverse: router.Reverse}, 500*time.Millisecond)
 	srv := facade.New(facade.Config{
 		Registry:     reg,
-		Router:       facade.StaticRouter{Backend: legacy.New(db, reg), Types: types},
+		Router:       router,
 		Sealer:       sealer,
 		Log:          log,
 		Metrics:      metrics,
 		DefaultCount: o.pageSize,
 		Version:      version,
+		Admin:        routing.AdminHandler(routes),
 		Ready: map[string]func(context.Context) error{
 			"legacy":  db.PingContext,
 			"control": ctl.DB.PingContext,
@@ -188,6 +237,30 @@ func serve(ctx context.Context, o *serveOpts) error {
 	log.Info("serving", slog.String("listen", o.listen), slog.String("fhir_base", "http://"+o.listen+"/fhir"),
 		slog.String("legacy", db.Redacted), slog.String("control", ctl.DB.Redacted))
 	return srv.Start(ctx, o.listen)
+}
+
+// upstreamBackend builds the FHIR server backend (nil when no URL is set).
+func upstreamBackend(ctx context.Context, o *serveOpts) (*upstream.Backend, error) {
+	if o.fhirURL == "" {
+		return nil, nil
+	}
+	cfg := upstream.Config{BaseURL: o.fhirURL}
+	switch o.fhirAuth {
+	case "bearer":
+		cfg.Tokens = upstream.StaticToken(o.fhirToken)
+	case "azure":
+		ts, err := upstream.NewAzureTokens(o.fhirURL)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Tokens = ts
+	}
+	c, err := upstream.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	_ = ctx
+	return upstream.NewBackend(c), nil
 }
 
 // tuneGC trades memory the facade does not need for CPU it does: a serving

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fhirfacade/fhirfacade/control"
+	"github.com/fhirfacade/fhirfacade/routing"
+)
+
+func routeCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "route", Short: "Read and flip the per-type routing table"}
+	var dsn, dir string
+	open := func(cmd *cobra.Command) (*control.Store, *routing.Store, error) {
+		ctl, err := control.Open(cmd.Context(), dsn)
+		if err != nil {
+			return nil, nil, err
+		}
+		reg, err := loadMappings(dir)
+		if err != nil {
+			ctl.Close()
+			return nil, nil, err
+		}
+		s := routing.NewStore(ctl.DB)
+		if err := s.Ensure(cmd.Context(), reg.Types()); err != nil {
+			ctl.Close()
+			return nil, nil, err
+		}
+		return ctl, s, nil
+	}
+	flags := func(c *cobra.Command) {
+		c.Flags().StringVar(&dsn, "control-dsn", defaultControlDSN, "control store: postgres:// or sqlite://PATH")
+		c.Flags().StringVar(&dir, "mappings", "", "folder of mapping specs (default: embedded)")
+	}
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "Show every type's route",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctl, s, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer ctl.Close()
+			t, err := s.Load(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "TYPE\tSTATE\tVERSION\tUPDATED\tBY")
+			for _, r := range t.List() {
+				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", r.Type, r.State, r.Version, r.UpdatedAt.UTC().Format(time.RFC3339), r.UpdatedBy)
+			}
+			return w.Flush()
+		},
+	}
+	flags(list)
+	bindEnv(list)
+
+	var reason, actor string
+	var force, confirm, dry bool
+	var version int
+	set := &cobra.Command{
+		Use:   "set TYPE STATE --reason TEXT [--force] [--confirm] [--dry-run]",
+		Short: "Move a type one step (legacy <-> shadow <-> fhir -> fhir-only)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := routing.ParseState(args[1])
+			if err != nil {
+				return err
+			}
+			ctl, s, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer ctl.Close()
+			if actor == "" {
+				actor = whoami()
+			}
+			p, err := s.Set(cmd.Context(), routing.Move{Type: args[0], To: st, Actor: actor, Reason: reason, Force: force, Confirm: confirm, DryRun: dry, Version: version})
+			if err != nil {
+				return err
+			}
+			printPlan(p, dry)
+			if p.Refused != "" {
+				return exitCode(1) // a dry run that would be refused
+			}
+			return nil
+		},
+	}
+	flags(set)
+	set.Flags().StringVar(&reason, "reason", "", "why (journaled; required)")
+	set.Flags().StringVar(&actor, "actor", "", "who (default: user@host)")
+	set.Flags().BoolVar(&force, "force", false, "override the parity guard (journaled)")
+	set.Flags().BoolVar(&confirm, "confirm", false, "confirm the one-way move to fhir-only")
+	set.Flags().BoolVar(&dry, "dry-run", false, "print what the move would do, or why it would be refused; change nothing")
+	set.Flags().IntVar(&version, "version", 0, "only move if the route is at this version")
+	bindEnv(set)
+
+	history := &cobra.Command{
+		Use:   "history [TYPE]",
+		Short: "Show the route journal",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctl, s, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer ctl.Close()
+			typ := ""
+			if len(args) == 1 {
+				typ = args[0]
+			}
+			h, err := s.History(cmd.Context(), typ)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "AT\tTYPE\tFROM\tTO\tVERSION\tBY\tFORCED\tPARITY\tREASON")
+			for _, e := range h {
+				pr := "-"
+				if e.ParityReport != nil {
+					pr = fmt.Sprint(*e.ParityReport)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%v\t%s\t%s\n", e.At.UTC().Format(time.RFC3339), e.Type, e.From, e.To, e.Version, e.Actor, e.Forced, pr, e.Reason)
+			}
+			return w.Flush()
+		},
+	}
+	flags(history)
+	bindEnv(history)
+	cmd.AddCommand(list, set, history)
+	return cmd
+}
+
+func printPlan(p *routing.Plan, dry bool) {
+	verb := "moved"
+	if dry {
+		verb = "would move"
+	}
+	if p.Refused != "" {
+		fmt.Printf("%s %s -> %s: refused: %s\n", p.Type, p.From, p.To, p.Refused)
+		return
+	}
+	fmt.Printf("%s %s %s -> %s (version %d)\n", verb, p.Type, p.From, p.To, p.Version)
+	for _, s := range p.Steps {
+		fmt.Println("  -", s)
+	}
+}
+
+func whoami() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return strings.TrimSuffix(name+"@"+host, "@")
+}

@@ -1,0 +1,2 @@
+DROP TABLE shadow_mismatch;
+DROP TABLE outbox;

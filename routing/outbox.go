@@ -1,0 +1,223 @@
+package routing
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+// Outbox is the durable queue of mirrored writes in the control store. A
+// row says "Type/id changed on one side: copy its current state to the
+// other" — copying the current state (not the request) makes each row
+// idempotent, so a row replayed after a crash does no harm.
+type Outbox struct {
+	db      *sqldb.DB
+	log     *slog.Logger
+	drained *prometheus.CounterVec
+}
+
+// NewOutbox returns the outbox over the control store.
+func NewOutbox(db *sqldb.DB, log *slog.Logger, reg prometheus.Registerer) *Outbox {
+	o := &Outbox{db: db, log: log}
+	o.drained = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "fhirfacade_outbox_processed_total",
+		Help: "Mirrored writes processed, by target (fhir, legacy) and result (done, failed, retry).",
+	}, []string{"target", "result"})
+	if reg != nil {
+		reg.MustRegister(o.drained)
+	}
+	return o
+}
+
+func (o *Outbox) ts(t time.Time) any {
+	if o.db.Dialect.Name() == "sqlite" {
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return t.UTC()
+}
+
+// Enqueue records that typ/id must be copied to target ("fhir" or "legacy").
+func (o *Outbox) Enqueue(ctx context.Context, target, typ, id string) error {
+	d := o.db.Dialect
+	q := fmt.Sprintf("INSERT INTO outbox (target, resource_type, resource_id, created_at) VALUES (%s, %s, %s, %s)",
+		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4))
+	if _, err := o.db.ExecContext(ctx, q, target, typ, id, o.ts(time.Now())); err != nil {
+		return fmt.Errorf("%w: outbox: %s", backend.ErrUnavailable, sqldb.Describe(err))
+	}
+	return nil
+}
+
+// Pending counts rows not yet mirrored (by target).
+func (o *Outbox) Pending(ctx context.Context, target string) (int, error) {
+	var n int
+	err := o.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND target = "+o.db.Dialect.Placeholder(1), target).Scan(&n)
+	return n, err
+}
+
+// Failed lists rows that failed for good, for operators.
+func (o *Outbox) Failed(ctx context.Context) ([]string, error) {
+	rows, err := o.db.QueryContext(ctx, "SELECT target, resource_type, resource_id, COALESCE(last_error, '') FROM outbox WHERE state = 'failed' ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t, typ, id, e string
+		if err := rows.Scan(&t, &typ, &id, &e); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprintf("%s %s/%s: %s", t, typ, id, e))
+	}
+	return out, rows.Err()
+}
+
+type job struct {
+	id                 int64
+	target, typ, resID string
+	attempts           int
+}
+
+// Ends are the two sides the outbox copies between.
+type Ends struct {
+	Legacy, FHIR backend.Backend
+	// Reverse reports whether writes may still be mirrored back into legacy
+	// for a type (false once it is on fhir-only).
+	Reverse func(typ string) bool
+}
+
+// Drain processes pending rows in id order until none is left or one fails
+// for a reason that may pass (the target is down): then it stops, so the
+// rows behind it are replayed in order later. It returns how many rows it
+// finished.
+func (o *Outbox) Drain(ctx context.Context, ends Ends) (int, error) {
+	done := 0
+	for {
+		jobs, err := o.next(ctx, 100)
+		if err != nil || len(jobs) == 0 {
+			return done, err
+		}
+		for _, j := range jobs {
+			err := o.apply(ctx, ends, j)
+			switch {
+			case err == nil:
+				o.finish(ctx, j, "done", "")
+				o.drained.WithLabelValues(j.target, "done").Inc()
+				done++
+			case errors.Is(err, backend.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded):
+				o.retry(ctx, j, err)
+				o.drained.WithLabelValues(j.target, "retry").Inc()
+				return done, nil
+			default:
+				// the target refused the resource itself (4xx): retrying
+				// cannot help; keep it visible instead of blocking the queue
+				o.finish(ctx, j, "failed", err.Error())
+				o.drained.WithLabelValues(j.target, "failed").Inc()
+				o.log.Warn("mirrored write failed", slog.String("target", j.target), slog.String("type", j.typ), slog.String("id", j.resID), slog.String("error", err.Error()))
+			}
+		}
+	}
+}
+
+func (o *Outbox) next(ctx context.Context, n int) ([]job, error) {
+	rows, err := o.db.QueryContext(ctx, o.db.Dialect.Select("id, target, resource_type, resource_id, attempts", "outbox", "state = 'pending'", "id", n))
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %s", sqldb.Describe(err))
+	}
+	defer rows.Close()
+	var out []job
+	for rows.Next() {
+		var j job
+		if err := rows.Scan(&j.id, &j.target, &j.typ, &j.resID, &j.attempts); err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+func (o *Outbox) finish(ctx context.Context, j job, state, msg string) {
+	d := o.db.Dialect
+	var e any
+	if msg != "" {
+		e = msg
+	}
+	// rows for the same resource queued up to this one are covered by this
+	// copy of its current state
+	q := fmt.Sprintf("UPDATE outbox SET state = CASE WHEN id = %s THEN %s ELSE 'done' END, done_at = %s, last_error = CASE WHEN id = %s THEN %s ELSE last_error END WHERE state = 'pending' AND target = %s AND resource_type = %s AND resource_id = %s AND id <= %s",
+		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4), d.Placeholder(5), d.Placeholder(6), d.Placeholder(7), d.Placeholder(8), d.Placeholder(9))
+	if _, err := o.db.ExecContext(ctx, q, j.id, state, o.ts(time.Now()), j.id, e, j.target, j.typ, j.resID, j.id); err != nil {
+		o.log.Error("outbox: cannot mark row", slog.Int64("id", j.id), slog.String("error", sqldb.Describe(err)))
+	}
+}
+
+func (o *Outbox) retry(ctx context.Context, j job, cause error) {
+	d := o.db.Dialect
+	q := fmt.Sprintf("UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE id = %s", d.Placeholder(1), d.Placeholder(2))
+	_, _ = o.db.ExecContext(ctx, q, cause.Error(), j.id)
+}
+
+// apply copies the current state of the job's resource to its target.
+func (o *Outbox) apply(ctx context.Context, ends Ends, j job) error {
+	src, dst := ends.Legacy, ends.FHIR
+	if j.target == "legacy" {
+		src, dst = ends.FHIR, ends.Legacy
+		if ends.Reverse != nil && !ends.Reverse(j.typ) {
+			return nil // fhir-only: the reverse mirror has stopped
+		}
+	}
+	if src == nil || dst == nil {
+		return fmt.Errorf("%w: no FHIR server configured", backend.ErrUnavailable)
+	}
+	r, err := src.Read(ctx, j.typ, j.resID)
+	if errors.Is(err, backend.ErrNotFound) || errors.Is(err, backend.ErrGone) {
+		return dst.Delete(ctx, j.typ, j.resID, "")
+	}
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(r.JSON))
+	dec.UseNumber()
+	var body map[string]any
+	if err := dec.Decode(&body); err != nil {
+		return err
+	}
+	if m, ok := body["meta"].(map[string]any); ok {
+		// versions belong to each side
+		delete(m, "versionId")
+		delete(m, "lastUpdated")
+		if len(m) == 0 {
+			delete(body, "meta")
+		}
+	}
+	_, _, err = dst.Update(ctx, j.typ, j.resID, body, "")
+	if errors.Is(err, backend.ErrNotSupported) && j.target == "legacy" {
+		return fmt.Errorf("%s/%s was created on the FHIR server; legacy assigns its own keys and the FHIR-id to legacy-key map is not built yet: %w", j.typ, j.resID, err)
+	}
+	return err
+}
+
+// Run drains every interval until ctx ends.
+func (o *Outbox) Run(ctx context.Context, ends Ends, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := o.Drain(ctx, ends); err != nil && ctx.Err() == nil {
+			o.log.Warn("outbox drain", slog.String("error", err.Error()))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
