@@ -110,7 +110,7 @@ func (s *Server) search(c echo.Context, vals url.Values) error {
 		}
 		warnings = append(warnings, "_elements is not supported and was ignored: complete resources are returned")
 	}
-	_ = spec
+	normalizeRefs(spec, q)
 	ctx := c.Request().Context()
 	res, err := be.Search(ctx, typ, q, backend.SearchOptions{Cursor: pos, Count: count, Strict: strict, Total: q.Total == "accurate" || q.Total == "estimate" || q.Summary == "count"})
 	if err != nil {
@@ -418,4 +418,23 @@ func jsonString(s string) []byte {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(s)
 	return bytes.TrimRight(buf.Bytes(), "\n")
+}
+
+// normalizeRefs writes reference values in their Type/id form (patient=7
+// becomes patient=Patient/7; subject:Patient=7 becomes subject=Patient/7):
+// FHIR allows the short forms, but not every FHIR server resolves them, and
+// both backends take the long form.
+func normalizeRefs(spec interface{ ReferenceTarget(string) string }, q *search.Query) {
+	for i, p := range q.Params {
+		target := spec.ReferenceTarget(p.Name)
+		if target == "" || (p.Modifier != "" && p.Modifier != target) {
+			continue
+		}
+		for j, v := range p.Values {
+			if !strings.Contains(v, "/") {
+				p.Values[j] = target + "/" + v
+			}
+		}
+		q.Params[i].Modifier = ""
+	}
 }

@@ -1,0 +1,427 @@
+// Package integration drives the strangler walk end to end: a real legacy
+// database, a real control store, the real test FHIR server over HTTP, and
+// the facade over HTTP.
+package integration
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/control"
+	"github.com/fhirfacade/fhirfacade/facade"
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/mappings"
+	"github.com/fhirfacade/fhirfacade/migrations"
+	"github.com/fhirfacade/fhirfacade/pagetoken"
+	"github.com/fhirfacade/fhirfacade/routing"
+	"github.com/fhirfacade/fhirfacade/search"
+	"github.com/fhirfacade/fhirfacade/seed"
+	"github.com/fhirfacade/fhirfacade/sqldb"
+	"github.com/fhirfacade/fhirfacade/upstream"
+)
+
+const patients = 12
+
+type world struct {
+	t       *testing.T
+	ctx     context.Context
+	fhirSrv *testutil.FHIRServer
+	legacy  *legacy.Backend
+	fhir    *upstream.Backend
+	routes  *routing.Store
+	watcher *routing.Watcher
+	outbox  *routing.Outbox
+	router  *routing.Router
+	http    *httptest.Server
+	metrics *prometheus.Registry
+}
+
+func newWorld(t *testing.T, legacyDB *sqldb.DB, controlDSN string) *world {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := migrations.Up(legacyDB.DB, migrations.Legacy, legacyDB.Dialect.Name()); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.Run(ctx, legacyDB, seed.Options{Patients: patients}); err != nil {
+		t.Fatal(err)
+	}
+	ctl, err := control.Open(ctx, controlDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ctl.Close() })
+	reg, _ := mappings.LoadEmbedded()
+	w := &world{t: t, ctx: ctx, metrics: prometheus.NewRegistry()}
+	w.fhirSrv = testutil.StartFHIRServer(t)
+	c, err := upstream.New(upstream.Config{BaseURL: w.fhirSrv.URL(), MaxRetries: 1, BreakerFailures: 3, BreakerOpen: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.fhir = upstream.NewBackend(c)
+	w.legacy = legacy.New(legacyDB, reg)
+	w.routes = routing.NewStore(ctl.DB)
+	if err := w.routes.Ensure(ctx, reg.Types()); err != nil {
+		t.Fatal(err)
+	}
+	w.watcher, err = routing.NewWatcher(ctx, w.routes, 50*time.Millisecond, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go w.watcher.Run(ctx)
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	w.outbox = routing.NewOutbox(ctl.DB, log, w.metrics)
+	cmp := routing.NewComparer(ctx, w.fhir, ctl.DB, 1.0, 2, log, w.metrics)
+	types := map[string]bool{"Patient": true, "Encounter": true, "Observation": true}
+	w.router = routing.NewRouter(w.watcher, types, w.legacy, w.fhir, w.outbox, cmp)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	sealer, _ := pagetoken.New(key, time.Hour)
+	srv := facade.New(facade.Config{Registry: reg, Router: w.router, Sealer: sealer, Log: log, Metrics: prometheus.NewRegistry()})
+	w.http = httptest.NewServer(srv.Handler())
+	t.Cleanup(w.http.Close)
+	return w
+}
+
+func (w *world) ends() routing.Ends {
+	return routing.Ends{Legacy: w.legacy, FHIR: w.fhir, Reverse: w.router.Reverse}
+}
+
+// flip moves a type and waits until the watcher serves the new state.
+func (w *world) flip(typ string, to routing.State, force bool) {
+	w.t.Helper()
+	_, err := w.routes.Set(w.ctx, routing.Move{Type: typ, To: to, Actor: "walk-test", Reason: "integration walk", Force: force, Confirm: to == routing.FHIROnly})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Second)
+	for w.watcher.Current().State(typ) != to {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("%s not on %s within 1 s", typ, to)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// copyAll queues every legacy resource of typ for the FHIR server and drains
+// the queue: the stand-in for `fhirfacade sync` (issue 4), through the same
+// outbox the mirror uses.
+func (w *world) copyAll(typ string) {
+	w.t.Helper()
+	cursor := ""
+	for {
+		res, err := w.legacy.Search(w.ctx, typ, &search.Query{}, backend.SearchOptions{Count: 500, Cursor: cursor})
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		for _, r := range res.Resources {
+			if err := w.outbox.Enqueue(w.ctx, "fhir", typ, r.ID); err != nil {
+				w.t.Fatal(err)
+			}
+		}
+		if res.Next == "" {
+			break
+		}
+		cursor = res.Next
+	}
+	w.drain()
+}
+
+func (w *world) drain() {
+	w.t.Helper()
+	for i := 0; i < 50; i++ {
+		if _, err := w.outbox.Drain(w.ctx, w.ends()); err != nil {
+			w.t.Fatal(err)
+		}
+		n, _ := w.outbox.Pending(w.ctx, "fhir")
+		m, _ := w.outbox.Pending(w.ctx, "legacy")
+		if n+m == 0 {
+			failed, _ := w.outbox.Failed(w.ctx)
+			if len(failed) > 0 {
+				w.t.Fatalf("mirrored writes failed: %v", failed)
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	w.t.Fatal("outbox does not drain")
+}
+
+// same checks that legacy and the FHIR server hold the same resources of typ.
+func (w *world) same(typ string) {
+	w.t.Helper()
+	all := func(b backend.Backend) map[string][]byte {
+		out := map[string][]byte{}
+		cursor := ""
+		for {
+			res, err := b.Search(w.ctx, typ, &search.Query{}, backend.SearchOptions{Count: 200, Cursor: cursor})
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			for _, r := range res.Resources {
+				out[r.ID] = r.JSON
+			}
+			if res.Next == "" {
+				return out
+			}
+			cursor = res.Next
+		}
+	}
+	l, f := all(w.legacy), all(w.fhir)
+	if len(l) != len(f) {
+		w.t.Fatalf("%s: legacy has %d, FHIR has %d", typ, len(l), len(f))
+	}
+	for id, lj := range l {
+		fj, ok := f[id]
+		if !ok {
+			w.t.Fatalf("%s/%s only in legacy", typ, id)
+		}
+		if d := routing.Diff(lj, fj); len(d) > 0 {
+			w.t.Fatalf("%s/%s differs at %v:\nlegacy %s\nfhir   %s", typ, id, d, lj, fj)
+		}
+	}
+}
+
+type resp struct {
+	status int
+	body   map[string]any
+	raw    []byte
+	hdr    http.Header
+}
+
+func (w *world) do(method, path, body string, hdr ...string) resp {
+	w.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, w.http.URL+path, rd)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/fhir+json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := resp{status: res.StatusCode, raw: raw, hdr: res.Header}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
+func (w *world) want(r resp, status int, what string) resp {
+	w.t.Helper()
+	if r.status != status {
+		w.t.Fatalf("%s: %d, want %d: %s", what, r.status, status, r.raw)
+	}
+	return r
+}
+
+// rename sends a whole resource back with a new family name (a PUT).
+func (w *world) rename(typ, id, family string) {
+	w.t.Helper()
+	r := w.want(w.do("GET", "/fhir/"+typ+"/"+id, ""), 200, "read "+id)
+	r.body["name"].([]any)[0].(map[string]any)["family"] = family
+	b, _ := json.Marshal(r.body)
+	w.want(w.do("PUT", "/fhir/"+typ+"/"+id, string(b)), 200, "update "+id)
+}
+
+func family(r resp) string {
+	return r.body["name"].([]any)[0].(map[string]any)["family"].(string)
+}
+
+func (w *world) legacyFamily(id string) string {
+	w.t.Helper()
+	r, err := w.legacy.Read(w.ctx, "Patient", id)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(r.JSON, &m)
+	return m["name"].([]any)[0].(map[string]any)["family"].(string)
+}
+
+// TestStranglerWalk: Patient legacy -> shadow -> fhir -> shadow, then
+// Encounter and Observation, with the FHIR server killed and restarted in
+// the middle of the shadow step; ends with both sides holding the same data.
+func TestStranglerWalk(t *testing.T) {
+	for _, d := range []struct {
+		name   string
+		legacy func(testing.TB) *sqldb.DB
+		ctl    func(t *testing.T) string
+	}{
+		{"sqlite", testutil.SQLite, func(t *testing.T) string { return "sqlite://" + t.TempDir() + "/control.db" }},
+		{"postgres", testutil.Postgres, func(t *testing.T) string { return testutil.PostgresDSN(t) }},
+	} {
+		t.Run(d.name, func(t *testing.T) {
+			w := newWorld(t, d.legacy(t), d.ctl(t))
+			walkPatient(w)
+			for _, typ := range []string{"Encounter", "Observation"} {
+				w.copyAll(typ)
+				w.flip(typ, routing.Shadow, false)
+				w.same(typ)
+				w.flip(typ, routing.FHIR, true)
+				w.want(w.do("GET", "/fhir/"+typ+"?patient=4&_count=100", ""), 200, "search "+typ+" on fhir")
+			}
+			// every type on fhir: a search with includes is served by FHIR
+			r := w.want(w.do("GET", "/fhir/Observation?patient=5&_include=Observation:patient&_count=50", ""), 200, "all on fhir")
+			if n := len(r.body["entry"].([]any)); n != seed.ResultsPerPatient+1 {
+				t.Fatalf("all-fhir include search: %d entries", n)
+			}
+			// fhir-only stops the reverse mirror
+			w.flip("Observation", routing.FHIROnly, false)
+			if !w.router.Reverse("Patient") || w.router.Reverse("Observation") {
+				t.Fatal("reverse mirror flags wrong")
+			}
+		})
+	}
+}
+
+func walkPatient(w *world) {
+	t := w.t
+	// day 0: legacy. Copy Patients into FHIR (sync stand-in), then shadow.
+	w.copyAll("Patient")
+	w.same("Patient")
+	w.flip("Patient", routing.Shadow, false)
+
+	// shadow reads come from legacy and are compared in the background
+	for i := 1; i <= 3; i++ {
+		w.want(w.do("GET", fmt.Sprintf("/fhir/Patient/%d", i), ""), 200, "shadow read")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for compareCount(w, "match") < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("shadow comparisons: %v matches", compareCount(w, "match"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// a shadow write lands in legacy and is mirrored to FHIR
+	w.rename("Patient", "1", "Shadowwrite")
+	w.drain()
+	if r, err := w.fhir.Read(w.ctx, "Patient", "1"); err != nil || !bytes.Contains(r.JSON, []byte("Shadowwrite")) {
+		t.Fatalf("mirror did not reach FHIR: %v", err)
+	}
+
+	// the FHIR server dies: shadow keeps serving with writes queued
+	w.fhirSrv.Stop()
+	start := time.Now()
+	w.want(w.do("GET", "/fhir/Patient/2", ""), 200, "shadow read with FHIR down")
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Fatalf("shadow read took %v with FHIR down", d)
+	}
+	w.rename("Patient", "2", "Duringoutage")
+	w.rename("Patient", "2", "Duringoutagetwice")
+	created := w.want(w.do("POST", "/fhir/Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:oid:2.16.840.1.113883.3.7777.1","value":"MRN-WALK-1"}],"name":[{"family":"Newduringoutage"}]}`), 201, "create during outage")
+	if n, _ := w.outbox.Drain(w.ctx, w.ends()); n != 0 {
+		t.Fatalf("drained %d rows while FHIR is down", n)
+	}
+	if n, _ := w.outbox.Pending(w.ctx, "fhir"); n < 3 {
+		t.Fatalf("pending mirror rows: %d", n)
+	}
+	// it comes back empty (an in-memory server): replay the queue in order,
+	// then copy everything again as an operator would after such a loss
+	w.fhirSrv.Start()
+	time.Sleep(400 * time.Millisecond) // breaker half-open
+	w.drain()
+	if r, err := w.fhir.Read(w.ctx, "Patient", "2"); err != nil || !bytes.Contains(r.JSON, []byte("Duringoutagetwice")) {
+		t.Fatalf("queued write not replayed: %v", err)
+	}
+	if _, err := w.fhir.Read(w.ctx, "Patient", created.body["id"].(string)); err != nil {
+		t.Fatalf("queued create not replayed: %v", err)
+	}
+	w.copyAll("Patient")
+	w.same("Patient")
+
+	// fhir: the parity work (issue 4) is not built, so the guard refuses and
+	// the move is forced with a reason, as the journal will show
+	if _, err := w.routes.Set(w.ctx, routing.Move{Type: "Patient", To: routing.FHIR, Actor: "walk", Reason: "try"}); err == nil {
+		t.Fatal("flip to fhir without a parity report was allowed")
+	}
+	w.flip("Patient", routing.FHIR, true)
+	r := w.want(w.do("GET", "/fhir/Patient/3", ""), 200, "read on fhir")
+	if strings.HasPrefix(r.body["meta"].(map[string]any)["versionId"].(string), "17") {
+		t.Fatalf("Patient/3 still served by legacy: %s", r.raw)
+	}
+	// mixed routes: Observations from legacy, the included Patient from FHIR
+	r = w.want(w.do("GET", "/fhir/Observation?patient=3&_include=Observation:patient&_count=50", ""), 200, "mixed include")
+	var inc map[string]any
+	for _, e := range r.body["entry"].([]any) {
+		en := e.(map[string]any)
+		if en["search"].(map[string]any)["mode"] == "include" {
+			inc = en["resource"].(map[string]any)
+		}
+	}
+	if inc == nil || inc["id"] != "3" || len(inc["meta"].(map[string]any)["versionId"].(string)) < 30 {
+		t.Fatalf("included Patient not from FHIR: %v", inc)
+	}
+	// a write on fhir is mirrored back into legacy
+	w.rename("Patient", "3", "Writtenonfhir")
+	if got := w.legacyFamily("3"); got == "Writtenonfhir" {
+		t.Fatal("legacy changed before the reverse mirror ran")
+	}
+	w.drain()
+	if got := w.legacyFamily("3"); got != "Writtenonfhir" {
+		t.Fatalf("reverse mirror: legacy has %q", got)
+	}
+	// FHIR down on a fhir route: 503 OperationOutcome, fast once the breaker is open
+	w.fhirSrv.Stop()
+	for i := 0; i < 3; i++ {
+		w.do("GET", "/fhir/Patient/4", "")
+	}
+	start = time.Now()
+	r = w.want(w.do("GET", "/fhir/Patient/4", ""), 503, "fhir route with FHIR down")
+	if d := time.Since(start); d > 100*time.Millisecond || r.body["resourceType"] != "OperationOutcome" {
+		t.Fatalf("503 took %v: %s", d, r.raw)
+	}
+	w.fhirSrv.Start()
+	time.Sleep(400 * time.Millisecond)
+	w.copyAll("Patient") // the restarted in-memory server is empty again
+
+	// back to shadow: legacy answers, and holds what was written on fhir
+	w.flip("Patient", routing.Shadow, false)
+	if got := family(w.want(w.do("GET", "/fhir/Patient/3", ""), 200, "read after rollback")); got != "Writtenonfhir" {
+		t.Fatalf("rollback lost the fhir-route write: %q", got)
+	}
+	w.same("Patient")
+	h, _ := w.routes.History(w.ctx, "Patient")
+	if len(h) != 3 || !h[1].Forced {
+		t.Fatalf("journal: %+v", h)
+	}
+	w.flip("Patient", routing.FHIR, true)
+}
+
+func compareCount(w *world, result string) float64 {
+	mfs, _ := w.metrics.Gather()
+	total := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != "fhirfacade_shadow_compare_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == result {
+					total += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return total
+}
