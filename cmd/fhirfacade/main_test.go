@@ -73,10 +73,15 @@ func TestEmbeddedDefault(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	}()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			_ = cmd.Wait()
+		}
+	}
+	defer stop()
 	var res *http.Response
 	var err error
 	for time.Since(start) < 30*time.Second {
@@ -87,6 +92,7 @@ func TestEmbeddedDefault(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if err != nil {
+		stop()
 		t.Fatalf("not serving after 30 s: %v\n%s", err, stderr.String())
 	}
 	res.Body.Close()
@@ -99,6 +105,7 @@ func TestEmbeddedDefault(t *testing.T) {
 			t.Errorf("%s not created: %v", f, err)
 		}
 	}
+	stop() // the log is read only once the process has exited
 	if strings.Contains(stderr.String(), "patient=1") {
 		t.Error("the query string reached the log")
 	}
