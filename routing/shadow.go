@@ -174,8 +174,9 @@ func (c *Comparer) Sample(typ string, res []*backend.Resource) {
 	if c == nil || c.FHIR == nil || rand.Float64() >= c.Rate {
 		return
 	}
+	// the job keeps its own slice: the caller's page is not reordered
 	select {
-	case c.jobs <- compareJob{typ: typ, res: res}:
+	case c.jobs <- compareJob{typ: typ, res: append([]*backend.Resource(nil), res...)}:
 	default:
 		c.results.WithLabelValues(typ, "skipped").Inc()
 	}
@@ -192,33 +193,32 @@ func (c *Comparer) work(ctx context.Context) {
 	}
 }
 
+// maxComparePerSample bounds the reads one sampled search costs the FHIR
+// server.
+const maxComparePerSample = 5
+
 func (c *Comparer) compare(ctx context.Context, j compareJob) {
-	ids := make([]string, 0, len(j.res))
-	for _, r := range j.res {
-		ids = append(ids, r.ID)
-	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	got := map[string][]byte{}
-	for lo := 0; lo < len(ids); lo += search.MaxValues {
-		chunk := ids[lo:min(lo+search.MaxValues, len(ids))]
-		res, err := c.FHIR.Search(cctx, j.typ, &search.Query{Params: []search.Param{{Name: "_id", Values: chunk}}}, backend.SearchOptions{Count: len(chunk)})
-		if err != nil {
-			c.results.WithLabelValues(j.typ, "error").Add(float64(len(chunk)))
-			return
-		}
-		for _, r := range res.Resources {
-			got[r.ID] = r.JSON
-		}
+	res := j.res
+	if len(res) > maxComparePerSample {
+		// a random few of a page: reads by id are what every FHIR server
+		// answers cheapest (an _id search scans on some)
+		rand.Shuffle(len(res), func(a, b int) { res[a], res[b] = res[b], res[a] })
+		res = res[:maxComparePerSample]
 	}
-	for _, r := range j.res {
-		other, ok := got[r.ID]
-		if !ok {
+	for _, r := range res {
+		other, err := c.FHIR.Read(cctx, j.typ, r.ID)
+		switch {
+		case errors.Is(err, backend.ErrNotFound) || errors.Is(err, backend.ErrGone):
 			c.results.WithLabelValues(j.typ, "missing").Inc()
 			c.record(ctx, j.typ, r.ID, "missing", nil)
 			continue
+		case err != nil:
+			c.results.WithLabelValues(j.typ, "error").Inc()
+			continue
 		}
-		paths := Diff(r.JSON, other)
+		paths := Diff(r.JSON, other.JSON)
 		if len(paths) == 0 {
 			c.results.WithLabelValues(j.typ, "match").Inc()
 			continue

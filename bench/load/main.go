@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -91,8 +93,20 @@ func main() {
 	conc := flag.Int("c", 16, "concurrent clients")
 	d := flag.Duration("d", 10*time.Second, "duration of each run")
 	rounds := flag.Int("rounds", 2, "alternating rounds per scenario")
+	scenarios := flag.String("scenarios", "patient-read,observation-search", "comma-separated scenarios")
+	labels := flag.String("labels", "facade,baseline", "names of the two targets in the output")
+	prefill := flag.Int("prefill", 0, "copy Patient/1..N from -facade to -to (a FHIR base) and exit")
+	to := flag.String("to", "", "FHIR base URL that -prefill writes to")
 	flag.Parse()
-	for _, sc := range []string{"patient-read", "observation-search"} {
+	if *prefill > 0 {
+		if err := copyPatients(*facade, *to, *prefill); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	names := strings.SplitN(*labels, ",", 2)
+	for _, sc := range strings.Split(*scenarios, ",") {
 		// warm both (connection pools, caches)
 		run(*facade, sc, *patients, *conc, 2*time.Second)
 		run(*baseline, sc, *patients, *conc, 2*time.Second)
@@ -103,13 +117,40 @@ func main() {
 			f = merge(f, fr)
 			b = merge(b, br)
 		}
-		fmt.Printf("%-19s facade   %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", sc, f.rps(), ms(f.pct(0.5)), ms(f.pct(0.99)), f.errs)
-		fmt.Printf("%-19s baseline %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", sc, b.rps(), ms(b.pct(0.5)), ms(b.pct(0.99)), b.errs)
-		fmt.Printf("%-19s ratio facade/baseline throughput %.2f\n", sc, f.rps()/b.rps())
+		fmt.Printf("%-19s %-9s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", sc, names[0], f.rps(), ms(f.pct(0.5)), ms(f.pct(0.99)), f.errs)
+		fmt.Printf("%-19s %-9s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", sc, names[1], b.rps(), ms(b.pct(0.5)), ms(b.pct(0.99)), b.errs)
+		fmt.Printf("%-19s ratio %s/%s throughput %.2f, added p50 %.2f ms\n", sc, names[0], names[1], f.rps()/b.rps(), ms(f.pct(0.5))-ms(b.pct(0.5)))
 		if f.errs+b.errs > 0 {
 			fmt.Fprintln(os.Stderr, "errors during the run")
 		}
 	}
+}
+
+// copyPatients reads Patient/1..n from one FHIR base and PUTs them to another.
+func copyPatients(from, to string, n int) error {
+	for i := 1; i <= n; i++ {
+		res, err := http.Get(fmt.Sprintf("%s/fhir/Patient/%d", from, i))
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			return fmt.Errorf("read Patient/%d: %d", i, res.StatusCode)
+		}
+		req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/Patient/%d", to, i), bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/fhir+json")
+		put, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, put.Body)
+		put.Body.Close()
+		if put.StatusCode >= 300 {
+			return fmt.Errorf("put Patient/%d: %d", i, put.StatusCode)
+		}
+	}
+	return nil
 }
 
 func merge(a, b result) result {
