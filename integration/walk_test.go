@@ -48,6 +48,8 @@ type world struct {
 	router  *routing.Router
 	http    *httptest.Server
 	metrics *prometheus.Registry
+	// routesDSN is the control store's URL (for a second facade process)
+	routesDSN string
 }
 
 func newWorld(t *testing.T, legacyDB *sqldb.DB, controlDSN string) *world {
@@ -65,7 +67,7 @@ func newWorld(t *testing.T, legacyDB *sqldb.DB, controlDSN string) *world {
 	}
 	t.Cleanup(func() { ctl.Close() })
 	reg, _ := mappings.LoadEmbedded()
-	w := &world{t: t, ctx: ctx, metrics: prometheus.NewRegistry()}
+	w := &world{t: t, ctx: ctx, metrics: prometheus.NewRegistry(), routesDSN: controlDSN}
 	w.fhirSrv = testutil.StartFHIRServer(t)
 	c, err := upstream.New(upstream.Config{BaseURL: w.fhirSrv.URL(), MaxRetries: 1, BreakerFailures: 3, BreakerOpen: 300 * time.Millisecond})
 	if err != nil {

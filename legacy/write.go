@@ -59,10 +59,14 @@ func (b *Backend) stamp(s *mappings.Spec, old *mappings.DateTimeVal) mappings.Da
 	return mappings.DateTimeVal{Time: t}
 }
 
-// inTx runs fn in a transaction and retries it on serialization failures.
+// errRace is a lost optimistic race that a rerun of the transaction resolves.
+var errRace = errors.New("concurrent update")
+
+// inTx runs fn in a transaction and retries it on serialization failures
+// and lost optimistic races.
 func (b *Backend) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	var err error
-	for attempt := 0; attempt < 3; attempt++ {
+	for attempt := 0; attempt < 8; attempt++ {
 		var tx *sql.Tx
 		tx, err = b.db.BeginTx(ctx, nil)
 		if err != nil {
@@ -78,9 +82,12 @@ func (b *Backend) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		} else {
 			_ = tx.Rollback()
 		}
-		if !sqldb.IsRetryable(err) {
+		if !sqldb.IsRetryable(err) && !errors.Is(err, errRace) {
 			return err
 		}
+	}
+	if errors.Is(err, errRace) {
+		return fmt.Errorf("%w: the resource kept changing while it was being updated; try again", backend.ErrConflict)
 	}
 	return err
 }
@@ -199,8 +206,13 @@ func (b *Backend) Update(ctx context.Context, typ, id string, body map[string]an
 			return constraintErr(s, err)
 		}
 		if n, _ := r.RowsAffected(); n != 1 {
-			// someone else committed between our read and our write
-			return fmt.Errorf("%w: %s/%s changed while it was being updated; read it again", backend.ErrConflict, typ, id)
+			// someone else committed between our read and our write: with
+			// If-Match the client must decide; without it the last writer
+			// wins, so the whole transaction runs again on the new row
+			if ifMatch != "" {
+				return fmt.Errorf("%w: %s/%s is no longer at version %s", backend.ErrPreconditionFailed, typ, id, ifMatch)
+			}
+			return errRace
 		}
 		row, err = b.readRow(ctx, tx, s, id)
 		if err != nil {

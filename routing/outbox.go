@@ -100,6 +100,24 @@ type Ends struct {
 // rows behind it are replayed in order later. It returns how many rows it
 // finished.
 func (o *Outbox) Drain(ctx context.Context, ends Ends) (int, error) {
+	if o.db.Dialect.Name() == "postgres" {
+		// one drainer at a time across every facade process: two drainers
+		// copying the same resource could finish in the wrong order and
+		// leave an older state on the target
+		conn, err := o.db.Conn(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("outbox: %s", sqldb.Describe(err))
+		}
+		defer conn.Close()
+		var got bool
+		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(727001)").Scan(&got); err != nil {
+			return 0, fmt.Errorf("outbox: %s", sqldb.Describe(err))
+		}
+		if !got {
+			return 0, nil
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(727001)")
+	}
 	done := 0
 	for {
 		jobs, err := o.next(ctx, 100)

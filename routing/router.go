@@ -8,31 +8,30 @@ import (
 	"github.com/fhirfacade/fhirfacade/search"
 )
 
-// Router gives the facade a backend per type from the watched table:
-// legacy -> legacy; shadow -> legacy with sampled comparison and mirrored
-// writes; fhir -> the FHIR server with the reverse mirror; fhir-only -> the
-// FHIR server alone.
+// Router gives the facade a backend per type. Reads follow the request's
+// snapshot of the table: legacy -> legacy; shadow -> legacy with sampled
+// comparison; fhir and fhir-only -> the FHIR server. Writes are fenced: they
+// read the route under a lock at write time and queue their mirror rows in
+// the same control-store transaction (shadow -> FHIR; fhir -> legacy, the
+// reverse mirror; none on legacy and fhir-only).
 type Router struct {
-	w        *Watcher
-	types    map[string]bool
-	legacy   backend.Backend
-	fhir     backend.Backend
-	shadow   backend.Backend
-	mirrored backend.Backend
+	w      *Watcher
+	types  map[string]bool
+	legacy backend.Backend
+	fhir   backend.Backend
+	shadow backend.Backend
+	out    *Outbox
 }
 
 // NewRouter wires the route states to backends. fhir may be nil (no
 // FHIRFACADE_FHIR_URL): types routed to it then answer 503.
 func NewRouter(w *Watcher, types map[string]bool, legacy, fhir backend.Backend, out *Outbox, cmp *Comparer) *Router {
-	r := &Router{w: w, types: types, legacy: legacy, fhir: fhir}
+	r := &Router{w: w, types: types, legacy: legacy, fhir: fhir, out: out}
 	if fhir == nil {
 		r.fhir = unavailable{}
-		r.shadow = &ShadowBackend{Legacy: legacy, FHIR: nil, Outbox: out}
-		r.mirrored = r.fhir
-	} else {
-		r.shadow = &ShadowBackend{Legacy: legacy, FHIR: fhir, Outbox: out, Compare: cmp}
-		r.mirrored = &Mirrored{FHIR: fhir, Outbox: out}
+		cmp = nil
 	}
+	r.shadow = shadowReads{Backend: legacy, Compare: cmp}
 	return r
 }
 
@@ -63,15 +62,82 @@ func (s snapshot) BackendFor(typ string) backend.Backend {
 	if !s.r.types[typ] {
 		return nil
 	}
+	var reads backend.Backend
 	switch s.t.State(typ) {
 	case Shadow:
-		return s.r.shadow
-	case FHIR:
-		return s.r.mirrored
-	case FHIROnly:
-		return s.r.fhir
+		reads = s.r.shadow
+	case FHIR, FHIROnly:
+		reads = s.r.fhir
+	default:
+		reads = s.r.legacy
 	}
-	return s.r.legacy
+	return routed{Backend: reads, r: s.r}
+}
+
+// routed reads through its snapshot's backend and writes through the fence.
+type routed struct {
+	backend.Backend
+	r *Router
+}
+
+// write runs fn on the backend the route names at write time, queueing the
+// mirror row the state asks for.
+func (x routed) write(ctx context.Context, typ string, id string, fn func(backend.Backend) (string, error)) error {
+	return x.r.out.fence(ctx, typ, func(st State, q Enqueuer) error {
+		var be backend.Backend
+		target := ""
+		switch st {
+		case Legacy:
+			be = x.r.legacy
+		case Shadow:
+			be, target = x.r.legacy, "fhir"
+		case FHIR:
+			be, target = x.r.fhir, "legacy"
+		default:
+			be = x.r.fhir
+		}
+		// updates and deletes queue first: if the process dies after the
+		// write, the row copies the new state; if the write fails, the
+		// transaction drops the row
+		if target != "" && id != "" {
+			if err := q.Enqueue(ctx, target, typ, id); err != nil {
+				return err
+			}
+		}
+		newID, err := fn(be)
+		if err != nil {
+			return err
+		}
+		if target != "" && id == "" && newID != "" {
+			return q.Enqueue(ctx, target, typ, newID)
+		}
+		return nil
+	})
+}
+
+func (x routed) Create(ctx context.Context, typ string, body map[string]any, ine *search.Query) (res *backend.Resource, created bool, err error) {
+	err = x.write(ctx, typ, "", func(be backend.Backend) (string, error) {
+		res, created, err = be.Create(ctx, typ, body, ine)
+		if err != nil || !created {
+			return "", err
+		}
+		return res.ID, nil
+	})
+	return res, created, err
+}
+
+func (x routed) Update(ctx context.Context, typ, id string, body map[string]any, ifMatch string) (res *backend.Resource, created bool, err error) {
+	err = x.write(ctx, typ, id, func(be backend.Backend) (string, error) {
+		res, created, err = be.Update(ctx, typ, id, body, ifMatch)
+		return "", err
+	})
+	return res, created, err
+}
+
+func (x routed) Delete(ctx context.Context, typ, id, ifMatch string) error {
+	return x.write(ctx, typ, id, func(be backend.Backend) (string, error) {
+		return "", be.Delete(ctx, typ, id, ifMatch)
+	})
 }
 
 // unavailable answers every call with 503: a type routed to a FHIR server

@@ -212,6 +212,9 @@ type Move struct {
 	// Version, when set, must be the route's current version (the
 	// compare-and-set a caller that read the table first can ask for).
 	Version int
+	// Wait bounds how long a move to or from fhir waits for the mirror
+	// queue of the type to drain (default 10 s).
+	Wait time.Duration
 }
 
 // Plan is what a move does, or why it is refused.
@@ -225,6 +228,7 @@ type Plan struct {
 	Forced       bool     `json:"forced"`
 	ParityReport *int64   `json:"parityReport,omitempty"`
 	Applied      bool     `json:"applied"`
+	pending      int
 }
 
 // next lists the states reachable in one step.
@@ -247,30 +251,133 @@ func (s *Store) Set(ctx context.Context, m Move) (*Plan, error) {
 	if _, err := ParseState(string(m.To)); err != nil {
 		return nil, err
 	}
+	if m.Wait <= 0 {
+		m.Wait = 10 * time.Second
+	}
+	deadline := s.now().Add(m.Wait)
+	for {
+		p, tx, err := s.check(ctx, m)
+		if err != nil || p.Refused != "" || m.DryRun || p.pending == 0 {
+			if tx != nil && (err != nil || p.Refused != "" || m.DryRun) {
+				tx.Rollback()
+			}
+			if err != nil {
+				return p, err
+			}
+			if p.Refused != "" && !m.DryRun {
+				return p, fmt.Errorf("%w: %s %s -> %s: %s", ErrRefused, m.Type, p.From, m.To, p.Refused)
+			}
+			if m.DryRun {
+				return p, nil
+			}
+			return s.apply(ctx, tx, m, p)
+		}
+		// writes queued under the old state must reach the new system of
+		// record first. PostgreSQL: keep the route row locked, so new
+		// writes of this type wait (they are delayed, not failed) while
+		// the outbox drains — otherwise a steady write load could keep
+		// the queue from ever emptying. SQLite: its lock would also stop
+		// the drainer, so the row is released while the queue drains.
+		if s.db.Dialect.Name() == "postgres" {
+			if err := s.waitDrained(ctx, tx, m, p, deadline); err != nil {
+				tx.Rollback()
+				return p, err
+			}
+			return s.apply(ctx, tx, m, p)
+		}
+		tx.Rollback()
+		if s.now().After(deadline) {
+			p.Refused = fmt.Sprintf("%d mirrored writes of %s are still queued after %v; is a facade running to drain the outbox?", p.pending, m.Type, m.Wait)
+			return p, fmt.Errorf("%w: %s %s -> %s: %s", ErrRefused, m.Type, p.From, m.To, p.Refused)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// waitDrained polls the type's mirror queue inside the locked transaction.
+func (s *Store) waitDrained(ctx context.Context, tx *sql.Tx, m Move, p *Plan, deadline time.Time) error {
+	target := "fhir"
+	if p.From == FHIR {
+		target = "legacy"
+	}
+	for p.pending > 0 {
+		if s.now().After(deadline) {
+			p.Refused = fmt.Sprintf("%d mirrored writes of %s are still queued after %v; is a facade running to drain the outbox?", p.pending, m.Type, m.Wait)
+			return fmt.Errorf("%w: %s %s -> %s: %s", ErrRefused, m.Type, p.From, m.To, p.Refused)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		n, err := pendingFor(ctx, tx, s.db.Dialect, target, m.Type)
+		if err != nil {
+			return fmt.Errorf("routing: outbox: %s", sqldb.Describe(err))
+		}
+		p.pending = n
+	}
+	return nil
+}
+
+// check opens the move's transaction with the route row locked (FOR UPDATE
+// in PostgreSQL; SQLite's immediate transaction locks the database) and
+// works out the plan.
+func (s *Store) check(ctx context.Context, m Move) (*Plan, *sql.Tx, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("routing: %s", sqldb.Describe(err))
+		return nil, nil, fmt.Errorf("routing: %s", sqldb.Describe(err))
 	}
-	defer tx.Rollback()
+	q := "SELECT resource_type, state, version FROM route WHERE resource_type = " + s.ph(1)
+	if s.db.Dialect.Name() == "postgres" {
+		q += " FOR UPDATE"
+	}
 	var cur Route
-	err = tx.QueryRowContext(ctx, "SELECT resource_type, state, version FROM route WHERE resource_type = "+s.ph(1), m.Type).Scan(&cur.Type, &cur.State, &cur.Version)
+	err = tx.QueryRowContext(ctx, q, m.Type).Scan(&cur.Type, &cur.State, &cur.Version)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: resource type %q has no route (mapped types get one at start-up)", ErrUnknown, m.Type)
+		tx.Rollback()
+		return nil, nil, fmt.Errorf("%w: resource type %q has no route (mapped types get one at start-up)", ErrUnknown, m.Type)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("routing: %s", sqldb.Describe(err))
+		tx.Rollback()
+		return nil, nil, fmt.Errorf("routing: %s", sqldb.Describe(err))
 	}
 	p := &Plan{Type: m.Type, From: cur.State, To: m.To, Version: cur.Version + 1}
 	if m.Version != 0 && m.Version != cur.Version {
-		return nil, fmt.Errorf("%w: %s is at version %d, not %d; list the routes again", ErrStale, m.Type, cur.Version, m.Version)
+		tx.Rollback()
+		return nil, nil, fmt.Errorf("%w: %s is at version %d, not %d; list the routes again", ErrStale, m.Type, cur.Version, m.Version)
 	}
 	p.Refused = s.canSwitch(ctx, tx, m, cur.State, p)
-	if p.Refused != "" || m.DryRun {
-		if p.Refused != "" && !m.DryRun {
-			return p, fmt.Errorf("%w: %s %s -> %s: %s", ErrRefused, m.Type, cur.State, m.To, p.Refused)
+	if p.Refused == "" {
+		target := ""
+		switch {
+		case cur.State == Shadow && m.To == FHIR:
+			target = "fhir"
+		case cur.State == FHIR && m.To == Shadow:
+			target = "legacy"
 		}
-		return p, nil
+		if target != "" {
+			n, err := pendingFor(ctx, tx, s.db.Dialect, target, m.Type)
+			if err != nil {
+				tx.Rollback()
+				return nil, nil, fmt.Errorf("routing: outbox: %s", sqldb.Describe(err))
+			}
+			p.pending = n
+			if n > 0 {
+				p.Steps = append(p.Steps, fmt.Sprintf("waits for %d queued mirrored writes to reach %s first", n, target))
+			}
+		}
 	}
+	return p, tx, nil
+}
+
+// apply is the compare-and-set and the journal row, then commit.
+func (s *Store) apply(ctx context.Context, tx *sql.Tx, m Move, p *Plan) (*Plan, error) {
+	defer tx.Rollback()
+	cur := Route{Version: p.Version - 1, State: p.From}
 	res, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE route SET state = %s, version = version + 1, updated_at = %s, updated_by = %s WHERE resource_type = %s AND version = %s",
 		s.ph(1), s.ph(2), s.ph(3), s.ph(4), s.ph(5)), string(m.To), s.ts(s.now()), m.Actor, m.Type, cur.Version)
 	if err != nil {

@@ -20,26 +20,17 @@ import (
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
-// ShadowBackend serves a type on the shadow route: reads and writes go to legacy;
-// a sampled share of reads is also fetched from the FHIR server in the
-// background and compared; every write is queued for mirroring to FHIR.
-type ShadowBackend struct {
-	Legacy, FHIR backend.Backend
-	Outbox       *Outbox
-	Compare      *Comparer
+// shadowReads serves reads on the shadow route: answered by legacy, with a
+// sampled share also fetched from the FHIR server in the background and
+// compared. (Writes go through the router's fence.)
+type shadowReads struct {
+	backend.Backend // legacy
+	Compare         *Comparer
 }
 
-var _ backend.Backend = (*ShadowBackend)(nil)
-
-// Name implements backend.Backend: the answers are legacy's.
-func (s *ShadowBackend) Name() string { return s.Legacy.Name() }
-
-// Ping implements backend.Backend.
-func (s *ShadowBackend) Ping(ctx context.Context) error { return s.Legacy.Ping(ctx) }
-
 // Read implements backend.Backend.
-func (s *ShadowBackend) Read(ctx context.Context, typ, id string) (*backend.Resource, error) {
-	r, err := s.Legacy.Read(ctx, typ, id)
+func (s shadowReads) Read(ctx context.Context, typ, id string) (*backend.Resource, error) {
+	r, err := s.Backend.Read(ctx, typ, id)
 	if err == nil {
 		s.Compare.Sample(typ, []*backend.Resource{r})
 	}
@@ -47,91 +38,12 @@ func (s *ShadowBackend) Read(ctx context.Context, typ, id string) (*backend.Reso
 }
 
 // Search implements backend.Backend.
-func (s *ShadowBackend) Search(ctx context.Context, typ string, q *search.Query, opts backend.SearchOptions) (*backend.SearchResult, error) {
-	res, err := s.Legacy.Search(ctx, typ, q, opts)
+func (s shadowReads) Search(ctx context.Context, typ string, q *search.Query, opts backend.SearchOptions) (*backend.SearchResult, error) {
+	res, err := s.Backend.Search(ctx, typ, q, opts)
 	if err == nil && len(res.Resources) > 0 {
 		s.Compare.Sample(typ, res.Resources)
 	}
 	return res, err
-}
-
-// Create implements backend.Backend: legacy first (it assigns the id), then
-// the mirror is queued.
-func (s *ShadowBackend) Create(ctx context.Context, typ string, body map[string]any, ine *search.Query) (*backend.Resource, bool, error) {
-	r, created, err := s.Legacy.Create(ctx, typ, body, ine)
-	if err != nil || !created {
-		return r, created, err
-	}
-	return r, created, s.Outbox.Enqueue(ctx, "fhir", typ, r.ID)
-}
-
-// Update implements backend.Backend. The mirror row is queued before the
-// write: if the process dies between the two, the row copies the unchanged
-// state (harmless) instead of the change being lost.
-func (s *ShadowBackend) Update(ctx context.Context, typ, id string, body map[string]any, ifMatch string) (*backend.Resource, bool, error) {
-	if err := s.Outbox.Enqueue(ctx, "fhir", typ, id); err != nil {
-		return nil, false, err
-	}
-	return s.Legacy.Update(ctx, typ, id, body, ifMatch)
-}
-
-// Delete implements backend.Backend (mirror queued first, as for Update).
-func (s *ShadowBackend) Delete(ctx context.Context, typ, id, ifMatch string) error {
-	if err := s.Outbox.Enqueue(ctx, "fhir", typ, id); err != nil {
-		return err
-	}
-	return s.Legacy.Delete(ctx, typ, id, ifMatch)
-}
-
-// Mirrored serves a type on the fhir route: reads and writes go to the FHIR
-// server; writes are queued for the reverse mirror into legacy so that
-// direct-SQL consumers see them and a move back to shadow loses nothing.
-type Mirrored struct {
-	FHIR   backend.Backend
-	Outbox *Outbox
-}
-
-var _ backend.Backend = (*Mirrored)(nil)
-
-// Name implements backend.Backend.
-func (m *Mirrored) Name() string { return m.FHIR.Name() }
-
-// Ping implements backend.Backend.
-func (m *Mirrored) Ping(ctx context.Context) error { return m.FHIR.Ping(ctx) }
-
-// Read implements backend.Backend.
-func (m *Mirrored) Read(ctx context.Context, typ, id string) (*backend.Resource, error) {
-	return m.FHIR.Read(ctx, typ, id)
-}
-
-// Search implements backend.Backend.
-func (m *Mirrored) Search(ctx context.Context, typ string, q *search.Query, o backend.SearchOptions) (*backend.SearchResult, error) {
-	return m.FHIR.Search(ctx, typ, q, o)
-}
-
-// Create implements backend.Backend.
-func (m *Mirrored) Create(ctx context.Context, typ string, body map[string]any, ine *search.Query) (*backend.Resource, bool, error) {
-	r, created, err := m.FHIR.Create(ctx, typ, body, ine)
-	if err != nil || !created {
-		return r, created, err
-	}
-	return r, created, m.Outbox.Enqueue(ctx, "legacy", typ, r.ID)
-}
-
-// Update implements backend.Backend.
-func (m *Mirrored) Update(ctx context.Context, typ, id string, body map[string]any, ifMatch string) (*backend.Resource, bool, error) {
-	if err := m.Outbox.Enqueue(ctx, "legacy", typ, id); err != nil {
-		return nil, false, err
-	}
-	return m.FHIR.Update(ctx, typ, id, body, ifMatch)
-}
-
-// Delete implements backend.Backend.
-func (m *Mirrored) Delete(ctx context.Context, typ, id, ifMatch string) error {
-	if err := m.Outbox.Enqueue(ctx, "legacy", typ, id); err != nil {
-		return err
-	}
-	return m.FHIR.Delete(ctx, typ, id, ifMatch)
 }
 
 // Comparer runs the shadow comparisons: sampled, in a bounded pool of
