@@ -40,6 +40,15 @@ type SearchOptions struct {
 	Count  int    // page size
 	Strict bool   // Prefer: handling=strict
 	Total  bool   // count every match
+	// Partial reports rows that cannot be mapped in the result instead of
+	// failing the page (sync and parity count them; clients never see it).
+	Partial bool
+}
+
+// Unmappable is a stored row that cannot be turned into a valid resource.
+type Unmappable struct {
+	ID     string
+	Reason string
 }
 
 // SearchResult is one page of matches.
@@ -48,6 +57,8 @@ type SearchResult struct {
 	Next      string   // position of the next page; "" on the last page
 	Total     *int     // set when SearchOptions.Total was asked
 	Ignored   []string // parameters ignored in lenient mode
+	// Unmappable lists rows left out of a Partial search.
+	Unmappable []Unmappable
 }
 
 // Backend is what serves a resource type. Implementations must be safe for

@@ -179,7 +179,12 @@ func (b *Backend) Search(ctx context.Context, typ string, q *search.Query, opts 
 		var m mappings.Meta
 		buf, m, err = s.Encode(buf, row)
 		if err != nil {
-			return nil, err
+			if !opts.Partial {
+				return nil, err
+			}
+			id := s.IDOfRow(row)
+			res.Unmappable = append(res.Unmappable, backend.Unmappable{ID: id, Reason: err.Error()})
+			continue
 		}
 		res.Resources = append(res.Resources, &backend.Resource{Type: typ, ID: m.ID, VersionID: m.VersionID, LastUpdated: m.LastUpdated, JSON: buf[start:len(buf):len(buf)]})
 	}

@@ -35,6 +35,7 @@ func (s *Spec) RowMeta(row Row) (Meta, error) {
 // then the template's elements; absent values and elements left empty by them
 // are omitted, as FHIR requires.
 func (s *Spec) Encode(b []byte, row Row) ([]byte, Meta, error) {
+	orig := len(b)
 	m, err := s.RowMeta(row)
 	if err != nil {
 		return b, m, err
@@ -59,7 +60,8 @@ func (s *Spec) Encode(b []byte, row Row) ([]byte, Meta, error) {
 		}
 	}
 	if e.err != nil {
-		return nil, m, fmt.Errorf("%w: %s/%s: %v", ErrUnmappable, s.ResourceType, m.ID, e.err)
+		// the caller's buffer comes back as it was given
+		return b[:orig], m, fmt.Errorf("%w: %s/%s: %v", ErrUnmappable, s.ResourceType, m.ID, e.err)
 	}
 	return append(b, '}'), m, nil
 }
@@ -193,4 +195,10 @@ func (s *Spec) IDOf(key any) (string, error) {
 		return "", fmt.Errorf("%w: key %v: %v", ErrUnmappable, key, err)
 	}
 	return s.idTmpl.prefix + str + s.idTmpl.suffix, nil
+}
+
+// IDOfRow is the FHIR id of a row ("" if its key cannot be rendered).
+func (s *Spec) IDOfRow(row Row) string {
+	id, _ := s.IDOf(row[s.keyIdx])
+	return id
 }

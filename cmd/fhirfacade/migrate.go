@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fhirfacade/fhirfacade/control"
+	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/mappings"
+	"github.com/fhirfacade/fhirfacade/parity"
+	"github.com/fhirfacade/fhirfacade/sqldb"
+	"github.com/fhirfacade/fhirfacade/syncer"
+	"github.com/fhirfacade/fhirfacade/upstream"
+)
+
+// sides are what sync and parity work between.
+type sides struct {
+	reg    *mappings.Registry
+	db     *sqldb.DB
+	ctl    *control.Store
+	legacy *legacy.Backend
+	fhir   *upstream.Backend
+}
+
+func (s *sides) close() {
+	if s.db != nil {
+		s.db.Close()
+	}
+	if s.ctl != nil {
+		s.ctl.Close()
+	}
+}
+
+type sideFlags struct {
+	legacyDSN, controlDSN, fhirURL, fhirAuth, fhirToken, mappingsDir string
+}
+
+func (f *sideFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.legacyDSN, "legacy-dsn", "", "legacy database URL (default "+defaultLegacyDSN+")")
+	cmd.Flags().StringVar(&f.controlDSN, "control-dsn", defaultControlDSN, "control store URL")
+	cmd.Flags().StringVar(&f.fhirURL, "fhir-url", "", "FHIR server base URL (required)")
+	cmd.Flags().StringVar(&f.fhirAuth, "fhir-auth", "none", "none, bearer or azure")
+	cmd.Flags().StringVar(&f.fhirToken, "fhir-token", "", "token for --fhir-auth=bearer")
+	cmd.Flags().StringVar(&f.mappingsDir, "mappings", "", "folder of mapping specs (default: embedded)")
+}
+
+func (f *sideFlags) open(ctx context.Context) (*sides, error) {
+	if f.fhirURL == "" {
+		return nil, fmt.Errorf("FHIRFACADE_FHIR_URL is required")
+	}
+	s := &sides{}
+	var err error
+	if s.reg, err = loadMappings(f.mappingsDir); err != nil {
+		return nil, err
+	}
+	if s.db, err = sqldb.Open(ctx, orDefault(f.legacyDSN, defaultLegacyDSN)); err != nil {
+		return nil, fmt.Errorf("FHIRFACADE_LEGACY_DSN: %w", err)
+	}
+	if s.ctl, err = control.Open(ctx, f.controlDSN); err != nil {
+		s.close()
+		return nil, err
+	}
+	o := &serveOpts{fhirURL: f.fhirURL, fhirAuth: f.fhirAuth, fhirToken: f.fhirToken}
+	if s.fhir, err = upstreamBackend(ctx, o); err != nil {
+		s.close()
+		return nil, err
+	}
+	s.legacy = legacy.New(s.db, s.reg)
+	return s, nil
+}
+
+func (s *sides) types(all bool, args []string) ([]string, error) {
+	if all {
+		return s.reg.Types(), nil
+	}
+	if len(args) != 1 {
+		return nil, fmt.Errorf("name one resource type, or --all")
+	}
+	if s.reg.Spec(args[0]) == nil {
+		return nil, fmt.Errorf("resource type %q is not mapped (mapped: %v)", args[0], s.reg.Types())
+	}
+	return args, nil
+}
+
+func syncCmd() *cobra.Command {
+	var f sideFlags
+	var o syncer.Options
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "sync TYPE [--incremental]",
+		Short: "Copy legacy rows of TYPE into the FHIR server (resumable; --incremental for changes and deletions since the last run)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			types, err := s.types(all, args)
+			if err != nil {
+				return err
+			}
+			failed := false
+			for _, typ := range types {
+				opts := o
+				opts.Type = typ
+				opts.Progress = syncer.PlainProgress(os.Stderr, typ)
+				sy := &syncer.Syncer{Legacy: s.legacy, FHIR: s.fhir, Ctl: s.ctl}
+				start := time.Now()
+				res, err := sy.Run(cmd.Context(), opts)
+				if res != nil {
+					fmt.Printf("sync %s: %d written, %d failed, %d deleted in FHIR%s (%v)\n", typ, res.Written, res.Failed, res.Deleted,
+						map[bool]string{true: ", resumed from a checkpoint", false: ""}[res.Resumed], time.Since(start).Round(time.Millisecond))
+					for _, fl := range res.Failures {
+						fmt.Printf("  failed %s/%s: %s\n", typ, fl.ID, fl.Reason)
+					}
+					failed = failed || res.Failed > 0
+				}
+				if err != nil {
+					return err
+				}
+			}
+			if failed {
+				return exitCode(1)
+			}
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().BoolVar(&o.Incremental, "incremental", false, "only rows changed since the last finished run (with an overlap), and remove deleted ones")
+	cmd.Flags().IntVar(&o.Batch, "batch", 100, "resources per batch bundle (at most 500)")
+	cmd.Flags().IntVar(&o.Parallel, "parallel", 4, "bundles in flight")
+	cmd.Flags().DurationVar(&o.Overlap, "overlap", 5*time.Minute, "incremental look-back for clock skew")
+	cmd.Flags().BoolVar(&all, "all", false, "every mapped type")
+	bindEnv(cmd)
+	return cmd
+}
+
+func parityCmd() *cobra.Command {
+	var f sideFlags
+	var o parity.Options
+	var all bool
+	var jsonOut, htmlOut string
+	cmd := &cobra.Command{
+		Use:   "parity TYPE [--json FILE] [--html FILE]",
+		Short: "Compare legacy and FHIR for TYPE, store the report for the flip guard; exit 1 when it does not pass",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			types, err := s.types(all, args)
+			if err != nil {
+				return err
+			}
+			pass := true
+			for _, typ := range types {
+				opts := o
+				opts.Type = typ
+				rep, err := parity.Run(cmd.Context(), s.legacy, s.fhir, s.ctl, opts)
+				if err != nil {
+					return err
+				}
+				c := rep.Counts
+				fmt.Printf("parity %s: %s (report %d): %d matching, %d mismatched, %d only in legacy, %d only in FHIR, %d unmappable\n",
+					typ, map[bool]string{true: "PASS", false: "FAIL"}[rep.Passed], rep.ID, c.Matching, c.Mismatched, c.OnlyLegacy, c.OnlyFHIR, c.Unmappable)
+				for _, sm := range rep.Samples {
+					fmt.Printf("  %s %s/%s %v %s\n", sm.Kind, typ, sm.ID, sm.Paths, sm.Reason)
+				}
+				pass = pass && rep.Passed
+				for _, out := range []struct {
+					file  string
+					write func(*os.File) error
+				}{
+					{jsonOut, func(w *os.File) error { return parity.WriteJSON(w, rep) }},
+					{htmlOut, func(w *os.File) error { return parity.WriteHTML(w, rep) }},
+				} {
+					if out.file == "" {
+						continue
+					}
+					name := out.file
+					if len(types) > 1 {
+						name = typ + "-" + name
+					}
+					w, err := os.Create(name)
+					if err != nil {
+						return err
+					}
+					if err := out.write(w); err != nil {
+						w.Close()
+						return err
+					}
+					if err := w.Close(); err != nil {
+						return err
+					}
+				}
+			}
+			if !pass {
+				return exitCode(1)
+			}
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&jsonOut, "json", "", "write the report as JSON to FILE")
+	cmd.Flags().StringVar(&htmlOut, "html", "", "write the report as a self-contained HTML page to FILE")
+	cmd.Flags().Float64Var(&o.Threshold, "threshold", 1.0, "share of matching resources that passes")
+	cmd.Flags().BoolVar(&all, "all", false, "every mapped type")
+	bindEnv(cmd)
+	return cmd
+}

@@ -1,0 +1,267 @@
+// Package parity proves (or disproves) that the FHIR server holds exactly
+// what legacy holds for one resource type: every legacy row mapped, every
+// FHIR resource listed, each side's normalised content hashed into the
+// control store (so memory stays flat however large the type), the two
+// merge-joined by id there, and the mismatches diffed element by element.
+// The report is stored for the flip guard and written as JSON and HTML for
+// reviewers.
+package parity
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/control"
+	"github.com/fhirfacade/fhirfacade/routing"
+	"github.com/fhirfacade/fhirfacade/search"
+)
+
+// Options shape a comparison.
+type Options struct {
+	Type      string
+	Threshold float64 // share of matching resources that passes (default 1.0)
+	Samples   int     // sample diffs kept per element path (default 3)
+	MaxDiffs  int     // mismatches diffed element by element (default 1000)
+	Page      int     // resources per page read (default 500)
+}
+
+// Counts are the comparison's totals.
+type Counts struct {
+	Legacy     int `json:"legacy"`
+	FHIR       int `json:"fhir"`
+	Matching   int `json:"matching"`
+	Mismatched int `json:"mismatched"`
+	OnlyLegacy int `json:"onlyLegacy"`
+	OnlyFHIR   int `json:"onlyFhir"`
+	Unmappable int `json:"unmappable"`
+}
+
+// Sample is one resource that differs, side by side.
+type Sample struct {
+	ID     string          `json:"id"`
+	Kind   string          `json:"kind"` // mismatch, only-legacy, only-fhir, unmappable
+	Paths  []string        `json:"paths,omitempty"`
+	Legacy json.RawMessage `json:"legacy,omitempty"`
+	FHIR   json.RawMessage `json:"fhir,omitempty"`
+	Reason string          `json:"reason,omitempty"`
+}
+
+// Report is the stable, documented result (schema version 1).
+type Report struct {
+	Schema     int            `json:"schema"`
+	ID         int64          `json:"id,omitempty"` // its row in the control store
+	Type       string         `json:"type"`
+	Started    time.Time      `json:"started"`
+	Finished   time.Time      `json:"finished"`
+	Passed     bool           `json:"passed"`
+	Threshold  float64        `json:"threshold"`
+	Counts     Counts         `json:"counts"`
+	Paths      map[string]int `json:"mismatchesByPath"`
+	Samples    []Sample       `json:"samples"`
+	Ignored    []string       `json:"ignoredPaths"`
+	Normalised []string       `json:"normalisation"`
+	Shadow     []string       `json:"shadowMismatchSamples,omitempty"`
+}
+
+// Run compares legacy and FHIR for opts.Type and stores the report.
+func Run(ctx context.Context, legacyB, fhirB backend.Backend, ctl *control.Store, opts Options) (*Report, error) {
+	if opts.Threshold <= 0 {
+		opts.Threshold = 1.0
+	}
+	if opts.Samples <= 0 {
+		opts.Samples = 3
+	}
+	if opts.MaxDiffs <= 0 {
+		opts.MaxDiffs = 1000
+	}
+	if opts.Page <= 0 {
+		opts.Page = 500
+	}
+	rep := &Report{Schema: 1, Type: opts.Type, Started: time.Now().UTC(), Threshold: opts.Threshold, Paths: map[string]int{}, Samples: []Sample{},
+		Ignored:    []string{"meta.versionId", "meta.lastUpdated", "meta.source"},
+		Normalised: []string{"numbers compared by value", "date-times compared as instants", "object keys unordered; array order kept"}}
+	var kb [8]byte
+	_, _ = rand.Read(kb[:])
+	run := hex.EncodeToString(kb[:])
+	st := staging{ctl: ctl, run: run}
+	defer st.cleanup(context.WithoutCancel(ctx))
+	perPath := map[string]int{}
+	sample := func(s Sample) {
+		key := s.Kind
+		if len(s.Paths) > 0 {
+			key = s.Paths[0]
+		}
+		if perPath[key] < opts.Samples && len(rep.Samples) < 100 {
+			perPath[key]++
+			rep.Samples = append(rep.Samples, s)
+		}
+	}
+	// both sides, hashed into the control store page by page
+	n, err := stream(ctx, legacyB, opts, func(rs []*backend.Resource, bad []backend.Unmappable) error {
+		for _, u := range bad {
+			rep.Counts.Unmappable++
+			sample(Sample{ID: u.ID, Kind: "unmappable", Reason: u.Reason})
+		}
+		return st.add(ctx, "L", rs)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("parity %s: legacy: %w", opts.Type, err)
+	}
+	rep.Counts.Legacy = n + rep.Counts.Unmappable
+	if rep.Counts.FHIR, err = stream(ctx, fhirB, opts, func(rs []*backend.Resource, _ []backend.Unmappable) error {
+		return st.add(ctx, "F", rs)
+	}); err != nil {
+		return nil, fmt.Errorf("parity %s: FHIR server: %w", opts.Type, err)
+	}
+	// merge-join by id in the control store
+	err = st.join(ctx, func(id, lh, fh string) error {
+		switch {
+		case lh == "":
+			rep.Counts.OnlyFHIR++
+			r, _ := fhirB.Read(ctx, opts.Type, id)
+			sample(Sample{ID: id, Kind: "only-fhir", FHIR: raw(r)})
+		case fh == "":
+			rep.Counts.OnlyLegacy++
+			r, _ := legacyB.Read(ctx, opts.Type, id)
+			sample(Sample{ID: id, Kind: "only-legacy", Legacy: raw(r)})
+		case lh == fh:
+			rep.Counts.Matching++
+		default:
+			rep.Counts.Mismatched++
+			if rep.Counts.Mismatched > opts.MaxDiffs {
+				rep.Paths["(not analysed: over the diff limit)"]++
+				return nil
+			}
+			l, err1 := legacyB.Read(ctx, opts.Type, id)
+			f, err2 := fhirB.Read(ctx, opts.Type, id)
+			if err1 != nil || err2 != nil {
+				rep.Paths["(changed during the comparison)"]++
+				return nil
+			}
+			paths := routing.Diff(l.JSON, f.JSON)
+			for _, p := range paths {
+				rep.Paths[p]++
+			}
+			sample(Sample{ID: id, Kind: "mismatch", Paths: paths, Legacy: l.JSON, FHIR: f.JSON})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("parity %s: join: %w", opts.Type, err)
+	}
+	total := rep.Counts.Matching + rep.Counts.Mismatched + rep.Counts.OnlyLegacy + rep.Counts.OnlyFHIR + rep.Counts.Unmappable
+	share := 0.0
+	if total > 0 {
+		share = float64(rep.Counts.Matching) / float64(total)
+	}
+	rep.Passed = total > 0 && share >= opts.Threshold && rep.Counts.OnlyLegacy == 0 && rep.Counts.OnlyFHIR == 0 && rep.Counts.Unmappable == 0
+	rep.Shadow = shadowSamples(ctx, ctl, opts.Type)
+	rep.Finished = time.Now().UTC()
+	if rep.ID, err = store(ctx, ctl, rep, total); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+func raw(r *backend.Resource) json.RawMessage {
+	if r == nil {
+		return nil
+	}
+	return r.JSON
+}
+
+// stream reads every resource of the type, page by page.
+func stream(ctx context.Context, b backend.Backend, opts Options, fn func([]*backend.Resource, []backend.Unmappable) error) (int, error) {
+	n, cursor := 0, ""
+	for {
+		page, err := b.Search(ctx, opts.Type, &search.Query{}, backend.SearchOptions{Count: opts.Page, Cursor: cursor, Partial: true})
+		if err != nil {
+			return n, err
+		}
+		n += len(page.Resources)
+		if err := fn(page.Resources, page.Unmappable); err != nil {
+			return n, err
+		}
+		if page.Next == "" {
+			return n, nil
+		}
+		cursor = page.Next
+	}
+}
+
+// Hash is the SHA-256 of a resource's normalised form: server-assigned meta
+// dropped, keys sorted, numbers by value, date-times as UTC instants.
+func Hash(rawJSON []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(rawJSON))
+	dec.UseNumber()
+	var v any
+	_ = dec.Decode(&v)
+	if m, ok := v.(map[string]any); ok {
+		if meta, ok := m["meta"].(map[string]any); ok {
+			delete(meta, "versionId")
+			delete(meta, "lastUpdated")
+			delete(meta, "source")
+			if len(meta) == 0 {
+				delete(m, "meta")
+			}
+		}
+	}
+	var b strings.Builder
+	canon(&b, v)
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:])
+}
+
+func canon(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(b, "%q:", k)
+			canon(b, x[k])
+		}
+		b.WriteByte('}')
+	case []any:
+		b.WriteByte('[')
+		for i, y := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			canon(b, y)
+		}
+		b.WriteByte(']')
+	case json.Number:
+		r, ok := new(big.Rat).SetString(string(x))
+		if ok {
+			b.WriteString("n:" + r.RatString())
+		} else {
+			b.WriteString("n:" + string(x))
+		}
+	case string:
+		if t, err := time.Parse(time.RFC3339Nano, x); err == nil && strings.Contains(x, "T") {
+			b.WriteString("t:" + t.UTC().Format(time.RFC3339Nano))
+			return
+		}
+		fmt.Fprintf(b, "%q", x)
+	default:
+		fmt.Fprintf(b, "%v", x)
+	}
+}

@@ -1,0 +1,78 @@
+package upstream
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/fhirfacade/fhirfacade/backend"
+)
+
+// BatchEntry is one request of a batch Bundle.
+type BatchEntry struct {
+	Method   string // PUT or DELETE
+	URL      string // Type/id
+	Resource json.RawMessage
+}
+
+// BatchResult is the server's answer to one entry.
+type BatchResult struct {
+	Status int
+	Detail string // the entry's OperationOutcome text, if any
+}
+
+// Batch sends entries as one FHIR batch Bundle (the caller keeps bundles
+// within the server's limit: Azure takes at most 500 entries). Entries
+// succeed or fail one by one; the results are in entry order.
+func (b *Backend) Batch(ctx context.Context, entries []BatchEntry) ([]BatchResult, error) {
+	type req struct {
+		Method string `json:"method"`
+		URL    string `json:"url"`
+	}
+	type entry struct {
+		Resource json.RawMessage `json:"resource,omitempty"`
+		Request  req             `json:"request"`
+	}
+	bundle := struct {
+		ResourceType string  `json:"resourceType"`
+		Type         string  `json:"type"`
+		Entry        []entry `json:"entry"`
+	}{ResourceType: "Bundle", Type: "batch"}
+	for _, e := range entries {
+		bundle.Entry = append(bundle.Entry, entry{Resource: e.Resource, Request: req{Method: e.Method, URL: e.URL}})
+	}
+	raw, err := json.Marshal(bundle)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.c.Do(ctx, http.MethodPost, "", raw, http.Header{"Prefer": {"return=minimal"}})
+	if err != nil {
+		return nil, err
+	}
+	if res.Status != 200 {
+		return nil, statusErr(res, "batch")
+	}
+	var out struct {
+		Entry []struct {
+			Response struct {
+				Status  string          `json:"status"`
+				Outcome json.RawMessage `json:"outcome"`
+			} `json:"response"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(res.Body, &out); err != nil || len(out.Entry) != len(entries) {
+		return nil, fmt.Errorf("%w: batch response does not answer every entry", backend.ErrUnavailable)
+	}
+	results := make([]BatchResult, len(entries))
+	for i, e := range out.Entry {
+		code, _ := strconv.Atoi(strings.Fields(e.Response.Status + " 0")[0])
+		results[i] = BatchResult{Status: code}
+		if code >= 300 {
+			results[i].Detail = outcomeText(e.Response.Outcome)
+		}
+	}
+	return results, nil
+}
