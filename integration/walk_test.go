@@ -27,10 +27,12 @@ import (
 	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/migrations"
 	"github.com/fhirfacade/fhirfacade/pagetoken"
+	"github.com/fhirfacade/fhirfacade/parity"
 	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/search"
 	"github.com/fhirfacade/fhirfacade/seed"
 	"github.com/fhirfacade/fhirfacade/sqldb"
+	"github.com/fhirfacade/fhirfacade/syncer"
 	"github.com/fhirfacade/fhirfacade/upstream"
 )
 
@@ -50,6 +52,7 @@ type world struct {
 	metrics *prometheus.Registry
 	// routesDSN is the control store's URL (for a second facade process)
 	routesDSN string
+	ctl       *control.Store
 }
 
 func newWorld(t *testing.T, legacyDB *sqldb.DB, controlDSN string) *world {
@@ -67,7 +70,7 @@ func newWorld(t *testing.T, legacyDB *sqldb.DB, controlDSN string) *world {
 	}
 	t.Cleanup(func() { ctl.Close() })
 	reg, _ := mappings.LoadEmbedded()
-	w := &world{t: t, ctx: ctx, metrics: prometheus.NewRegistry(), routesDSN: controlDSN}
+	w := &world{t: t, ctx: ctx, metrics: prometheus.NewRegistry(), routesDSN: controlDSN, ctl: ctl}
 	w.fhirSrv = testutil.StartFHIRServer(t)
 	c, err := upstream.New(upstream.Config{BaseURL: w.fhirSrv.URL(), MaxRetries: 1, BreakerFailures: 3, BreakerOpen: 300 * time.Millisecond})
 	if err != nil {
@@ -118,28 +121,26 @@ func (w *world) flip(typ string, to routing.State, force bool) {
 	}
 }
 
-// copyAll queues every legacy resource of typ for the FHIR server and drains
-// the queue: the stand-in for `fhirfacade sync` (issue 4), through the same
-// outbox the mirror uses.
+// copyAll copies every legacy resource of typ into the FHIR server with
+// `sync` (the same code path as the command).
 func (w *world) copyAll(typ string) {
 	w.t.Helper()
-	cursor := ""
-	for {
-		res, err := w.legacy.Search(w.ctx, typ, &search.Query{}, backend.SearchOptions{Count: 500, Cursor: cursor})
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		for _, r := range res.Resources {
-			if err := w.outbox.Enqueue(w.ctx, "fhir", typ, r.ID); err != nil {
-				w.t.Fatal(err)
-			}
-		}
-		if res.Next == "" {
-			break
-		}
-		cursor = res.Next
+	res, err := (&syncer.Syncer{Legacy: w.legacy, FHIR: w.fhir, Ctl: w.ctl}).Run(w.ctx, syncer.Options{Type: typ, Batch: 200})
+	if err != nil || res.Failed > 0 {
+		w.t.Fatalf("sync %s: %v %+v", typ, err, res)
 	}
-	w.drain()
+}
+
+// prove runs parity for typ and requires it to pass.
+func (w *world) prove(typ string) {
+	w.t.Helper()
+	rep, err := parity.Run(w.ctx, w.legacy, w.fhir, w.ctl, parity.Options{Type: typ})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if !rep.Passed {
+		w.t.Fatalf("parity %s: %+v %+v", typ, rep.Counts, rep.Samples)
+	}
 }
 
 func (w *world) drain() {
@@ -279,7 +280,8 @@ func TestStranglerWalk(t *testing.T) {
 				w.copyAll(typ)
 				w.flip(typ, routing.Shadow, false)
 				w.same(typ)
-				w.flip(typ, routing.FHIR, true)
+				w.prove(typ)
+				w.flip(typ, routing.FHIR, false)
 				w.want(w.do("GET", "/fhir/"+typ+"?patient=4&_count=100", ""), 200, "search "+typ+" on fhir")
 			}
 			// every type on fhir: a search with includes is served by FHIR
@@ -298,7 +300,7 @@ func TestStranglerWalk(t *testing.T) {
 
 func walkPatient(w *world) {
 	t := w.t
-	// day 0: legacy. Copy Patients into FHIR (sync stand-in), then shadow.
+	// day 0: legacy. Copy Patients into FHIR with sync, then shadow.
 	w.copyAll("Patient")
 	w.same("Patient")
 	w.flip("Patient", routing.Shadow, false)
@@ -352,12 +354,12 @@ func walkPatient(w *world) {
 	w.copyAll("Patient")
 	w.same("Patient")
 
-	// fhir: the parity work (issue 4) is not built, so the guard refuses and
-	// the move is forced with a reason, as the journal will show
+	// fhir: refused until parity proves the copy, then allowed
 	if _, err := w.routes.Set(w.ctx, routing.Move{Type: "Patient", To: routing.FHIR, Actor: "walk", Reason: "try"}); err == nil {
 		t.Fatal("flip to fhir without a parity report was allowed")
 	}
-	w.flip("Patient", routing.FHIR, true)
+	w.prove("Patient")
+	w.flip("Patient", routing.FHIR, false)
 	r := w.want(w.do("GET", "/fhir/Patient/3", ""), 200, "read on fhir")
 	if strings.HasPrefix(r.body["meta"].(map[string]any)["versionId"].(string), "17") {
 		t.Fatalf("Patient/3 still served by legacy: %s", r.raw)
@@ -404,10 +406,11 @@ func walkPatient(w *world) {
 	}
 	w.same("Patient")
 	h, _ := w.routes.History(w.ctx, "Patient")
-	if len(h) != 3 || !h[1].Forced {
+	if len(h) != 3 || h[1].Forced || h[1].ParityReport == nil {
 		t.Fatalf("journal: %+v", h)
 	}
-	w.flip("Patient", routing.FHIR, true)
+	w.prove("Patient")
+	w.flip("Patient", routing.FHIR, false)
 }
 
 func compareCount(w *world, result string) float64 {
