@@ -53,6 +53,8 @@ type world struct {
 	// routesDSN is the control store's URL (for a second facade process)
 	routesDSN string
 	ctl       *control.Store
+	// knownFailed is how many failed outbox rows the test has caused on purpose
+	knownFailed int
 }
 
 func newWorld(t *testing.T, legacyDB *sqldb.DB, controlDSN string) *world {
@@ -153,7 +155,7 @@ func (w *world) drain() {
 		m, _ := w.outbox.Pending(w.ctx, "legacy")
 		if n+m == 0 {
 			failed, _ := w.outbox.Failed(w.ctx)
-			if len(failed) > 0 {
+			if len(failed) > w.knownFailed {
 				w.t.Fatalf("mirrored writes failed: %v", failed)
 			}
 			return
@@ -399,14 +401,37 @@ func walkPatient(w *world) {
 	time.Sleep(400 * time.Millisecond)
 	w.copyAll("Patient") // the restarted in-memory server is empty again
 
+	// a Patient created on FHIR cannot be mirrored into legacy yet (legacy
+	// assigns its own keys; the FHIR-id to legacy-key map is not built):
+	// the row is marked failed, and the way back refuses until an operator
+	// decides
+	c := w.want(w.do("POST", "/fhir/Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:oid:2.16.840.1.113883.3.7777.1","value":"MRN-ONFHIR"}],"name":[{"family":"Createdonfhir"}]}`), 201, "create on fhir")
+	if _, err := w.outbox.Drain(w.ctx, w.ends()); err != nil {
+		t.Fatal(err)
+	}
+	failed, _ := w.outbox.Failed(w.ctx)
+	if len(failed) != 1 || !strings.Contains(failed[0], c.body["id"].(string)) {
+		t.Fatalf("failed reverse rows: %v", failed)
+	}
+	w.knownFailed = 1
+	if _, err := w.routes.Set(w.ctx, routing.Move{Type: "Patient", To: routing.Shadow, Actor: "walk", Reason: "try"}); err == nil || !strings.Contains(err.Error(), "could not be mirrored") {
+		t.Fatalf("rollback with an unmirrored create: %v", err)
+	}
+	w.want(w.do("DELETE", "/fhir/Patient/"+c.body["id"].(string), ""), 204, "remove it again")
+	w.drain()
+	w.fhirSrv.Stop() // keep the restart below: the server comes back empty
+	w.fhirSrv.Start()
+	time.Sleep(400 * time.Millisecond)
+	w.copyAll("Patient")
+
 	// back to shadow: legacy answers, and holds what was written on fhir
-	w.flip("Patient", routing.Shadow, false)
+	w.flip("Patient", routing.Shadow, true) // forced past the failed row above, as the journal shows
 	if got := family(w.want(w.do("GET", "/fhir/Patient/3", ""), 200, "read after rollback")); got != "Writtenonfhir" {
 		t.Fatalf("rollback lost the fhir-route write: %q", got)
 	}
 	w.same("Patient")
 	h, _ := w.routes.History(w.ctx, "Patient")
-	if len(h) != 3 || h[1].Forced || h[1].ParityReport == nil {
+	if len(h) != 3 || h[1].Forced || h[1].ParityReport == nil || !h[2].Forced {
 		t.Fatalf("journal: %+v", h)
 	}
 	w.prove("Patient")

@@ -422,6 +422,23 @@ func (s *Store) canSwitch(ctx context.Context, tx *sql.Tx, m Move, from State, p
 		}
 		return fmt.Sprintf("moves go one step at a time (from %s: %v)", from, next[from])
 	}
+	if from == FHIR && m.To == Shadow {
+		// writes made on FHIR that the reverse mirror could not carry into
+		// legacy would vanish from view on the way back
+		var failed int
+		err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND target = 'legacy' AND resource_type = "+s.ph(1), m.Type).Scan(&failed)
+		if err != nil {
+			return "the outbox cannot be read: " + sqldb.Describe(err)
+		}
+		if failed > 0 {
+			reason := fmt.Sprintf("%d writes made on FHIR could not be mirrored into legacy (see the failed outbox rows); moving back would hide them", failed)
+			if !m.Force {
+				return reason + " (--force with a --reason overrides, and is journaled)"
+			}
+			p.Forced = true
+			p.Steps = append(p.Steps, "guard overridden: "+reason)
+		}
+	}
 	switch m.To {
 	case Shadow:
 		if from == Legacy {
