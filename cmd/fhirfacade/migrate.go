@@ -90,11 +90,16 @@ func syncCmd() *cobra.Command {
 	var f sideFlags
 	var o syncer.Options
 	var all bool
+	var ndjson string
+	var maxFile int64
 	cmd := &cobra.Command{
-		Use:   "sync TYPE [--incremental]",
+		Use:   "sync TYPE [--incremental] [--ndjson DIR]",
 		Short: "Copy legacy rows of TYPE into the FHIR server (resumable; --incremental for changes and deletions since the last run)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if ndjson != "" && f.fhirURL == "" {
+				f.fhirURL = "http://unused.invalid" // NDJSON export needs no FHIR server
+			}
 			s, err := f.open(cmd.Context())
 			if err != nil {
 				return err
@@ -105,6 +110,25 @@ func syncCmd() *cobra.Command {
 				return err
 			}
 			failed := false
+			if ndjson != "" {
+				for _, typ := range types {
+					start := time.Now()
+					res, err := syncer.ExportNDJSON(cmd.Context(), s.legacy, typ, ndjson, 1000, maxFile)
+					if err != nil {
+						return err
+					}
+					d := time.Since(start)
+					fmt.Printf("ndjson %s: %d resources in %d file(s), %d failed, %v (%.0f/s)\n", typ, res.Written, len(res.Files), res.Failed, d.Round(time.Millisecond), float64(res.Written)/d.Seconds())
+					for _, fl := range res.Failures {
+						fmt.Printf("  failed %s/%s: %s\n", typ, fl.ID, fl.Reason)
+					}
+					failed = failed || res.Failed > 0
+				}
+				if failed {
+					return exitCode(1)
+				}
+				return nil
+			}
 			for _, typ := range types {
 				opts := o
 				opts.Type = typ
@@ -136,6 +160,8 @@ func syncCmd() *cobra.Command {
 	cmd.Flags().IntVar(&o.Parallel, "parallel", 4, "bundles in flight")
 	cmd.Flags().DurationVar(&o.Overlap, "overlap", 5*time.Minute, "incremental look-back for clock skew")
 	cmd.Flags().BoolVar(&all, "all", false, "every mapped type")
+	cmd.Flags().StringVar(&ndjson, "ndjson", "", "write NDJSON files for $import to DIR instead of sending to the FHIR server")
+	cmd.Flags().Int64Var(&maxFile, "ndjson-max-bytes", 512<<20, "start a new NDJSON file after this many bytes")
 	bindEnv(cmd)
 	return cmd
 }
