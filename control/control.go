@@ -47,10 +47,7 @@ func (s *Store) Secret(ctx context.Context, name string, n int) ([]byte, error) 
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, err
 	}
-	var created any = time.Now().UTC().Format(time.RFC3339)
-	if d.Name() == "postgres" {
-		created = time.Now().UTC()
-	}
+	created := sqldb.StampArg(d, time.Now())
 	// insert-if-absent is atomic, so concurrent first starts agree on one key
 	q := fmt.Sprintf("INSERT INTO facade_secret (name, value, created_at) VALUES (%s, %s, %s) ON CONFLICT (name) DO NOTHING",
 		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3))

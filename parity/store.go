@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/control"
@@ -79,11 +78,7 @@ func store(ctx context.Context, ctl *control.Store, rep *Report, total int) (int
 	slim := *rep
 	slim.Samples = nil
 	body, _ := json.Marshal(slim)
-	at, passed := any(rep.Finished), any(rep.Passed)
-	if d.Name() == "sqlite" {
-		at = rep.Finished.Format(time.RFC3339Nano)
-		passed = map[bool]int{true: 1, false: 0}[rep.Passed]
-	}
+	at, passed := sqldb.StampArg(d, rep.Finished), sqldb.BoolArg(d, rep.Passed)
 	q := fmt.Sprintf("INSERT INTO parity_report (resource_type, created_at, passed, matching, total, report) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
 		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4), d.Placeholder(5), d.Placeholder(6))
 	var id int64

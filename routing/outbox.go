@@ -38,12 +38,7 @@ func NewOutbox(db *sqldb.DB, log *slog.Logger, reg prometheus.Registerer) *Outbo
 	return o
 }
 
-func (o *Outbox) ts(t time.Time) any {
-	if o.db.Dialect.Name() == "sqlite" {
-		return t.UTC().Format(time.RFC3339Nano)
-	}
-	return t.UTC()
-}
+func (o *Outbox) ts(t time.Time) any { return sqldb.StampArg(o.db.Dialect, t) }
 
 // Enqueue records that typ/id must be copied to target ("fhir" or "legacy").
 func (o *Outbox) Enqueue(ctx context.Context, target, typ, id string) error {

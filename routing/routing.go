@@ -107,14 +107,8 @@ func NewStore(db *sqldb.DB) *Store {
 
 func (s *Store) ph(n int) string { return s.db.Dialect.Placeholder(n) }
 
-// ts binds a time for the control store (text in SQLite, timestamptz in
-// PostgreSQL).
-func (s *Store) ts(t time.Time) any {
-	if s.db.Dialect.Name() == "sqlite" {
-		return t.UTC().Format(time.RFC3339Nano)
-	}
-	return t.UTC()
-}
+// ts binds a time for the control store.
+func (s *Store) ts(t time.Time) any { return sqldb.StampArg(s.db.Dialect, t) }
 
 func parseTS(v any) time.Time {
 	switch x := v.(type) {
@@ -386,10 +380,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, m Move, p *Plan) (*Plan, 
 	if n, _ := res.RowsAffected(); n != 1 {
 		return nil, fmt.Errorf("%w: %s changed while this move was checked; try again", ErrStale, m.Type)
 	}
-	forced := any(p.Forced)
-	if s.db.Dialect.Name() == "sqlite" {
-		forced = map[bool]int{true: 1, false: 0}[p.Forced]
-	}
+	forced := sqldb.BoolArg(s.db.Dialect, p.Forced)
 	var pr any
 	if p.ParityReport != nil {
 		pr = *p.ParityReport

@@ -10,6 +10,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/routing"
+	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 func stores(t *testing.T, fn func(t *testing.T, ctl *control.Store)) {
@@ -113,12 +114,7 @@ func TestMoves(t *testing.T) {
 
 func addReport(t *testing.T, ctl *control.Store, typ string, passed bool, matching, total int) {
 	d := ctl.DB.Dialect
-	at := any(time.Now().UTC())
-	pass := any(passed)
-	if d.Name() == "sqlite" {
-		at = time.Now().UTC().Format(time.RFC3339Nano)
-		pass = map[bool]int{true: 1, false: 0}[passed]
-	}
+	at, pass := sqldb.StampArg(d, time.Now()), sqldb.BoolArg(d, passed)
 	q := "INSERT INTO parity_report (resource_type, created_at, passed, matching, total, report) VALUES (" +
 		d.Placeholder(1) + ", " + d.Placeholder(2) + ", " + d.Placeholder(3) + ", " + d.Placeholder(4) + ", " + d.Placeholder(5) + ", '{}')"
 	if _, err := ctl.DB.ExecContext(context.Background(), q, typ, at, pass, matching, total); err != nil {
@@ -128,10 +124,7 @@ func addReport(t *testing.T, ctl *control.Store, typ string, passed bool, matchi
 
 func addSync(t *testing.T, ctl *control.Store, typ string, at time.Time) {
 	d := ctl.DB.Dialect
-	v := any(at.UTC())
-	if d.Name() == "sqlite" {
-		v = at.UTC().Format(time.RFC3339Nano)
-	}
+	v := sqldb.StampArg(d, at)
 	q := "INSERT INTO sync_run (resource_type, started_at, finished_at) VALUES (" + d.Placeholder(1) + ", " + d.Placeholder(2) + ", " + d.Placeholder(3) + ")"
 	if _, err := ctl.DB.ExecContext(context.Background(), q, typ, v, v); err != nil {
 		t.Fatal(err)

@@ -147,10 +147,7 @@ func (c *Comparer) record(ctx context.Context, typ, id, kind string, paths []str
 		return
 	}
 	d := c.db.Dialect
-	at := any(time.Now().UTC())
-	if d.Name() == "sqlite" {
-		at = time.Now().UTC().Format(time.RFC3339Nano)
-	}
+	at := sqldb.StampArg(d, time.Now())
 	q := fmt.Sprintf("INSERT INTO shadow_mismatch (resource_type, resource_id, at, kind, paths) VALUES (%s, %s, %s, %s, %s)",
 		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4), d.Placeholder(5))
 	if _, err := c.db.ExecContext(ctx, q, typ, id, at, kind, strings.Join(paths, ",")); err != nil {

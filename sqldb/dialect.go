@@ -203,3 +203,23 @@ var numericSQL = map[string]string{
 
 // Numeric is col read as a number, NULL when the text is not a plain decimal.
 func Numeric(d Dialect, col string) string { return fmt.Sprintf(numericSQL[d.Name()], col) }
+
+// StampArg binds an instant for the control store's timestamp columns:
+// RFC 3339 text in SQLite (which has no time type), timestamptz elsewhere.
+func StampArg(d Dialect, t time.Time) any {
+	if d.Name() == "sqlite" {
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return t.UTC()
+}
+
+// BoolArg binds a boolean (SQLite keeps 0 and 1).
+func BoolArg(d Dialect, b bool) any {
+	if d.Name() == "sqlite" {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	return b
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/search"
+	"github.com/fhirfacade/fhirfacade/sqldb"
 	"github.com/fhirfacade/fhirfacade/upstream"
 )
 
@@ -61,12 +62,7 @@ type Syncer struct {
 
 func (s *Syncer) ph(n int) string { return s.Ctl.DB.Dialect.Placeholder(n) }
 
-func (s *Syncer) ts(t time.Time) any {
-	if s.Ctl.DB.Dialect.Name() == "sqlite" {
-		return t.UTC().Format(time.RFC3339Nano)
-	}
-	return t.UTC()
-}
+func (s *Syncer) ts(t time.Time) any { return sqldb.StampArg(s.Ctl.DB.Dialect, t) }
 
 type checkpoint struct {
 	runID     int64
