@@ -44,9 +44,15 @@ func (s staging) add(ctx context.Context, side string, rs []*backend.Resource) e
 
 // join walks the full outer join of both sides, ordered by id.
 func (s staging) join(ctx context.Context, fn func(id, legacyHash, fhirHash string) error) error {
-	q := fmt.Sprintf(`SELECT COALESCE(l.id, f.id), COALESCE(l.hash, ''), COALESCE(f.hash, '')
-FROM (SELECT id, hash FROM parity_item WHERE run_key = %s AND side = 'L') l
-FULL OUTER JOIN (SELECT id, hash FROM parity_item WHERE run_key = %s AND side = 'F') f ON l.id = f.id
+	// two indexed anti/left joins instead of a FULL OUTER JOIN over
+	// subqueries, which SQLite runs as a nested loop (quadratic)
+	q := fmt.Sprintf(`SELECT l.id, l.hash, COALESCE(f.hash, '') FROM parity_item l
+LEFT JOIN parity_item f ON f.run_key = l.run_key AND f.side = 'F' AND f.id = l.id
+WHERE l.run_key = %s AND l.side = 'L'
+UNION ALL
+SELECT f.id, '', f.hash FROM parity_item f
+WHERE f.run_key = %s AND f.side = 'F'
+  AND NOT EXISTS (SELECT 1 FROM parity_item l WHERE l.run_key = f.run_key AND l.side = 'L' AND l.id = f.id)
 ORDER BY 1`, s.ph(1), s.ph(2))
 	rows, err := s.ctl.DB.QueryContext(ctx, q, s.run, s.run)
 	if err != nil {
