@@ -120,10 +120,17 @@ func (o *Outbox) Drain(ctx context.Context, ends Ends) (int, error) {
 			return done, err
 		}
 		for _, j := range jobs {
-			err := o.apply(ctx, ends, j)
+			// the rows of this resource visible *before* its current state
+			// is read are the ones that copy covers; a row that becomes
+			// visible later may belong to a write the read did not see
+			covered, err := o.visible(ctx, j)
+			if err != nil {
+				return done, err
+			}
+			err = o.apply(ctx, ends, j)
 			switch {
 			case err == nil:
-				o.finish(ctx, j, "done", "")
+				o.finish(ctx, covered, "done", "")
 				o.drained.WithLabelValues(j.target, "done").Inc()
 				done++
 			case errors.Is(err, backend.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded):
@@ -133,12 +140,32 @@ func (o *Outbox) Drain(ctx context.Context, ends Ends) (int, error) {
 			default:
 				// the target refused the resource itself (4xx): retrying
 				// cannot help; keep it visible instead of blocking the queue
-				o.finish(ctx, j, "failed", err.Error())
+				o.finish(ctx, []int64{j.id}, "failed", err.Error())
 				o.drained.WithLabelValues(j.target, "failed").Inc()
 				o.log.Warn("mirrored write failed", slog.String("target", j.target), slog.String("type", j.typ), slog.String("id", j.resID), slog.String("error", err.Error()))
 			}
 		}
 	}
+}
+
+// visible lists the pending rows of j's resource, j's own included.
+func (o *Outbox) visible(ctx context.Context, j job) ([]int64, error) {
+	d := o.db.Dialect
+	rows, err := o.db.QueryContext(ctx, fmt.Sprintf("SELECT id FROM outbox WHERE state = 'pending' AND target = %s AND resource_type = %s AND resource_id = %s AND id <= %s",
+		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4)), j.target, j.typ, j.resID, j.id)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %s", sqldb.Describe(err))
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 func (o *Outbox) next(ctx context.Context, n int) ([]job, error) {
@@ -158,18 +185,19 @@ func (o *Outbox) next(ctx context.Context, n int) ([]job, error) {
 	return out, rows.Err()
 }
 
-func (o *Outbox) finish(ctx context.Context, j job, state, msg string) {
+// finish marks exactly the given rows.
+func (o *Outbox) finish(ctx context.Context, ids []int64, state, msg string) {
 	d := o.db.Dialect
 	var e any
 	if msg != "" {
 		e = msg
 	}
-	// rows for the same resource queued up to this one are covered by this
-	// copy of its current state
-	q := fmt.Sprintf("UPDATE outbox SET state = CASE WHEN id = %s THEN %s ELSE 'done' END, done_at = %s, last_error = CASE WHEN id = %s THEN %s ELSE last_error END WHERE state = 'pending' AND target = %s AND resource_type = %s AND resource_id = %s AND id <= %s",
-		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4), d.Placeholder(5), d.Placeholder(6), d.Placeholder(7), d.Placeholder(8), d.Placeholder(9))
-	if _, err := o.db.ExecContext(ctx, q, j.id, state, o.ts(time.Now()), j.id, e, j.target, j.typ, j.resID, j.id); err != nil {
-		o.log.Error("outbox: cannot mark row", slog.Int64("id", j.id), slog.String("error", sqldb.Describe(err)))
+	for _, id := range ids {
+		q := fmt.Sprintf("UPDATE outbox SET state = %s, done_at = %s, last_error = %s WHERE id = %s AND state = 'pending'",
+			d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4))
+		if _, err := o.db.ExecContext(ctx, q, state, o.ts(time.Now()), e, id); err != nil {
+			o.log.Error("outbox: cannot mark row", slog.Int64("id", id), slog.String("error", sqldb.Describe(err)))
+		}
 	}
 }
 

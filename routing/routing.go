@@ -490,6 +490,15 @@ func (s *Store) parityGuard(ctx context.Context, tx *sql.Tx, typ string, p *Plan
 	if err == nil && parseTS(syncAt).After(parseTS(at)) {
 		return fmt.Sprintf("parity report %d is older than the last sync of %s; run parity again", id, typ)
 	}
+	// writes made while the type was on legacy are not mirrored: a report
+	// from before the type entered shadow cannot vouch for them (found by
+	// the flip-under-load benchmark: 159 Patients renamed on legacy after
+	// parity would have gone missing from FHIR)
+	var shadowAt any
+	err = tx.QueryRowContext(ctx, "SELECT at FROM route_event WHERE resource_type = "+s.ph(1)+" AND from_state = 'legacy' AND to_state = 'shadow' ORDER BY id DESC LIMIT 1", typ).Scan(&shadowAt)
+	if err == nil && !parseTS(at).After(parseTS(shadowAt)) {
+		return fmt.Sprintf("parity report %d predates the move to shadow (mirroring started then): writes made on legacy before it are not in FHIR; run sync --incremental and parity again", id)
+	}
 	return ""
 }
 

@@ -6,6 +6,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -55,6 +56,31 @@ func run(base, scenario string, patients, conc int, d time.Duration) result {
 				pid := 1 + r.IntN(patients)
 				var url string
 				switch scenario {
+				case "patient-mixed":
+					// read a Patient from one facade, write it back renamed
+					// through the other (-mixed bases), one write in three reads
+					t0 := time.Now()
+					target := base
+					if bases := strings.Split(base, ","); len(bases) > 1 {
+						base, target = bases[r.IntN(len(bases))], bases[r.IntN(len(bases))]
+					}
+					st, body := do(client, http.MethodGet, fmt.Sprintf("%s/fhir/Patient/%d", base, pid), nil)
+					if st != 200 {
+						e++
+						continue
+					}
+					if r.IntN(3) == 0 {
+						var m map[string]any
+						_ = json.Unmarshal(body, &m)
+						m["name"].([]any)[0].(map[string]any)["family"] = fmt.Sprintf("Load%d", r.IntN(1000000))
+						delete(m, "meta")
+						b, _ := json.Marshal(m)
+						if st, _ := do(client, http.MethodPut, fmt.Sprintf("%s/fhir/Patient/%d", target, pid), b); st != 200 {
+							e++
+						}
+					}
+					lat = append(lat, time.Since(t0))
+					continue
 				case "patient-read":
 					url = fmt.Sprintf("%s/fhir/Patient/%d", base, pid)
 				default:
@@ -97,7 +123,15 @@ func main() {
 	labels := flag.String("labels", "facade,baseline", "names of the two targets in the output")
 	prefill := flag.Int("prefill", 0, "copy Patient/1..N from -facade to -to (a FHIR base) and exit")
 	to := flag.String("to", "", "FHIR base URL that -prefill writes to")
+	only := flag.Bool("only", false, "drive only -facade (for -d), no baseline, no warm-up")
 	flag.Parse()
+	if *only {
+		for _, sc := range strings.Split(*scenarios, ",") {
+			f := run(*facade, sc, *patients, *conc, *d)
+			fmt.Printf("%-19s %8.0f ops/s  p50 %6.2f ms  p99 %6.2f ms  ops %d  failed %d\n", sc, f.rps(), ms(f.pct(0.5)), ms(f.pct(0.99)), f.n, f.errs)
+		}
+		return
+	}
 	if *prefill > 0 {
 		if err := copyPatients(*facade, *to, *prefill); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -151,6 +185,24 @@ func copyPatients(from, to string, n int) error {
 		}
 	}
 	return nil
+}
+
+func do(c *http.Client, method, url string, body []byte) (int, []byte) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/fhir+json")
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return 599, nil
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
 }
 
 func merge(a, b result) result {

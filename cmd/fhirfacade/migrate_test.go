@@ -106,8 +106,14 @@ func TestSyncAndParity(t *testing.T) {
 	if h, _ := os.ReadFile(filepath.Join(dir, "Patient.html")); !strings.Contains(string(h), "PASS") {
 		t.Fatal("HTML report lacks its verdict")
 	}
-	// the guard lets the flip through on the passing report
+	// a report from before the move to shadow is not enough (writes on
+	// legacy are not mirrored); one taken on shadow lets the flip through
 	must("route", "set", "Patient", "shadow", "--reason", "start")
+	if out, err := run("route", "set", "Patient", "fhir", "--reason", "old report"); err == nil || !strings.Contains(out, "predates the move to shadow") {
+		t.Fatalf("flip on a pre-shadow report: %v\n%s", err, out)
+	}
+	must("sync", "Patient", "--incremental")
+	must("parity", "Patient")
 	if out := must("route", "set", "Patient", "fhir", "--reason", "parity passed"); !strings.Contains(out, "moved Patient shadow -> fhir") {
 		t.Fatalf("flip: %s", out)
 	}
