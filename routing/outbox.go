@@ -95,24 +95,11 @@ type Ends struct {
 // rows behind it are replayed in order later. It returns how many rows it
 // finished.
 func (o *Outbox) Drain(ctx context.Context, ends Ends) (int, error) {
-	if o.db.Dialect.Name() == "postgres" {
-		// one drainer at a time across every facade process: two drainers
-		// copying the same resource could finish in the wrong order and
-		// leave an older state on the target
-		conn, err := o.db.Conn(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("outbox: %s", sqldb.Describe(err))
-		}
-		defer conn.Close()
-		var got bool
-		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(727001)").Scan(&got); err != nil {
-			return 0, fmt.Errorf("outbox: %s", sqldb.Describe(err))
-		}
-		if !got {
-			return 0, nil
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(727001)")
+	unlock, got, err := CopyLock(ctx, o.db, false)
+	if err != nil || !got {
+		return 0, err
 	}
+	defer unlock()
 	done := 0
 	for {
 		jobs, err := o.next(ctx, 100)
@@ -146,6 +133,45 @@ func (o *Outbox) Drain(ctx context.Context, ends Ends) (int, error) {
 			}
 		}
 	}
+}
+
+// copyLockKey is the PostgreSQL advisory lock held by whoever copies
+// resources between the two sides: the outbox drainer, and sync while it
+// reads and writes a wave.
+const copyLockKey = 727001
+
+// CopyLock takes the copy lock: one writer of mirrored state at a time
+// across every process, so that two copies of the same resource cannot
+// finish in the wrong order and leave an older state on the target (a sync
+// wave that read a row before a facade write would otherwise race the
+// drainer's copy of that write). wait blocks until the lock is free;
+// otherwise got reports whether it was taken. SQLite control stores have no
+// advisory locks: there the lock is a no-op (the embedded default runs one
+// process).
+func CopyLock(ctx context.Context, db *sqldb.DB, wait bool) (unlock func(), got bool, err error) {
+	if db.Dialect.Name() != "postgres" {
+		return func() {}, true, nil
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("copy lock: %s", sqldb.Describe(err))
+	}
+	q := "SELECT pg_try_advisory_lock($1)"
+	if wait {
+		q = "SELECT pg_advisory_lock($1) IS NOT NULL"
+	}
+	if err := conn.QueryRowContext(ctx, q, copyLockKey).Scan(&got); err != nil {
+		conn.Close()
+		return nil, false, fmt.Errorf("copy lock: %s", sqldb.Describe(err))
+	}
+	if !got {
+		conn.Close()
+		return nil, false, nil
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", copyLockKey)
+		conn.Close()
+	}, true, nil
 }
 
 // visible lists the pending rows of j's resource, j's own included.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/control"
+	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/search"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 	"github.com/fhirfacade/fhirfacade/upstream"
@@ -117,11 +118,18 @@ func (s *Syncer) Run(ctx context.Context, opts Options) (*Result, error) {
 	for {
 		// one wave: up to Parallel pages read in key order, sent in
 		// parallel; the checkpoint moves only when the whole wave is done,
-		// so a crash never skips a page
+		// so a crash never skips a page. The copy lock is held from the
+		// reads to the last PUT: a facade write after our read is then
+		// copied by the outbox drainer after our PUT, never before it.
+		unlock, _, err := routing.CopyLock(ctx, s.Ctl.DB, true)
+		if err != nil {
+			return res, fmt.Errorf("sync %s: %w", opts.Type, err)
+		}
 		var pages []*backend.SearchResult
 		for range opts.Parallel {
 			page, err := s.Legacy.Search(ctx, opts.Type, q, backend.SearchOptions{Count: opts.Batch, Cursor: pos, Partial: true})
 			if err != nil {
+				unlock()
 				return res, fmt.Errorf("sync %s: read legacy: %w", opts.Type, err)
 			}
 			pages = append(pages, page)
@@ -161,6 +169,7 @@ func (s *Syncer) Run(ctx context.Context, opts Options) (*Result, error) {
 			}(page.Resources)
 		}
 		wg.Wait()
+		unlock()
 		if waveErr != nil {
 			// stop cleanly: the checkpoint still points at this wave
 			return res, fmt.Errorf("sync %s stopped (resume by running it again): %w", opts.Type, waveErr)
