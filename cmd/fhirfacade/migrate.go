@@ -132,7 +132,10 @@ func syncCmd() *cobra.Command {
 			for _, typ := range types {
 				opts := o
 				opts.Type = typ
-				opts.Progress = syncer.PlainProgress(os.Stderr, typ)
+				// a bar on a terminal, plain lines in logs and pipes
+				if opts.Progress = syncer.TerminalProgress(cmd.Context(), os.Stderr, s.legacy, typ); opts.Progress == nil {
+					opts.Progress = syncer.PlainProgress(os.Stderr, typ)
+				}
 				sy := &syncer.Syncer{Legacy: s.legacy, FHIR: s.fhir, Ctl: s.ctl}
 				start := time.Now()
 				res, err := sy.Run(cmd.Context(), opts)
