@@ -57,11 +57,8 @@ func (s *Server) metadata(c echo.Context) error {
 		}
 		for _, p := range sp.SearchParams() {
 			cr.SearchParam = append(cr.SearchParam, map[string]any{"name": p, "type": sp.ParamType(p)})
-			if _, target, ok := sp.IncludePath(p); ok {
+			if _, _, ok := sp.IncludePath(p); ok {
 				cr.SearchInclude = append(cr.SearchInclude, typ+":"+p)
-				if ts := reg.Spec(target); ts != nil {
-					_ = ts
-				}
 			}
 		}
 		for _, other := range reg.Types() {

@@ -110,12 +110,9 @@ func New(cfg Config) *Server {
 	e := s.e
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
-		Generator: newRequestID,
-		// a client-supplied id is kept only when it is short and plain, so
-		// it cannot smuggle text into logs
-		Skipper: func(echo.Context) bool { return false },
-	}))
+	// a client's X-Request-Id is kept; observe replaces it unless it is
+	// short and plain, so it cannot smuggle text into logs
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
 	e.Use(s.observe)
 	e.Use(recoverOutcome)
 	e.Use(middleware.BodyLimit(byteSize(cfg.MaxBody)))

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/fhirfacade/fhirfacade/backend"
@@ -202,14 +201,4 @@ func translate(err error) error {
 		return fmt.Errorf("%w: %w", backend.ErrUnprocessable, err)
 	}
 	return err
-}
-
-// versionStamp turns a version id back into the legacy stamp it came from.
-func versionStamp(s *mappings.Spec, v string) (mappings.DateTimeVal, bool) {
-	ms, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return mappings.DateTimeVal{}, false
-	}
-	l := time.UnixMilli(ms).In(s.Location())
-	return mappings.DateTimeVal{Time: time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)}, true
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -167,9 +166,4 @@ func (c *compiler) expr(src, path string) (*expr, error) {
 	}
 	e.tr = tr
 	return e, nil
-}
-
-// quoteKey pre-renders `"key":`.
-func quoteKey(k string) []byte {
-	return append(strconv.AppendQuote(nil, k), ':')
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/sqldb"
@@ -59,13 +58,7 @@ type txQueue struct {
 }
 
 func (q txQueue) Enqueue(ctx context.Context, target, typ, id string) error {
-	d := q.o.db.Dialect
-	s := fmt.Sprintf("INSERT INTO outbox (target, resource_type, resource_id, created_at) VALUES (%s, %s, %s, %s)",
-		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4))
-	if _, err := q.tx.ExecContext(ctx, s, target, typ, id, q.o.ts(time.Now())); err != nil {
-		return fmt.Errorf("%w: outbox: %s", backend.ErrUnavailable, sqldb.Describe(err))
-	}
-	return nil
+	return q.o.insert(ctx, q.tx, target, typ, id)
 }
 
 // pendingFor counts queued mirror rows of a type toward target.

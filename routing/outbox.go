@@ -3,6 +3,7 @@ package routing
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,12 +41,14 @@ func NewOutbox(db *sqldb.DB, log *slog.Logger, reg prometheus.Registerer) *Outbo
 
 func (o *Outbox) ts(t time.Time) any { return sqldb.StampArg(o.db.Dialect, t) }
 
-// Enqueue records that typ/id must be copied to target ("fhir" or "legacy").
-func (o *Outbox) Enqueue(ctx context.Context, target, typ, id string) error {
+// insert adds one pending row through db or a transaction.
+func (o *Outbox) insert(ctx context.Context, ex interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, target, typ, id string) error {
 	d := o.db.Dialect
 	q := fmt.Sprintf("INSERT INTO outbox (target, resource_type, resource_id, created_at) VALUES (%s, %s, %s, %s)",
 		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4))
-	if _, err := o.db.ExecContext(ctx, q, target, typ, id, o.ts(time.Now())); err != nil {
+	if _, err := ex.ExecContext(ctx, q, target, typ, id, o.ts(time.Now())); err != nil {
 		return fmt.Errorf("%w: outbox: %s", backend.ErrUnavailable, sqldb.Describe(err))
 	}
 	return nil

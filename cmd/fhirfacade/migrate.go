@@ -48,8 +48,10 @@ func (f *sideFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.mappingsDir, "mappings", "", "folder of mapping specs (default: embedded)")
 }
 
-func (f *sideFlags) open(ctx context.Context) (*sides, error) {
-	if f.fhirURL == "" {
+// open connects what a command needs; the FHIR server only when needFHIR
+// (an NDJSON export writes files instead).
+func (f *sideFlags) open(ctx context.Context, needFHIR bool) (*sides, error) {
+	if needFHIR && f.fhirURL == "" {
 		return nil, fmt.Errorf("FHIRFACADE_FHIR_URL is required")
 	}
 	s := &sides{}
@@ -64,10 +66,12 @@ func (f *sideFlags) open(ctx context.Context) (*sides, error) {
 		s.close()
 		return nil, err
 	}
-	o := &serveOpts{fhirURL: f.fhirURL, fhirAuth: f.fhirAuth, fhirToken: f.fhirToken}
-	if s.fhir, err = upstreamBackend(ctx, o); err != nil {
-		s.close()
-		return nil, err
+	if needFHIR {
+		o := &serveOpts{fhirURL: f.fhirURL, fhirAuth: f.fhirAuth, fhirToken: f.fhirToken}
+		if s.fhir, err = upstreamBackend(o); err != nil {
+			s.close()
+			return nil, err
+		}
 	}
 	s.legacy = legacy.New(s.db, s.reg)
 	return s, nil
@@ -97,10 +101,7 @@ func syncCmd() *cobra.Command {
 		Short: "Copy legacy rows of TYPE into the FHIR server (resumable; --incremental for changes and deletions since the last run)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if ndjson != "" && f.fhirURL == "" {
-				f.fhirURL = "http://unused.invalid" // NDJSON export needs no FHIR server
-			}
-			s, err := f.open(cmd.Context())
+			s, err := f.open(cmd.Context(), ndjson == "")
 			if err != nil {
 				return err
 			}
@@ -179,7 +180,7 @@ func parityCmd() *cobra.Command {
 		Short: "Compare legacy and FHIR for TYPE, store the report for the flip guard; exit 1 when it does not pass",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.open(cmd.Context())
+			s, err := f.open(cmd.Context(), true)
 			if err != nil {
 				return err
 			}

@@ -186,7 +186,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 	for _, t := range reg.Types() {
 		types[t] = true
 	}
-	fhir, err := upstreamBackend(ctx, o)
+	fhir, err := upstreamBackend(o)
 	if err != nil {
 		return err
 	}
@@ -240,7 +240,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 }
 
 // upstreamBackend builds the FHIR server backend (nil when no URL is set).
-func upstreamBackend(ctx context.Context, o *serveOpts) (*upstream.Backend, error) {
+func upstreamBackend(o *serveOpts) (*upstream.Backend, error) {
 	if o.fhirURL == "" {
 		return nil, nil
 	}
@@ -259,7 +259,6 @@ func upstreamBackend(ctx context.Context, o *serveOpts) (*upstream.Backend, erro
 	if err != nil {
 		return nil, err
 	}
-	_ = ctx
 	return upstream.NewBackend(c), nil
 }
 
