@@ -1,0 +1,215 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+
+	"github.com/fhirfacade/fhirfacade/auth"
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
+)
+
+func verifier(is *testutil.Issuer) *auth.Verifier {
+	return auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL, RefreshEvery: time.Hour})
+}
+
+// TestVerifyMatrix: every way a token can be wrong gets ErrUnauthenticated;
+// RS256 and ES256 tokens from the issuer pass.
+func TestVerifyMatrix(t *testing.T) {
+	is := testutil.NewIssuer(t)
+	v := verifier(is)
+	ctx := context.Background()
+	good := func() map[string]any { return is.Claims("alice", "patient/Observation.rs") }
+	with := func(k string, val any) map[string]any {
+		c := good()
+		if val == nil {
+			delete(c, k)
+		} else {
+			c[k] = val
+		}
+		return c
+	}
+	now := time.Now()
+	cases := []struct {
+		name  string
+		token string
+		ok    bool
+	}{
+		{"RS256 valid", is.Token(t, good()), true},
+		{"ES256 valid", is.TokenES256(t, good()), true},
+		{"aud as list", is.Token(t, with("aud", []string{"other", is.Audience})), true},
+		{"expired", is.Token(t, with("exp", now.Add(-5*time.Minute).Unix())), false},
+		{"expired within skew", is.Token(t, with("exp", now.Add(-10*time.Second).Unix())), true},
+		{"no exp", is.Token(t, with("exp", nil)), false},
+		{"not yet valid", is.Token(t, with("nbf", now.Add(10*time.Minute).Unix())), false},
+		{"wrong aud", is.Token(t, with("aud", "https://other.test/fhir")), false},
+		{"no aud", is.Token(t, with("aud", nil)), false},
+		{"wrong iss", is.Token(t, with("iss", "https://evil.test")), false},
+		{"alg none", is.Unsigned(t, good()), false},
+		{"HS256 keyed with the public key", is.Sign(t, good(), jwa.HS256(), is.PublicPEM(t), "rsa-1"), false},
+		{"RS256 under the EC kid", is.Sign(t, good(), jwa.RS256(), is.RSA, "ec-1"), false},
+		{"unknown kid", is.Sign(t, good(), jwa.RS256(), is.RSA, "nope"), false},
+		{"tampered payload", testutil.Tamper(is.Token(t, good()), with("scope", "system/*.*")), false},
+		{"garbage", "not.a.jwt", false},
+		{"empty", "", false},
+		{"RS512 not allowed", is.Sign(t, good(), jwa.RS512(), is.RSA, "rsa-1"), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := v.Verify(ctx, tc.token)
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("want valid, got %v", err)
+				}
+				if p.Subject != "alice" || p.ClientID != "client-alice" || len(p.Grants) != 1 {
+					t.Fatalf("principal %+v", p)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !errors.Is(err, auth.ErrUnauthenticated) {
+				t.Fatalf("want ErrUnauthenticated, got %v", err)
+			}
+		})
+	}
+}
+
+// TestRotation: a token under a newly published kid triggers one refetch;
+// floods of unknown kids do not refetch within RefreshEvery.
+func TestRotation(t *testing.T) {
+	is := testutil.NewIssuer(t)
+	v := auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL, RefreshEvery: time.Hour})
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, is.Token(t, is.Claims("a", ""))); err != nil {
+		t.Fatal(err)
+	}
+	if n := is.Fetches.Load(); n != 1 {
+		t.Fatalf("fetches %d", n)
+	}
+	for i := 0; i < 50; i++ {
+		_, _ = v.Verify(ctx, is.Sign(t, is.Claims("a", ""), jwa.RS256(), is.RSA, "random"))
+	}
+	if n := is.Fetches.Load(); n != 1 {
+		t.Fatalf("unknown kids caused %d fetches, want 1 (rate limited)", n)
+	}
+	// a fresh verifier (no recent fetch) picks up a rotated key
+	v2 := auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL, RefreshEvery: time.Millisecond})
+	if _, err := v2.Verify(ctx, is.Token(t, is.Claims("a", ""))); err != nil {
+		t.Fatal(err)
+	}
+	nk := is.Rotate(t, "rsa-2")
+	time.Sleep(5 * time.Millisecond)
+	if _, err := v2.Verify(ctx, is.Sign(t, is.Claims("a", ""), jwa.RS256(), nk, "rsa-2")); err != nil {
+		t.Fatalf("rotated key: %v", err)
+	}
+}
+
+// TestEntraClaims: v1/v2 Entra tokens (scp, roles, oid, appid, fhirUser).
+func TestEntraClaims(t *testing.T) {
+	is := testutil.NewIssuer(t)
+	v1 := "https://sts.windows.net/tenant/"
+	v := auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL, v1}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL})
+	c := is.Claims("s", "")
+	delete(c, "scope")
+	delete(c, "azp")
+	c["iss"] = v1
+	c["appid"] = "app-1"
+	c["oid"] = "oid-1"
+	c["scp"] = "patient.Observation.read openid"
+	c["roles"] = []string{"fhirfacade.admin", "system/Patient.rs"}
+	c["fhirUser"] = "https://facade.test/fhir/Patient/42"
+	p, err := v.Verify(context.Background(), is.Token(t, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ClientID != "app-1" || p.User() != "oid-1" || p.Patient != "42" || !p.Has("fhirfacade.admin") {
+		t.Fatalf("%+v", p)
+	}
+	if len(p.Grants) != 2 || p.Grants[0].Context != "patient" || p.Grants[0].Letters != "rs" || p.Grants[1].Context != "system" {
+		t.Fatalf("grants %+v", p.Grants)
+	}
+}
+
+func TestParseScopes(t *testing.T) {
+	cases := []struct {
+		scope string
+		want  *auth.Grant
+	}{
+		{"patient/Observation.read", &auth.Grant{Context: "patient", Type: "Observation", Letters: "rs"}},
+		{"user/*.write", &auth.Grant{Context: "user", Type: "*", Letters: "cud"}},
+		{"system/*.*", &auth.Grant{Context: "system", Type: "*", Letters: "cruds"}},
+		{"patient/Observation.rs", &auth.Grant{Context: "patient", Type: "Observation", Letters: "rs"}},
+		{"system/Patient.cruds", &auth.Grant{Context: "system", Type: "Patient", Letters: "cruds"}},
+		{"user/Encounter.cd", &auth.Grant{Context: "user", Type: "Encounter", Letters: "cd"}},
+		{"patient/Observation.rs?category=laboratory", &auth.Grant{Context: "patient", Type: "Observation", Letters: "rs", Restrict: url.Values{"category": {"laboratory"}}}},
+		{"patient.all.read", &auth.Grant{Context: "patient", Type: "*", Letters: "rs"}},
+		{"patient/Observation.sr", nil}, // out of order
+		{"patient/Observation.x", nil},
+		{"patient/Observation.", nil},
+		{"doctor/Observation.read", nil},
+		{"openid", nil},
+		{"launch/patient", nil},
+		{"fhirUser", nil},
+		{"patient/Observation.cu?category=laboratory", nil}, // restricted writes grant nothing
+		{"patient/Observation.rs?%zz", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.scope, func(t *testing.T) {
+			got := auth.ParseScopes([]string{tc.scope})
+			if tc.want == nil {
+				if len(got) != 0 {
+					t.Fatalf("granted %+v", got)
+				}
+				return
+			}
+			tc.want.Raw = tc.scope
+			if len(got) != 1 || !reflect.DeepEqual(got[0], *tc.want) {
+				t.Fatalf("got %+v want %+v", got, *tc.want)
+			}
+		})
+	}
+}
+
+func TestDecide(t *testing.T) {
+	g := func(s ...string) []auth.Grant { return auth.ParseScopes(s) }
+	cases := []struct {
+		name    string
+		grants  []auth.Grant
+		typ     string
+		letter  byte
+		allowed bool
+		filter  auth.Filter
+		narrow  bool
+	}{
+		{"no grant", g("patient/Patient.rs"), "Observation", auth.Read, false, auth.Filter{}, false},
+		{"read not search (v2)", g("patient/Observation.r"), "Observation", auth.Search, false, auth.Filter{}, false},
+		{"v1 read covers search", g("patient/Observation.read"), "Observation", auth.Search, true, auth.Filter{Compartment: true}, false},
+		{"v1 read does not write", g("user/Observation.read"), "Observation", auth.Create, false, auth.Filter{}, false},
+		{"system unfiltered", g("system/*.*"), "Encounter", auth.Delete, true, auth.Filter{}, false},
+		{"user wins over patient", g("patient/Observation.rs", "user/Observation.rs"), "Observation", auth.Search, true, auth.Filter{}, false},
+		{"restriction", g("patient/Observation.rs?category=laboratory"), "Observation", auth.Search, true, auth.Filter{Compartment: true, Params: url.Values{"category": {"laboratory"}}}, false},
+		{"restriction merged", g("patient/Observation.rs?category=laboratory", "patient/Observation.rs?category=vital-signs"), "Observation", auth.Search, true, auth.Filter{Compartment: true, Params: url.Values{"category": {"laboratory,vital-signs"}}}, false},
+		{"compartment-only dominates restricted compartment", g("patient/Observation.rs?category=laboratory", "patient/Observation.rs"), "Observation", auth.Search, true, auth.Filter{Compartment: true}, false},
+		{"restricted user + unrestricted patient: one applied, narrowed", g("user/Observation.rs?category=laboratory", "patient/Observation.rs"), "Observation", auth.Search, true, auth.Filter{Params: url.Values{"category": {"laboratory"}}}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := auth.Decide(tc.grants, tc.typ, tc.letter)
+			if d.Allowed != tc.allowed || d.Narrowed != tc.narrow || d.Filter.Compartment != tc.filter.Compartment || !reflect.DeepEqual(len(d.Filter.Params), len(tc.filter.Params)) {
+				t.Fatalf("got %+v", d)
+			}
+			for k, v := range tc.filter.Params {
+				if !reflect.DeepEqual(d.Filter.Params[k], v) {
+					t.Fatalf("params %v want %v", d.Filter.Params, tc.filter.Params)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,297 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jws"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+)
+
+// Sentinel errors. ErrUnauthenticated wraps every reason a token is refused
+// (the reason is for logs; clients get one generic 401 so the refusal does
+// not teach an attacker which check failed).
+var (
+	ErrUnauthenticated = errors.New("unauthenticated")
+	ErrJWKS            = errors.New("jwks unavailable")
+)
+
+// Principal is who a validated token speaks for.
+type Principal struct {
+	Issuer   string
+	ClientID string // azp, appid or client_id
+	Subject  string // sub
+	OID      string // Entra object id
+	FHIRUser string // fhirUser claim
+	Patient  string // the SMART launch patient (patient claim, or a Patient fhirUser)
+	Scopes   []string
+	Roles    []string
+	Grants   []Grant
+}
+
+// User is the best user identifier the token carries.
+func (p *Principal) User() string {
+	if p.OID != "" {
+		return p.OID
+	}
+	return p.Subject
+}
+
+// Has reports whether the token carries value as a scope or a role.
+func (p *Principal) Has(value string) bool {
+	for _, s := range p.Scopes {
+		if s == value {
+			return true
+		}
+	}
+	for _, r := range p.Roles {
+		if r == value {
+			return true
+		}
+	}
+	return false
+}
+
+// VerifierConfig configures a Verifier.
+type VerifierConfig struct {
+	Issuers   []string // accepted iss values (Entra v1 and v2 issuers differ)
+	Audiences []string // accepted aud values (one must be in the token's aud)
+	JWKSURL   string
+	// Skew is the clock leeway on exp/nbf/iat (default 60s).
+	Skew time.Duration
+	// RefreshEvery bounds JWKS fetches caused by unknown key ids (default
+	// one per 30s): a flood of tokens with random kids cannot turn the
+	// facade into a load generator against the issuer.
+	RefreshEvery time.Duration
+	HTTPClient   *http.Client
+	Now          func() time.Time
+}
+
+// Verifier validates bearer JWTs. It is safe for concurrent use.
+type Verifier struct {
+	cfg VerifierConfig
+
+	mu        sync.Mutex
+	set       jwk.Set
+	lastFetch time.Time
+}
+
+// allowed is the algorithm allow-list: asymmetric only. "none" and HMAC are
+// never accepted (HS256 with the issuer's public key as the secret is the
+// classic forgery).
+var allowed = map[string]jwa.KeyType{
+	jwa.RS256().String(): jwa.RSA(),
+	jwa.ES256().String(): jwa.EC(),
+}
+
+// NewVerifier builds a Verifier; the JWKS is fetched on first use.
+func NewVerifier(cfg VerifierConfig) *Verifier {
+	if cfg.Skew <= 0 {
+		cfg.Skew = 60 * time.Second
+	}
+	if cfg.RefreshEvery <= 0 {
+		cfg.RefreshEvery = 30 * time.Second
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Verifier{cfg: cfg}
+}
+
+// Refresh fetches the JWKS now (start-up uses it to fail early).
+func (v *Verifier) Refresh(ctx context.Context) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.fetchLocked(ctx)
+}
+
+func (v *Verifier) fetchLocked(ctx context.Context) error {
+	v.lastFetch = v.cfg.Now()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.cfg.JWKSURL, nil)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrJWKS, err)
+	}
+	resp, err := v.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrJWKS, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%w: HTTP %d", ErrJWKS, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrJWKS, err)
+	}
+	set, err := jwk.Parse(body)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrJWKS, err)
+	}
+	v.set = set
+	return nil
+}
+
+// key finds the key for kid, refetching the JWKS (at most once per
+// RefreshEvery) when the kid is unknown: issuers rotate keys and publish the
+// new one before signing with it.
+func (v *Verifier) key(ctx context.Context, kid string) (jwk.Key, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.set != nil {
+		if k, ok := v.set.LookupKeyID(kid); ok {
+			return k, nil
+		}
+	}
+	if v.set != nil && v.cfg.Now().Sub(v.lastFetch) < v.cfg.RefreshEvery {
+		return nil, fmt.Errorf("%w: unknown key id %q", ErrUnauthenticated, kid)
+	}
+	if err := v.fetchLocked(ctx); err != nil {
+		return nil, err
+	}
+	if k, ok := v.set.LookupKeyID(kid); ok {
+		return k, nil
+	}
+	return nil, fmt.Errorf("%w: unknown key id %q", ErrUnauthenticated, kid)
+}
+
+// Verify validates a compact JWS bearer token and returns its Principal.
+func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
+	provider := jws.KeyProviderFunc(func(ctx context.Context, sink jws.KeySink, sig *jws.Signature, _ *jws.Message) error {
+		h := sig.ProtectedHeaders()
+		alg, ok := h.Algorithm()
+		if !ok {
+			return fmt.Errorf("%w: no alg", ErrUnauthenticated)
+		}
+		kty, ok := allowed[alg.String()]
+		if !ok {
+			return fmt.Errorf("%w: algorithm %q is not allowed", ErrUnauthenticated, alg.String())
+		}
+		kid, ok := h.KeyID()
+		if !ok || kid == "" {
+			return fmt.Errorf("%w: no kid", ErrUnauthenticated)
+		}
+		k, err := v.key(ctx, kid)
+		if err != nil {
+			return err
+		}
+		if k.KeyType() != kty {
+			return fmt.Errorf("%w: key %q is %s, token says %s", ErrUnauthenticated, kid, k.KeyType(), alg)
+		}
+		if ka, ok := k.Algorithm(); ok && ka.String() != alg.String() {
+			return fmt.Errorf("%w: key %q is for %s, token says %s", ErrUnauthenticated, kid, ka, alg)
+		}
+		sink.Key(alg, k)
+		return nil
+	})
+	tok, err := jwt.Parse([]byte(raw),
+		jwt.WithKeyProvider(provider),
+		jwt.WithContext(ctx),
+		jwt.WithValidate(true),
+		jwt.WithAcceptableSkew(v.cfg.Skew),
+		jwt.WithClock(jwt.ClockFunc(v.cfg.Now)),
+		jwt.WithRequiredClaim("exp"),
+	)
+	if err != nil {
+		if errors.Is(err, ErrJWKS) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
+	}
+	iss, _ := tok.Issuer()
+	if !contains(v.cfg.Issuers, iss) {
+		return nil, fmt.Errorf("%w: issuer %q is not accepted", ErrUnauthenticated, iss)
+	}
+	auds, _ := tok.Audience()
+	ok := false
+	for _, a := range auds {
+		ok = ok || contains(v.cfg.Audiences, a)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: audience %q is not accepted", ErrUnauthenticated, auds)
+	}
+	p := &Principal{Issuer: iss}
+	p.Subject, _ = tok.Subject()
+	p.OID = claimString(tok, "oid")
+	p.ClientID = firstNonEmpty(claimString(tok, "azp"), claimString(tok, "appid"), claimString(tok, "client_id"), p.Subject)
+	p.FHIRUser = claimString(tok, "fhirUser")
+	p.Patient = claimString(tok, "patient")
+	if p.Patient == "" {
+		// Entra ID launches carry the patient as fhirUser (…/Patient/123)
+		if i := strings.LastIndex(p.FHIRUser, "Patient/"); i >= 0 && (i == 0 || p.FHIRUser[i-1] == '/') {
+			p.Patient = p.FHIRUser[i+len("Patient/"):]
+		}
+	}
+	p.Scopes = append(strings.Fields(claimString(tok, "scope")), strings.Fields(claimString(tok, "scp"))...)
+	p.Roles = claimStrings(tok, "roles")
+	p.Grants = ParseScopes(append(append([]string(nil), p.Scopes...), p.Roles...))
+	return p, nil
+}
+
+func claimString(tok jwt.Token, name string) string {
+	var v any
+	if err := tok.Get(name, &v); err != nil {
+		return ""
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case []any: // scope as a JSON array (some issuers)
+		var parts []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				parts = append(parts, s)
+			}
+		}
+		return strings.Join(parts, " ")
+	}
+	return ""
+}
+
+func claimStrings(tok jwt.Token, name string) []string {
+	var v any
+	if err := tok.Get(name, &v); err != nil {
+		return nil
+	}
+	switch x := v.(type) {
+	case string:
+		return strings.Fields(x)
+	case []any:
+		var out []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s && s != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
