@@ -1,0 +1,175 @@
+package audit_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/audit"
+	"github.com/fhirfacade/fhirfacade/control"
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
+)
+
+type store struct {
+	name string
+	dsn  func(t *testing.T) string
+	// unlock lets the test act as an attacker past the append-only triggers
+	unlock string
+}
+
+var stores = []store{
+	{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "control.db") },
+		"DROP TRIGGER audit_event_no_update; DROP TRIGGER audit_event_no_delete"},
+	{"postgres", func(t *testing.T) string { return testutil.PostgresDSN(t) },
+		"ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_change"},
+}
+
+func open(t *testing.T, s store) *audit.Store {
+	t.Helper()
+	ctl, err := control.Open(context.Background(), s.dsn(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ctl.Close() })
+	return &audit.Store{DB: ctl.DB}
+}
+
+// fill writes n records through a Writer from 16 goroutines at once.
+func fill(t *testing.T, st *audit.Store, n int) {
+	t.Helper()
+	w := audit.NewWriter(st)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := g; i < n; i += 16 {
+				errs <- w.Write(context.Background(), &audit.Record{Time: time.Now(), Interaction: "search-type", Type: "Observation", Status: 200, Outcome: "success",
+					ClientID: "c", User: "u", Query: fmt.Sprintf("patient=Patient/%d", i), IDs: []string{fmt.Sprintf("Observation/%d", i)}, Patients: []string{fmt.Sprintf("Patient/%d", i), "Patient/x"}})
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	<-done
+	if w.Written() != int64(n) {
+		t.Fatalf("written %d want %d", w.Written(), n)
+	}
+}
+
+func TestChain(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			ctx := context.Background()
+			cases := []struct {
+				name   string
+				attack string
+				seq    int64
+				reason string
+			}{
+				{"intact", "", 0, ""},
+				{"body edited", "UPDATE audit_event SET body = replace(body, '\"client\":\"c\"', '\"client\":\"d\"') WHERE seq = 40", 40, "edited"},
+				{"body and hash edited", "UPDATE audit_event SET body = replace(body, '\"status\":200', '\"status\":201'), hash = 'ab' || substr(hash, 3) WHERE seq = 40", 40, "edited"},
+				{"row deleted", "DELETE FROM audit_event WHERE seq = 55", 55, "missing"},
+				{"first row deleted", "DELETE FROM audit_event WHERE seq = 1", 1, "missing"},
+				{"tail deleted", "DELETE FROM audit_event WHERE seq >= 99", 99, "missing"},
+				{"rows swapped", "UPDATE audit_event SET body = (SELECT body FROM audit_event WHERE seq = 11) WHERE seq = 10", 10, "edited"},
+			}
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					st := open(t, s)
+					fill(t, st, 100)
+					if tc.attack != "" {
+						// the triggers refuse the attack first
+						if _, err := st.DB.ExecContext(ctx, tc.attack); err == nil {
+							t.Fatal("append-only trigger did not refuse the change")
+						}
+						for _, stmt := range strings.Split(s.unlock, ";") {
+							if _, err := st.DB.ExecContext(ctx, stmt); err != nil {
+								t.Fatal(err)
+							}
+						}
+						if _, err := st.DB.ExecContext(ctx, tc.attack); err != nil {
+							t.Fatal(err)
+						}
+					}
+					rep, err := st.Verify(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if tc.attack == "" {
+						if rep.Problem != nil || rep.Records != 100 || rep.HeadSeq != 100 {
+							t.Fatalf("intact chain reported %+v %v", rep, rep.Problem)
+						}
+						return
+					}
+					if rep.Problem == nil || rep.Problem.Seq != tc.seq || !strings.Contains(rep.Problem.Reason, tc.reason) {
+						t.Fatalf("want problem at %d (%s), got %+v", tc.seq, tc.reason, rep.Problem)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestExport: every AuditEvent is valid R4; a search over two patients is
+// two AuditEvents; --since filters.
+func TestExport(t *testing.T) {
+	st := open(t, stores[0])
+	ctx := context.Background()
+	t0 := time.Now().Add(-time.Hour)
+	recs := []*audit.Record{
+		{Time: t0, Interaction: "read", Type: "Patient", Status: 200, ClientID: "app", User: "u1", FHIRUser: "Practitioner/9", Source: "127.0.0.1", IDs: []string{"Patient/1"}, Patients: []string{"Patient/1"}, Backend: "legacy"},
+		{Time: t0.Add(time.Minute), Interaction: "search-type", Type: "Observation", Status: 200, ClientID: "app", Query: "code=1234-5", IDs: []string{"Observation/1", "Observation/2"}, Patients: []string{"Patient/1", "Patient/2"}},
+		{Time: time.Now(), Interaction: "read", Type: "Patient", Status: 403, Outcome: "denied", Detail: "scope", ClientID: "app"},
+		{Time: time.Now(), Interaction: "route-set", Type: "Patient", Detail: "legacy -> shadow: pilot", User: "ops", Source: "cli"},
+	}
+	if err := st.Append(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	n, err := st.Export(ctx, time.Time{}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 {
+		t.Fatalf("events %d want 5 (the two-patient search is two)", n)
+	}
+	sc := bufio.NewScanner(&buf)
+	i := 0
+	for sc.Scan() {
+		i++
+		if err := testutil.ValidateFHIR(t, "AuditEvent", sc.Bytes()); err != nil {
+			t.Fatalf("event %d: %v\n%s", i, err, sc.Text())
+		}
+		var ev map[string]any
+		_ = json.Unmarshal(sc.Bytes(), &ev)
+		if i == 2 || i == 3 {
+			ent := ev["entity"].([]any)[0].(map[string]any)["what"].(map[string]any)["reference"]
+			if want := fmt.Sprintf("Patient/%d", i-1); ent != want {
+				t.Fatalf("event %d first entity %v want %s", i, ent, want)
+			}
+		}
+	}
+	buf.Reset()
+	if n, err = st.Export(ctx, time.Now().Add(-time.Minute), &buf); err != nil || n != 2 {
+		t.Fatalf("since: %d %v", n, err)
+	}
+}

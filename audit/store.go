@@ -1,0 +1,267 @@
+// Package audit is the facade's tamper-evident audit trail: one record per
+// FHIR interaction (refused ones included), route flip, sync or parity run,
+// appended to the control store in a SHA-256 hash chain. Verify finds the
+// first broken or missing link; Export writes FHIR AuditEvent NDJSON.
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+// ErrUnavailable is returned when a record could not be stored.
+var ErrUnavailable = errors.New("audit store unavailable")
+
+// Record is one audited event. Its JSON encoding is what the chain hashes,
+// so fields are only ever added (with omitempty), never renamed.
+type Record struct {
+	Seq         int64     `json:"-"`
+	Time        time.Time `json:"time"`
+	Interaction string    `json:"interaction"` // read, search-type, create, update, delete, route-set, sync, parity, admin, ...
+	Type        string    `json:"type,omitempty"`
+	Status      int       `json:"status"`
+	Outcome     string    `json:"outcome"` // success, denied, invalid, failed
+	Detail      string    `json:"detail,omitempty"`
+	ClientID    string    `json:"client,omitempty"`
+	User        string    `json:"user,omitempty"` // sub or oid, or the OS user for CLI runs
+	FHIRUser    string    `json:"fhirUser,omitempty"`
+	Issuer      string    `json:"iss,omitempty"`
+	Source      string    `json:"source,omitempty"` // client address, or "cli"
+	RequestID   string    `json:"requestId,omitempty"`
+	Method      string    `json:"method,omitempty"`
+	Path        string    `json:"path,omitempty"`
+	Query       string    `json:"query,omitempty"` // search parameters as received (PHI: the trail is a PHI store)
+	IDs         []string  `json:"ids,omitempty"`
+	Patients    []string  `json:"patients,omitempty"`
+	Backend     string    `json:"backend,omitempty"`
+}
+
+// OutcomeOf names the outcome of an HTTP status.
+func OutcomeOf(status int) string {
+	switch {
+	case status < 400:
+		return "success"
+	case status == 401 || status == 403:
+		return "denied"
+	case status < 500:
+		return "invalid"
+	}
+	return "failed"
+}
+
+const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// link is the chain step: hash = SHA-256(prev hash ‖ "\n" ‖ seq ‖ "\n" ‖ body).
+// The sequence number is inside the hash, so rows cannot be reordered.
+func link(prev string, seq int64, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(prev))
+	h.Write([]byte{'\n'})
+	h.Write([]byte(fmt.Sprint(seq)))
+	h.Write([]byte{'\n'})
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Store appends to and reads the chain in a control store.
+type Store struct {
+	DB *sqldb.DB
+}
+
+// sqliteStamp is fixed-width so SQLite's text comparison orders instants.
+const sqliteStamp = "2006-01-02T15:04:05.000000Z"
+
+func (s *Store) stamp(t time.Time) any {
+	if s.DB.Dialect.Name() == "sqlite" {
+		return t.UTC().Format(sqliteStamp)
+	}
+	return t.UTC()
+}
+
+// Append stores recs as the next links of the chain, in one transaction:
+// the head row is locked, so appenders in several processes sharing a
+// PostgreSQL store extend one chain without forking it.
+func (s *Store) Append(ctx context.Context, recs []*Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	d := s.DB.Dialect
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer tx.Rollback()
+	lock := ""
+	if d.Name() == "postgres" {
+		lock = " FOR UPDATE" // SQLite: the immediate transaction already holds the write lock
+	}
+	var seq int64
+	var prev string
+	if err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1"+lock).Scan(&seq, &prev); err != nil {
+		return fmt.Errorf("%w: read head: %v", ErrUnavailable, err)
+	}
+	var q strings.Builder
+	q.WriteString("INSERT INTO audit_event (seq, recorded, body, prev_hash, hash) VALUES ")
+	args := make([]any, 0, len(recs)*5)
+	for i, r := range recs {
+		body, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("%w: encode: %v", ErrUnavailable, err)
+		}
+		seq++
+		h := link(prev, seq, body)
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&q, "(%s, %s, %s, %s, %s)", d.Placeholder(n+1), d.Placeholder(n+2), d.Placeholder(n+3), d.Placeholder(n+4), d.Placeholder(n+5))
+		args = append(args, seq, s.stamp(r.Time), string(body), prev, h)
+		r.Seq, prev = seq, h
+	}
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("%w: insert: %v", ErrUnavailable, err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1", d.Placeholder(1), d.Placeholder(2)), seq, prev); err != nil {
+		return fmt.Errorf("%w: head: %v", ErrUnavailable, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Problem is the first defect Verify found.
+type Problem struct {
+	Seq    int64
+	Reason string
+}
+
+func (p *Problem) Error() string { return fmt.Sprintf("audit record %d: %s", p.Seq, p.Reason) }
+
+// Report is the result of Verify.
+type Report struct {
+	Records int64
+	HeadSeq int64
+	Problem *Problem // nil when the chain is whole
+}
+
+// Verify walks the whole chain in order and reports the first broken or
+// missing link: a row whose body or hash was edited, a gap in the sequence
+// (a deleted row), a row whose prev_hash is not its predecessor's hash, or a
+// head that points past the last row (a deleted tail).
+func (s *Store) Verify(ctx context.Context) (*Report, error) {
+	rep := &Report{}
+	var headHash string
+	if err := s.DB.QueryRowContext(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&rep.HeadSeq, &headHash); err != nil {
+		return nil, fmt.Errorf("read audit head: %w", err)
+	}
+	prev, want := genesis, int64(1)
+	const page = 5000
+	for {
+		rows, err := s.DB.QueryContext(ctx, fmt.Sprintf("SELECT seq, body, prev_hash, hash FROM audit_event WHERE seq >= %s ORDER BY seq LIMIT %d", s.DB.Dialect.Placeholder(1), page), want)
+		if err != nil {
+			return nil, fmt.Errorf("read audit records: %w", err)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+			var seq int64
+			var body, ph, h string
+			if err := rows.Scan(&seq, &body, &ph, &h); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			rep.Records++
+			switch {
+			case seq != want:
+				rep.Problem = &Problem{Seq: want, Reason: fmt.Sprintf("missing (the next record present is %d)", seq)}
+			case ph != prev:
+				rep.Problem = &Problem{Seq: seq, Reason: "prev_hash does not match the previous record's hash"}
+			case link(prev, seq, []byte(body)) != h:
+				rep.Problem = &Problem{Seq: seq, Reason: "content does not match its hash (edited)"}
+			}
+			if rep.Problem != nil {
+				rows.Close()
+				return rep, nil
+			}
+			prev, want = h, seq+1
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+		if n < page {
+			break
+		}
+	}
+	switch {
+	case want-1 < rep.HeadSeq:
+		rep.Problem = &Problem{Seq: want, Reason: fmt.Sprintf("missing (the chain head says %d records exist)", rep.HeadSeq)}
+	case want-1 > rep.HeadSeq || prev != headHash:
+		rep.Problem = &Problem{Seq: want - 1, Reason: "does not match the chain head (records appended outside the chain, or the head edited)"}
+	}
+	return rep, nil
+}
+
+// Each calls fn for every record recorded at or after since, in order.
+func (s *Store) Each(ctx context.Context, since time.Time, fn func(*Record) error) error {
+	after := int64(0)
+	const page = 5000
+	for {
+		rows, err := s.DB.QueryContext(ctx, fmt.Sprintf("SELECT seq, body FROM audit_event WHERE seq > %s AND recorded >= %s ORDER BY seq LIMIT %d",
+			s.DB.Dialect.Placeholder(1), s.DB.Dialect.Placeholder(2), page), after, s.stamp(since))
+		if err != nil {
+			return fmt.Errorf("read audit records: %w", err)
+		}
+		var batch []*Record
+		for rows.Next() {
+			var seq int64
+			var body string
+			if err := rows.Scan(&seq, &body); err != nil {
+				rows.Close()
+				return err
+			}
+			r := &Record{}
+			if err := json.Unmarshal([]byte(body), r); err != nil {
+				rows.Close()
+				return fmt.Errorf("audit record %d: %w", seq, err)
+			}
+			r.Seq = seq
+			batch = append(batch, r)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return err
+		}
+		for _, r := range batch {
+			if err := fn(r); err != nil {
+				return err
+			}
+			after = r.Seq
+		}
+		if len(batch) < page {
+			return nil
+		}
+	}
+}
+
+// Count is the number of stored records.
+func (s *Store) Count(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.DB.QueryRowContext(ctx, "SELECT count(*) FROM audit_event").Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return n, err
+}
