@@ -82,7 +82,17 @@ func (s *Server) resolve(c echo.Context, interaction string) (string, backend.Ba
 	}
 	c.Set(keyType, typ)
 	c.Set(keyBackend, be.Name())
+	if err := s.authorize(c, typ, interaction); err != nil {
+		return "", nil, err
+	}
 	return typ, be, nil
+}
+
+// notFound is the answer for a resource outside the token's grant: the same
+// as for one that does not exist, so a token cannot probe for other
+// patients' ids.
+func notFound(typ, id string) error {
+	return httpErr(404, "not-found", fmt.Sprintf("%s/%s is not known", typ, id))
 }
 
 func setResourceHeaders(c echo.Context, r *backend.Resource) {
@@ -96,10 +106,27 @@ func (s *Server) read(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := be.Read(c.Request().Context(), typ, c.Param("id"))
+	id := c.Param("id")
+	r, err := be.Read(c.Request().Context(), typ, id)
+	if d := decision(c, keyDecision); filtered(d) {
+		if err != nil {
+			if errors.Is(err, backend.ErrGone) {
+				return notFound(typ, id) // whose it was cannot be checked
+			}
+			return err
+		}
+		ok, err := s.inGrant(c, be, typ, id, d)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return notFound(typ, id)
+		}
+	}
 	if err != nil {
 		return err
 	}
+	s.noteResources(c, r)
 	setResourceHeaders(c, r)
 	if inm := c.Request().Header.Get("If-None-Match"); inm != "" && versionOf(inm) == r.VersionID {
 		return c.NoContent(http.StatusNotModified)
@@ -200,7 +227,12 @@ func (s *Server) respondWritten(c echo.Context, status int, r *backend.Resource)
 }
 
 func (s *Server) create(c echo.Context) error {
-	typ, be, err := s.resolve(c, "create")
+	ine := c.Request().Header.Get("If-None-Exist")
+	inter := "create"
+	if ine != "" {
+		inter = "conditional-create"
+	}
+	typ, be, err := s.resolve(c, inter)
 	if err != nil {
 		return err
 	}
@@ -208,9 +240,13 @@ func (s *Server) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if d := decision(c, keyDecision); d.Filter.Compartment {
+		if err := s.bodyInCompartment(c, typ, m); err != nil {
+			return err
+		}
+	}
 	var cond *search.Query
-	if ine := c.Request().Header.Get("If-None-Exist"); ine != "" {
-		c.Set(keyInteraction, "conditional-create")
+	if ine != "" {
 		vals, err := parseQueryString(strings.TrimPrefix(ine, "?"))
 		if err != nil {
 			return httpErr(400, "invalid", "If-None-Exist is not a query string")
@@ -221,11 +257,18 @@ func (s *Server) create(c echo.Context) error {
 		if len(cond.Params) == 0 {
 			return httpErr(400, "invalid", "If-None-Exist has no search parameters")
 		}
+		// narrowed like any search, or a match in another patient's data
+		// would show through as 200 instead of 201
+		normalizeRefs(s.cfg.Registry.Spec(typ), cond)
+		if err := s.narrow(c, typ, cond, decision(c, keyDecision+".search")); err != nil {
+			return err
+		}
 	}
 	r, created, err := be.Create(c.Request().Context(), typ, m, cond)
 	if err != nil {
 		return err
 	}
+	s.noteResources(c, r)
 	if !created {
 		return s.respondWritten(c, 200, r)
 	}
@@ -245,10 +288,25 @@ func (s *Server) update(c echo.Context) error {
 	if bid, _ := m["id"].(string); bid != id {
 		return &HTTPError{Status: 400, Code: "invalid", Msg: fmt.Sprintf("the body's id must equal the id in the URL (%s)", id), Path: typ + ".id"}
 	}
+	if d := decision(c, keyDecision); filtered(d) {
+		if err := s.bodyInCompartment(c, typ, m); err != nil {
+			return err
+		}
+		// the stored version must be the patient's too, or a token could
+		// take over another patient's resource by rewriting its subject
+		ok, err := s.inGrant(c, be, typ, id, d)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return notFound(typ, id)
+		}
+	}
 	r, created, err := be.Update(c.Request().Context(), typ, id, m, versionOf(c.Request().Header.Get("If-Match")))
 	if err != nil {
 		return err
 	}
+	s.noteResources(c, r)
 	if created {
 		return s.respondWritten(c, 201, r)
 	}
@@ -260,7 +318,20 @@ func (s *Server) delete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := be.Delete(c.Request().Context(), typ, c.Param("id"), versionOf(c.Request().Header.Get("If-Match"))); err != nil {
+	id := c.Param("id")
+	if d := decision(c, keyDecision); filtered(d) {
+		ok, err := s.inGrant(c, be, typ, id, d)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return notFound(typ, id)
+		}
+	}
+	if n := s.note(c); n != nil {
+		n.ids = append(n.ids, typ+"/"+id)
+	}
+	if err := be.Delete(c.Request().Context(), typ, id, versionOf(c.Request().Header.Get("If-Match"))); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

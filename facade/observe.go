@@ -22,8 +22,9 @@ const (
 )
 
 type metrics struct {
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	requests      *prometheus.CounterVec
+	latency       *prometheus.HistogramVec
+	auditFailures prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -38,7 +39,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"type", "interaction", "backend"}),
 	}
-	reg.MustRegister(m.requests, m.latency)
+	m.auditFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "fhirfacade_audit_failures_total",
+		Help: "Requests whose audit record could not be stored.",
+	})
+	reg.MustRegister(m.requests, m.latency, m.auditFailures)
 	return m
 }
 

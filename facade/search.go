@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/fhirfacade/fhirfacade/auth"
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/pagetoken"
 	"github.com/fhirfacade/fhirfacade/search"
@@ -111,11 +112,19 @@ func (s *Server) search(c echo.Context, vals url.Values) error {
 		warnings = append(warnings, "_elements is not supported and was ignored: complete resources are returned")
 	}
 	normalizeRefs(spec, q)
+	d := decision(c, keyDecision)
+	if err := s.narrow(c, typ, q, d); err != nil {
+		return err
+	}
+	if d.Narrowed {
+		warnings = append(warnings, "the token grants this type under several different filters; only one of them could be applied, so fewer results may be returned than the scopes allow")
+	}
 	ctx := c.Request().Context()
 	res, err := be.Search(ctx, typ, q, backend.SearchOptions{Cursor: pos, Count: count, Strict: strict, Total: q.Total == "accurate" || q.Total == "estimate" || q.Summary == "count"})
 	if err != nil {
 		return err
 	}
+	res.Resources = s.keepInCompartment(c, res.Resources, d)
 	for _, name := range res.Ignored {
 		warnings = append(warnings, fmt.Sprintf("search parameter %q is not supported for %s and was ignored", name, typ))
 	}
@@ -126,6 +135,7 @@ func (s *Server) search(c echo.Context, vals url.Values) error {
 	}
 	b := newBundle(base, res.Total, size)
 	selfQ := vals.Encode()
+	s.noteQuery(c, selfQ)
 	b.link("self", base+"/"+typ+"?"+selfQ)
 	if res.Next != "" {
 		tok := s.cfg.Sealer.Seal(pagetoken.State{Type: typ, Query: selfQ, Backend: be.Name(), Pos: res.Next})
@@ -137,15 +147,16 @@ func (s *Server) search(c echo.Context, vals url.Values) error {
 		b.entry(r, "match")
 	}
 	var included []*backend.Resource
+	s.noteResources(c, res.Resources...)
 	for _, inc := range incs {
-		got, err := s.fetchIncluded(c, inc, res.Resources, seen)
+		got, err := s.fetchIncluded(c, inc, res.Resources, seen, &warnings)
 		if err != nil {
 			return err
 		}
 		included = append(included, got...)
 	}
 	for _, rv := range revs {
-		got, truncated, err := s.fetchRevIncluded(c, typ, rv, res.Resources, seen)
+		got, truncated, err := s.fetchRevIncluded(c, typ, rv, res.Resources, seen, &warnings)
 		if err != nil {
 			return err
 		}
@@ -154,6 +165,7 @@ func (s *Server) search(c echo.Context, vals url.Values) error {
 		}
 		included = append(included, got...)
 	}
+	s.noteResources(c, included...)
 	for _, r := range included {
 		b.entry(r, "include")
 	}
@@ -259,7 +271,12 @@ func refsAt(raw []byte, path string) []string {
 
 // fetchIncluded reads the targets of one _include from the backend that owns
 // the target type (which may differ from the matches' backend).
-func (s *Server) fetchIncluded(c echo.Context, inc include, matches []*backend.Resource, seen map[string]bool) ([]*backend.Resource, error) {
+func (s *Server) fetchIncluded(c echo.Context, inc include, matches []*backend.Resource, seen map[string]bool, warnings *[]string) ([]*backend.Resource, error) {
+	d, ok := s.grantFor(c, inc.target, auth.Read, auth.Search)
+	if !ok {
+		*warnings = append(*warnings, fmt.Sprintf("_include=%s:%s: the token's scopes do not grant %s; those resources are left out", inc.src, inc.param, inc.target))
+		return nil, nil
+	}
 	var ids []string
 	for _, r := range matches {
 		for _, ref := range refsAt(r.JSON, inc.path) {
@@ -279,17 +296,25 @@ func (s *Server) fetchIncluded(c echo.Context, inc include, matches []*backend.R
 	for lo := 0; lo < len(ids); lo += idChunk {
 		chunk := ids[lo:min(lo+idChunk, len(ids))]
 		q := &search.Query{Params: []search.Param{{Name: "_id", Values: escapeAll(chunk)}}}
+		if err := s.narrow(c, inc.target, q, d); err != nil {
+			return nil, err
+		}
 		res, err := be.Search(c.Request().Context(), inc.target, q, backend.SearchOptions{Count: len(chunk)})
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, res.Resources...)
+		out = append(out, s.keepInCompartment(c, res.Resources, d)...)
 	}
 	return out, nil
 }
 
 // fetchRevIncluded finds resources of inc.src that point at the matches.
-func (s *Server) fetchRevIncluded(c echo.Context, typ string, inc include, matches []*backend.Resource, seen map[string]bool) ([]*backend.Resource, bool, error) {
+func (s *Server) fetchRevIncluded(c echo.Context, typ string, inc include, matches []*backend.Resource, seen map[string]bool, warnings *[]string) ([]*backend.Resource, bool, error) {
+	d, ok := s.grantFor(c, inc.src, auth.Search)
+	if !ok {
+		*warnings = append(*warnings, fmt.Sprintf("_revinclude=%s:%s: the token's scopes do not grant searching %s; those resources are left out", inc.src, inc.param, inc.src))
+		return nil, false, nil
+	}
 	be := s.routes(c).BackendFor(inc.src)
 	if be == nil || len(matches) == 0 {
 		return nil, false, nil
@@ -303,11 +328,14 @@ func (s *Server) fetchRevIncluded(c echo.Context, typ string, inc include, match
 		pos := ""
 		for {
 			q := &search.Query{Params: []search.Param{{Name: inc.param, Values: refs}}}
+			if err := s.narrow(c, inc.src, q, d); err != nil {
+				return nil, false, err
+			}
 			res, err := be.Search(c.Request().Context(), inc.src, q, backend.SearchOptions{Cursor: pos, Count: min(search.MaxCount, revIncludeCap-len(out)+1)})
 			if err != nil {
 				return nil, false, err
 			}
-			for _, r := range res.Resources {
+			for _, r := range s.keepInCompartment(c, res.Resources, d) {
 				key := r.Type + "/" + r.ID
 				if seen[key] {
 					continue

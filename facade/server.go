@@ -77,6 +77,23 @@ type Config struct {
 	Version string
 	// Admin serves /admin/* (nil: not mounted).
 	Admin http.Handler
+	// Auth validates bearer tokens (nil: FHIRFACADE_AUTH=off, every
+	// request allowed; serve permits that only on loopback).
+	Auth Authenticator
+	// AdminAccess is the scope or role /admin requires (default
+	// "fhirfacade.admin").
+	AdminAccess string
+	// SMART is the /.well-known/smart-configuration document (nil: 404).
+	SMART map[string]any
+	// Audit stores one record per request (nil: no audit trail).
+	Audit Auditor
+	// AuditFailOpen answers even when the audit record could not be
+	// stored (default: fail closed with 503).
+	AuditFailOpen bool
+	// RateLimit is requests per second per client id (0: unlimited);
+	// RateBurst the bucket size.
+	RateLimit float64
+	RateBurst int
 }
 
 // Server is the facade's HTTP server.
@@ -85,6 +102,7 @@ type Server struct {
 	e       *echo.Echo
 	log     *slog.Logger
 	metrics *metrics
+	limiter *limiter
 	started time.Time
 }
 
@@ -105,7 +123,10 @@ func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Server{cfg: cfg, e: echo.New(), log: cfg.Log, started: time.Now()}
+	if cfg.AdminAccess == "" {
+		cfg.AdminAccess = "fhirfacade.admin"
+	}
+	s := &Server{cfg: cfg, e: echo.New(), log: cfg.Log, started: time.Now(), limiter: newLimiter(cfg.RateLimit, cfg.RateBurst)}
 	s.metrics = newMetrics(cfg.Metrics)
 	e := s.e
 	e.HideBanner, e.HidePort = true, true
@@ -121,12 +142,19 @@ func New(cfg Config) *Server {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})))
 
+	// SMART discovery sits at the FHIR base (and at the root for clients
+	// that look there); it is public, like the CapabilityStatement
+	e.GET("/fhir/.well-known/smart-configuration", s.smartConfiguration)
+	e.GET("/.well-known/smart-configuration", s.smartConfiguration)
+	e.GET("/fhir/metadata", s.metadata)
+
 	if cfg.Admin != nil {
-		e.Any("/admin/*", echo.WrapHandler(cfg.Admin))
+		e.Any("/admin/*", echo.WrapHandler(cfg.Admin), s.auditTrail, s.authenticate, s.requireAdmin)
 	}
 
-	f := e.Group("/fhir")
-	f.GET("/metadata", s.metadata)
+	// every FHIR interaction: audited (refusals too), then authenticated
+	// and rate-limited, then authorised per interaction in the handlers
+	f := e.Group("/fhir", s.auditTrail, s.authenticate)
 	f.GET("/:type", s.searchGET)
 	f.POST("/:type/_search", s.searchPOST)
 	f.POST("/:type", s.create)
