@@ -31,7 +31,7 @@ const (
 // CompartmentDefinition/patient; a test checks these against the shared
 // copy). Patient itself belongs to its own compartment by id.
 var patientCompartment = map[string][]string{
-	"Encounter":          {"patient"},
+	"Encounter":          {"subject"},
 	"Observation":        {"subject", "performer"},
 	"Condition":          {"patient", "asserter"},
 	"AllergyIntolerance": {"patient", "recorder", "asserter"},

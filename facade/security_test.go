@@ -1,0 +1,494 @@
+package facade_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+
+	"github.com/fhirfacade/fhirfacade/audit"
+	"github.com/fhirfacade/fhirfacade/auth"
+	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/control"
+	"github.com/fhirfacade/fhirfacade/facade"
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/mappings"
+	"github.com/fhirfacade/fhirfacade/migrations"
+	"github.com/fhirfacade/fhirfacade/pagetoken"
+	"github.com/fhirfacade/fhirfacade/search"
+	"github.com/fhirfacade/fhirfacade/seed"
+	"github.com/fhirfacade/fhirfacade/upstream"
+)
+
+const securePatients = 4
+
+type secure struct {
+	*env
+	is      *testutil.Issuer
+	audit   *audit.Store
+	writer  *audit.Writer
+	ctl     *control.Store
+	be      backend.Backend
+	stopped chan struct{}
+}
+
+type secureOpts struct {
+	route     string // legacy or fhir
+	rateLimit float64
+	failOpen  bool
+}
+
+// newSecure serves the demo data from legacy SQLite or from the test FHIR
+// server (the same resources copied there with PUT, as sync does), with
+// SMART auth from a local issuer and the audit trail in a SQLite control
+// store.
+func newSecure(t *testing.T, o secureOpts) *secure {
+	t.Helper()
+	ctx := context.Background()
+	db := testutil.SQLite(t)
+	if err := migrations.Up(db.DB, migrations.Legacy, db.Dialect.Name()); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.Run(ctx, db, seed.Options{Patients: securePatients}); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := mappings.LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var be backend.Backend = legacy.New(db, reg)
+	if o.route == "fhir" {
+		srv := testutil.StartFHIRServer(t)
+		c, err := upstream.New(upstream.Config{BaseURL: srv.URL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fb := upstream.NewBackend(c)
+		for _, typ := range []string{"Patient", "Encounter", "Observation"} {
+			res, err := be.Search(ctx, typ, &search.Query{}, backend.SearchOptions{Count: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res.Resources {
+				var m map[string]any
+				_ = json.Unmarshal(r.JSON, &m)
+				if _, _, err := fb.Update(ctx, typ, r.ID, m, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		be = fb
+	}
+	ctl, err := control.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "control.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ctl.Close() })
+	st := &audit.Store{DB: ctl.DB}
+	w := audit.NewWriter(st)
+	wctx, cancel := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { w.Run(wctx); close(stopped) }()
+	t.Cleanup(func() { cancel(); <-stopped })
+
+	is := testutil.NewIssuer(t)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	sealer, _ := pagetoken.New(key, time.Hour)
+	logs := &bytes.Buffer{}
+	srv := facade.New(facade.Config{
+		Registry:      reg,
+		Router:        facade.StaticRouter{Backend: be, Types: map[string]bool{"Patient": true, "Encounter": true, "Observation": true}},
+		Sealer:        sealer,
+		Log:           slog.New(slog.NewJSONHandler(&syncWriter{w: logs}, nil)),
+		Auth:          auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL}),
+		Audit:         w,
+		AuditFailOpen: o.failOpen,
+		RateLimit:     o.rateLimit,
+		SMART:         map[string]any{"issuer": is.URL, "jwks_uri": is.JWKSURL},
+		Admin:         http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"ok":true}`)) }),
+	})
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return &secure{env: &env{t: t, srv: hs, logs: logs}, is: is, audit: st, writer: w, ctl: ctl, be: be, stopped: stopped}
+}
+
+// token for sub with scopes and, when patient != "", a patient claim.
+func (s *secure) token(scope, patient string) string {
+	c := s.is.Claims("user-"+patient, scope)
+	if patient != "" {
+		c["patient"] = patient
+	}
+	return s.is.Token(s.t, c)
+}
+
+func (s *secure) as(tok, method, path, body string, hdr ...string) resp {
+	s.t.Helper()
+	return s.do(method, path, body, append([]string{"Authorization", "Bearer " + tok}, hdr...)...)
+}
+
+func (s *secure) count() int64 {
+	n, err := s.audit.Count(context.Background())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return n
+}
+
+// TestTokens: a request without a valid token never reaches data; each
+// refusal is a 401 OperationOutcome with WWW-Authenticate, and is audited.
+func TestTokens(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "legacy"})
+	good := s.is.Claims("u", "system/*.read")
+	with := func(k string, v any) map[string]any {
+		c := s.is.Claims("u", "system/*.read")
+		c[k] = v
+		return c
+	}
+	cases := []struct {
+		name, hdr string
+		want      int
+	}{
+		{"valid RS256", "Bearer " + s.is.Token(t, good), 200},
+		{"valid ES256", "Bearer " + s.is.TokenES256(t, good), 200},
+		{"no header", "", 401},
+		{"basic auth", "Basic dXNlcjpwYXNz", 401},
+		{"expired", "Bearer " + s.is.Token(t, with("exp", time.Now().Add(-time.Hour).Unix())), 401},
+		{"not yet valid", "Bearer " + s.is.Token(t, with("nbf", time.Now().Add(time.Hour).Unix())), 401},
+		{"wrong aud", "Bearer " + s.is.Token(t, with("aud", "https://elsewhere/fhir")), 401},
+		{"wrong iss", "Bearer " + s.is.Token(t, with("iss", "https://evil.test")), 401},
+		{"alg none", "Bearer " + s.is.Unsigned(t, good), 401},
+		{"HS256 with the public key", "Bearer " + s.is.Sign(t, good, jwa.HS256(), s.is.PublicPEM(t), "rsa-1"), 401},
+		{"unknown kid", "Bearer " + s.is.Sign(t, good, jwa.RS256(), s.is.RSA, "other"), 401},
+		{"tampered", "Bearer " + testutil.Tamper(s.is.Token(t, s.is.Claims("u", "patient/Patient.r")), good), 401},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s.t = t
+			before := s.count()
+			var r resp
+			if tc.hdr == "" {
+				r = s.get("/fhir/Patient/1")
+			} else {
+				r = s.get("/fhir/Patient/1", "Authorization", tc.hdr)
+			}
+			s.wantStatus(r, tc.want, tc.name)
+			if tc.want == 401 && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+				t.Fatalf("no WWW-Authenticate: %v", r.header)
+			}
+			if tc.want == 401 && strings.Contains(string(r.raw), "exp") {
+				t.Fatalf("refusal tells which check failed: %s", r.raw)
+			}
+			if s.count() != before+1 {
+				t.Fatalf("audit records %d, want %d", s.count(), before+1)
+			}
+		})
+	}
+	// public endpoints need no token
+	s.t = t
+	s.wantStatus(s.get("/fhir/metadata"), 200, "metadata")
+	res, err := http.Get(s.srv.URL + "/fhir/.well-known/smart-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&doc)
+	res.Body.Close()
+	if res.StatusCode != 200 || doc["issuer"] != s.is.URL {
+		t.Fatalf("smart-configuration: %d %v", res.StatusCode, doc)
+	}
+}
+
+// TestScopeMatrix: each interaction on each type is allowed exactly when
+// a scope carries its letter (v2 single letters, v1 read/write).
+func TestScopeMatrix(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "legacy"})
+	admin := s.token("system/*.cruds", "")
+	bodies := map[string]string{}
+	for _, typ := range []string{"Patient", "Encounter", "Observation"} {
+		r := s.as(admin, "GET", "/fhir/"+typ+"/2", "")
+		s.wantStatus(r, 200, "read "+typ)
+		bodies[typ] = string(r.raw)
+	}
+	next := map[string]int{"Patient": 3, "Encounter": 10, "Observation": 40}
+	type call struct {
+		letter byte
+		do     func(tok, typ string) resp
+	}
+	calls := []call{
+		{'r', func(tok, typ string) resp { return s.as(tok, "GET", "/fhir/"+typ+"/1", "") }},
+		{'s', func(tok, typ string) resp { return s.as(tok, "GET", "/fhir/"+typ+"?_count=2", "") }},
+		{'c', func(tok, typ string) resp {
+			var m map[string]any
+			_ = json.Unmarshal([]byte(bodies[typ]), &m)
+			delete(m, "id")
+			delete(m, "meta")
+			b, _ := json.Marshal(m)
+			return s.as(tok, "POST", "/fhir/"+typ, string(b))
+		}},
+		{'u', func(tok, typ string) resp { return s.as(tok, "PUT", "/fhir/"+typ+"/2", bodies[typ]) }},
+		{'d', func(tok, typ string) resp {
+			next[typ]++
+			return s.as(tok, "DELETE", fmt.Sprintf("/fhir/%s/%d", typ, next[typ]), "")
+		}},
+	}
+	scopes := map[string]string{"c": "c", "r": "r", "u": "u", "d": "d", "s": "s", "read": "rs", "write": "cud", "cruds": "cruds"}
+	for _, typ := range []string{"Patient", "Encounter", "Observation"} {
+		for perm, letters := range scopes {
+			for _, other := range []string{typ, "*"} {
+				tok := s.token("system/"+other+"."+perm, "")
+				for _, cl := range calls {
+					name := fmt.Sprintf("%s system/%s.%s %c", typ, other, perm, cl.letter)
+					t.Run(name, func(t *testing.T) {
+						s.t = t
+						r := cl.do(tok, typ)
+						allowed := strings.IndexByte(letters, cl.letter) >= 0
+						if allowed && (r.status == 403 || r.status >= 500 || r.status == 401) {
+							t.Fatalf("want allowed, got %d %s", r.status, r.raw)
+						}
+						if !allowed && r.status != 403 {
+							t.Fatalf("want 403, got %d %s", r.status, r.raw)
+						}
+					})
+				}
+			}
+			// a scope for another type grants nothing here
+			s.t = t
+			tok := s.token("system/Medication."+perm, "")
+			s.wantStatus(calls[0].do(tok, typ), 403, typ+" with a Medication scope")
+		}
+	}
+	// a token with no clinical scope at all
+	s.t = t
+	s.wantStatus(s.as(s.token("openid fhirUser", ""), "GET", "/fhir/Patient/1", ""), 403, "no clinical scope")
+}
+
+// TestPatientCompartment: patient A's token sees only A's data, on both
+// backends: reads of B's resources are 404, searches and includes are
+// narrowed in the backend query, writes about B are refused.
+func TestPatientCompartment(t *testing.T) {
+	for _, route := range []string{"legacy", "fhir"} {
+		t.Run(route, func(t *testing.T) {
+			s := newSecure(t, secureOpts{route: route})
+			full := s.token("system/*.rs", "")
+			a, b := "1", "2"
+			tokA := s.token("patient/*.rs patient/Observation.cud", a)
+			// ids of B's and A's data, found with a system token
+			obsOf := func(p string) []string {
+				r := s.as(full, "GET", "/fhir/Observation?subject=Patient/"+p+"&_count=100", "")
+				s.wantStatus(r, 200, "obs of "+p)
+				var ids []string
+				for _, res := range entries(r, "match") {
+					ids = append(ids, res["id"].(string))
+				}
+				return ids
+			}
+			obsA, obsB := obsOf(a), obsOf(b)
+			if len(obsA) == 0 || len(obsB) == 0 {
+				t.Fatalf("fixture: %d/%d observations", len(obsA), len(obsB))
+			}
+			s.wantStatus(s.as(tokA, "GET", "/fhir/Patient/"+a, ""), 200, "own Patient")
+			s.wantStatus(s.as(tokA, "GET", "/fhir/Patient/"+b, ""), 404, "other Patient")
+			s.wantStatus(s.as(tokA, "GET", "/fhir/Observation/"+obsA[0], ""), 200, "own Observation")
+			s.wantStatus(s.as(tokA, "GET", "/fhir/Observation/"+obsB[0], ""), 404, "other Observation")
+
+			onlyA := func(r resp, what string) int {
+				t.Helper()
+				s.wantStatus(r, 200, what)
+				n := 0
+				for _, mode := range []string{"match", "include"} {
+					for _, res := range entries(r, mode) {
+						n++
+						ref := ""
+						switch res["resourceType"] {
+						case "Patient":
+							ref = "Patient/" + res["id"].(string)
+						case "Observation":
+							ref = res["subject"].(map[string]any)["reference"].(string)
+						case "Encounter":
+							ref = res["subject"].(map[string]any)["reference"].(string)
+						}
+						if ref != "Patient/"+a {
+							t.Fatalf("%s: %s/%v belongs to %s", what, res["resourceType"], res["id"], ref)
+						}
+					}
+				}
+				return n
+			}
+			if n := onlyA(s.as(tokA, "GET", "/fhir/Observation?_count=100", ""), "search all"); n != len(obsA) {
+				t.Fatalf("search all: %d results, A has %d", n, len(obsA))
+			}
+			if n := onlyA(s.as(tokA, "GET", "/fhir/Observation?subject=Patient/"+b, ""), "search B"); n != 0 {
+				t.Fatalf("B's observations visible: %d", n)
+			}
+			onlyA(s.as(tokA, "GET", "/fhir/Patient?_count=100", ""), "patients")
+			onlyA(s.as(tokA, "GET", "/fhir/Encounter?_include=Encounter:subject&_count=100", ""), "encounters with include")
+			onlyA(s.as(tokA, "GET", "/fhir/Patient?_revinclude=Observation:subject&_count=100", ""), "revinclude")
+			onlyA(s.as(tokA, "POST", "/fhir/Observation/_search", "_count=100", "Content-Type", "application/x-www-form-urlencoded"), "POST _search")
+			// paging: a page token of a system search replayed with A's token
+			// is narrowed again
+			r := s.as(full, "GET", "/fhir/Observation?_count=5", "")
+			if nx := link(r, "next"); nx != "" {
+				onlyA(s.as(tokA, "GET", nx, ""), "foreign page token")
+			}
+			// a Patient the token may not see is left out of includes
+			tokEnc := s.token("patient/Encounter.rs", a)
+			r = s.as(tokEnc, "GET", "/fhir/Encounter?_include=Encounter:subject", "")
+			s.wantStatus(r, 200, "include without Patient scope")
+			if len(entries(r, "include")) != 0 || !strings.Contains(string(r.raw), "left out") {
+				t.Fatalf("include outside the grant: %s", r.raw)
+			}
+			// v2 restrictions
+			if n := onlyA(s.as(s.token("patient/Observation.rs?category=laboratory", a), "GET", "/fhir/Observation?_count=100", ""), "restricted lab"); n != len(obsA) {
+				t.Fatalf("category=laboratory: %d want %d", n, len(obsA))
+			}
+			if n := onlyA(s.as(s.token("patient/Observation.rs?category=vital-signs", a), "GET", "/fhir/Observation?_count=100", ""), "restricted vitals"); n != 0 {
+				t.Fatalf("category=vital-signs: %d want 0", n)
+			}
+			s.wantStatus(s.as(s.token("patient/Observation.rs?category=vital-signs", a), "GET", "/fhir/Observation/"+obsA[0], ""), 404, "read outside the restriction")
+			// writes
+			rb := s.as(full, "GET", "/fhir/Observation/"+obsB[0], "")
+			var m map[string]any
+			_ = json.Unmarshal(rb.raw, &m)
+			delete(m, "id")
+			delete(m, "meta")
+			bodyB, _ := json.Marshal(m)
+			s.wantStatus(s.as(tokA, "POST", "/fhir/Observation", string(bodyB)), 403, "create about B")
+			m["subject"] = map[string]any{"reference": "Patient/" + a}
+			if route == "legacy" {
+				// the legacy encounter must be A's too for the row to store
+				m["encounter"] = map[string]any{"reference": "Encounter/1"}
+			}
+			bodyA, _ := json.Marshal(m)
+			s.wantStatus(s.as(tokA, "POST", "/fhir/Observation", string(bodyA)), 201, "create about A")
+			m["id"] = obsB[0]
+			takeover, _ := json.Marshal(m)
+			s.wantStatus(s.as(tokA, "PUT", "/fhir/Observation/"+obsB[0], string(takeover)), 404, "rewrite B's observation as A's")
+			s.wantStatus(s.as(tokA, "DELETE", "/fhir/Observation/"+obsB[0], ""), 404, "delete B's")
+			s.wantStatus(s.as(full, "GET", "/fhir/Observation/"+obsB[0], ""), 200, "B's observation untouched")
+			s.wantStatus(s.as(s.token("patient/*.rs", ""), "GET", "/fhir/Observation", ""), 403, "patient scope without a patient claim")
+		})
+	}
+}
+
+// TestAuditTrail: every request has its record, with who, what and whose;
+// the chain verifies; the export is valid AuditEvent NDJSON.
+func TestAuditTrail(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "legacy"})
+	ctx := context.Background()
+	tok := s.token("patient/*.rs", "1")
+	sent := 0
+	for i := 0; i < 20; i++ {
+		s.as(tok, "GET", "/fhir/Observation?_count=3", "")
+		s.as(tok, "GET", "/fhir/Patient/2", "")
+		s.get("/fhir/Patient/1")
+		sent += 3
+	}
+	if n := s.count(); n != int64(sent) {
+		t.Fatalf("%d records for %d requests", n, sent)
+	}
+	rep, err := s.audit.Verify(ctx)
+	if err != nil || rep.Problem != nil {
+		t.Fatalf("verify: %v %v", err, rep.Problem)
+	}
+	var recs []*audit.Record
+	_ = s.audit.Each(ctx, time.Time{}, func(r *audit.Record) error { recs = append(recs, r); return nil })
+	search, denied, anon := recs[0], recs[1], recs[2]
+	if search.Interaction != "search-type" || search.ClientID != "client-user-1" || search.User != "user-1" || len(search.IDs) != 3 ||
+		len(search.Patients) != 1 || search.Patients[0] != "Patient/1" || search.Backend != "legacy" || search.Status != 200 || search.Query == "" || search.Source == "" || search.RequestID == "" {
+		t.Fatalf("search record %+v", search)
+	}
+	if denied.Interaction != "read" || denied.Status != 404 || len(denied.IDs) != 0 || denied.Outcome != "invalid" {
+		t.Fatalf("out-of-compartment read record %+v", denied)
+	}
+	if anon.Status != 401 || anon.Outcome != "denied" || anon.ClientID != "" || anon.Interaction != "read" {
+		t.Fatalf("anonymous record %+v", anon)
+	}
+	var buf bytes.Buffer
+	n, err := s.audit.Export(ctx, time.Time{}, &buf)
+	if err != nil || n != sent {
+		t.Fatalf("export %d %v", n, err)
+	}
+	for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		if err := testutil.ValidateFHIR(t, "AuditEvent", line); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAuditFailsClosed: with the store gone, reads answer 503 instead of
+// data and writes are refused before they happen; fail-open answers.
+func TestAuditFailsClosed(t *testing.T) {
+	for _, failOpen := range []bool{false, true} {
+		t.Run(fmt.Sprint("failOpen=", failOpen), func(t *testing.T) {
+			s := newSecure(t, secureOpts{route: "legacy", failOpen: failOpen})
+			tok := s.token("system/*.cruds", "")
+			s.wantStatus(s.as(tok, "GET", "/fhir/Patient/1", ""), 200, "before")
+			s.ctl.Close() // the control store goes away
+			r := s.as(tok, "GET", "/fhir/Patient/1", "")
+			if !failOpen {
+				s.wantStatus(r, 503, "read without audit")
+				if bytes.Contains(r.raw, []byte(`"Patient"`)) {
+					t.Fatalf("data leaked without an audit record: %s", r.raw)
+				}
+				s.wantStatus(s.as(tok, "DELETE", "/fhir/Patient/3", ""), 503, "delete without audit")
+				s.wantStatus(s.as(s.token("system/*.rs", ""), "GET", "/fhir/Patient/3", ""), 503, "still failing")
+			} else {
+				s.wantStatus(r, 200, "fail open")
+			}
+		})
+	}
+}
+
+// TestRateLimit: a client past its bucket gets 429 with Retry-After and an
+// OperationOutcome; another client is unaffected.
+func TestRateLimit(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "legacy", rateLimit: 2})
+	tokA, tokB := s.token("system/*.rs", "a"), s.token("system/*.rs", "b")
+	var limited resp
+	for i := 0; i < 10 && limited.status == 0; i++ {
+		if r := s.as(tokA, "GET", "/fhir/Patient/1", ""); r.status == 429 {
+			limited = r
+		}
+	}
+	s.wantStatus(limited, 429, "flood")
+	if ra := limited.header.Get("Retry-After"); ra == "" || ra == "0" {
+		t.Fatalf("Retry-After %q", ra)
+	}
+	s.wantStatus(s.as(tokB, "GET", "/fhir/Patient/1", ""), 200, "other client")
+}
+
+// TestAdminScope: /admin needs the admin scope or role.
+func TestAdminScope(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "legacy"})
+	r := s.do("GET", "/admin/routes", "")
+	if r.status != 401 {
+		t.Fatalf("no token: %d", r.status)
+	}
+	if r := s.as(s.token("system/*.cruds", ""), "GET", "/admin/routes", ""); r.status != 403 {
+		t.Fatalf("clinical scope on admin: %d %s", r.status, r.raw)
+	}
+	c := s.is.Claims("ops", "")
+	c["roles"] = []string{"fhirfacade.admin"}
+	req, _ := http.NewRequest("GET", s.srv.URL+"/admin/routes", nil)
+	req.Header.Set("Authorization", "Bearer "+s.is.Token(t, c))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("admin role: %d", res.StatusCode)
+	}
+}
