@@ -27,6 +27,10 @@ type Auditor interface {
 	Healthy() bool
 }
 
+// actorHeader is routing.ActorHeader (not imported: facade does not depend
+// on routing).
+const actorHeader = "X-Fhirfacade-Actor"
+
 const (
 	keyAuditNote   = "audit.note"
 	keyAuditDetail = "audit.detail"
@@ -288,12 +292,16 @@ func (s *Server) tooMany(c echo.Context) error {
 func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Set(keyInteraction, "admin")
+		// only the facade says who the caller is (routing.ActorHeader)
+		c.Request().Header.Del(actorHeader)
 		if s.cfg.Auth == nil {
 			return next(c)
 		}
-		if p := principal(c); p == nil || !p.Has(s.cfg.AdminAccess) {
+		p := principal(c)
+		if p == nil || !p.Has(s.cfg.AdminAccess) {
 			return httpErr(403, "forbidden", "administration needs the "+s.cfg.AdminAccess+" scope or role")
 		}
+		c.Request().Header.Set(actorHeader, p.ClientID+"/"+p.User())
 		return next(c)
 	}
 }

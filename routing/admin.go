@@ -57,6 +57,10 @@ func AdminHandler(s *Store) http.Handler {
 			return
 		}
 		actor := req.Actor
+		if v := r.Header.Get(ActorHeader); v != "" {
+			// the facade's authenticated identity wins over what the body says
+			actor = v
+		}
 		if actor == "" {
 			actor = "admin-api@" + strings.Split(r.RemoteAddr, ":")[0]
 		}
@@ -88,3 +92,7 @@ func writeOutcome(rw http.ResponseWriter, status int, code, msg string) {
 	_ = json.NewEncoder(rw).Encode(map[string]any{"resourceType": "OperationOutcome",
 		"issue": []map[string]string{{"severity": "error", "code": code, "diagnostics": msg}}})
 }
+
+// ActorHeader carries the authenticated caller from the facade's auth
+// middleware to the admin handler (the facade removes any client-sent one).
+const ActorHeader = "X-Fhirfacade-Actor"

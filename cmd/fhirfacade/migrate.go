@@ -140,6 +140,19 @@ func syncCmd() *cobra.Command {
 				sy := &syncer.Syncer{Legacy: s.legacy, FHIR: s.fhir, Ctl: s.ctl}
 				start := time.Now()
 				res, err := sy.Run(cmd.Context(), opts)
+				detail := "sync"
+				if opts.Incremental {
+					detail += " --incremental"
+				}
+				if res != nil {
+					detail += fmt.Sprintf(": %d written, %d failed, %d deleted", res.Written, res.Failed, res.Deleted)
+				}
+				if err != nil {
+					detail += "; stopped: " + err.Error()
+				}
+				if aerr := auditRun(cmd.Context(), s.ctl, "sync", typ, err != nil || (res != nil && res.Failed > 0), detail); aerr != nil && err == nil {
+					return aerr
+				}
 				if res != nil {
 					fmt.Printf("sync %s: %d written, %d failed, %d deleted in FHIR%s (%v)\n", typ, res.Written, res.Failed, res.Deleted,
 						map[bool]string{true: ", resumed from a checkpoint", false: ""}[res.Resumed], time.Since(start).Round(time.Millisecond))
@@ -195,9 +208,14 @@ func parityCmd() *cobra.Command {
 				opts.Type = typ
 				rep, err := parity.Run(cmd.Context(), s.legacy, s.fhir, s.ctl, opts)
 				if err != nil {
+					_ = auditRun(cmd.Context(), s.ctl, "parity", typ, true, "parity stopped: "+err.Error())
 					return err
 				}
 				c := rep.Counts
+				if err := auditRun(cmd.Context(), s.ctl, "parity", typ, !rep.Passed, fmt.Sprintf("parity report %d: %s, %d matching, %d mismatched, %d only in legacy, %d only in FHIR, %d unmappable",
+					rep.ID, map[bool]string{true: "PASS", false: "FAIL"}[rep.Passed], c.Matching, c.Mismatched, c.OnlyLegacy, c.OnlyFHIR, c.Unmappable)); err != nil {
+					return err
+				}
 				fmt.Printf("parity %s: %s (report %d): %d matching, %d mismatched, %d only in legacy, %d only in FHIR, %d unmappable\n",
 					typ, map[bool]string{true: "PASS", false: "FAIL"}[rep.Passed], rep.ID, c.Matching, c.Mismatched, c.OnlyLegacy, c.OnlyFHIR, c.Unmappable)
 				for _, sm := range rep.Samples {

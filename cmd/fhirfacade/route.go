@@ -85,6 +85,18 @@ func routeCmd() *cobra.Command {
 				actor = whoami()
 			}
 			p, err := s.Set(cmd.Context(), routing.Move{Type: args[0], To: st, Actor: actor, Reason: reason, Force: force, Confirm: confirm, DryRun: dry, Version: version})
+			if !dry {
+				detail := fmt.Sprintf("to %s by %s: %s", st, actor, reason)
+				if force {
+					detail += " (forced)"
+				}
+				if err != nil {
+					detail += "; refused: " + err.Error()
+				}
+				if aerr := auditRun(cmd.Context(), ctl, "route-set", args[0], err != nil, detail); aerr != nil && err == nil {
+					return aerr
+				}
+			}
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/fhirfacade/fhirfacade/audit"
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
@@ -36,9 +37,10 @@ const (
 
 type serveOpts struct {
 	listen, legacyDSN, controlDSN, fhirURL, fhirAuth, fhirToken, mappingsDir, auth string
-	issuer, audience, jwksURL                                                      string
-	pageSize, shadowWorkers                                                        int
-	shadowRate                                                                     float64
+	issuer, audience, jwksURL, adminAccess, authorizeURL, tokenURL, audit          string
+	pageSize, shadowWorkers, rateBurst                                             int
+	shadowRate, rateLimit                                                          float64
+	auditFailOpen                                                                  bool
 }
 
 func serveCmd() *cobra.Command {
@@ -61,9 +63,16 @@ func serveCmd() *cobra.Command {
 	f.IntVar(&o.shadowWorkers, "shadow-workers", 4, "background workers for shadow comparisons")
 	f.StringVar(&o.mappingsDir, "mappings", "", "folder of mapping specs (default: the embedded demo specs)")
 	f.StringVar(&o.auth, "auth", "off", "client authorization: off (loopback only) or smart")
-	f.StringVar(&o.issuer, "issuer", "", "SMART token issuer")
-	f.StringVar(&o.audience, "audience", "", "SMART token audience")
-	f.StringVar(&o.jwksURL, "jwks-url", "", "SMART issuer JWKS URL")
+	f.StringVar(&o.issuer, "issuer", "", "accepted token issuers (iss), comma-separated: Entra ID v1 and v2 issuers differ")
+	f.StringVar(&o.audience, "audience", "", "accepted token audiences (aud), comma-separated")
+	f.StringVar(&o.jwksURL, "jwks-url", "", "the issuer's JWKS URL (https unless on loopback)")
+	f.StringVar(&o.adminAccess, "admin-access", "fhirfacade.admin", "scope or role /admin requires")
+	f.StringVar(&o.authorizeURL, "authorize-url", "", "authorization endpoint for /.well-known/smart-configuration (default: from the issuer's OpenID configuration)")
+	f.StringVar(&o.tokenURL, "token-url", "", "token endpoint for /.well-known/smart-configuration (default: from the issuer's OpenID configuration)")
+	f.StringVar(&o.audit, "audit", "on", "audit trail of every FHIR interaction: on or off")
+	f.BoolVar(&o.auditFailOpen, "audit-fail-open", false, "answer even when the audit record cannot be stored (default: 503)")
+	f.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second per client id (0: unlimited)")
+	f.IntVar(&o.rateBurst, "rate-burst", 0, "token bucket size per client (default: the rate, at least 1)")
 	f.IntVar(&o.pageSize, "page-size", 20, "default search page size")
 	bindEnv(cmd)
 	return cmd
@@ -83,7 +92,9 @@ func (o *serveOpts) check() error {
 			return fmt.Errorf("FHIRFACADE_AUTH=off is allowed only on a loopback address, and FHIRFACADE_LISTEN=%s is not one: PHI must not be served without authorization", o.listen)
 		}
 	case "smart":
-		return fmt.Errorf("FHIRFACADE_AUTH=smart: SMART token validation is not in this build yet; serve on loopback with FHIRFACADE_AUTH=off")
+		if err := o.checkSMART(); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("FHIRFACADE_AUTH=%q: want off or smart", o.auth)
 	}
@@ -101,6 +112,18 @@ func (o *serveOpts) check() error {
 	}
 	if o.shadowWorkers < 1 || o.shadowWorkers > 64 {
 		return fmt.Errorf("FHIRFACADE_SHADOW_WORKERS=%d: want 1 to 64", o.shadowWorkers)
+	}
+	switch o.audit {
+	case "on":
+	case "off":
+		if o.auth == "smart" {
+			return fmt.Errorf("FHIRFACADE_AUDIT=off is allowed only with FHIRFACADE_AUTH=off (local use): an authorized deployment serves PHI and must keep its audit trail")
+		}
+	default:
+		return fmt.Errorf("FHIRFACADE_AUDIT=%q: want on or off", o.audit)
+	}
+	if o.rateLimit < 0 || o.rateBurst < 0 {
+		return fmt.Errorf("FHIRFACADE_RATE_LIMIT / FHIRFACADE_RATE_BURST: want 0 or more")
 	}
 	if o.pageSize < 1 || o.pageSize > 1000 {
 		return fmt.Errorf("FHIRFACADE_PAGE_SIZE=%d: want 1 to 1000", o.pageSize)
@@ -219,16 +242,37 @@ func serve(ctx context.Context, o *serveOpts) error {
 		}
 	}
 	router := routing.NewRouter(watcher, types, legacyB, fhirB, outbox, cmp)
+	authn, smartDoc, err := o.smart(ctx)
+	if err != nil {
+		return err
+	}
+	var auditor facade.Auditor
+	if o.audit == "on" {
+		w := audit.NewWriter(&audit.Store{DB: ctl.DB})
+		done := make(chan struct{})
+		go func() { w.Run(ctx); close(done) }()
+		// the writer commits what is queued after ctx ends; wait for it
+		// before the control store closes
+		defer func() { <-done }()
+		auditor = w
+	}
 	go outbox.Run(ctx, routing.Ends{Legacy: legacyB, FHIR: fhirB, Reverse: router.Reverse}, 500*time.Millisecond)
 	srv := facade.New(facade.Config{
-		Registry:     reg,
-		Router:       router,
-		Sealer:       sealer,
-		Log:          log,
-		Metrics:      metrics,
-		DefaultCount: o.pageSize,
-		Version:      version,
-		Admin:        routing.AdminHandler(routes),
+		Registry:      reg,
+		Router:        router,
+		Sealer:        sealer,
+		Log:           log,
+		Metrics:       metrics,
+		DefaultCount:  o.pageSize,
+		Version:       version,
+		Admin:         routing.AdminHandler(routes),
+		Auth:          authn,
+		AdminAccess:   o.adminAccess,
+		SMART:         smartDoc,
+		Audit:         auditor,
+		AuditFailOpen: o.auditFailOpen,
+		RateLimit:     o.rateLimit,
+		RateBurst:     o.rateBurst,
 		Ready: map[string]func(context.Context) error{
 			"legacy":  db.PingContext,
 			"control": ctl.DB.PingContext,

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fhirfacade/fhirfacade/audit"
+	"github.com/fhirfacade/fhirfacade/control"
+)
+
+// auditRun appends the record of a CLI run (route flip, sync, parity) to
+// the same chain the facade writes. A run whose record cannot be stored
+// fails: the change itself happened, and the operator must know the trail
+// is missing it.
+func auditRun(ctx context.Context, ctl *control.Store, interaction, typ string, failed bool, detail string) error {
+	status := 200
+	if failed {
+		status = 500
+	}
+	rec := &audit.Record{Time: time.Now().UTC(), Interaction: interaction, Type: typ, Status: status, Outcome: audit.OutcomeOf(status),
+		Detail: detail, User: whoami(), ClientID: "fhirfacade-cli", Source: "cli"}
+	if err := (&audit.Store{DB: ctl.DB}).Append(ctx, []*audit.Record{rec}); err != nil {
+		return fmt.Errorf("the %s of %s is done but its audit record was not stored: %w", interaction, typ, err)
+	}
+	return nil
+}
+
+func auditCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "Check and export the audit trail"}
+	var dsn string
+	open := func(c *cobra.Command) (*control.Store, error) {
+		return control.Open(c.Context(), dsn)
+	}
+	flags := func(c *cobra.Command) {
+		c.Flags().StringVar(&dsn, "control-dsn", defaultControlDSN, "control store: postgres:// or sqlite://PATH")
+		bindEnv(c)
+	}
+	verify := &cobra.Command{
+		Use:   "verify",
+		Short: "Walk the hash chain; exit 1 naming the first broken or missing record",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			ctl, err := open(c)
+			if err != nil {
+				return err
+			}
+			defer ctl.Close()
+			rep, err := (&audit.Store{DB: ctl.DB}).Verify(c.Context())
+			if err != nil {
+				return err
+			}
+			if rep.Problem != nil {
+				fmt.Printf("audit chain BROKEN at record %d: %s (%d records read, head at %d)\n", rep.Problem.Seq, rep.Problem.Reason, rep.Records, rep.HeadSeq)
+				return exitCode(1)
+			}
+			fmt.Printf("audit chain OK: %d records, head at %d\n", rep.Records, rep.HeadSeq)
+			return nil
+		},
+	}
+	flags(verify)
+	var since, out string
+	export := &cobra.Command{
+		Use:   "export [--since TIME] [--out FILE]",
+		Short: "Write the trail as FHIR AuditEvent NDJSON (one per patient for searches)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			var from time.Time
+			if since != "" {
+				var err error
+				if from, err = parseSince(since); err != nil {
+					return err
+				}
+			}
+			ctl, err := open(c)
+			if err != nil {
+				return err
+			}
+			defer ctl.Close()
+			var w io.Writer = os.Stdout
+			var f *os.File
+			if out != "" {
+				// written beside the target and renamed: a killed export
+				// never leaves a half file under the real name
+				if f, err = os.Create(out + ".partial"); err != nil {
+					return err
+				}
+				defer os.Remove(out + ".partial")
+				w = f
+			}
+			n, err := (&audit.Store{DB: ctl.DB}).Export(c.Context(), from, w)
+			if err != nil {
+				return err
+			}
+			if f != nil {
+				if err := f.Close(); err != nil {
+					return err
+				}
+				if err := os.Rename(out+".partial", out); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(os.Stderr, "exported %d AuditEvents\n", n)
+			return nil
+		},
+	}
+	flags(export)
+	export.Flags().StringVar(&since, "since", "", "only records at or after TIME (RFC 3339, a date, or a duration ago such as 24h)")
+	export.Flags().StringVar(&out, "out", "", "write to FILE instead of standard output")
+	cmd.AddCommand(verify, export)
+	return cmd
+}
+
+func parseSince(s string) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return time.Now().Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--since %q: want RFC 3339 (2026-11-29T10:00:00Z), a date (2026-11-29) or a duration (24h)", s)
+}

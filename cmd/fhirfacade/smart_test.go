@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+// TestSmartServeAndAudit: the binary with FHIRFACADE_AUTH=smart against a
+// local issuer refuses requests without a valid token, serves scoped ones,
+// publishes smart-configuration (endpoints found by OpenID discovery) and
+// audits every request and route flip; audit verify passes, audit export
+// writes valid AuditEvents, and one edited row makes verify fail naming it.
+func TestSmartServeAndAudit(t *testing.T) {
+	is := testutil.NewIssuer(t)
+	dir := t.TempDir()
+	addr := freePort(t)
+	env := []string{"FHIRFACADE_LISTEN=" + addr, "FHIRFACADE_AUTH=smart", "FHIRFACADE_ISSUER=" + is.URL,
+		"FHIRFACADE_AUDIENCE=" + is.Audience, "FHIRFACADE_JWKS_URL=" + is.JWKSURL}
+	var stderr bytes.Buffer
+	cmd := command(t, dir, env, "serve")
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }
+	base := "http://" + addr
+	get := func(path, token string) *http.Response {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil
+		}
+		res.Body.Close()
+		return res
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for get("/healthz", "") == nil {
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("not serving: %s", stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c := is.Claims("u1", "patient/*.rs")
+	c["patient"] = "1"
+	tok := is.Token(t, c)
+	sent := 0
+	for _, tc := range []struct {
+		path, token string
+		want        int
+	}{
+		{"/fhir/Patient/1", "", 401},
+		{"/fhir/Patient/1", tok, 200},
+		{"/fhir/Patient/2", tok, 404},
+		{"/fhir/Observation?_count=5", tok, 200},
+		{"/fhir/Patient/1", is.Unsigned(t, c), 401},
+		{"/admin/routes", tok, 403},
+	} {
+		res := get(tc.path, tc.token)
+		sent++
+		if res == nil || res.StatusCode != tc.want {
+			stop()
+			t.Fatalf("%s: %v want %d\n%s", tc.path, res, tc.want, stderr.String())
+		}
+	}
+	res, err := http.Get(base + "/fhir/.well-known/smart-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&doc)
+	res.Body.Close()
+	if doc["token_endpoint"] != is.URL+"/token" || doc["authorization_endpoint"] != is.URL+"/authorize" {
+		t.Fatalf("smart-configuration %v", doc)
+	}
+	stop()
+	if strings.Contains(stderr.String(), tok) {
+		t.Fatal("a token reached the log")
+	}
+
+	ctlEnv := []string{"FHIRFACADE_CONTROL_DSN=sqlite://" + filepath.Join(dir, "data", "control.db")}
+	if out, err := command(t, dir, ctlEnv, "route", "set", "Patient", "shadow", "--reason", "audit test").CombinedOutput(); err != nil {
+		t.Fatalf("route set: %v\n%s", err, out)
+	}
+	sent++
+	out, err := command(t, dir, ctlEnv, "audit", "verify").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "audit chain OK") {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	exp := filepath.Join(dir, "audit.ndjson")
+	if out, err := command(t, dir, ctlEnv, "audit", "export", "--out", exp, "--since", "1h").CombinedOutput(); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	f, err := os.Open(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(f)
+	lines, flips := 0, 0
+	for sc.Scan() {
+		lines++
+		if err := testutil.ValidateFHIR(t, "AuditEvent", sc.Bytes()); err != nil {
+			t.Fatalf("%v\n%s", err, sc.Text())
+		}
+		if bytes.Contains(sc.Bytes(), []byte(`"code":"route-set"`)) {
+			flips++
+		}
+	}
+	f.Close()
+	if lines < sent || flips != 1 {
+		t.Fatalf("%d AuditEvents (%d route flips) for %d audited actions", lines, flips, sent)
+	}
+
+	// an attacker with file access edits record 3
+	db, err := sqldb.Open(context.Background(), "sqlite://"+filepath.Join(dir, "data", "control.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"DROP TRIGGER audit_event_no_update", `UPDATE audit_event SET body = replace(body, '"status":404', '"status":200') WHERE seq = 3`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	out, err = command(t, dir, ctlEnv, "audit", "verify").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "record 3") {
+		t.Fatalf("verify after tampering: %v\n%s", err, out)
+	}
+}
