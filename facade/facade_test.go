@@ -405,41 +405,103 @@ func testWrites(e *env) {
 }
 
 func testHostile(e *env) {
-	nasty := []string{
-		"/fhir/Patient?family=" + url.QueryEscape("'; DROP TABLE pat_master;--"),
-		"/fhir/Patient?name=" + url.QueryEscape(`" OR 1=1 --`),
-		"/fhir/Patient?_id=" + url.QueryEscape("1 OR 1=1"),
-		"/fhir/Patient?gender=" + url.QueryEscape("male' OR 'a'='a"),
-		"/fhir/Patient?birthdate=" + url.QueryEscape("2020-01-01'; --"),
-		"/fhir/Patient?birthdate=2020-02-30",
-		"/fhir/Patient?family=" + url.QueryEscape("Ѕmith"), // Cyrillic S
-		"/fhir/Patient?family=" + url.QueryEscape("%_\\"),
-		"/fhir/Patient?_count=99999999999",
-		"/fhir/Patient?_count=-1",
-		"/fhir/Patient?_sort=" + url.QueryEscape("pat_id;DROP"),
-		"/fhir/Patient?identifier=" + strings.Repeat("a,", 10000) + "a",
-		"/fhir/Observation?value-quantity=1e999999",
-		"/fhir/Observation?patient=" + url.QueryEscape("Patient/1/../../2"),
-		"/fhir/Observation?_page=" + strings.Repeat("A", 9000),
-		"/fhir/Patient?%zz=1",
-		"/fhir/Patient/" + url.PathEscape("1;DROP TABLE x"),
+	// Each value is bound as a parameter: a hostile value in a string or
+	// token search is a legitimate search that matches nothing (200, an
+	// empty Bundle); a value the grammar refuses is a 4xx OperationOutcome.
+	// Never a 5xx, never SQL or driver text.
+	orList := func(n int, f func(i int) string) string {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = f(i)
+		}
+		return strings.Join(parts, ",")
 	}
-	for _, p := range nasty {
-		r := e.get(p)
-		if r.status >= 500 {
-			e.t.Fatalf("%s: status %d: %s", p, r.status, r.raw)
+	nasty := []struct {
+		path string
+		want int // 200 (bound, matches nothing or is clamped) or 400
+	}{
+		{"/fhir/Patient?family=" + url.QueryEscape("'; DROP TABLE pat_master;--"), 200},
+		{"/fhir/Patient?name=" + url.QueryEscape(`" OR 1=1 --`), 200},
+		{"/fhir/Patient?family=" + url.QueryEscape("x') UNION SELECT password FROM users--"), 200},
+		{"/fhir/Patient?_id=" + url.QueryEscape("1 OR 1=1"), 200},
+		{"/fhir/Patient?gender=" + url.QueryEscape("male' OR 'a'='a"), 200},
+		{"/fhir/Patient?birthdate=" + url.QueryEscape("2020-01-01'; --"), 400},
+		{"/fhir/Patient?birthdate=2020-02-30", 400},
+		{"/fhir/Patient?birthdate=2020-13-45", 400},
+		{"/fhir/Patient?birthdate=" + url.QueryEscape("ɡe2020-01-01"), 400}, // Latin small script g, not "ge"
+		{"/fhir/Patient?family=" + url.QueryEscape("Ѕmith"), 200},             // Cyrillic S
+		{"/fhir/Patient?family=" + url.QueryEscape("\u202ehtimS"), 200},     // right-to-left override
+		{"/fhir/Patient?family=" + url.QueryEscape("%_\\"), 400}, // a lone escape
+		{"/fhir/Patient?family=a%00b", 400},
+		{"/fhir/Patient?family=%ff%fe", 400},
+		{"/fhir/Patient?fam%00ily=x", 400},
+		{"/fhir/Patient?family=" + strings.Repeat("x", 100000), 200},
+		{"/fhir/Patient?_count=99999999999", 400},
+		{"/fhir/Patient?_count=1000000", 200}, // clamped to the maximum page
+		{"/fhir/Patient?_count=-1", 400},
+		{"/fhir/Patient?_sort=" + url.QueryEscape("pat_id;DROP"), 400},
+		{"/fhir/Patient?identifier=" + strings.Repeat("a,", 10000) + "a", 400},
+		{"/fhir/Patient?_id=" + orList(10000, func(i int) string { return fmt.Sprint(i) }), 400},
+		{"/fhir/Patient?family=" + orList(10000, func(i int) string { return fmt.Sprint("n", i) }), 400},
+		{"/fhir/Observation?code=" + url.QueryEscape("|||"), 200},
+		{"/fhir/Observation?code=" + url.QueryEscape("http://loinc.org|' OR '1'='1"), 200},
+		{"/fhir/Observation?value-quantity=1e999999", 200}, // a number, larger than any stored
+		{"/fhir/Observation?value-quantity=" + url.QueryEscape("5;DROP"), 400},
+		{"/fhir/Observation?patient=" + url.QueryEscape("Patient/1/../../2"), 200},
+		{"/fhir/Observation?_page=" + strings.Repeat("A", 9000), 400},
+		{"/fhir/Observation?_page=" + url.QueryEscape("' OR 1=1"), 400},
+		{"/fhir/Patient?" + strings.ReplaceAll(orList(1000, func(i int) string { return fmt.Sprint("family=x", i) }), ",", "&"), 400},
+		{"/fhir/Patient?%zz=1", 400},
+		{"/fhir/Patient?" + strings.Repeat("_include=Patient:x&", 50), 400},
+		{"/fhir/Patient?_sort=" + orList(50, func(int) string { return "family" }), 400},
+	}
+	for _, n := range nasty {
+		r := e.get(n.path)
+		what := n.path
+		if len(what) > 80 {
+			what = what[:80] + "…"
+		}
+		if r.status != n.want {
+			e.t.Fatalf("%s: status %d, want %d: %.300s", what, r.status, n.want, r.raw)
+		}
+		if n.want >= 400 && r.body["resourceType"] != "OperationOutcome" {
+			e.t.Fatalf("%s: error without an OperationOutcome", what)
+		}
+		if n.want == 200 && strings.Contains(n.path, "DROP") && len(entries(r, "match")) != 0 {
+			e.t.Fatalf("%s: an injection matched rows", what)
 		}
 		low := strings.ToLower(string(r.raw))
 		for _, leak := range []string{"select ", "sqlstate", "syntax error", "goroutine", "panic", "driver"} {
 			if strings.Contains(low, leak) {
-				e.t.Fatalf("%s: response leaks %q: %s", p, leak, r.raw)
+				e.t.Fatalf("%s: response leaks %q: %.300s", what, leak, r.raw)
 			}
 		}
 	}
+	e.wantStatus(e.get("/fhir/Patient/"+url.PathEscape("1;DROP TABLE x")), 404, "id with SQL")
 	deep := strings.Repeat(`{"a":`, 100) + "1" + strings.Repeat("}", 100)
 	e.wantStatus(e.do("POST", "/fhir/Patient", deep), 400, "deep JSON")
+	deepArr := `{"resourceType":"Patient","x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + "}"
+	e.wantStatus(e.do("POST", "/fhir/Patient", deepArr), 400, "deep arrays")
 	big := `{"resourceType":"Patient","name":[{"family":"` + strings.Repeat("x", 2<<20) + `"}]}`
 	e.wantStatus(e.do("POST", "/fhir/Patient", big), 413, "huge body")
+	wide := `{"resourceType":"Patient","name":[` + strings.Repeat(`{"family":"x"},`, 20000) + `{"family":"x"}]}`
+	if r := e.do("POST", "/fhir/Patient", wide); r.status < 400 || r.status >= 500 {
+		e.t.Fatalf("20,000 names: %d", r.status)
+	}
+	for name, body := range map[string]string{
+		"invalid UTF-8":   "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"\xff\xfe\"}]}",
+		"duplicate keys":  `{"resourceType":"Patient","resourceType":"Observation"}`,
+		"number overflow": `{"resourceType":"Patient","multipleBirthInteger":1e999}`,
+		"trailing data":   `{"resourceType":"Patient"} {"resourceType":"Patient"}`,
+		"not an object":   `["resourceType","Patient"]`,
+		"type confusion":  `{"resourceType":"Patient","name":"Smith"}`,
+		"NUL in a string": `{"resourceType":"Patient","name":[{"family":"a\u0000b"}],"gender":"male"}`,
+	} {
+		r := e.do("POST", "/fhir/Patient", body)
+		if r.status < 400 || r.status >= 500 || r.body["resourceType"] != "OperationOutcome" {
+			e.t.Fatalf("%s: status %d: %.300s", name, r.status, r.raw)
+		}
+	}
 	if strings.Contains(e.logs.String(), "DROP TABLE") || strings.Contains(e.logs.String(), "Testperson") {
 		e.t.Fatal("request values (PHI) reached the log")
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrInvalid marks a search parameter whose value, modifier or name is
@@ -59,6 +60,15 @@ const MaxCount = 1000
 // list becomes a 400 instead of a huge SQL statement.
 const MaxValues = 100
 
+// MaxParams caps the search parameters (AND terms) of one query, and
+// MaxIncludes the _include/_revinclude values: a thousand ANDed string
+// searches would otherwise reach the database as one enormous statement.
+const (
+	MaxParams   = 64
+	MaxIncludes = 16
+	MaxSortKeys = 8
+)
+
 // ParseQuery splits raw query values into a Query. Control parameters
 // (_count, _sort, ...) are interpreted here; all others become Params.
 // Parameters the caller handles itself (like _format or _page) are removed
@@ -71,7 +81,15 @@ func ParseQuery(v url.Values) (*Query, error) {
 	}
 	sort.Strings(names) // deterministic order for SQL and page tokens
 	for _, key := range names {
+		if !printable(key) {
+			return nil, fmt.Errorf("%w: a parameter name holds a control character or invalid UTF-8", ErrInvalid)
+		}
 		for _, raw := range v[key] {
+			if !printable(raw) {
+				// PostgreSQL refuses NUL in text, and no FHIR value holds
+				// one: refuse it here instead of failing in the database
+				return nil, fmt.Errorf("%w: %s: the value holds a NUL or invalid UTF-8", ErrInvalid, key)
+			}
 			name, mod, _ := strings.Cut(key, ":")
 			if name == "" {
 				return nil, fmt.Errorf("%w: empty parameter name", ErrInvalid)
@@ -122,7 +140,19 @@ func ParseQuery(v url.Values) (*Query, error) {
 			}
 		}
 	}
+	switch {
+	case len(q.Params) > MaxParams:
+		return nil, fmt.Errorf("%w: more than %d search parameters", ErrInvalid, MaxParams)
+	case len(q.Include)+len(q.RevInclude) > MaxIncludes:
+		return nil, fmt.Errorf("%w: more than %d _include/_revinclude values", ErrInvalid, MaxIncludes)
+	case len(q.Sort) > MaxSortKeys:
+		return nil, fmt.Errorf("%w: more than %d _sort keys", ErrInvalid, MaxSortKeys)
+	}
 	return q, nil
+}
+
+func printable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 func parsePositive(s string) (int, error) {
