@@ -213,3 +213,44 @@ func TestDecide(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkVerify: a full RS256 validation, and a repeat of a token
+// already validated (the cache).
+func BenchmarkVerify(b *testing.B) {
+	is := testutil.NewIssuer(b)
+	tok := is.Token(b, is.Claims("alice", "system/*.rs"))
+	ctx := context.Background()
+	for _, ttl := range []time.Duration{-1, 0} {
+		b.Run(map[time.Duration]string{-1: "uncached", 0: "cached"}[ttl], func(b *testing.B) {
+			v := auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL, CacheTTL: ttl})
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(ctx, tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestCacheHonoursExpiry: a cached token stops working at its exp (plus
+// skew), like an uncached one.
+func TestCacheHonoursExpiry(t *testing.T) {
+	is := testutil.NewIssuer(t)
+	now := time.Now()
+	clock := now
+	v := auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL,
+		Skew: time.Second, Now: func() time.Time { return clock }})
+	c := is.Claims("a", "system/*.rs")
+	c["exp"] = now.Add(time.Minute).Unix()
+	tok := is.Token(t, c)
+	for i := 0; i < 3; i++ {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock = now.Add(2 * time.Minute)
+	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Fatalf("expired cached token: %v", err)
+	}
+}

@@ -36,7 +36,28 @@ func (r result) pct(p float64) time.Duration {
 	return r.lat[int(float64(len(r.lat)-1)*p)]
 }
 
+// tokens maps a base URL to the bearer token its requests carry.
+var tokens = map[string]string{}
+
+// sent counts the requests sent per base URL (warm-ups included), so the
+// audit benchmark can compare it with the audit records stored.
+var sent sync.Map
+
+func get(c *http.Client, url, base string) (*http.Response, error) {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if t := tokens[base]; t != "" {
+		req.Header.Set("Authorization", "Bearer "+t)
+	}
+	return c.Do(req)
+}
+
 func run(base, scenario string, patients, conc int, d time.Duration) result {
+	var issued int64
+	defer func() {
+		v, _ := sent.LoadOrStore(base, new(int64))
+		*(v.(*int64)) += issued
+	}()
+	var imu sync.Mutex
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2}}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
@@ -87,7 +108,10 @@ func run(base, scenario string, patients, conc int, d time.Duration) result {
 					url = fmt.Sprintf("%s/fhir/Observation?patient=%d&code=http://loinc.org|%s&date=ge2023", base, pid, loincs[r.IntN(len(loincs))])
 				}
 				t0 := time.Now()
-				res, err := client.Get(url)
+				imu.Lock()
+				issued++
+				imu.Unlock()
+				res, err := get(client, url, base)
 				if err != nil {
 					if ctx.Err() == nil {
 						e++
@@ -124,7 +148,21 @@ func main() {
 	prefill := flag.Int("prefill", 0, "copy Patient/1..N from -facade to -to (a FHIR base) and exit")
 	to := flag.String("to", "", "FHIR base URL that -prefill writes to")
 	only := flag.Bool("only", false, "drive only -facade (for -d), no baseline, no warm-up")
+	tokenFile := flag.String("token-file", "", "send the bearer token in FILE to -facade")
 	flag.Parse()
+	if *tokenFile != "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		tokens[*facade] = strings.TrimSpace(string(b))
+	}
+	defer func() {
+		if v, ok := sent.Load(*facade); ok {
+			fmt.Printf("requests sent to %s: %d\n", *facade, *(v.(*int64)))
+		}
+	}()
 	if *only {
 		for _, sc := range strings.Split(*scenarios, ",") {
 			f := run(*facade, sc, *patients, *conc, *d)
