@@ -18,6 +18,13 @@ type Writer struct {
 	timeout  time.Duration
 	failed   atomic.Bool
 	written  atomic.Int64
+	dropped  atomic.Int64
+	// maxRetries bounds retries of queued records: effectively forever
+	// while serving (a stuck store fills the queue, Enqueue refuses, the
+	// facade answers 503), three once Run is stopping
+	maxRetries int
+	stopping   atomic.Bool
+	linger     time.Duration
 }
 
 type pending struct {
@@ -27,7 +34,7 @@ type pending struct {
 
 // NewWriter builds a Writer; Run must be running for Write to return.
 func NewWriter(store *Store) *Writer {
-	return &Writer{store: store, ch: make(chan pending, 4096), maxBatch: 500, timeout: 5 * time.Second}
+	return &Writer{store: store, ch: make(chan pending, 4096), maxBatch: 500, timeout: 5 * time.Second, maxRetries: 1 << 30, linger: 10 * time.Millisecond}
 }
 
 // Write stores rec and returns once it is committed (or failed).
@@ -47,6 +54,23 @@ func (w *Writer) Write(ctx context.Context, rec *Record) error {
 	}
 }
 
+// Enqueue queues rec without waiting for its commit (FHIRFACADE_AUDIT_MODE=
+// async). It refuses when the queue is full or the store is failing, so a
+// caller that answers only after a nil error never answers more requests
+// than the trail can hold. A queued record whose batch fails is retried,
+// in order, until it is stored or the process stops.
+func (w *Writer) Enqueue(rec *Record) error {
+	if w.failed.Load() {
+		return fmt.Errorf("%w: the last batch failed", ErrUnavailable)
+	}
+	select {
+	case w.ch <- pending{rec: rec}:
+		return nil
+	default:
+		return fmt.Errorf("%w: the audit queue is full", ErrUnavailable)
+	}
+}
+
 // Healthy is false after the last batch failed (until one succeeds), so
 // writes can be refused before they change data they could not audit.
 func (w *Writer) Healthy() bool { return !w.failed.Load() }
@@ -61,6 +85,7 @@ func (w *Writer) Run(ctx context.Context) {
 		select {
 		case first = <-w.ch:
 		case <-ctx.Done():
+			w.stopping.Store(true)
 			// commit what is already queued before stopping
 			for {
 				select {
@@ -72,32 +97,78 @@ func (w *Writer) Run(ctx context.Context) {
 			}
 		}
 		batch := []pending{first}
+		waiting := first.done != nil
 	fill:
 		for len(batch) < w.maxBatch {
 			select {
 			case p := <-w.ch:
 				batch = append(batch, p)
+				waiting = waiting || p.done != nil
 			default:
 				break fill
 			}
+		}
+		if !waiting {
+			// nobody waits on these (async mode): gather for a few
+			// milliseconds so one transaction and one WAL flush carry
+			// hundreds of records instead of a handful
+			linger := time.NewTimer(w.linger)
+		gather:
+			for len(batch) < w.maxBatch {
+				select {
+				case p := <-w.ch:
+					batch = append(batch, p)
+					if p.done != nil {
+						break gather // a waiting caller: commit now
+					}
+				case <-linger.C:
+					break gather
+				case <-ctx.Done():
+					break gather
+				}
+			}
+			linger.Stop()
 		}
 		w.commit(batch)
 	}
 }
 
 func (w *Writer) commit(batch []pending) {
-	recs := make([]*Record, len(batch))
-	for i, p := range batch {
-		recs[i] = p.rec
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
-	err := w.store.Append(ctx, recs)
-	cancel()
-	w.failed.Store(err != nil)
-	if err == nil {
-		w.written.Add(int64(len(recs)))
-	}
-	for _, p := range batch {
-		p.done <- err
+	for attempt := 0; ; attempt++ {
+		recs := make([]*Record, len(batch))
+		for i, p := range batch {
+			recs[i] = p.rec
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+		err := w.store.Append(ctx, recs)
+		cancel()
+		w.failed.Store(err != nil)
+		if err == nil {
+			w.written.Add(int64(len(recs)))
+		}
+		// waiting callers learn the outcome (and answer 503 on failure);
+		// queued records of requests already answered are kept and retried
+		var keep []pending
+		for _, p := range batch {
+			switch {
+			case p.done != nil:
+				p.done <- err
+			case err != nil:
+				keep = append(keep, p)
+			}
+		}
+		if err == nil || len(keep) == 0 {
+			return
+		}
+		if attempt >= w.maxRetries || (w.stopping.Load() && attempt >= 3) {
+			w.dropped.Add(int64(len(keep)))
+			return
+		}
+		batch = keep
+		time.Sleep(min(time.Duration(attempt+1)*100*time.Millisecond, 2*time.Second))
 	}
 }
+
+// Dropped is the number of queued records given up after retries (only
+// when the store stayed down through shutdown's retries).
+func (w *Writer) Dropped() int64 { return w.dropped.Load() }

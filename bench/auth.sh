@@ -5,7 +5,7 @@
 # audit, both over the same PostgreSQL legacy database, driven alternately
 # by bench/load. Afterwards the audit records of A are counted against the
 # requests sent to A: the audit path must drop nothing.
-# Usage: bash bench/auth.sh [PATIENTS] [load flags...]   (default 100000; seeds once)
+# Usage: [AUDIT_MODE=sync|async] bash bench/auth.sh [PATIENTS] [load flags...]   (default 100000; seeds once)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATIENTS="${1:-100000}"
@@ -27,7 +27,7 @@ bench/out/issuer -listen 127.0.0.1:8099 -audience http://127.0.0.1:8090/fhir -sc
 sleep 0.5
 FHIRFACADE_LISTEN=127.0.0.1:8090 FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="$CTLDSN" \
   FHIRFACADE_AUTH=smart FHIRFACADE_ISSUER=http://127.0.0.1:8099 FHIRFACADE_AUDIENCE=http://127.0.0.1:8090/fhir \
-  FHIRFACADE_JWKS_URL=http://127.0.0.1:8099/jwks bench/out/fhirfacade serve 2>bench/out/auth-facade.log & APID=$!
+  FHIRFACADE_JWKS_URL=http://127.0.0.1:8099/jwks FHIRFACADE_AUDIT_MODE="${AUDIT_MODE:-sync}" FHIRFACADE_CPU_PROFILE="${CPU_PROFILE:-}" bench/out/fhirfacade serve 2>bench/out/auth-facade.log & APID=$!
 FHIRFACADE_LISTEN=127.0.0.1:8092 FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="sqlite://bench/out/control-off.db" \
   FHIRFACADE_AUDIT=off bench/out/fhirfacade serve 2>/dev/null & BPID=$!
 trap 'kill $IPID $APID $BPID 2>/dev/null || true' EXIT

@@ -21,7 +21,11 @@ import (
 
 // Auditor stores audit records durably (audit.Writer in production).
 type Auditor interface {
+	// Write returns once rec is stored.
 	Write(ctx context.Context, rec *audit.Record) error
+	// Enqueue accepts rec for storing soon, or refuses it (queue full,
+	// store failing).
+	Enqueue(rec *audit.Record) error
 	// Healthy is false while the store is failing: writes are then refused
 	// before they change data that could not be audited.
 	Healthy() bool
@@ -115,7 +119,13 @@ func (s *Server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		res.Writer = orig
 		detail, _ := c.Get(keyAuditDetail).(string)
-		werr := s.cfg.Audit.Write(req.Context(), s.auditRecord(c, res.Status, detail))
+		rec := s.auditRecord(c, res.Status, detail)
+		var werr error
+		if s.cfg.AuditAsync {
+			werr = s.cfg.Audit.Enqueue(rec)
+		} else {
+			werr = s.cfg.Audit.Write(req.Context(), rec)
+		}
 		if werr != nil {
 			s.metrics.auditFailures.Inc()
 			s.log.Error("audit record not stored", slog.String("request_id", requestID(c)), slog.String("error", werr.Error()))

@@ -90,6 +90,10 @@ type Config struct {
 	// AuditFailOpen answers even when the audit record could not be
 	// stored (default: fail closed with 503).
 	AuditFailOpen bool
+	// AuditAsync answers once the record is queued in memory instead of
+	// committed: much cheaper (no commit wait), but a crash loses the
+	// records of the last moments' answers. Refusals still fail closed.
+	AuditAsync bool
 	// RateLimit is requests per second per client id (0: unlimited);
 	// RateBurst the bucket size.
 	RateLimit float64

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,6 +42,7 @@ type serveOpts struct {
 	pageSize, shadowWorkers, rateBurst                                             int
 	shadowRate, rateLimit                                                          float64
 	auditFailOpen                                                                  bool
+	auditMode, cpuProfile                                                          string
 }
 
 func serveCmd() *cobra.Command {
@@ -71,9 +73,11 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&o.tokenURL, "token-url", "", "token endpoint for /.well-known/smart-configuration (default: from the issuer's OpenID configuration)")
 	f.StringVar(&o.audit, "audit", "on", "audit trail of every FHIR interaction: on or off")
 	f.BoolVar(&o.auditFailOpen, "audit-fail-open", false, "answer even when the audit record cannot be stored (default: 503)")
+	f.StringVar(&o.auditMode, "audit-mode", "sync", "sync: answer after the audit record is committed; async: after it is queued (faster; a crash loses the last moments' records)")
 	f.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second per client id (0: unlimited)")
 	f.IntVar(&o.rateBurst, "rate-burst", 0, "token bucket size per client (default: the rate, at least 1)")
 	f.IntVar(&o.pageSize, "page-size", 20, "default search page size")
+	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a Go CPU profile to FILE until the server stops (for benchmarks)")
 	bindEnv(cmd)
 	return cmd
 }
@@ -121,6 +125,9 @@ func (o *serveOpts) check() error {
 		}
 	default:
 		return fmt.Errorf("FHIRFACADE_AUDIT=%q: want on or off", o.audit)
+	}
+	if o.auditMode != "sync" && o.auditMode != "async" {
+		return fmt.Errorf("FHIRFACADE_AUDIT_MODE=%q: want sync or async", o.auditMode)
 	}
 	if o.rateLimit < 0 || o.rateBurst < 0 {
 		return fmt.Errorf("FHIRFACADE_RATE_LIMIT / FHIRFACADE_RATE_BURST: want 0 or more")
@@ -179,6 +186,16 @@ func serve(ctx context.Context, o *serveOpts) error {
 	tuneGC()
 	if err := o.check(); err != nil {
 		return err
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("FHIRFACADE_CPU_PROFILE: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("FHIRFACADE_CPU_PROFILE: %w", err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	reg, err := loadMappings(o.mappingsDir)
 	if err != nil {
@@ -271,6 +288,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 		SMART:         smartDoc,
 		Audit:         auditor,
 		AuditFailOpen: o.auditFailOpen,
+		AuditAsync:    o.auditMode == "async",
 		RateLimit:     o.rateLimit,
 		RateBurst:     o.rateBurst,
 		Ready: map[string]func(context.Context) error{
