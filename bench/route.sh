@@ -29,7 +29,7 @@ for state in legacy shadow fhir; do
   [ "$state" = fhir ] && $OUT/fhirfacade route set Patient fhir --force --reason "bench (no parity run)" --control-dsn "$ctl" >/dev/null
   case $state in legacy) port=8090;; shadow) port=8092;; fhir) port=8093;; esac
   FHIRFACADE_LISTEN=127.0.0.1:$port FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="$ctl" \
-    FHIRFACADE_FHIR_URL=http://127.0.0.1:8089/fhir $OUT/fhirfacade serve 2>/dev/null & pids+=($!)
+    FHIRFACADE_FHIR_URL=http://127.0.0.1:8089/fhir FHIRFACADE_AUDIT=off $OUT/fhirfacade serve 2>/dev/null & pids+=($!)
 done
 for p in 8089 8090 8092 8093; do
   for _ in $(seq 1 100); do curl -sf 127.0.0.1:$p/healthz >/dev/null && break; sleep 0.2; done

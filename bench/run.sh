@@ -2,6 +2,8 @@
 # Side-by-side read benchmark (issue: legacy SQL facade). Seeds PostgreSQL
 # with PATIENTS patients (20 lab results each) once, then runs the facade and
 # the bare pgx baseline as separate processes and drives both with bench/load.
+# The audit trail is off here (FHIRFACADE_AUDIT=off): this measures the
+# mapping and SQL path; bench/auth.sh measures authorization + audit.
 # Usage: bash bench/run.sh [PATIENTS]   (default 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +19,7 @@ psql "$PGADMIN" -tAc "SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1
 bench/out/fhirfacade legacy seed --patients "$PATIENTS" --legacy-dsn "$DSN" 2>&1 | tail -1
 psql "$DSN" -c "ANALYZE" >/dev/null
 
-FHIRFACADE_LISTEN=127.0.0.1:8090 FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="sqlite://bench/out/control.db" \
+FHIRFACADE_LISTEN=127.0.0.1:8090 FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="sqlite://bench/out/control.db" FHIRFACADE_AUDIT=off \
   bench/out/fhirfacade serve 2>/dev/null & FPID=$!
 GOGC="${BASELINE_GOGC:-100}" bench/out/baseline -dsn "$DSN" -listen 127.0.0.1:8091 & BPID=$!
 trap 'kill $FPID $BPID 2>/dev/null || true' EXIT
