@@ -14,11 +14,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/fhirfacade/fhirfacade/audit"
+	"github.com/fhirfacade/fhirfacade/auth"
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
@@ -55,9 +58,19 @@ type world struct {
 	ctl       *control.Store
 	// knownFailed is how many failed outbox rows the test has caused on purpose
 	knownFailed int
+	// with secure: SMART auth from a local issuer, every request of the
+	// walk sent with a system token, and the audit trail on
+	is    *testutil.Issuer
+	token string
+	audit *audit.Store
+	sent  atomic.Int64
 }
 
 func newWorld(t *testing.T, legacyDB *sqldb.DB, controlDSN string) *world {
+	return newWorldWith(t, legacyDB, controlDSN, false)
+}
+
+func newWorldWith(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool) *world {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	if err := migrations.Up(legacyDB.DB, migrations.Legacy, legacyDB.Dialect.Name()); err != nil {
@@ -97,7 +110,19 @@ func newWorld(t *testing.T, legacyDB *sqldb.DB, controlDSN string) *world {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	sealer, _ := pagetoken.New(key, time.Hour)
-	srv := facade.New(facade.Config{Registry: reg, Router: w.router, Sealer: sealer, Log: log, Metrics: prometheus.NewRegistry()})
+	cfg := facade.Config{Registry: reg, Router: w.router, Sealer: sealer, Log: log, Metrics: prometheus.NewRegistry()}
+	if secure {
+		w.is = testutil.NewIssuer(t)
+		w.token = w.is.Token(t, w.is.Claims("walker", "system/*.cruds"))
+		cfg.Auth = auth.NewVerifier(auth.VerifierConfig{Issuers: []string{w.is.URL}, Audiences: []string{w.is.Audience}, JWKSURL: w.is.JWKSURL})
+		w.audit = &audit.Store{DB: ctl.DB}
+		aw := audit.NewWriter(w.audit)
+		done := make(chan struct{})
+		go func() { aw.Run(ctx); close(done) }()
+		t.Cleanup(func() { cancel(); <-done })
+		cfg.Audit = aw
+	}
+	srv := facade.New(cfg)
 	w.http = httptest.NewServer(srv.Handler())
 	t.Cleanup(w.http.Close)
 	return w
@@ -107,7 +132,9 @@ func (w *world) ends() routing.Ends {
 	return routing.Ends{Legacy: w.legacy, FHIR: w.fhir, Reverse: w.router.Reverse}
 }
 
-// flip moves a type and waits until the watcher serves the new state.
+// flip moves a type and waits until the watcher serves the new state; in a
+// secure world it then checks that a patient-scoped token stays inside its
+// compartment on the new route.
 func (w *world) flip(typ string, to routing.State, force bool) {
 	w.t.Helper()
 	_, err := w.routes.Set(w.ctx, routing.Move{Type: typ, To: to, Actor: "walk-test", Reason: "integration walk", Force: force, Confirm: to == routing.FHIROnly})
@@ -121,6 +148,62 @@ func (w *world) flip(typ string, to routing.State, force bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	if w.is != nil {
+		w.compartment(typ, to)
+	}
+}
+
+// compartment: patient 5's token reads its own data of typ and nothing of
+// patient 6's, by read, search and include.
+func (w *world) compartment(typ string, st routing.State) {
+	w.t.Helper()
+	c := w.is.Claims("patient5", "patient/*.rs")
+	c["patient"] = "5"
+	tok := "Bearer " + w.is.Token(w.t, c)
+	what := fmt.Sprintf("%s on %s", typ, st)
+	id6 := map[string]string{"Patient": "6"}[typ]
+	r := w.want(w.do("GET", "/fhir/"+typ+"?_count=200&_include="+typ+":"+map[string]string{"Patient": "general-practitioner", "Encounter": "subject", "Observation": "subject"}[typ], "", "Authorization", tok), 200, "compartment search "+what)
+	n := 0
+	for _, e := range r.body["entry"].([]any) {
+		res := e.(map[string]any)["resource"].(map[string]any)
+		ref := "Patient/" + fmt.Sprint(res["id"])
+		if s, ok := res["subject"].(map[string]any); ok {
+			ref = s["reference"].(string)
+		}
+		if res["resourceType"] == "OperationOutcome" {
+			continue
+		}
+		n++
+		if ref != "Patient/5" {
+			w.t.Fatalf("%s: patient 5's token got %s/%v of %s", what, res["resourceType"], res["id"], ref)
+		}
+	}
+	if n == 0 {
+		w.t.Fatalf("%s: patient 5's token sees nothing", what)
+	}
+	if id6 == "" {
+		r := w.want(w.do("GET", "/fhir/"+typ+"?subject=Patient/6&_count=1", "", "Authorization", "Bearer "+w.token), 200, "find patient 6's "+typ)
+		id6 = fmt.Sprint(r.body["entry"].([]any)[0].(map[string]any)["resource"].(map[string]any)["id"])
+	}
+	w.want(w.do("GET", "/fhir/"+typ+"/"+id6, "", "Authorization", tok), 404, "patient 6's "+typ+" with patient 5's token, "+what)
+}
+
+// checkAudit: every request of the walk has its audit record, and the chain
+// verifies.
+func (w *world) checkAudit() {
+	w.t.Helper()
+	n, err := w.audit.Count(w.ctx)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if n != w.sent.Load() {
+		w.t.Fatalf("%d audit records for %d requests", n, w.sent.Load())
+	}
+	rep, err := w.audit.Verify(w.ctx)
+	if err != nil || rep.Problem != nil {
+		w.t.Fatalf("audit verify: %v %v", err, rep.Problem)
+	}
+	w.t.Logf("audit: %d records for %d requests, chain verified", n, w.sent.Load())
 }
 
 // copyAll copies every legacy resource of typ into the FHIR server with
@@ -217,9 +300,13 @@ func (w *world) do(method, path, body string, hdr ...string) resp {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/fhir+json")
 	}
+	if w.token != "" {
+		req.Header.Set("Authorization", "Bearer "+w.token)
+	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
+	w.sent.Add(1)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		w.t.Fatal(err)
@@ -276,7 +363,7 @@ func TestStranglerWalk(t *testing.T) {
 		{"postgres", testutil.Postgres, func(t *testing.T) string { return testutil.PostgresDSN(t) }},
 	} {
 		t.Run(d.name, func(t *testing.T) {
-			w := newWorld(t, d.legacy(t), d.ctl(t))
+			w := newWorldWith(t, d.legacy(t), d.ctl(t), true)
 			walkPatient(w)
 			for _, typ := range []string{"Encounter", "Observation"} {
 				w.copyAll(typ)
@@ -296,6 +383,7 @@ func TestStranglerWalk(t *testing.T) {
 			if !w.router.Reverse("Patient") || w.router.Reverse("Observation") {
 				t.Fatal("reverse mirror flags wrong")
 			}
+			w.checkAudit()
 		})
 	}
 }
