@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
+	"github.com/fhirfacade/fhirfacade/idmap"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/mappings"
@@ -45,7 +47,7 @@ type world struct {
 	t       *testing.T
 	ctx     context.Context
 	fhirSrv *testutil.FHIRServer
-	legacy  *legacy.Backend
+	legacy  *idmap.Backend
 	fhir    *upstream.Backend
 	routes  *routing.Store
 	watcher *routing.Watcher
@@ -92,7 +94,11 @@ func newWorldWith(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bo
 		t.Fatal(err)
 	}
 	w.fhir = upstream.NewBackend(c)
-	w.legacy = legacy.New(legacyDB, reg)
+	ids := idmap.New(ctl.DB)
+	if err := ids.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.legacy = &idmap.Backend{Inner: legacy.New(legacyDB, reg), Map: ids, Reg: reg}
 	w.routes = routing.NewStore(ctl.DB)
 	if err := w.routes.Ensure(ctx, reg.Types()); err != nil {
 		t.Fatal(err)
@@ -489,37 +495,74 @@ func walkPatient(w *world) {
 	time.Sleep(400 * time.Millisecond)
 	w.copyAll("Patient") // the restarted in-memory server is empty again
 
-	// a Patient created on FHIR cannot be mirrored into legacy yet (legacy
-	// assigns its own keys; the FHIR-id to legacy-key map is not built):
-	// the row is marked failed, and the way back refuses until an operator
-	// decides
-	c := w.want(w.do("POST", "/fhir/Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:oid:2.16.840.1.113883.3.7777.1","value":"MRN-ONFHIR"}],"name":[{"family":"Createdonfhir"}]}`), 201, "create on fhir")
-	if _, err := w.outbox.Drain(w.ctx, w.ends()); err != nil {
-		t.Fatal(err)
+	// a Patient created on FHIR gets its id from the FHIR server; the
+	// reverse mirror inserts a legacy row (legacy assigns the key) and
+	// records the pair in the id map. An Observation created on FHIR that
+	// references it is mirrored with the reference translated.
+	c := w.want(w.do("POST", "/fhir/Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:oid:2.16.840.1.113883.3.7777.1","value":"MRN-ONFHIR"}],"name":[{"family":"Createdonfhir"}],"gender":"female"}`), 201, "create on fhir")
+	newID := c.body["id"].(string)
+	if _, err := strconv.Atoi(newID); err == nil {
+		t.Fatalf("the FHIR server gave a legacy-like id %q", newID)
 	}
-	failed, _ := w.outbox.Failed(w.ctx)
-	if len(failed) != 1 || !strings.Contains(failed[0], c.body["id"].(string)) {
-		t.Fatalf("failed reverse rows: %v", failed)
-	}
-	w.knownFailed = 1
-	if _, err := w.routes.Set(w.ctx, routing.Move{Type: "Patient", To: routing.Shadow, Actor: "walk", Reason: "try"}); err == nil || !strings.Contains(err.Error(), "could not be mirrored") {
-		t.Fatalf("rollback with an unmirrored create: %v", err)
-	}
-	w.want(w.do("DELETE", "/fhir/Patient/"+c.body["id"].(string), ""), 204, "remove it again")
 	w.drain()
-	w.fhirSrv.Stop() // keep the restart below: the server comes back empty
-	w.fhirSrv.Start()
-	time.Sleep(400 * time.Millisecond)
-	w.copyAll("Patient")
-
+	if failed, _ := w.outbox.Failed(w.ctx); len(failed) != 0 {
+		t.Fatalf("reverse mirror of a FHIR create failed: %v", failed)
+	}
+	lid, ok := w.legacy.Map.ToLegacy("Patient", newID)
+	if !ok {
+		t.Fatal("no id map entry for the FHIR-created Patient")
+	}
+	if got := family(w.want(w.do("GET", "/fhir/Patient/"+newID, ""), 200, "read FHIR-created on fhir")); got != "Createdonfhir" {
+		t.Fatalf("family %q", got)
+	}
+	// the mirror is idempotent: copying the same resource again updates
+	// the same legacy row
+	w.rename("Patient", newID, "Renamedonfhir")
+	w.drain()
+	if got, _ := w.legacy.Map.ToLegacy("Patient", newID); got != lid {
+		t.Fatalf("second mirror moved the pair: %s -> %s", lid, got)
+	}
+	if got := w.legacyFamily(newID); got != "Renamedonfhir" {
+		t.Fatalf("legacy row of the FHIR-created Patient: %q", got)
+	}
+	// an Observation (on legacy) about the FHIR-created Patient: stored
+	// with the legacy key, answered with the FHIR id, found by it
+	o := w.want(w.do("GET", "/fhir/Observation/1", ""), 200, "an Observation to copy")
+	delete(o.body, "id")
+	delete(o.body, "meta")
+	o.body["subject"] = map[string]any{"reference": "Patient/" + newID}
+	ob, _ := json.Marshal(o.body)
+	oc := w.want(w.do("POST", "/fhir/Observation", string(ob)), 201, "Observation about a FHIR-created Patient")
+	if ref := oc.body["subject"].(map[string]any)["reference"]; ref != "Patient/"+newID {
+		t.Fatalf("created Observation answers subject %v", ref)
+	}
+	r = w.want(w.do("GET", "/fhir/Observation?patient="+newID, ""), 200, "search by the FHIR-created Patient")
+	if n := len(r.body["entry"].([]any)); n != 1 {
+		t.Fatalf("Observations of the FHIR-created Patient: %d", n)
+	}
+	w.copyAll("Patient") // sync PUTs the mapped legacy row to the FHIR id it came from
+	if _, err := w.fhir.Read(w.ctx, "Patient", newID); err != nil {
+		t.Fatalf("sync lost the FHIR-created Patient: %v", err)
+	}
 	// back to shadow: legacy answers, and holds what was written on fhir
-	w.flip("Patient", routing.Shadow, true) // forced past the failed row above, as the journal shows
+	w.flip("Patient", routing.Shadow, false)
 	if got := family(w.want(w.do("GET", "/fhir/Patient/3", ""), 200, "read after rollback")); got != "Writtenonfhir" {
 		t.Fatalf("rollback lost the fhir-route write: %q", got)
 	}
+	// the FHIR-created Patient answers under the same id from legacy, and
+	// searches find it by that id and by reference
+	r = w.want(w.do("GET", "/fhir/Patient/"+newID, ""), 200, "FHIR-created Patient after rollback")
+	if r.body["id"] != newID || family(r) != "Renamedonfhir" {
+		t.Fatalf("after rollback: %s", r.raw)
+	}
+	r = w.want(w.do("GET", "/fhir/Patient?_id="+newID, ""), 200, "search by FHIR id after rollback")
+	if n := len(r.body["entry"].([]any)); n != 1 {
+		t.Fatalf("_id search after rollback: %d", n)
+	}
+	w.want(w.do("GET", "/fhir/Patient/"+lid, ""), 200, "the legacy id reads too")
 	w.same("Patient")
 	h, _ := w.routes.History(w.ctx, "Patient")
-	if len(h) != 3 || h[1].Forced || h[1].ParityReport == nil || !h[2].Forced {
+	if len(h) != 3 || h[1].Forced || h[1].ParityReport == nil || h[2].Forced {
 		t.Fatalf("journal: %+v", h)
 	}
 	w.prove("Patient")

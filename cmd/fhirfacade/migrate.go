@@ -8,7 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/control"
+	"github.com/fhirfacade/fhirfacade/idmap"
 	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/parity"
@@ -22,7 +24,7 @@ type sides struct {
 	reg    *mappings.Registry
 	db     *sqldb.DB
 	ctl    *control.Store
-	legacy *legacy.Backend
+	legacy backend.Backend
 	fhir   *upstream.Backend
 }
 
@@ -73,7 +75,12 @@ func (f *sideFlags) open(ctx context.Context, needFHIR bool) (*sides, error) {
 			return nil, err
 		}
 	}
-	s.legacy = legacy.New(s.db, s.reg)
+	ids := idmap.New(s.ctl.DB)
+	if err := ids.Refresh(ctx); err != nil {
+		s.close()
+		return nil, fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
+	}
+	s.legacy = &idmap.Backend{Inner: legacy.New(s.db, s.reg), Map: ids, Reg: s.reg}
 	return s, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
+	"github.com/fhirfacade/fhirfacade/idmap"
 	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/migrations"
@@ -245,7 +246,13 @@ func serve(ctx context.Context, o *serveOpts) error {
 		return fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
 	}
 	go watcher.Run(ctx)
-	legacyB := legacy.New(db, reg)
+	// resources created on FHIR keep their ids in legacy through the id map
+	ids := idmap.New(ctl.DB)
+	if err := ids.Refresh(ctx); err != nil {
+		return fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
+	}
+	go ids.Run(ctx, time.Second)
+	legacyB := &idmap.Backend{Inner: legacy.New(db, reg), Map: ids, Reg: reg}
 	outbox := routing.NewOutbox(ctl.DB, log, metrics)
 	var cmp *routing.Comparer
 	var fhirB backend.Backend

@@ -1,0 +1,158 @@
+// Package idmap keeps the FHIR id of resources created on the FHIR server
+// (while their type is on a `fhir` route) paired with the legacy id their
+// mirrored legacy row got, and wraps the legacy Backend so that those
+// resources keep their FHIR ids — in reads, searches, references and
+// writes — after a move back to `shadow`.
+package idmap
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+// ErrInterrupted means an earlier attempt to mirror the resource stopped
+// between the legacy insert and recording its id: whether the legacy row
+// exists is unknown, so nothing is inserted again.
+var ErrInterrupted = errors.New("an earlier mirror of this resource was interrupted")
+
+// Map is the id map, cached in memory and refreshed from the control store.
+type Map struct {
+	db *sqldb.DB
+
+	mu  sync.RWMutex
+	fwd map[pair]string // (type, fhir id) -> legacy id
+	rev map[pair]string // (type, legacy id) -> fhir id
+}
+
+type pair struct{ typ, id string }
+
+// New opens the map over a control store; call Refresh before use.
+func New(db *sqldb.DB) *Map {
+	return &Map{db: db, fwd: map[pair]string{}, rev: map[pair]string{}}
+}
+
+// Refresh reloads the completed pairs (the map only grows, and holds only
+// resources created on FHIR, so it stays small).
+func (m *Map) Refresh(ctx context.Context) error {
+	rows, err := m.db.QueryContext(ctx, "SELECT resource_type, fhir_id, legacy_id FROM id_map WHERE legacy_id IS NOT NULL")
+	if err != nil {
+		return fmt.Errorf("id map: %w", err)
+	}
+	defer rows.Close()
+	fwd, rev := map[pair]string{}, map[pair]string{}
+	for rows.Next() {
+		var t, f, l string
+		if err := rows.Scan(&t, &f, &l); err != nil {
+			return fmt.Errorf("id map: %w", err)
+		}
+		fwd[pair{t, f}], rev[pair{t, l}] = l, f
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("id map: %w", err)
+	}
+	m.mu.Lock()
+	m.fwd, m.rev = fwd, rev
+	m.mu.Unlock()
+	return nil
+}
+
+// Run refreshes every interval until ctx ends (other processes add pairs).
+func (m *Map) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = m.Refresh(ctx)
+		}
+	}
+}
+
+// Empty is true while no pair exists (the wrapper then does nothing).
+func (m *Map) Empty() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.fwd) == 0
+}
+
+// ToLegacy is the legacy id of a FHIR-created resource, from the cache.
+func (m *Map) ToLegacy(typ, fhirID string) (string, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	l, ok := m.fwd[pair{typ, fhirID}]
+	return l, ok
+}
+
+// ToFHIR is the FHIR id of a legacy row created through the map.
+func (m *Map) ToFHIR(typ, legacyID string) (string, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	f, ok := m.rev[pair{typ, legacyID}]
+	return f, ok
+}
+
+// lookup asks the store (a pair another process made in the last second).
+func (m *Map) lookup(ctx context.Context, typ, fhirID string) (legacyID string, pending, found bool, err error) {
+	d := m.db.Dialect
+	var l sql.NullString
+	err = m.db.QueryRowContext(ctx, fmt.Sprintf("SELECT legacy_id FROM id_map WHERE resource_type = %s AND fhir_id = %s", d.Placeholder(1), d.Placeholder(2)), typ, fhirID).Scan(&l)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, false, nil
+	}
+	if err != nil {
+		return "", false, false, fmt.Errorf("id map: %w", err)
+	}
+	if !l.Valid {
+		return "", true, true, nil
+	}
+	m.remember(typ, fhirID, l.String)
+	return l.String, false, true, nil
+}
+
+func (m *Map) remember(typ, fhirID, legacyID string) {
+	m.mu.Lock()
+	m.fwd[pair{typ, fhirID}], m.rev[pair{typ, legacyID}] = legacyID, fhirID
+	m.mu.Unlock()
+}
+
+// reserve records that fhirID is about to get a legacy row. It fails with
+// ErrInterrupted when an earlier reservation was never completed.
+func (m *Map) reserve(ctx context.Context, typ, fhirID string) error {
+	d := m.db.Dialect
+	res, err := m.db.ExecContext(ctx, fmt.Sprintf("INSERT INTO id_map (resource_type, fhir_id, legacy_id, created_at) VALUES (%s, %s, NULL, %s) ON CONFLICT (resource_type, fhir_id) DO NOTHING",
+		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3)), typ, fhirID, sqldb.StampArg(d, time.Now()))
+	if err != nil {
+		return fmt.Errorf("id map: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: %s/%s has a reservation without a legacy id; check legacy for a row made for it, then record it or delete the reservation", ErrInterrupted, typ, fhirID)
+	}
+	return nil
+}
+
+// complete records the legacy id of a reserved FHIR id.
+func (m *Map) complete(ctx context.Context, typ, fhirID, legacyID string) error {
+	d := m.db.Dialect
+	if _, err := m.db.ExecContext(ctx, fmt.Sprintf("UPDATE id_map SET legacy_id = %s WHERE resource_type = %s AND fhir_id = %s",
+		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3)), legacyID, typ, fhirID); err != nil {
+		return fmt.Errorf("id map: %w", err)
+	}
+	m.remember(typ, fhirID, legacyID)
+	return nil
+}
+
+// release drops an uncompleted reservation (the legacy insert failed, so
+// nothing exists to pair).
+func (m *Map) release(ctx context.Context, typ, fhirID string) {
+	d := m.db.Dialect
+	_, _ = m.db.ExecContext(ctx, fmt.Sprintf("DELETE FROM id_map WHERE resource_type = %s AND fhir_id = %s AND legacy_id IS NULL",
+		d.Placeholder(1), d.Placeholder(2)), typ, fhirID)
+}
