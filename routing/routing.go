@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5/stdlib"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -390,6 +391,13 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, m Move, p *Plan) (*Plan, 
 		m.Type, string(cur.State), string(m.To), cur.Version+1, m.Actor, m.Reason, forced, pr, s.ts(s.now())); err != nil {
 		return nil, fmt.Errorf("routing: journal: %s", sqldb.Describe(err))
 	}
+	if s.db.Dialect.Name() == "postgres" {
+		// delivered at commit, to every facade listening (Watcher.Listen);
+		// polling still catches it if a listener is down
+		if _, err := tx.ExecContext(ctx, "SELECT pg_notify('"+notifyChannel+"', $1)", m.Type); err != nil {
+			return nil, fmt.Errorf("routing: notify: %s", sqldb.Describe(err))
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("routing: commit: %s", sqldb.Describe(err))
 	}
@@ -524,28 +532,85 @@ func NewWatcher(ctx context.Context, s *Store, interval time.Duration, onChange 
 // Current is the snapshot a request should use from start to end.
 func (w *Watcher) Current() *Table { return w.cur.Load() }
 
+// notifyChannel is the PostgreSQL channel route changes are announced on.
+const notifyChannel = "fhirfacade_routes"
+
 // Run polls until ctx ends. A change is one cheap query away, so every
-// process sees a flip within the interval (250 ms by default in serve).
+// process sees a flip within the interval (250 ms by default in serve); on
+// PostgreSQL it also LISTENs, so a flip is usually seen within milliseconds.
 func (w *Watcher) Run(ctx context.Context) {
 	tick := time.NewTicker(w.interval)
 	defer tick.Stop()
+	wake := make(chan struct{}, 1)
+	if w.store.db.Dialect.Name() == "postgres" {
+		go w.listen(ctx, wake)
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-wake:
 		}
-		n, err := w.store.serial(ctx)
-		if err != nil || n == w.cur.Load().serial {
-			continue
+		w.check(ctx)
+	}
+}
+
+// listen holds one connection LISTENing for route changes and wakes Run on
+// each; it reconnects after errors (polling covers the gap).
+func (w *Watcher) listen(ctx context.Context, wake chan<- struct{}) {
+	for ctx.Err() == nil {
+		err := w.listenOnce(ctx, wake)
+		if ctx.Err() != nil {
+			return
 		}
-		t, err := w.store.Load(ctx)
-		if err != nil {
-			continue
+		_ = err // polling keeps the table current meanwhile
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
 		}
-		old := w.cur.Swap(t)
-		if w.onChange != nil {
-			w.onChange(old, t)
+	}
+}
+
+func (w *Watcher) listenOnce(ctx context.Context, wake chan<- struct{}) error {
+	conn, err := w.store.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		pc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("routing: not a pgx connection")
 		}
+		if _, err := pc.Conn().Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+			return err
+		}
+		for {
+			if _, err := pc.Conn().WaitForNotification(ctx); err != nil {
+				return err
+			}
+			select {
+			case wake <- struct{}{}:
+			default: // a wake-up is already pending
+			}
+		}
+	})
+}
+
+// check reloads the table when its serial moved, and swaps it in whole.
+func (w *Watcher) check(ctx context.Context) {
+	n, err := w.store.serial(ctx)
+	if err != nil || n == w.cur.Load().serial {
+		return
+	}
+	t, err := w.store.Load(ctx)
+	if err != nil {
+		return
+	}
+	old := w.cur.Swap(t)
+	if w.onChange != nil {
+		w.onChange(old, t)
 	}
 }

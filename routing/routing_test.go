@@ -161,3 +161,39 @@ func TestWatcherSeesChange(t *testing.T) {
 		t.Logf("flip seen after %v", time.Since(start))
 	})
 }
+
+// TestWatcherListens: on PostgreSQL a flip reaches a watcher whose poll
+// interval is an hour, through LISTEN/NOTIFY.
+func TestWatcherListens(t *testing.T) {
+	ctl, err := control.Open(context.Background(), testutil.PostgresDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctl.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := routing.NewStore(ctl.DB)
+	_ = s.Ensure(ctx, []string{"Patient"})
+	changed := make(chan struct{}, 4)
+	w, err := routing.NewWatcher(ctx, routing.NewStore(ctl.DB), time.Hour, func(_, _ *routing.Table) { changed <- struct{}{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	go w.Run(ctx)
+	time.Sleep(200 * time.Millisecond) // the LISTEN is in place
+	for _, to := range []routing.State{routing.Shadow, routing.Legacy} {
+		start := time.Now()
+		if _, err := s.Set(ctx, routing.Move{Type: "Patient", To: to, Reason: "notify", Actor: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-changed:
+			t.Logf("flip to %s seen after %v", to, time.Since(start))
+		case <-time.After(2 * time.Second):
+			t.Fatalf("no notification for the flip to %s", to)
+		}
+		if w.Current().State("Patient") != to {
+			t.Fatalf("state %s", w.Current().State("Patient"))
+		}
+	}
+}
