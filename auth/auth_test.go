@@ -254,3 +254,28 @@ func TestCacheHonoursExpiry(t *testing.T) {
 		t.Fatalf("expired cached token: %v", err)
 	}
 }
+
+// TestWithdrawnKey: once the JWKS is older than MaxAge it is fetched again,
+// and a key the issuer no longer publishes stops validating tokens.
+func TestWithdrawnKey(t *testing.T) {
+	is := testutil.NewIssuer(t)
+	now := time.Now()
+	clock := now
+	v := auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL,
+		CacheTTL: -1, MaxAge: time.Hour, Now: func() time.Time { return clock }})
+	c := is.Claims("a", "system/*.rs")
+	c["exp"] = now.Add(3 * time.Hour).Unix()
+	tok := is.Token(t, c)
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	is.Withdrawn.Store(true)
+	clock = now.Add(30 * time.Minute)
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatalf("within MaxAge the fetched set is trusted: %v", err)
+	}
+	clock = now.Add(2 * time.Hour)
+	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Fatalf("withdrawn key still accepted: %v", err)
+	}
+}

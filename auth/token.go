@@ -81,6 +81,11 @@ type VerifierConfig struct {
 	// trusted for tokens already seen for at most this long.
 	CacheTTL  time.Duration
 	CacheSize int // entries (default 10,000)
+	// MaxAge is how long a fetched JWKS is trusted before it is fetched
+	// again (default 1 h), so a key the issuer withdraws stops working; if
+	// the refetch fails the old set is kept (the issuer being briefly
+	// unreachable must not lock every client out).
+	MaxAge time.Duration
 }
 
 // Verifier validates bearer JWTs. It is safe for concurrent use.
@@ -89,7 +94,8 @@ type Verifier struct {
 
 	mu        sync.Mutex
 	set       jwk.Set
-	lastFetch time.Time
+	lastFetch time.Time // last attempt
+	fetched   time.Time // last success
 
 	cache *expirable.LRU[string, cached]
 }
@@ -120,6 +126,9 @@ func NewVerifier(cfg VerifierConfig) *Verifier {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = time.Hour
 	}
 	v := &Verifier{cfg: cfg}
 	if cfg.CacheTTL == 0 {
@@ -165,6 +174,7 @@ func (v *Verifier) fetchLocked(ctx context.Context) error {
 		return fmt.Errorf("%w: %v", ErrJWKS, err)
 	}
 	v.set = set
+	v.fetched = v.cfg.Now()
 	return nil
 }
 
@@ -174,6 +184,13 @@ func (v *Verifier) fetchLocked(ctx context.Context) error {
 func (v *Verifier) key(ctx context.Context, kid string) (jwk.Key, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.set != nil && v.cfg.Now().Sub(v.fetched) > v.cfg.MaxAge && v.cfg.Now().Sub(v.lastFetch) >= v.cfg.RefreshEvery {
+		// stale: refetch; on failure keep the old set until the next try
+		old := v.set
+		if err := v.fetchLocked(ctx); err != nil {
+			v.set = old
+		}
+	}
 	if v.set != nil {
 		if k, ok := v.set.LookupKeyID(kid); ok {
 			return k, nil

@@ -34,6 +34,8 @@ type Issuer struct {
 
 	rsaKid, ecKid string
 	extra         atomic.Pointer[jwk.Key] // a key published after start (rotation)
+	// Withdrawn stops publishing the RSA key (a compromised key removed).
+	Withdrawn atomic.Bool
 }
 
 // NewIssuer starts an issuer that stops when the test ends.
@@ -65,6 +67,9 @@ func (is *Issuer) serve(w http.ResponseWriter, r *http.Request) {
 			kid string
 			alg jwa.SignatureAlgorithm
 		}{{&is.RSA.PublicKey, is.rsaKid, jwa.RS256()}, {&is.EC.PublicKey, is.ecKid, jwa.ES256()}} {
+			if k.kid == is.rsaKid && is.Withdrawn.Load() {
+				continue
+			}
 			key, err := jwk.Import(k.raw)
 			if err != nil {
 				http.Error(w, err.Error(), 500)
