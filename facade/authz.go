@@ -199,8 +199,10 @@ func (s *Server) narrow(c echo.Context, typ string, q *search.Query, d auth.Deci
 			}
 		}
 		rq, err := search.ParseQuery(url.Values(d.Filter.Params))
-		if err != nil {
-			return httpErr(403, "forbidden", "the token's scope restriction is not a valid search")
+		if err != nil || len(rq.Params) == 0 || len(rq.Include)+len(rq.RevInclude)+len(rq.Sort)+len(rq.Elements) > 0 || rq.Count != 0 || rq.Total != "" || rq.Summary != "" {
+			// a control parameter (_count, _include, ...) restricts nothing:
+			// honouring the rest would widen the grant the issuer meant
+			return httpErr(403, "forbidden", "the token's scope restriction is not a search this server can enforce")
 		}
 		q.Params = append(q.Params, rq.Params...)
 	}

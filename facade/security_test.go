@@ -357,6 +357,8 @@ func TestPatientCompartment(t *testing.T) {
 				t.Fatalf("category=vital-signs: %d want 0", n)
 			}
 			s.wantStatus(s.as(s.token("patient/Observation.rs?category=vital-signs", a), "GET", "/fhir/Observation/"+obsA[0], ""), 404, "read outside the restriction")
+			s.wantStatus(s.as(s.token("patient/Observation.rs?_count=1", a), "GET", "/fhir/Observation", ""), 403, "a restriction that restricts nothing")
+			s.wantStatus(s.as(s.token("patient/Observation.rs?focus=Patient/1", a), "GET", "/fhir/Observation", ""), 403, "a restriction on an unsupported parameter")
 			// writes
 			rb := s.as(full, "GET", "/fhir/Observation/"+obsB[0], "")
 			var m map[string]any
