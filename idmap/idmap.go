@@ -28,13 +28,17 @@ type Map struct {
 	mu  sync.RWMutex
 	fwd map[pair]string // (type, fhir id) -> legacy id
 	rev map[pair]string // (type, legacy id) -> fhir id
+	// missed remembers ids the store did not know, for a second: a flood of
+	// reads of made-up ids costs one control-store query per id and second,
+	// not one per request (as stale as the periodic refresh, no more)
+	missed map[pair]time.Time
 }
 
 type pair struct{ typ, id string }
 
 // New opens the map over a control store; call Refresh before use.
 func New(db *sqldb.DB) *Map {
-	return &Map{db: db, fwd: map[pair]string{}, rev: map[pair]string{}}
+	return &Map{db: db, fwd: map[pair]string{}, rev: map[pair]string{}, missed: map[pair]time.Time{}}
 }
 
 // Refresh reloads the completed pairs (the map only grows, and holds only
@@ -101,10 +105,23 @@ func (m *Map) ToFHIR(typ, legacyID string) (string, bool) {
 
 // lookup asks the store (a pair another process made in the last second).
 func (m *Map) lookup(ctx context.Context, typ, fhirID string) (legacyID string, pending, found bool, err error) {
+	k := pair{typ, fhirID}
+	m.mu.RLock()
+	at, recent := m.missed[k]
+	m.mu.RUnlock()
+	if recent && time.Since(at) < time.Second {
+		return "", false, false, nil
+	}
 	d := m.db.Dialect
 	var l sql.NullString
 	err = m.db.QueryRowContext(ctx, fmt.Sprintf("SELECT legacy_id FROM id_map WHERE resource_type = %s AND fhir_id = %s", d.Placeholder(1), d.Placeholder(2)), typ, fhirID).Scan(&l)
 	if errors.Is(err, sql.ErrNoRows) {
+		m.mu.Lock()
+		if len(m.missed) > 10000 {
+			m.missed = map[pair]time.Time{}
+		}
+		m.missed[k] = time.Now()
+		m.mu.Unlock()
 		return "", false, false, nil
 	}
 	if err != nil {
@@ -120,6 +137,7 @@ func (m *Map) lookup(ctx context.Context, typ, fhirID string) (legacyID string, 
 func (m *Map) remember(typ, fhirID, legacyID string) {
 	m.mu.Lock()
 	m.fwd[pair{typ, fhirID}], m.rev[pair{typ, legacyID}] = legacyID, fhirID
+	delete(m.missed, pair{typ, fhirID})
 	m.mu.Unlock()
 }
 
