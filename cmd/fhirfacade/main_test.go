@@ -251,3 +251,26 @@ func TestMappingsCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestListenInUse: an address already taken stops serve with an error
+// naming FHIRFACADE_LISTEN — promptly, not after the audit writer (which
+// waits for shutdown) has kept it alive forever.
+func TestListenInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "serve")
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(cleanEnv(), "FHIRFACADE_LISTEN="+l.Addr().String())
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("serve did not exit within 30 s on a taken address:\n%s", out)
+	}
+	if err == nil || !strings.Contains(string(out), "FHIRFACADE_LISTEN") || !strings.Contains(string(out), "address already in use") {
+		t.Fatalf("want an error naming FHIRFACADE_LISTEN, got %v:\n%s", err, out)
+	}
+}

@@ -273,11 +273,13 @@ func serve(ctx context.Context, o *serveOpts) error {
 	var auditor facade.Auditor
 	if o.audit == "on" {
 		w := audit.NewWriter(&audit.Store{DB: ctl.DB})
+		wctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
-		go func() { w.Run(ctx); close(done) }()
-		// the writer commits what is queued after ctx ends; wait for it
-		// before the control store closes
-		defer func() { <-done }()
+		go func() { w.Run(wctx); close(done) }()
+		// on any return (a signal, or a listen error) the writer commits
+		// what is queued, and serve waits for it before the control store
+		// closes; cancelling here is what lets an early return end at all
+		defer func() { stop(); <-done }()
 		auditor = w
 	}
 	go outbox.Run(ctx, routing.Ends{Legacy: legacyB, FHIR: fhirB, Reverse: router.Reverse}, 500*time.Millisecond)
@@ -305,7 +307,10 @@ func serve(ctx context.Context, o *serveOpts) error {
 	})
 	log.Info("serving", slog.String("listen", o.listen), slog.String("fhir_base", "http://"+o.listen+"/fhir"),
 		slog.String("legacy", db.Redacted), slog.String("control", ctl.DB.Redacted))
-	return srv.Start(ctx, o.listen)
+	if err := srv.Start(ctx, o.listen); err != nil {
+		return fmt.Errorf("FHIRFACADE_LISTEN=%s: %w", o.listen, err)
+	}
+	return nil
 }
 
 // upstreamBackend builds the FHIR server backend (nil when no URL is set).
