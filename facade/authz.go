@@ -24,6 +24,9 @@ type Authenticator interface {
 const (
 	keyPrincipal = "auth.principal"
 	keyDecision  = "auth.decision"
+	// keyDecisionSearch is the search decision a conditional create's
+	// If-None-Exist is narrowed by
+	keyDecisionSearch = "auth.decision.search"
 )
 
 // patientCompartment lists, per type, the search parameters through which a
@@ -126,7 +129,7 @@ func (s *Server) authorize(c echo.Context, typ, interaction string) error {
 		if !sd.Allowed {
 			return httpErr(403, "forbidden", fmt.Sprintf("If-None-Exist searches %s, which the token's scopes do not allow", typ))
 		}
-		c.Set(keyDecision+".search", sd)
+		c.Set(keyDecisionSearch, sd)
 	}
 	c.Set(keyDecision, d)
 	return nil
@@ -209,24 +212,27 @@ func (s *Server) narrow(c echo.Context, typ string, q *search.Query, d auth.Deci
 	return nil
 }
 
-// inGrant asks the backend whether typ/id matches the decision's filter, by
-// searching _id plus the narrowing parameters: the same check the backend
-// applies to searches, so reads and searches cannot disagree.
-func (s *Server) inGrant(c echo.Context, be backend.Backend, typ, id string, d auth.Decision) (bool, error) {
+// findInGrant reads typ/id as a search of _id plus the narrowing
+// parameters — the check the backend applies to searches, so reads and
+// searches cannot disagree — and answers 404 when the resource is missing
+// or outside the grant (the same answer, so a token cannot probe for other
+// patients' ids; a deleted resource is a 404 too, as whose it was cannot be
+// checked). One query: the search returns the resource itself.
+func (s *Server) findInGrant(c echo.Context, be backend.Backend, typ, id string, d auth.Decision) (*backend.Resource, error) {
 	q := &search.Query{Params: []search.Param{{Name: "_id", Values: []string{escape(id)}}}}
 	if err := s.narrow(c, typ, q, d); err != nil {
-		return false, err
+		return nil, err
 	}
 	res, err := be.Search(c.Request().Context(), typ, q, backend.SearchOptions{Count: 1})
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	for _, r := range res.Resources {
+	for _, r := range s.keepInCompartment(c, res.Resources, d) {
 		if r.ID == id {
-			return true, nil
+			return r, nil
 		}
 	}
-	return false, nil
+	return nil, httpErr(404, "not-found", fmt.Sprintf("%s/%s is not known", typ, id))
 }
 
 // keepInCompartment is the last line of defence after a narrowed search: a

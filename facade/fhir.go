@@ -88,13 +88,6 @@ func (s *Server) resolve(c echo.Context, interaction string) (string, backend.Ba
 	return typ, be, nil
 }
 
-// notFound is the answer for a resource outside the token's grant: the same
-// as for one that does not exist, so a token cannot probe for other
-// patients' ids.
-func notFound(typ, id string) error {
-	return httpErr(404, "not-found", fmt.Sprintf("%s/%s is not known", typ, id))
-}
-
 func setResourceHeaders(c echo.Context, r *backend.Resource) {
 	h := c.Response().Header()
 	h.Set("ETag", `W/"`+r.VersionID+`"`)
@@ -107,21 +100,11 @@ func (s *Server) read(c echo.Context) error {
 		return err
 	}
 	id := c.Param("id")
-	r, err := be.Read(c.Request().Context(), typ, id)
+	var r *backend.Resource
 	if d := decision(c, keyDecision); filtered(d) {
-		if err != nil {
-			if errors.Is(err, backend.ErrGone) {
-				return notFound(typ, id) // whose it was cannot be checked
-			}
-			return err
-		}
-		ok, err := s.inGrant(c, be, typ, id, d)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return notFound(typ, id)
-		}
+		r, err = s.findInGrant(c, be, typ, id, d)
+	} else {
+		r, err = be.Read(c.Request().Context(), typ, id)
 	}
 	if err != nil {
 		return err
@@ -260,7 +243,7 @@ func (s *Server) create(c echo.Context) error {
 		// narrowed like any search, or a match in another patient's data
 		// would show through as 200 instead of 201
 		normalizeRefs(s.cfg.Registry.Spec(typ), cond)
-		if err := s.narrow(c, typ, cond, decision(c, keyDecision+".search")); err != nil {
+		if err := s.narrow(c, typ, cond, decision(c, keyDecisionSearch)); err != nil {
 			return err
 		}
 	}
@@ -294,12 +277,8 @@ func (s *Server) update(c echo.Context) error {
 		}
 		// the stored version must be the patient's too, or a token could
 		// take over another patient's resource by rewriting its subject
-		ok, err := s.inGrant(c, be, typ, id, d)
-		if err != nil {
+		if _, err := s.findInGrant(c, be, typ, id, d); err != nil {
 			return err
-		}
-		if !ok {
-			return notFound(typ, id)
 		}
 	}
 	r, created, err := be.Update(c.Request().Context(), typ, id, m, versionOf(c.Request().Header.Get("If-Match")))
@@ -320,12 +299,8 @@ func (s *Server) delete(c echo.Context) error {
 	}
 	id := c.Param("id")
 	if d := decision(c, keyDecision); filtered(d) {
-		ok, err := s.inGrant(c, be, typ, id, d)
-		if err != nil {
+		if _, err := s.findInGrant(c, be, typ, id, d); err != nil {
 			return err
-		}
-		if !ok {
-			return notFound(typ, id)
 		}
 	}
 	if n := s.note(c); n != nil {

@@ -300,7 +300,12 @@ func TestPatientCompartment(t *testing.T) {
 			}
 			s.wantStatus(s.as(tokA, "GET", "/fhir/Patient/"+a, ""), 200, "own Patient")
 			s.wantStatus(s.as(tokA, "GET", "/fhir/Patient/"+b, ""), 404, "other Patient")
-			s.wantStatus(s.as(tokA, "GET", "/fhir/Observation/"+obsA[0], ""), 200, "own Observation")
+			own := s.as(tokA, "GET", "/fhir/Observation/"+obsA[0], "")
+			s.wantStatus(own, 200, "own Observation")
+			if sys := s.as(full, "GET", "/fhir/Observation/"+obsA[0], ""); own.header.Get("ETag") == "" || own.header.Get("ETag") != sys.header.Get("ETag") ||
+				own.header.Get("Last-Modified") != sys.header.Get("Last-Modified") {
+				t.Fatalf("a narrowed read lost its version headers: %v vs %v", own.header, sys.header)
+			}
 			s.wantStatus(s.as(tokA, "GET", "/fhir/Observation/"+obsB[0], ""), 404, "other Observation")
 
 			onlyA := func(r resp, what string) int {
