@@ -207,3 +207,32 @@ func TestTwoWritersOneChain(t *testing.T) {
 		t.Fatalf("%d records, problem %v", rep.Records, rep.Problem)
 	}
 }
+
+// TestAsyncDrainsOnStop: records enqueued without waiting (async mode) are
+// all stored, in one chain, including those still queued when Run stops.
+func TestAsyncDrainsOnStop(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			st := open(t, s)
+			w := audit.NewWriter(st)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { w.Run(ctx); close(done) }()
+			n := 0
+			for i := 0; i < 3000; i++ {
+				if err := w.Enqueue(&audit.Record{Time: time.Now(), Interaction: "read", Type: "Patient", Status: 200, Outcome: "success", IDs: []string{fmt.Sprint("Patient/", i)}}); err == nil {
+					n++
+				}
+			}
+			cancel() // stop with records still queued
+			<-done
+			if n == 0 || w.Written() != int64(n) {
+				t.Fatalf("accepted %d, written %d", n, w.Written())
+			}
+			rep, err := st.Verify(context.Background())
+			if err != nil || rep.Problem != nil || rep.Records != int64(n) {
+				t.Fatalf("verify: %v %+v", err, rep)
+			}
+		})
+	}
+}

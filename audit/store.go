@@ -7,7 +7,6 @@ package audit
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -260,8 +259,5 @@ func (s *Store) Each(ctx context.Context, since time.Time, fn func(*Record) erro
 func (s *Store) Count(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.DB.QueryRowContext(ctx, "SELECT count(*) FROM audit_event").Scan(&n)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
 	return n, err
 }

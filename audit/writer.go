@@ -81,56 +81,59 @@ func (w *Writer) Written() int64 { return w.written.Load() }
 // Run commits batches until ctx ends, then drains what is queued.
 func (w *Writer) Run(ctx context.Context) {
 	for {
-		var first pending
 		select {
-		case first = <-w.ch:
+		case first := <-w.ch:
+			w.commit(w.gather(ctx, first))
 		case <-ctx.Done():
 			w.stopping.Store(true)
-			// commit what is already queued before stopping
-			for {
-				select {
-				case p := <-w.ch:
-					w.commit([]pending{p})
-				default:
-					return
-				}
+			// what is already queued is committed, in batches, before stopping
+			for batch := w.queued(nil); len(batch) > 0; batch = w.queued(nil) {
+				w.commit(batch)
 			}
+			return
 		}
-		batch := []pending{first}
-		waiting := first.done != nil
-	fill:
-		for len(batch) < w.maxBatch {
-			select {
-			case p := <-w.ch:
-				batch = append(batch, p)
-				waiting = waiting || p.done != nil
-			default:
-				break fill
-			}
-		}
-		if !waiting {
-			// nobody waits on these (async mode): gather for a few
-			// milliseconds so one transaction and one WAL flush carry
-			// hundreds of records instead of a handful
-			linger := time.NewTimer(w.linger)
-		gather:
-			for len(batch) < w.maxBatch {
-				select {
-				case p := <-w.ch:
-					batch = append(batch, p)
-					if p.done != nil {
-						break gather // a waiting caller: commit now
-					}
-				case <-linger.C:
-					break gather
-				case <-ctx.Done():
-					break gather
-				}
-			}
-			linger.Stop()
-		}
-		w.commit(batch)
 	}
+}
+
+// queued adds to batch what is queued right now, up to a full batch.
+func (w *Writer) queued(batch []pending) []pending {
+	for len(batch) < w.maxBatch {
+		select {
+		case p := <-w.ch:
+			batch = append(batch, p)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// gather builds the next batch. When nobody waits on it (async mode) it
+// lingers a few milliseconds, so one transaction and one WAL flush carry
+// hundreds of records instead of a handful; a waiting caller ends that.
+func (w *Writer) gather(ctx context.Context, first pending) []pending {
+	batch := w.queued([]pending{first})
+	for _, p := range batch {
+		if p.done != nil {
+			return batch
+		}
+	}
+	linger := time.NewTimer(w.linger)
+	defer linger.Stop()
+	for len(batch) < w.maxBatch {
+		select {
+		case p := <-w.ch:
+			batch = append(batch, p)
+			if p.done != nil {
+				return batch
+			}
+		case <-linger.C:
+			return batch
+		case <-ctx.Done():
+			return batch
+		}
+	}
+	return batch
 }
 
 func (w *Writer) commit(batch []pending) {
