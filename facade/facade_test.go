@@ -3,7 +3,6 @@ package facade_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,9 +17,6 @@ import (
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
-	"github.com/fhirfacade/fhirfacade/mappings"
-	"github.com/fhirfacade/fhirfacade/migrations"
-	"github.com/fhirfacade/fhirfacade/pagetoken"
 	"github.com/fhirfacade/fhirfacade/seed"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
@@ -36,20 +32,8 @@ type env struct {
 func newEnv(t *testing.T, open func(testing.TB) *sqldb.DB) *env {
 	t.Helper()
 	db := open(t)
-	ctx := context.Background()
-	if err := migrations.Up(db.DB, migrations.Legacy, db.Dialect.Name()); err != nil {
-		t.Fatal(err)
-	}
-	if err := seed.Run(ctx, db, seed.Options{Patients: patients}); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := mappings.LoadEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	sealer, _ := pagetoken.New(key, time.Hour)
+	reg := testutil.Seed(t, db, patients)
+	sealer := testutil.Sealer(t)
 	types := map[string]bool{}
 	for _, ty := range reg.Types() {
 		types[ty] = true

@@ -3,7 +3,6 @@ package facade_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -23,11 +22,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
-	"github.com/fhirfacade/fhirfacade/mappings"
-	"github.com/fhirfacade/fhirfacade/migrations"
-	"github.com/fhirfacade/fhirfacade/pagetoken"
 	"github.com/fhirfacade/fhirfacade/search"
-	"github.com/fhirfacade/fhirfacade/seed"
 	"github.com/fhirfacade/fhirfacade/upstream"
 )
 
@@ -57,16 +52,7 @@ func newSecure(t *testing.T, o secureOpts) *secure {
 	t.Helper()
 	ctx := context.Background()
 	db := testutil.SQLite(t)
-	if err := migrations.Up(db.DB, migrations.Legacy, db.Dialect.Name()); err != nil {
-		t.Fatal(err)
-	}
-	if err := seed.Run(ctx, db, seed.Options{Patients: securePatients}); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := mappings.LoadEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := testutil.Seed(t, db, securePatients)
 	var be backend.Backend = legacy.New(db, reg)
 	if o.route == "fhir" {
 		srv := testutil.StartFHIRServer(t)
@@ -103,9 +89,7 @@ func newSecure(t *testing.T, o secureOpts) *secure {
 	t.Cleanup(func() { cancel(); <-stopped })
 
 	is := testutil.NewIssuer(t)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	sealer, _ := pagetoken.New(key, time.Hour)
+	sealer := testutil.Sealer(t)
 	logs := &bytes.Buffer{}
 	srv := facade.New(facade.Config{
 		Registry:      reg,

@@ -11,28 +11,19 @@ import (
 	"github.com/fhirfacade/fhirfacade/idmap"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
-	"github.com/fhirfacade/fhirfacade/mappings"
-	"github.com/fhirfacade/fhirfacade/migrations"
 	"github.com/fhirfacade/fhirfacade/search"
-	"github.com/fhirfacade/fhirfacade/seed"
 )
 
 func setup(t *testing.T) (*idmap.Backend, *control.Store) {
 	t.Helper()
 	ctx := context.Background()
 	db := testutil.SQLite(t)
-	if err := migrations.Up(db.DB, migrations.Legacy, db.Dialect.Name()); err != nil {
-		t.Fatal(err)
-	}
-	if err := seed.Run(ctx, db, seed.Options{Patients: 2}); err != nil {
-		t.Fatal(err)
-	}
+	reg := testutil.Seed(t, db, 2)
 	ctl, err := control.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "c.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ctl.Close() })
-	reg, _ := mappings.LoadEmbedded()
 	m := idmap.New(ctl.DB)
 	if err := m.Refresh(ctx); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	crand "crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,7 +20,6 @@ import (
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/mappings"
-	"github.com/fhirfacade/fhirfacade/pagetoken"
 	"github.com/fhirfacade/fhirfacade/routing"
 )
 
@@ -45,10 +43,7 @@ func TestFlipUnderLoad(t *testing.T) {
 	go watch2.Run(w.ctx)
 	out2 := routing.NewOutbox(ctl2.DB, log, prometheus.NewRegistry())
 	router2 := routing.NewRouter(watch2, types, w.legacy, w.fhir, out2, nil)
-	key := make([]byte, 32)
-	_, _ = crand.Read(key)
-	sealer, _ := pagetoken.New(key, time.Hour)
-	srv2 := httptest.NewServer(facade.New(facade.Config{Registry: reg, Router: router2, Sealer: sealer, Log: log, Metrics: prometheus.NewRegistry()}).Handler())
+	srv2 := httptest.NewServer(facade.New(facade.Config{Registry: reg, Router: router2, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry()}).Handler())
 	defer srv2.Close()
 	go w.outbox.Run(w.ctx, w.ends(), 100*time.Millisecond)
 	go out2.Run(w.ctx, routing.Ends{Legacy: w.legacy, FHIR: w.fhir, Reverse: router2.Reverse}, 100*time.Millisecond)

@@ -6,7 +6,6 @@ package integration
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,9 +28,6 @@ import (
 	"github.com/fhirfacade/fhirfacade/idmap"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
-	"github.com/fhirfacade/fhirfacade/mappings"
-	"github.com/fhirfacade/fhirfacade/migrations"
-	"github.com/fhirfacade/fhirfacade/pagetoken"
 	"github.com/fhirfacade/fhirfacade/parity"
 	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/search"
@@ -75,18 +71,12 @@ func newWorld(t *testing.T, legacyDB *sqldb.DB, controlDSN string) *world {
 func newWorldWith(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool) *world {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	if err := migrations.Up(legacyDB.DB, migrations.Legacy, legacyDB.Dialect.Name()); err != nil {
-		t.Fatal(err)
-	}
-	if err := seed.Run(ctx, legacyDB, seed.Options{Patients: patients}); err != nil {
-		t.Fatal(err)
-	}
+	reg := testutil.Seed(t, legacyDB, patients)
 	ctl, err := control.Open(ctx, controlDSN)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ctl.Close() })
-	reg, _ := mappings.LoadEmbedded()
 	w := &world{t: t, ctx: ctx, metrics: prometheus.NewRegistry(), routesDSN: controlDSN, ctl: ctl}
 	w.fhirSrv = testutil.StartFHIRServer(t)
 	c, err := upstream.New(upstream.Config{BaseURL: w.fhirSrv.URL(), MaxRetries: 1, BreakerFailures: 3, BreakerOpen: 300 * time.Millisecond})
@@ -113,10 +103,7 @@ func newWorldWith(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bo
 	cmp := routing.NewComparer(ctx, w.fhir, ctl.DB, 1.0, 2, log, w.metrics)
 	types := map[string]bool{"Patient": true, "Encounter": true, "Observation": true}
 	w.router = routing.NewRouter(w.watcher, types, w.legacy, w.fhir, w.outbox, cmp)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	sealer, _ := pagetoken.New(key, time.Hour)
-	cfg := facade.Config{Registry: reg, Router: w.router, Sealer: sealer, Log: log, Metrics: prometheus.NewRegistry()}
+	cfg := facade.Config{Registry: reg, Router: w.router, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry()}
 	if secure {
 		w.is = testutil.NewIssuer(t)
 		w.token = w.is.Token(t, w.is.Claims("walker", "system/*.cruds"))

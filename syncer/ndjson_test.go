@@ -10,26 +10,17 @@ import (
 
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
-	"github.com/fhirfacade/fhirfacade/mappings"
-	"github.com/fhirfacade/fhirfacade/migrations"
-	"github.com/fhirfacade/fhirfacade/seed"
 	"github.com/fhirfacade/fhirfacade/syncer"
 )
 
 func TestExportNDJSON(t *testing.T) {
 	db := testutil.SQLite(t)
 	ctx := context.Background()
-	if err := migrations.Up(db.DB, migrations.Legacy, "sqlite"); err != nil {
-		t.Fatal(err)
-	}
-	if err := seed.Run(ctx, db, seed.Options{Patients: 40}); err != nil {
-		t.Fatal(err)
-	}
+	reg := testutil.Seed(t, db, 40)
 	// one row the spec cannot map: reported, not exported
 	if _, err := db.ExecContext(ctx, "UPDATE lab_result SET result_status = 'Q' WHERE result_id = 9"); err != nil {
 		t.Fatal(err)
 	}
-	reg, _ := mappings.LoadEmbedded()
 	dir := t.TempDir()
 	res, err := syncer.ExportNDJSON(ctx, legacy.New(db, reg), "Observation", dir, 100, 64<<10)
 	if err != nil {
