@@ -169,8 +169,7 @@ func Decide(grants []Grant, typ string, letter byte) Decision {
 	if len(filters) == 0 {
 		return Decision{}
 	}
-	// identical filters collapse; compartment-only beats any compartment +
-	// restriction (it allows a superset)
+	// identical filters collapse
 	seen := map[string]bool{}
 	var uniq []Filter
 	for _, f := range filters {
@@ -179,21 +178,16 @@ func Decide(grants []Grant, typ string, letter byte) Decision {
 			uniq = append(uniq, f)
 		}
 	}
+	// a compartment-only filter allows a superset of every other
+	// compartment filter; it cannot stand for a filter outside the
+	// compartment (user/ with a restriction)
+	compartmentOnly, allCompartment := false, true
 	for _, f := range uniq {
-		if len(f.Params) == 0 {
-			if len(uniq) == 1 {
-				return Decision{Allowed: true, Filter: f}
-			}
-			// compartment-only dominates the others only if all are in
-			// the compartment too
-			all := true
-			for _, g := range uniq {
-				all = all && g.Compartment
-			}
-			if all {
-				return Decision{Allowed: true, Filter: f}
-			}
-		}
+		compartmentOnly = compartmentOnly || len(f.Params) == 0
+		allCompartment = allCompartment && f.Compartment
+	}
+	if compartmentOnly && allCompartment {
+		return Decision{Allowed: true, Filter: Filter{Compartment: true}}
 	}
 	if merged, ok := mergeSingleParam(uniq); ok {
 		return Decision{Allowed: true, Filter: merged}
