@@ -50,10 +50,13 @@ func NewIssuer(t testing.TB) *Issuer {
 		t.Fatal(err)
 	}
 	is := &Issuer{RSA: rk, EC: ek, rsaKid: "rsa-1", ecKid: "ec-1", Audience: "https://facade.test/fhir"}
-	srv := httptest.NewServer(http.HandlerFunc(is.serve))
+	// The URL is set before the server starts: its handler reads is.URL,
+	// and writing it after Start is a data race with the first request.
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(is.serve))
+	is.URL = "http://" + srv.Listener.Addr().String()
+	is.JWKSURL = is.URL + "/jwks"
+	srv.Start()
 	t.Cleanup(srv.Close)
-	is.URL = srv.URL
-	is.JWKSURL = srv.URL + "/jwks"
 	return is
 }
 
