@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/jsonscan"
 	"github.com/fhirfacade/fhirfacade/search"
 )
 
@@ -42,23 +43,33 @@ func (b *Backend) Ping(ctx context.Context) error {
 	return nil
 }
 
-type meta struct {
-	ResourceType string `json:"resourceType"`
-	ID           string `json:"id"`
-	Meta         struct {
-		VersionID   string `json:"versionId"`
-		LastUpdated string `json:"lastUpdated"`
-	} `json:"meta"`
+// toResource reads the envelope of a resource the server returned: type,
+// id, version and last update, found by a scan instead of a decode (this
+// runs for every resource of every answer; the decode was 9% of a fhir-route
+// read's CPU). The body is still checked to be one JSON object, so a
+// truncated or garbled answer is a 503, never passed on to a client.
+func toResource(raw []byte) (*backend.Resource, error) {
+	if !json.Valid(raw) {
+		return nil, errNotResource
+	}
+	v := jsonscan.TopLevel(raw, "resourceType", "id", "meta")
+	typ, ok := jsonscan.String(v[0])
+	if !ok || typ == "" {
+		return nil, errNotResource
+	}
+	r := &backend.Resource{Type: typ, JSON: raw}
+	r.ID, _ = jsonscan.String(v[1])
+	if v[2] != nil {
+		m := jsonscan.TopLevel(v[2], "versionId", "lastUpdated")
+		r.VersionID, _ = jsonscan.String(m[0])
+		if lu, ok := jsonscan.String(m[1]); ok {
+			r.LastUpdated, _ = time.Parse(time.RFC3339Nano, lu)
+		}
+	}
+	return r, nil
 }
 
-func toResource(raw []byte) (*backend.Resource, error) {
-	var m meta
-	if err := json.Unmarshal(raw, &m); err != nil || m.ResourceType == "" {
-		return nil, fmt.Errorf("%w: FHIR server returned something that is not a resource", backend.ErrUnavailable)
-	}
-	lu, _ := time.Parse(time.RFC3339Nano, m.Meta.LastUpdated)
-	return &backend.Resource{Type: m.ResourceType, ID: m.ID, VersionID: m.Meta.VersionID, LastUpdated: lu, JSON: raw}, nil
-}
+var errNotResource = fmt.Errorf("%w: FHIR server returned something that is not a resource", backend.ErrUnavailable)
 
 // outcomeText is the upstream OperationOutcome's diagnostics, for errors.
 func outcomeText(body []byte) string {
