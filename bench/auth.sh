@@ -36,7 +36,7 @@ OUT=$(bench/out/load -facade http://127.0.0.1:8090 -baseline http://127.0.0.1:80
   -token-file bench/out/token.txt -patients "$PATIENTS" "${@:2}")
 echo "$OUT"
 kill $APID; wait $APID 2>/dev/null || true
-SENT=$(echo "$OUT" | sed -n 's/^requests sent to .*: //p')
+SENT=$(echo "$OUT" | sed -n 's#^requests sent to http://127.0.0.1:8090: ##p')
 STORED=$(psql "$CTLDSN" -tAc "SELECT count(*) FROM audit_event")
 echo "audit: $STORED records for $SENT requests sent to the smart+audit facade"
 bench/out/fhirfacade audit verify --control-dsn "$CTLDSN"

@@ -159,8 +159,10 @@ func main() {
 		tokens[*facade] = strings.TrimSpace(string(b))
 	}
 	defer func() {
-		if v, ok := sent.Load(*facade); ok {
-			fmt.Printf("requests sent to %s: %d\n", *facade, *(v.(*int64)))
+		for _, base := range []string{*facade, *baseline} {
+			if v, ok := sent.Load(base); ok {
+				fmt.Printf("requests sent to %s: %d\n", base, *(v.(*int64)))
+			}
 		}
 	}()
 	if *only {
@@ -183,15 +185,26 @@ func main() {
 		run(*facade, sc, *patients, *conc, 2*time.Second)
 		run(*baseline, sc, *patients, *conc, 2*time.Second)
 		var f, b result
+		var ratios []float64
 		for i := 0; i < *rounds; i++ {
-			fr := run(*facade, sc, *patients, *conc, *d)
-			br := run(*baseline, sc, *patients, *conc, *d)
+			// ABBA order: whichever target runs second in a round gets a
+			// warmer machine (or a busier one); alternating cancels that.
+			var fr, br result
+			if i%2 == 0 {
+				fr = run(*facade, sc, *patients, *conc, *d)
+				br = run(*baseline, sc, *patients, *conc, *d)
+			} else {
+				br = run(*baseline, sc, *patients, *conc, *d)
+				fr = run(*facade, sc, *patients, *conc, *d)
+			}
+			ratios = append(ratios, fr.rps()/br.rps())
 			f = merge(f, fr)
 			b = merge(b, br)
 		}
+		sort.Float64s(ratios)
 		fmt.Printf("%-19s %-9s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", sc, names[0], f.rps(), ms(f.pct(0.5)), ms(f.pct(0.99)), f.errs)
 		fmt.Printf("%-19s %-9s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", sc, names[1], b.rps(), ms(b.pct(0.5)), ms(b.pct(0.99)), b.errs)
-		fmt.Printf("%-19s ratio %s/%s throughput %.2f, added p50 %.2f ms\n", sc, names[0], names[1], f.rps()/b.rps(), ms(f.pct(0.5))-ms(b.pct(0.5)))
+		fmt.Printf("%-19s ratio %s/%s throughput %.2f (rounds %.2f-%.2f), added p50 %.2f ms\n", sc, names[0], names[1], f.rps()/b.rps(), ratios[0], ratios[len(ratios)-1], ms(f.pct(0.5))-ms(b.pct(0.5)))
 		if f.errs+b.errs > 0 {
 			fmt.Fprintln(os.Stderr, "errors during the run")
 		}
