@@ -71,6 +71,19 @@ func (w *Writer) Enqueue(rec *Record) error {
 	}
 }
 
+// Retain queues rec even while the store is failing: it is the record of a
+// change already made, which no answer can undo, so it is kept and retried
+// in order with the others until stored (or the process stops). It fails
+// only when the queue is full.
+func (w *Writer) Retain(rec *Record) error {
+	select {
+	case w.ch <- pending{rec: rec}:
+		return nil
+	default:
+		return fmt.Errorf("%w: the audit queue is full", ErrUnavailable)
+	}
+}
+
 // Healthy is false after the last batch failed (until one succeeds), so
 // writes can be refused before they change data they could not audit.
 func (w *Writer) Healthy() bool { return !w.failed.Load() }

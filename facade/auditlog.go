@@ -26,6 +26,9 @@ type Auditor interface {
 	// Enqueue accepts rec for storing soon, or refuses it (queue full,
 	// store failing).
 	Enqueue(rec *audit.Record) error
+	// Retain accepts the record of a change already made for storing as
+	// soon as the store allows, even while it is failing.
+	Retain(rec *audit.Record) error
 	// Healthy is false while the store is failing: writes are then refused
 	// before they change data that could not be audited.
 	Healthy() bool
@@ -94,7 +97,8 @@ func (b *bufferedWriter) WriteHeader(code int)        { b.status = code }
 func (b *bufferedWriter) Write(p []byte) (int, error) { return b.buf.Write(p) }
 
 // auditTrail appends one record per request (refused ones included) before
-// the answer leaves. Fail closed by default: no record, no answer.
+// the answer leaves. Fail closed by default: no record, no answer — except
+// for a write already made, whose record is retained for retry instead.
 func (s *Server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.cfg.Audit == nil {
@@ -125,6 +129,19 @@ func (s *Server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 			werr = s.cfg.Audit.Enqueue(rec)
 		} else {
 			werr = s.cfg.Audit.Write(req.Context(), rec)
+		}
+		if werr != nil && mutating && res.Status < 400 {
+			// The change is made and no 503 can undo it; answering 503 would
+			// only tell the client to retry it (a second create). So the
+			// answer goes out as it is and the record is kept for retry.
+			if rerr := s.cfg.Audit.Retain(rec); rerr != nil {
+				s.metrics.auditFailures.Inc()
+				s.log.Error("audit record of a completed write lost", slog.String("request_id", requestID(c)),
+					slog.String("interaction", rec.Interaction), slog.String("type", rec.Type), slog.Int("status", rec.Status), slog.String("error", rerr.Error()))
+			} else {
+				s.log.Warn("audit record of a completed write queued for retry", slog.String("request_id", requestID(c)), slog.String("error", werr.Error()))
+			}
+			werr = nil
 		}
 		if werr != nil {
 			s.metrics.auditFailures.Inc()

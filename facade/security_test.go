@@ -442,6 +442,56 @@ func TestAuditFailsClosed(t *testing.T) {
 	}
 }
 
+// TestAuditKeepsCompletedWrite: when the store fails after a write was
+// made, the client gets the true answer (a 503 would make it retry the
+// create) and the record is kept and stored once the store is back; the
+// next write, with the store known to be failing, is refused before it
+// happens.
+func TestAuditKeepsCompletedWrite(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "legacy"})
+	ctx := context.Background()
+	tok := s.token("system/*.cruds", "")
+	s.wantStatus(s.as(tok, "GET", "/fhir/Patient/1", ""), 200, "before")
+	before := s.count()
+	// a real fault in the real store: the chain head is gone
+	if _, err := s.ctl.DB.ExecContext(ctx, "ALTER TABLE audit_head RENAME TO audit_head_away"); err != nil {
+		t.Fatal(err)
+	}
+	created := s.as(tok, "POST", "/fhir/Patient", fmt.Sprintf(newPatient, 901))
+	s.wantStatus(created, 201, "create while the audit store fails")
+	loc := created.header.Get("Location")
+	s.wantStatus(s.as(tok, "POST", "/fhir/Patient", fmt.Sprintf(newPatient, 902)), 503, "next write, store known failing")
+	if _, err := s.ctl.DB.ExecContext(ctx, "ALTER TABLE audit_head_away RENAME TO audit_head"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for s.count() < before+1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the retained record was never stored (%d records)", s.count())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var found *audit.Record
+	_ = s.audit.Each(ctx, time.Time{}, func(r *audit.Record) error {
+		if r.Interaction == "create" && r.Status == 201 {
+			found = r
+		}
+		return nil
+	})
+	if found == nil || len(found.IDs) != 1 || !strings.Contains(loc, found.IDs[0]+"/") {
+		t.Fatalf("create record %+v for Location %s", found, loc)
+	}
+	rep, err := s.audit.Verify(ctx)
+	if err != nil || rep.Problem != nil {
+		t.Fatalf("verify: %v %+v", err, rep)
+	}
+	if n := s.count(); n != before+1 {
+		// the refused write's record could not be stored: it was refused
+		// while the store failed, and nothing was changed
+		t.Fatalf("%d records, want %d", n, before+1)
+	}
+}
+
 // TestRateLimit: a client past its bucket gets 429 with Retry-After and an
 // OperationOutcome; another client is unaffected.
 func TestRateLimit(t *testing.T) {
