@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fhirfacade/fhirfacade/backend"
@@ -148,10 +149,14 @@ const copyLockKey = 727001
 // finish in the wrong order and leave an older state on the target (a sync
 // wave that read a row before a facade write would otherwise race the
 // drainer's copy of that write). wait blocks until the lock is free;
-// otherwise got reports whether it was taken. SQLite control stores have no
-// advisory locks: there the lock is a no-op (the embedded default runs one
-// process).
+// otherwise got reports whether it was taken. PostgreSQL: a session
+// advisory lock. SQLite: an flock on a file beside the database, taken by
+// `fhirfacade sync` and a running `serve` alike (the embedded default's
+// walkthrough runs both); the kernel frees either when its holder dies.
 func CopyLock(ctx context.Context, db *sqldb.DB, wait bool) (unlock func(), got bool, err error) {
+	if db.Dialect.Name() == "sqlite" {
+		return fileLock(ctx, db.Path, wait)
+	}
 	if db.Dialect.Name() != "postgres" {
 		return func() {}, true, nil
 	}
@@ -175,6 +180,27 @@ func CopyLock(ctx context.Context, db *sqldb.DB, wait bool) (unlock func(), got 
 		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", copyLockKey)
 		conn.Close()
 	}, true, nil
+}
+
+// fileLock is the SQLite copy lock. An in-memory database lives in one
+// process only, so it needs none.
+func fileLock(ctx context.Context, path string, wait bool) (unlock func(), got bool, err error) {
+	if path == "" || path == ":memory:" {
+		return func() {}, true, nil
+	}
+	fl := flock.New(path + ".copylock")
+	if wait {
+		got, err = fl.TryLockContext(ctx, 20*time.Millisecond)
+	} else {
+		got, err = fl.TryLock()
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("copy lock %s: %w", fl.Path(), err)
+	}
+	if !got {
+		return nil, false, nil
+	}
+	return func() { _ = fl.Unlock() }, true, nil
 }
 
 // visible lists the pending rows of j's resource, j's own included.

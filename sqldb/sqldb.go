@@ -29,6 +29,8 @@ type DB struct {
 	Dialect Dialect
 	// Redacted is the DSN with any password removed, safe for logs.
 	Redacted string
+	// Path is a SQLite database's file ("" for other dialects).
+	Path string
 }
 
 // Redact removes the password from a database URL so it can be logged or
@@ -49,8 +51,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("%w: %q: want sqlserver://, postgres:// or sqlite://PATH", ErrBadDSN, Redact(dsn))
 	}
 	var (
-		driver, conn string
-		d            Dialect
+		driver, conn, file string
+		d                  Dialect
 	)
 	switch strings.ToLower(scheme) {
 	case "sqlite":
@@ -66,7 +68,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// WAL lets readers proceed while a writer commits; busy_timeout makes
 		// concurrent writers wait instead of failing with SQLITE_BUSY.
 		conn = "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-		driver, d = "sqlite", SQLite{}
+		driver, d, file = "sqlite", SQLite{}, path
 	case "postgres", "postgresql":
 		driver, conn, d = "pgx", dsn, Postgres{}
 	case "sqlserver":
@@ -93,7 +95,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect %s: %v", Redact(dsn), redactErr(err, dsn))
 	}
-	return &DB{DB: db, Dialect: d, Redacted: Redact(dsn)}, nil
+	return &DB{DB: db, Dialect: d, Redacted: Redact(dsn), Path: file}, nil
 }
 
 // redactErr keeps a driver error from echoing the password it was given.
