@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -148,20 +149,51 @@ func (p *Problem) Error() string { return fmt.Sprintf("audit record %d: %s", p.S
 
 // Report is the result of Verify.
 type Report struct {
-	Records int64
-	HeadSeq int64
-	Problem *Problem // nil when the chain is whole
+	Records  int64
+	HeadSeq  int64
+	HeadHash string   // with HeadSeq, the anchor to record outside the store
+	Problem  *Problem // nil when the chain is whole
+}
+
+// Anchor is a link of the chain recorded outside the control store (in a
+// ticket, a WORM bucket, a signed email): someone who can write the store
+// can recompute every hash after an edit, or cut the tail and move the
+// head back, and the chain alone still verifies; it cannot match a hash it
+// does not control.
+type Anchor struct {
+	Seq  int64
+	Hash string
+}
+
+func (a Anchor) String() string { return fmt.Sprintf("%d:%s", a.Seq, a.Hash) }
+
+// ErrBadAnchor is returned for an anchor that is not SEQ:HASH.
+var ErrBadAnchor = errors.New("bad audit anchor")
+
+// ParseAnchor reads SEQ:HASH as printed by `fhirfacade audit verify`.
+func ParseAnchor(s string) (Anchor, error) {
+	seq, hash, ok := strings.Cut(strings.TrimSpace(s), ":")
+	n, err := strconv.ParseInt(seq, 10, 64)
+	if !ok || err != nil || n < 1 || len(hash) != 64 || strings.Trim(strings.ToLower(hash), "0123456789abcdef") != "" {
+		return Anchor{}, fmt.Errorf("%w %q: want SEQ:HASH as `fhirfacade audit verify` prints it", ErrBadAnchor, s)
+	}
+	return Anchor{Seq: n, Hash: strings.ToLower(hash)}, nil
 }
 
 // Verify walks the whole chain in order and reports the first broken or
 // missing link: a row whose body or hash was edited, a gap in the sequence
 // (a deleted row), a row whose prev_hash is not its predecessor's hash, or a
-// head that points past the last row (a deleted tail).
-func (s *Store) Verify(ctx context.Context) (*Report, error) {
+// head that points past the last row (a deleted tail). Each anchor's
+// record must exist and still have the anchored hash.
+func (s *Store) Verify(ctx context.Context, anchors ...Anchor) (*Report, error) {
 	rep := &Report{}
-	var headHash string
-	if err := s.DB.QueryRowContext(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&rep.HeadSeq, &headHash); err != nil {
+	if err := s.DB.QueryRowContext(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&rep.HeadSeq, &rep.HeadHash); err != nil {
 		return nil, fmt.Errorf("read audit head: %w", err)
+	}
+	headHash := rep.HeadHash
+	anchored := make(map[int64]string, len(anchors))
+	for _, a := range anchors {
+		anchored[a.Seq] = a.Hash
 	}
 	prev, want := genesis, int64(1)
 	const page = 5000
@@ -187,6 +219,8 @@ func (s *Store) Verify(ctx context.Context) (*Report, error) {
 				rep.Problem = &Problem{Seq: seq, Reason: "prev_hash does not match the previous record's hash"}
 			case link(prev, seq, []byte(body)) != h:
 				rep.Problem = &Problem{Seq: seq, Reason: "content does not match its hash (edited)"}
+			case anchored[seq] != "" && anchored[seq] != h:
+				rep.Problem = &Problem{Seq: seq, Reason: "does not match its anchor (the chain was rewritten at or before this record)"}
 			}
 			if rep.Problem != nil {
 				rows.Close()
@@ -208,6 +242,13 @@ func (s *Store) Verify(ctx context.Context) (*Report, error) {
 		rep.Problem = &Problem{Seq: want, Reason: fmt.Sprintf("missing (the chain head says %d records exist)", rep.HeadSeq)}
 	case want-1 > rep.HeadSeq || prev != headHash:
 		rep.Problem = &Problem{Seq: want - 1, Reason: "does not match the chain head (records appended outside the chain, or the head edited)"}
+	}
+	for _, a := range anchors {
+		// the tail was cut and the head moved back to match: only an
+		// anchor past the end shows it
+		if a.Seq >= want && (rep.Problem == nil || a.Seq < rep.Problem.Seq) {
+			rep.Problem = &Problem{Seq: a.Seq, Reason: fmt.Sprintf("anchored record missing (the chain ends at %d: its tail was cut)", want-1)}
+		}
 	}
 	return rep, nil
 }

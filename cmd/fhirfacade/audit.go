@@ -40,17 +40,32 @@ func auditCmd() *cobra.Command {
 		c.Flags().StringVar(&dsn, "control-dsn", defaultControlDSN, "control store: postgres:// or sqlite://PATH")
 		bindEnv(c)
 	}
+	var anchorFlags []string
 	verify := &cobra.Command{
-		Use:   "verify",
+		Use:   "verify [--anchor SEQ:HASH]...",
 		Short: "Walk the hash chain; exit 1 naming the first broken or missing record",
-		Args:  cobra.NoArgs,
+		Long: `Walk the hash chain; exit 1 naming the first broken or missing record.
+
+It prints an anchor (SEQ:HASH) for the newest record. Keep it outside this
+database (a ticket, a WORM bucket): whoever can write the control store can
+rewrite the chain consistently, but not match an anchor kept elsewhere.
+Pass earlier anchors with --anchor to check them.`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			var anchors []audit.Anchor
+			for _, f := range anchorFlags {
+				a, err := audit.ParseAnchor(f)
+				if err != nil {
+					return fmt.Errorf("--anchor / FHIRFACADE_ANCHOR: %w", err)
+				}
+				anchors = append(anchors, a)
+			}
 			ctl, err := open(c)
 			if err != nil {
 				return err
 			}
 			defer ctl.Close()
-			rep, err := (&audit.Store{DB: ctl.DB}).Verify(c.Context())
+			rep, err := (&audit.Store{DB: ctl.DB}).Verify(c.Context(), anchors...)
 			if err != nil {
 				return err
 			}
@@ -58,10 +73,14 @@ func auditCmd() *cobra.Command {
 				fmt.Printf("audit chain BROKEN at record %d: %s (%d records read, head at %d)\n", rep.Problem.Seq, rep.Problem.Reason, rep.Records, rep.HeadSeq)
 				return exitCode(1)
 			}
-			fmt.Printf("audit chain OK: %d records, head at %d\n", rep.Records, rep.HeadSeq)
+			fmt.Printf("audit chain OK: %d records, head at %d, %d anchors matched\n", rep.Records, rep.HeadSeq, len(anchors))
+			if rep.HeadSeq > 0 {
+				fmt.Printf("anchor: %s\n", audit.Anchor{Seq: rep.HeadSeq, Hash: rep.HeadHash})
+			}
 			return nil
 		},
 	}
+	verify.Flags().StringSliceVar(&anchorFlags, "anchor", nil, "anchors printed by earlier verifies (repeatable or comma-separated)")
 	flags(verify)
 	var since, out string
 	export := &cobra.Command{

@@ -103,6 +103,15 @@ func TestSmartServeAndAudit(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "audit chain OK") {
 		t.Fatalf("verify: %v\n%s", err, out)
 	}
+	// the anchor it prints is checked by a later verify, given by flag or env
+	_, anchor, _ := strings.Cut(string(out), "anchor: ")
+	anchor = strings.TrimSpace(anchor)
+	if out, err := command(t, dir, append(ctlEnv, "FHIRFACADE_ANCHOR="+anchor), "audit", "verify").CombinedOutput(); err != nil || !strings.Contains(string(out), "1 anchors matched") {
+		t.Fatalf("verify with its own anchor %q: %v\n%s", anchor, err, out)
+	}
+	if out, err := command(t, dir, ctlEnv, "audit", "verify", "--anchor", "3:nothex").CombinedOutput(); err == nil || !strings.Contains(string(out), "--anchor") {
+		t.Fatalf("a malformed anchor: %v\n%s", err, out)
+	}
 	exp := filepath.Join(dir, "audit.ndjson")
 	if out, err := command(t, dir, ctlEnv, "audit", "export", "--out", exp, "--since", "1h").CombinedOutput(); err != nil {
 		t.Fatalf("export: %v\n%s", err, out)
