@@ -256,26 +256,72 @@ func TestCacheHonoursExpiry(t *testing.T) {
 }
 
 // TestWithdrawnKey: once the JWKS is older than MaxAge it is fetched again,
-// and a key the issuer no longer publishes stops validating tokens.
+// and a key the issuer no longer publishes stops validating tokens — also
+// tokens already in the cache, which are checked again in full whenever
+// the keys were refetched or have grown stale.
 func TestWithdrawnKey(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		cache time.Duration
+	}{{"no cache", -1}, {"cache", 5 * time.Minute}} {
+		t.Run(c.name, func(t *testing.T) {
+			is := testutil.NewIssuer(t)
+			now := time.Now()
+			clock := now
+			v := auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL,
+				CacheTTL: c.cache, MaxAge: time.Hour, Now: func() time.Time { return clock }})
+			claims := is.Claims("a", "system/*.rs")
+			claims["exp"] = now.Add(3 * time.Hour).Unix()
+			tok := is.Token(t, claims)
+			for range 2 { // the second is served from the cache when there is one
+				if _, err := v.Verify(context.Background(), tok); err != nil {
+					t.Fatal(err)
+				}
+			}
+			is.Withdrawn.Store(true)
+			clock = now.Add(30 * time.Minute)
+			if _, err := v.Verify(context.Background(), tok); err != nil {
+				t.Fatalf("within MaxAge the fetched set is trusted: %v", err)
+			}
+			clock = now.Add(2 * time.Hour)
+			if _, err := v.Verify(context.Background(), tok); !errors.Is(err, auth.ErrUnauthenticated) {
+				t.Fatalf("withdrawn key still accepted: %v", err)
+			}
+		})
+	}
+}
+
+// TestCacheFollowsRefetch: a refetch of the keys (here caused by a token
+// under a new key id) ends the cache's trust in tokens checked before it,
+// so a withdrawn key stops working as soon as the issuer's keys are read
+// again, not MaxAge later.
+func TestCacheFollowsRefetch(t *testing.T) {
 	is := testutil.NewIssuer(t)
 	now := time.Now()
 	clock := now
 	v := auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL,
-		CacheTTL: -1, MaxAge: time.Hour, Now: func() time.Time { return clock }})
-	c := is.Claims("a", "system/*.rs")
-	c["exp"] = now.Add(3 * time.Hour).Unix()
-	tok := is.Token(t, c)
-	if _, err := v.Verify(context.Background(), tok); err != nil {
+		MaxAge: time.Hour, Now: func() time.Time { return clock }})
+	tok := is.Token(t, is.Claims("a", "system/*.rs"))
+	if err := v.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	is.Withdrawn.Store(true)
-	clock = now.Add(30 * time.Minute)
-	if _, err := v.Verify(context.Background(), tok); err != nil {
-		t.Fatalf("within MaxAge the fetched set is trusted: %v", err)
+	for range 2 {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
 	}
-	clock = now.Add(2 * time.Hour)
+	is.Withdrawn.Store(true)
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatalf("cached, keys not yet refetched: %v", err)
+	}
+	clock = now.Add(time.Minute) // past the unknown-kid refetch limit
+	if _, err := v.Verify(context.Background(), is.TokenES256(t, is.Claims("b", "system/*.rs"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(context.Background(), is.Sign(t, is.Claims("c", "system/*.rs"), jwa.ES256(), is.EC, "rotated-kid")); err == nil {
+		t.Fatal("unknown kid accepted")
+	}
 	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, auth.ErrUnauthenticated) {
-		t.Fatalf("withdrawn key still accepted: %v", err)
+		t.Fatalf("cached token of a withdrawn key accepted after the keys were refetched: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -77,8 +78,9 @@ type VerifierConfig struct {
 	// CacheTTL keeps a validated token's Principal this long (default 5
 	// min, never past the token's exp; negative: no cache). Verifying an
 	// RS256 signature costs ~60 µs of CPU, and a client sends the same
-	// token for its whole lifetime. A key the issuer withdraws stays
-	// trusted for tokens already seen for at most this long.
+	// token for its whole lifetime. A cached token is checked again in full
+	// once the JWKS it was checked against changes or grows older than
+	// MaxAge, so a withdrawn key is not kept alive by the cache.
 	CacheTTL  time.Duration
 	CacheSize int // entries (default 10,000)
 	// MaxAge is how long a fetched JWKS is trusted before it is fetched
@@ -97,12 +99,18 @@ type Verifier struct {
 	lastFetch time.Time // last attempt
 	fetched   time.Time // last success
 
+	// gen counts successful fetches and fetchedAt is the newest one's
+	// time (unix ns), read without the lock on the cached path.
+	gen       atomic.Uint64
+	fetchedAt atomic.Int64
+
 	cache *expirable.LRU[string, cached]
 }
 
 type cached struct {
 	p        *Principal
 	nbf, exp time.Time
+	gen      uint64 // the JWKS fetch the signature was checked against
 }
 
 // allowed is the algorithm allow-list: asymmetric only. "none" and HMAC are
@@ -175,6 +183,8 @@ func (v *Verifier) fetchLocked(ctx context.Context) error {
 	}
 	v.set = set
 	v.fetched = v.cfg.Now()
+	v.fetchedAt.Store(v.fetched.UnixNano())
+	v.gen.Add(1)
 	return nil
 }
 
@@ -213,21 +223,26 @@ func (v *Verifier) key(ctx context.Context, kid string) (jwk.Key, error) {
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	if v.cache != nil {
 		if c, ok := v.cache.Get(raw); ok {
-			// the signature, iss and aud were checked when it was cached;
-			// the time window is checked on every use
+			// the signature, iss and aud were checked when it was cached,
+			// against the keys of fetch c.gen; the time window is checked
+			// on every use. New keys or stale keys: check it all again
+			// (the full check refetches stale keys, and a withdrawn key
+			// then fails it).
 			now := v.cfg.Now()
-			if now.Before(c.exp.Add(v.cfg.Skew)) && !now.Before(c.nbf.Add(-v.cfg.Skew)) {
+			fresh := c.gen == v.gen.Load() && now.Sub(time.Unix(0, v.fetchedAt.Load())) <= v.cfg.MaxAge
+			if fresh && now.Before(c.exp.Add(v.cfg.Skew)) && !now.Before(c.nbf.Add(-v.cfg.Skew)) {
 				return c.p, nil
 			}
 			v.cache.Remove(raw)
 		}
 	}
+	gen := v.gen.Load() // before the check: a fetch during it makes the entry stale, never falsely fresh
 	p, exp, nbf, err := v.verify(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
 	if v.cache != nil {
-		v.cache.Add(raw, cached{p: p, exp: exp, nbf: nbf})
+		v.cache.Add(raw, cached{p: p, exp: exp, nbf: nbf, gen: gen})
 	}
 	return p, nil
 }

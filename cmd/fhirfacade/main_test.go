@@ -126,6 +126,8 @@ func TestBadConfiguration(t *testing.T) {
 		{[]string{"FHIRFACADE_AUTH=smart", "FHIRFACADE_ISSUER=https://login.example/t/v2.0", "FHIRFACADE_AUDIENCE=api://facade", "FHIRFACADE_JWKS_URL=http://keys.example/jwks"}, "FHIRFACADE_JWKS_URL"},
 		{[]string{"FHIRFACADE_AUTH=smart", "FHIRFACADE_ISSUER=https://login.example/t/v2.0", "FHIRFACADE_AUDIENCE=api://facade", "FHIRFACADE_JWKS_URL=http://127.0.0.1:1/jwks"}, "FHIRFACADE_JWKS_URL"},
 		{[]string{"FHIRFACADE_AUDIT=maybe"}, "FHIRFACADE_AUDIT"},
+		{[]string{"FHIRFACADE_AUTH=smart", "FHIRFACADE_ISSUER=https://login.example/t/v2.0", "FHIRFACADE_AUDIENCE=api://facade", "FHIRFACADE_JWKS_URL=http://127.0.0.1:1/jwks", "FHIRFACADE_JWKS_MAX_AGE=10s"}, "FHIRFACADE_JWKS_MAX_AGE"},
+		{[]string{"FHIRFACADE_JWKS_MAX_AGE=soon"}, "FHIRFACADE_JWKS_MAX_AGE"},
 		{[]string{"FHIRFACADE_RATE_LIMIT=-1"}, "FHIRFACADE_RATE_LIMIT"},
 		{[]string{"FHIRFACADE_LISTEN=nonsense"}, "FHIRFACADE_LISTEN"},
 		{[]string{"FHIRFACADE_FHIR_URL=ftp://127.0.0.1:1/fhir"}, "FHIRFACADE_FHIR_URL"},

@@ -44,6 +44,7 @@ type serveOpts struct {
 	shadowRate, rateLimit                                                          float64
 	auditFailOpen                                                                  bool
 	auditMode, cpuProfile                                                          string
+	jwksMaxAge                                                                     time.Duration
 }
 
 func serveCmd() *cobra.Command {
@@ -69,6 +70,7 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&o.issuer, "issuer", "", "accepted token issuers (iss), comma-separated: Entra ID v1 and v2 issuers differ")
 	f.StringVar(&o.audience, "audience", "", "accepted token audiences (aud), comma-separated")
 	f.StringVar(&o.jwksURL, "jwks-url", "", "the issuer's JWKS URL (https unless on loopback)")
+	f.DurationVar(&o.jwksMaxAge, "jwks-max-age", time.Hour, "refetch the JWKS once it is this old: a key the issuer withdraws is trusted at most this long (1m to 24h)")
 	f.StringVar(&o.adminAccess, "admin-access", "fhirfacade.admin", "scope or role /admin requires")
 	f.StringVar(&o.authorizeURL, "authorize-url", "", "authorization endpoint for /.well-known/smart-configuration (default: from the issuer's OpenID configuration)")
 	f.StringVar(&o.tokenURL, "token-url", "", "token endpoint for /.well-known/smart-configuration (default: from the issuer's OpenID configuration)")

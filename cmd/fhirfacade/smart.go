@@ -39,6 +39,11 @@ func (o *serveOpts) checkSMART() error {
 	if err := secureURL(o.jwksURL); err != nil {
 		return fmt.Errorf("FHIRFACADE_JWKS_URL: %w", err)
 	}
+	if o.jwksMaxAge < time.Minute || o.jwksMaxAge > 24*time.Hour {
+		// under a minute the issuer is polled per burst of requests; over a
+		// day a withdrawn key outlives any incident response
+		return fmt.Errorf("FHIRFACADE_JWKS_MAX_AGE=%s: want 1m to 24h", o.jwksMaxAge)
+	}
 	for name, v := range map[string]string{"FHIRFACADE_AUTHORIZE_URL": o.authorizeURL, "FHIRFACADE_TOKEN_URL": o.tokenURL} {
 		if v != "" {
 			if err := secureURL(v); err != nil {
@@ -77,7 +82,7 @@ func (o *serveOpts) smart(ctx context.Context) (facade.Authenticator, map[string
 		return nil, nil, nil
 	}
 	issuers := splitList(o.issuer)
-	v := auth.NewVerifier(auth.VerifierConfig{Issuers: issuers, Audiences: splitList(o.audience), JWKSURL: o.jwksURL})
+	v := auth.NewVerifier(auth.VerifierConfig{Issuers: issuers, Audiences: splitList(o.audience), JWKSURL: o.jwksURL, MaxAge: o.jwksMaxAge})
 	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := v.Refresh(fctx); err != nil {
