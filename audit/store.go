@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fhirfacade/fhirfacade/sqldb"
@@ -75,6 +76,18 @@ func link(prev string, seq int64, body []byte) string {
 // Store appends to and reads the chain in a control store.
 type Store struct {
 	DB *sqldb.DB
+
+	// PostgreSQL appends: the chain head as this process last wrote it, so
+	// a batch is one statement instead of a five-round-trip transaction.
+	mu    sync.Mutex
+	head  link0
+	known bool
+}
+
+// link0 is a chain position: the newest record's sequence number and hash.
+type link0 struct {
+	seq  int64
+	hash string
 }
 
 // sqliteStamp is fixed-width so SQLite's text comparison orders instants.
@@ -93,6 +106,9 @@ func (s *Store) stamp(t time.Time) any {
 func (s *Store) Append(ctx context.Context, recs []*Record) error {
 	if len(recs) == 0 {
 		return nil
+	}
+	if s.DB.Dialect.Name() == "postgres" {
+		return s.appendPG(ctx, recs)
 	}
 	d := s.DB.Dialect
 	tx, err := s.DB.BeginTx(ctx, nil)
@@ -135,6 +151,82 @@ func (s *Store) Append(ctx context.Context, recs []*Record) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// appendPG appends recs in one autocommitted statement that moves the head
+// by compare-and-set and inserts the rows only if it moved: on a loaded
+// machine each round trip waits for the scheduler, and the sync audit mode
+// makes every client wait for the batch. Another process that appended in
+// between makes the set miss; the head is then read again and the batch
+// recomputed on top of it, so the chain never forks.
+func (s *Store) appendPG(ctx context.Context, recs []*Record) error {
+	bodies := make([][]byte, len(recs))
+	for i, r := range recs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("%w: encode: %v", ErrUnavailable, err)
+		}
+		bodies[i] = b
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		if !s.known {
+			if err := s.DB.QueryRowContext(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&s.head.seq, &s.head.hash); err != nil {
+				return fmt.Errorf("%w: read head: %v", ErrUnavailable, err)
+			}
+			s.known = true
+		}
+		from := s.head
+		var q strings.Builder
+		q.WriteString("WITH h AS (UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4 RETURNING 1) " +
+			"INSERT INTO audit_event (seq, recorded, body, prev_hash, hash) SELECT v.seq, v.recorded, v.body, v.prev_hash, v.hash FROM (VALUES ")
+		args := make([]any, 4, 4+len(recs)*5)
+		to := from
+		for i, r := range recs {
+			seq := to.seq + 1
+			h := link(to.hash, seq, bodies[i])
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&q, "($%d::bigint, $%d::timestamptz, $%d::text, $%d::text, $%d::text)", n+1, n+2, n+3, n+4, n+5)
+			args = append(args, seq, r.Time.UTC(), string(bodies[i]), to.hash, h)
+			to = link0{seq, h}
+		}
+		q.WriteString(") AS v(seq, recorded, body, prev_hash, hash) CROSS JOIN h")
+		args[0], args[1], args[2], args[3] = to.seq, to.hash, from.seq, from.hash
+		res, err := s.DB.ExecContext(ctx, q.String(), args...)
+		var n int64
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		if err != nil {
+			// the statement may have committed before the error reached us
+			// (a dropped connection): a head that is now exactly where this
+			// batch leads means it did, and appending again would repeat it
+			s.known = false
+			var now link0
+			if rerr := s.DB.QueryRowContext(context.WithoutCancel(ctx), "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&now.seq, &now.hash); rerr == nil && now == to {
+				s.head, s.known = to, true
+				break
+			}
+			return fmt.Errorf("%w: append: %v", ErrUnavailable, err)
+		}
+		if n == int64(len(recs)) {
+			s.head = to
+			break
+		}
+		// another process moved the head: read it and build on top of it
+		s.known = false
+		if attempt >= 100 {
+			return fmt.Errorf("%w: the chain head kept moving (100 attempts)", ErrUnavailable)
+		}
+	}
+	for i, r := range recs {
+		r.Seq = s.head.seq - int64(len(recs)-1-i)
 	}
 	return nil
 }
