@@ -32,9 +32,13 @@ FHIRFACADE_LISTEN=127.0.0.1:8092 FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL
   FHIRFACADE_AUDIT=off bench/out/fhirfacade serve 2>/dev/null & BPID=$!
 trap 'kill $IPID $APID $BPID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf 127.0.0.1:8090/healthz >/dev/null && curl -sf 127.0.0.1:8092/healthz >/dev/null && break; sleep 0.2; done
-OUT=$(bench/out/load -facade http://127.0.0.1:8090 -baseline http://127.0.0.1:8092 -labels smart+audit,off \
-  -token-file bench/out/token.txt -patients "$PATIENTS" "${@:2}")
-echo "$OUT"
+. bench/cpu.sh
+a0=$(ticks $APID) b0=$(ticks $BPID)
+bench/out/load -facade http://127.0.0.1:8090 -baseline http://127.0.0.1:8092 -labels smart+audit,off \
+  -token-file bench/out/token.txt -patients "$PATIENTS" "${@:2}" | tee bench/out/auth.txt
+OUT=$(cat bench/out/auth.txt)
+cpu_per_req "facade (smart+audit)" $APID "$a0" "$(sent_to http://127.0.0.1:8090 bench/out/auth.txt)"
+cpu_per_req "facade (off)" $BPID "$b0" "$(sent_to http://127.0.0.1:8092 bench/out/auth.txt)"
 kill $APID; wait $APID 2>/dev/null || true
 SENT=$(echo "$OUT" | sed -n 's#^requests sent to http://127.0.0.1:8090: ##p')
 STORED=$(psql "$CTLDSN" -tAc "SELECT count(*) FROM audit_event")

@@ -44,29 +44,22 @@ for p in 8089 8090 8092 8093 8094; do
 done
 $OUT/load -facade http://127.0.0.1:8090 -to http://127.0.0.1:8089/fhir -prefill "$N"
 pid_on() { ss -Hltnp "sport = :$1" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1; }
-ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-# cpu_per_req LABEL PID TICKS_BEFORE REQUESTS: µs of CPU per request served
-cpu_per_req() {
-  local t; t=$(ticks "$2")
-  awk -v l="$1" -v d="$(( t - $3 ))" -v n="$4" -v hz="$(getconf CLK_TCK)" \
-    'BEGIN { printf "  cpu %-14s %6.0f µs/request (%d requests)\n", l, d * 1e6 / hz / n, n }'
-}
-sent_to() { sed -n "s#^requests sent to $1: ##p" "$OUT/route.txt"; }
+. bench/cpu.sh
 FHIR=$(pid_on 8093) SHADOW=$(pid_on 8092) LEGACY=$(pid_on 8090)
 
 echo "== fhir route vs the FHIR server directly"
 f0=$(ticks "$FHIR")
 $OUT/load -facade http://127.0.0.1:8093 -baseline http://127.0.0.1:8089 -patients "$N" -scenarios patient-read -labels facade,direct "${@:2}" | tee $OUT/route.txt
-cpu_per_req "facade (fhir)" "$FHIR" "$f0" "$(sent_to http://127.0.0.1:8093)"
+cpu_per_req "facade (fhir)" "$FHIR" "$f0" "$(sent_to http://127.0.0.1:8093 $OUT/route.txt)"
 
 echo "== bare Go reverse proxy (bench/proxy) vs the FHIR server directly"
 p0=$(ticks "$PROXY")
 $OUT/load -facade http://127.0.0.1:8094 -baseline http://127.0.0.1:8089 -patients "$N" -scenarios patient-read -labels proxy,direct "${@:2}" | tee $OUT/route.txt
-cpu_per_req "bare proxy" "$PROXY" "$p0" "$(sent_to http://127.0.0.1:8094)"
+cpu_per_req "bare proxy" "$PROXY" "$p0" "$(sent_to http://127.0.0.1:8094 $OUT/route.txt)"
 
 echo "== shadow (10% compared) vs legacy"
 s0=$(ticks "$SHADOW") l0=$(ticks "$LEGACY")
 $OUT/load -facade http://127.0.0.1:8092 -baseline http://127.0.0.1:8090 -patients "$N" -scenarios patient-read,observation-search -labels shadow,legacy "${@:2}" | tee $OUT/route.txt
-cpu_per_req "facade (shadow)" "$SHADOW" "$s0" "$(sent_to http://127.0.0.1:8092)"
-cpu_per_req "facade (legacy)" "$LEGACY" "$l0" "$(sent_to http://127.0.0.1:8090)"
+cpu_per_req "facade (shadow)" "$SHADOW" "$s0" "$(sent_to http://127.0.0.1:8092 $OUT/route.txt)"
+cpu_per_req "facade (legacy)" "$LEGACY" "$l0" "$(sent_to http://127.0.0.1:8090 $OUT/route.txt)"
 curl -s 127.0.0.1:8092/metrics | grep '^fhirfacade_shadow_compare_total' || true
