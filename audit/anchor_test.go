@@ -6,8 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fhirfacade/fhirfacade/audit"
 )
@@ -134,6 +137,51 @@ func TestParseAnchor(t *testing.T) {
 		}
 		if c.ok && (a.Seq != 12 || a.Hash != h) {
 			t.Errorf("ParseAnchor(%q) = %v", c.in, a)
+		}
+	}
+}
+
+// TestAnchorLog: appended anchors read back in order; comments and blank
+// lines are skipped; a bad line is named; a missing log is empty.
+func TestAnchorLog(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "anchors.log")
+	if got, err := audit.LoadAnchors(path); err != nil || len(got) != 0 {
+		t.Fatalf("missing log: %v %v", got, err)
+	}
+	want := []audit.Anchor{{Seq: 7, Hash: strings.Repeat("a1", 32)}, {Seq: 9, Hash: strings.Repeat("0f", 32)}}
+	for _, a := range want {
+		if err := audit.AppendAnchor(path, a, time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := audit.LoadAnchors(path)
+	if err != nil || len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("read back %v %v", got, err)
+	}
+	raw, _ := os.ReadFile(path)
+	if !strings.HasPrefix(string(raw), "7:"+want[0].Hash+" 2026-11-29T12:00:00Z\n") {
+		t.Fatalf("log line %q", raw)
+	}
+	for _, c := range []struct {
+		text string
+		n    int
+		bad  string
+	}{
+		{"# anchors\n\n" + string(raw), 2, ""},
+		{string(raw) + "12:short\n", 0, "line 3"},
+	} {
+		p := filepath.Join(dir, "case.log")
+		_ = os.WriteFile(p, []byte(c.text), 0o600)
+		got, err := audit.LoadAnchors(p)
+		if c.bad != "" {
+			if err == nil || !errors.Is(err, audit.ErrBadAnchor) || !strings.Contains(err.Error(), c.bad) {
+				t.Fatalf("%q: want an error naming %s, got %v", c.text, c.bad, err)
+			}
+			continue
+		}
+		if err != nil || len(got) != c.n {
+			t.Fatalf("%q: %v %v", c.text, got, err)
 		}
 	}
 }

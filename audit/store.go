@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -245,31 +244,6 @@ type Report struct {
 	HeadSeq  int64
 	HeadHash string   // with HeadSeq, the anchor to record outside the store
 	Problem  *Problem // nil when the chain is whole
-}
-
-// Anchor is a link of the chain recorded outside the control store (in a
-// ticket, a WORM bucket, a signed email): someone who can write the store
-// can recompute every hash after an edit, or cut the tail and move the
-// head back, and the chain alone still verifies; it cannot match a hash it
-// does not control.
-type Anchor struct {
-	Seq  int64
-	Hash string
-}
-
-func (a Anchor) String() string { return fmt.Sprintf("%d:%s", a.Seq, a.Hash) }
-
-// ErrBadAnchor is returned for an anchor that is not SEQ:HASH.
-var ErrBadAnchor = errors.New("bad audit anchor")
-
-// ParseAnchor reads SEQ:HASH as printed by `fhirfacade audit verify`.
-func ParseAnchor(s string) (Anchor, error) {
-	seq, hash, ok := strings.Cut(strings.TrimSpace(s), ":")
-	n, err := strconv.ParseInt(seq, 10, 64)
-	if !ok || err != nil || n < 1 || len(hash) != 64 || strings.Trim(strings.ToLower(hash), "0123456789abcdef") != "" {
-		return Anchor{}, fmt.Errorf("%w %q: want SEQ:HASH as `fhirfacade audit verify` prints it", ErrBadAnchor, s)
-	}
-	return Anchor{Seq: n, Hash: strings.ToLower(hash)}, nil
 }
 
 // Verify walks the whole chain in order and reports the first broken or

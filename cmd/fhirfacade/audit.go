@@ -41,6 +41,7 @@ func auditCmd() *cobra.Command {
 		bindEnv(c)
 	}
 	var anchorFlags []string
+	var anchorLog string
 	verify := &cobra.Command{
 		Use:   "verify [--anchor SEQ:HASH]...",
 		Short: "Walk the hash chain; exit 1 naming the first broken or missing record",
@@ -49,7 +50,10 @@ func auditCmd() *cobra.Command {
 It prints an anchor (SEQ:HASH) for the newest record. Keep it outside this
 database (a ticket, a WORM bucket): whoever can write the control store can
 rewrite the chain consistently, but not match an anchor kept elsewhere.
-Pass earlier anchors with --anchor to check them.`,
+Pass earlier anchors with --anchor to check them, or keep them in a log
+with --anchor-log FILE: every anchor in it is checked, and the new one is
+appended when the chain verifies (run it from a schedule, with FILE on
+storage the database's writers cannot reach).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			var anchors []audit.Anchor
@@ -59,6 +63,17 @@ Pass earlier anchors with --anchor to check them.`,
 					return fmt.Errorf("--anchor / FHIRFACADE_ANCHOR: %w", err)
 				}
 				anchors = append(anchors, a)
+			}
+			var last int64
+			if anchorLog != "" {
+				logged, err := audit.LoadAnchors(anchorLog)
+				if err != nil {
+					return fmt.Errorf("--anchor-log / FHIRFACADE_ANCHOR_LOG: %w", err)
+				}
+				for _, a := range logged {
+					last = max(last, a.Seq)
+				}
+				anchors = append(anchors, logged...)
 			}
 			ctl, err := open(c)
 			if err != nil {
@@ -75,12 +90,20 @@ Pass earlier anchors with --anchor to check them.`,
 			}
 			fmt.Printf("audit chain OK: %d records, head at %d, %d anchors matched\n", rep.Records, rep.HeadSeq, len(anchors))
 			if rep.HeadSeq > 0 {
-				fmt.Printf("anchor: %s\n", audit.Anchor{Seq: rep.HeadSeq, Hash: rep.HeadHash})
+				a := audit.Anchor{Seq: rep.HeadSeq, Hash: rep.HeadHash}
+				fmt.Printf("anchor: %s\n", a)
+				if anchorLog != "" && a.Seq > last {
+					if err := audit.AppendAnchor(anchorLog, a, time.Now()); err != nil {
+						return fmt.Errorf("--anchor-log / FHIRFACADE_ANCHOR_LOG: %w", err)
+					}
+					fmt.Printf("anchor appended to %s\n", anchorLog)
+				}
 			}
 			return nil
 		},
 	}
 	verify.Flags().StringSliceVar(&anchorFlags, "anchor", nil, "anchors printed by earlier verifies (repeatable or comma-separated)")
+	verify.Flags().StringVar(&anchorLog, "anchor-log", "", "check every anchor in FILE and append the new one when the chain verifies")
 	flags(verify)
 	var since, out string
 	export := &cobra.Command{

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fhirfacade/fhirfacade/audit"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
@@ -112,6 +113,23 @@ func TestSmartServeAndAudit(t *testing.T) {
 	if out, err := command(t, dir, ctlEnv, "audit", "verify", "--anchor", "3:nothex").CombinedOutput(); err == nil || !strings.Contains(string(out), "--anchor") {
 		t.Fatalf("a malformed anchor: %v\n%s", err, out)
 	}
+	// the scheduled form: every logged anchor checked, the new one appended
+	anchorLog := filepath.Join(dir, "anchors.log")
+	for i, want := range []string{"0 anchors matched", "1 anchors matched"} {
+		out, err := command(t, dir, ctlEnv, "audit", "verify", "--anchor-log", anchorLog).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Fatalf("verify --anchor-log, run %d: %v\n%s", i+1, err, out)
+		}
+		if i == 0 {
+			if out, err := command(t, dir, ctlEnv, "route", "set", "Patient", "legacy", "--reason", "anchor test").CombinedOutput(); err != nil {
+				t.Fatalf("route set: %v\n%s", err, out)
+			}
+			sent++
+		}
+	}
+	if logged, err := audit.LoadAnchors(anchorLog); err != nil || len(logged) != 2 || logged[1].Seq != logged[0].Seq+1 {
+		t.Fatalf("anchor log %v %v", logged, err)
+	}
 	exp := filepath.Join(dir, "audit.ndjson")
 	if out, err := command(t, dir, ctlEnv, "audit", "export", "--out", exp, "--since", "1h").CombinedOutput(); err != nil {
 		t.Fatalf("export: %v\n%s", err, out)
@@ -132,7 +150,7 @@ func TestSmartServeAndAudit(t *testing.T) {
 		}
 	}
 	f.Close()
-	if lines < sent || flips != 1 {
+	if lines < sent || flips != 2 {
 		t.Fatalf("%d AuditEvents (%d route flips) for %d audited actions", lines, flips, sent)
 	}
 
