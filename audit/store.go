@@ -99,68 +99,12 @@ func (s *Store) stamp(t time.Time) any {
 	return t.UTC()
 }
 
-// Append stores recs as the next links of the chain, in one transaction:
-// the head row is locked, so appenders in several processes sharing a
-// PostgreSQL store extend one chain without forking it.
+// Append stores recs as the next links of the chain. Appenders in several
+// processes sharing one store extend one chain without forking it.
 func (s *Store) Append(ctx context.Context, recs []*Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	if s.DB.Dialect.Name() == "postgres" {
-		return s.appendPG(ctx, recs)
-	}
-	d := s.DB.Dialect
-	tx, err := s.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	defer tx.Rollback()
-	lock := ""
-	if d.Name() == "postgres" {
-		lock = " FOR UPDATE" // SQLite: the immediate transaction already holds the write lock
-	}
-	var seq int64
-	var prev string
-	if err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1"+lock).Scan(&seq, &prev); err != nil {
-		return fmt.Errorf("%w: read head: %v", ErrUnavailable, err)
-	}
-	var q strings.Builder
-	q.WriteString("INSERT INTO audit_event (seq, recorded, body, prev_hash, hash) VALUES ")
-	args := make([]any, 0, len(recs)*5)
-	for i, r := range recs {
-		body, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("%w: encode: %v", ErrUnavailable, err)
-		}
-		seq++
-		h := link(prev, seq, body)
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&q, "(%s, %s, %s, %s, %s)", d.Placeholder(n+1), d.Placeholder(n+2), d.Placeholder(n+3), d.Placeholder(n+4), d.Placeholder(n+5))
-		args = append(args, seq, s.stamp(r.Time), string(body), prev, h)
-		r.Seq, prev = seq, h
-	}
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("%w: insert: %v", ErrUnavailable, err)
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1", d.Placeholder(1), d.Placeholder(2)), seq, prev); err != nil {
-		return fmt.Errorf("%w: head: %v", ErrUnavailable, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
-	}
-	return nil
-}
-
-// appendPG appends recs in one autocommitted statement that moves the head
-// by compare-and-set and inserts the rows only if it moved: on a loaded
-// machine each round trip waits for the scheduler, and the sync audit mode
-// makes every client wait for the batch. Another process that appended in
-// between makes the set miss; the head is then read again and the batch
-// recomputed on top of it, so the chain never forks.
-func (s *Store) appendPG(ctx context.Context, recs []*Record) error {
 	bodies := make([][]byte, len(recs))
 	for i, r := range recs {
 		b, err := json.Marshal(r)
@@ -169,6 +113,76 @@ func (s *Store) appendPG(ctx context.Context, recs []*Record) error {
 		}
 		bodies[i] = b
 	}
+	if s.DB.Dialect.Name() == "postgres" {
+		return s.appendPG(ctx, recs, bodies)
+	}
+	return s.appendTx(ctx, recs, bodies)
+}
+
+// rows renders the VALUES rows of the links recs add after from (each
+// body's hash chains on the one before), with their arguments, and returns
+// the new head. tuple renders one row's five placeholders for arguments
+// n+1..n+5.
+func (s *Store) rows(from link0, recs []*Record, bodies [][]byte, args []any, tuple func(n int) string) (string, []any, link0) {
+	var q strings.Builder
+	to := from
+	for i, r := range recs {
+		seq := to.seq + 1
+		h := link(to.hash, seq, bodies[i])
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(tuple(len(args)))
+		args = append(args, seq, s.stamp(r.Time), string(bodies[i]), to.hash, h)
+		to = link0{seq, h}
+	}
+	return q.String(), args, to
+}
+
+// setSeqs gives recs the sequence numbers that end at head.
+func setSeqs(recs []*Record, head int64) {
+	for i, r := range recs {
+		r.Seq = head - int64(len(recs)-1-i)
+	}
+}
+
+// appendTx appends in one immediate transaction (SQLite: BEGIN IMMEDIATE
+// holds the database's write lock, which serialises appenders).
+func (s *Store) appendTx(ctx context.Context, recs []*Record, bodies [][]byte) error {
+	d := s.DB.Dialect
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer tx.Rollback()
+	var from link0
+	if err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&from.seq, &from.hash); err != nil {
+		return fmt.Errorf("%w: read head: %v", ErrUnavailable, err)
+	}
+	values, args, to := s.rows(from, recs, bodies, nil, func(n int) string {
+		return fmt.Sprintf("(%s, %s, %s, %s, %s)", d.Placeholder(n+1), d.Placeholder(n+2), d.Placeholder(n+3), d.Placeholder(n+4), d.Placeholder(n+5))
+	})
+	if _, err := tx.ExecContext(ctx, "INSERT INTO audit_event (seq, recorded, body, prev_hash, hash) VALUES "+values, args...); err != nil {
+		return fmt.Errorf("%w: insert: %v", ErrUnavailable, err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1", d.Placeholder(1), d.Placeholder(2)), to.seq, to.hash); err != nil {
+		return fmt.Errorf("%w: head: %v", ErrUnavailable, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
+	}
+	setSeqs(recs, to.seq)
+	return nil
+}
+
+// appendPG appends recs in one autocommitted statement that moves the head
+// by compare-and-set and inserts the rows only if it moved: on a loaded
+// machine each round trip waits for the scheduler, and the sync audit mode
+// makes every client wait for the batch (a BEGIN / SELECT FOR UPDATE /
+// INSERT / UPDATE / COMMIT transaction cost five). Another process that
+// appended in between makes the set miss; the head is then read again and
+// the batch rebuilt on top of it, so the chain never forks.
+func (s *Store) appendPG(ctx context.Context, recs []*Record, bodies [][]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for attempt := 0; ; attempt++ {
@@ -179,25 +193,13 @@ func (s *Store) appendPG(ctx context.Context, recs []*Record) error {
 			s.known = true
 		}
 		from := s.head
-		var q strings.Builder
-		q.WriteString("WITH h AS (UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4 RETURNING 1) " +
-			"INSERT INTO audit_event (seq, recorded, body, prev_hash, hash) SELECT v.seq, v.recorded, v.body, v.prev_hash, v.hash FROM (VALUES ")
-		args := make([]any, 4, 4+len(recs)*5)
-		to := from
-		for i, r := range recs {
-			seq := to.seq + 1
-			h := link(to.hash, seq, bodies[i])
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			n := len(args)
-			fmt.Fprintf(&q, "($%d::bigint, $%d::timestamptz, $%d::text, $%d::text, $%d::text)", n+1, n+2, n+3, n+4, n+5)
-			args = append(args, seq, r.Time.UTC(), string(bodies[i]), to.hash, h)
-			to = link0{seq, h}
-		}
-		q.WriteString(") AS v(seq, recorded, body, prev_hash, hash) CROSS JOIN h")
+		values, args, to := s.rows(from, recs, bodies, make([]any, 4, 4+len(recs)*5), func(n int) string {
+			return fmt.Sprintf("($%d::bigint, $%d::timestamptz, $%d::text, $%d::text, $%d::text)", n+1, n+2, n+3, n+4, n+5)
+		})
 		args[0], args[1], args[2], args[3] = to.seq, to.hash, from.seq, from.hash
-		res, err := s.DB.ExecContext(ctx, q.String(), args...)
+		res, err := s.DB.ExecContext(ctx, "WITH h AS (UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4 RETURNING 1) "+
+			"INSERT INTO audit_event (seq, recorded, body, prev_hash, hash) SELECT v.seq, v.recorded, v.body, v.prev_hash, v.hash FROM (VALUES "+
+			values+") AS v(seq, recorded, body, prev_hash, hash) CROSS JOIN h", args...)
 		var n int64
 		if err == nil {
 			n, err = res.RowsAffected()
@@ -210,13 +212,15 @@ func (s *Store) appendPG(ctx context.Context, recs []*Record) error {
 			var now link0
 			if rerr := s.DB.QueryRowContext(context.WithoutCancel(ctx), "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&now.seq, &now.hash); rerr == nil && now == to {
 				s.head, s.known = to, true
-				break
+				setSeqs(recs, to.seq)
+				return nil
 			}
 			return fmt.Errorf("%w: append: %v", ErrUnavailable, err)
 		}
 		if n == int64(len(recs)) {
 			s.head = to
-			break
+			setSeqs(recs, to.seq)
+			return nil
 		}
 		// another process moved the head: read it and build on top of it
 		s.known = false
@@ -224,10 +228,6 @@ func (s *Store) appendPG(ctx context.Context, recs []*Record) error {
 			return fmt.Errorf("%w: the chain head kept moving (100 attempts)", ErrUnavailable)
 		}
 	}
-	for i, r := range recs {
-		r.Seq = s.head.seq - int64(len(recs)-1-i)
-	}
-	return nil
 }
 
 // Problem is the first defect Verify found.
