@@ -52,6 +52,12 @@ func toResource(raw []byte) (*backend.Resource, error) {
 	if !json.Valid(raw) {
 		return nil, errNotResource
 	}
+	return envelope(raw)
+}
+
+// envelope is toResource for JSON already known to be valid (a Bundle
+// entry, checked when the Bundle was decoded).
+func envelope(raw []byte) (*backend.Resource, error) {
 	v := jsonscan.TopLevel(raw, "resourceType", "id", "meta")
 	typ, ok := jsonscan.String(v[0])
 	if !ok || typ == "" {
@@ -230,7 +236,7 @@ func (b *Backend) Search(ctx context.Context, typ string, q *search.Query, opts 
 		default:
 			continue
 		}
-		r, err := toResource(e.Resource)
+		r, err := envelope(e.Resource)
 		if err != nil {
 			return nil, err
 		}
