@@ -71,7 +71,7 @@ func (s *Server) noteResources(c echo.Context, rs ...*backend.Resource) {
 	}
 	for _, r := range rs {
 		n.ids = append(n.ids, r.Type+"/"+r.ID)
-		for _, p := range s.patientsOf(r) {
+		for _, p := range s.patientsIn(c, r, false) {
 			if !containsStr(n.patients, p) {
 				n.patients = append(n.patients, p)
 			}

@@ -247,7 +247,7 @@ func (s *Server) keepInCompartment(c echo.Context, rs []*backend.Resource, d aut
 	out := rs[:0:0]
 	for _, r := range rs {
 		ok := false
-		for _, p := range s.patientsOf(r) {
+		for _, p := range s.patientsIn(c, r, true) {
 			ok = ok || p == want
 		}
 		if ok {
@@ -257,6 +257,29 @@ func (s *Server) keepInCompartment(c echo.Context, rs []*backend.Resource, d aut
 		}
 	}
 	return out
+}
+
+const keyPatients = "fhir.patients"
+
+// patientsIn is patientsOf remembered for the request when remember is
+// set: under a patient/ scope the compartment check and then the audit note
+// both need the patients of every resource of the answer, and the scan is
+// the costly part. Without a compartment check nothing is remembered (the
+// note is the only reader).
+func (s *Server) patientsIn(c echo.Context, r *backend.Resource, remember bool) []string {
+	memo, _ := c.Get(keyPatients).(map[*backend.Resource][]string)
+	if ps, ok := memo[r]; ok {
+		return ps
+	}
+	ps := s.patientsOf(r)
+	if remember {
+		if memo == nil {
+			memo = map[*backend.Resource][]string{}
+			c.Set(keyPatients, memo)
+		}
+		memo[r] = ps
+	}
+	return ps
 }
 
 // patientsOf lists the patients whose compartment holds r ("Patient/id").
