@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -234,5 +235,109 @@ func TestAsyncDrainsOnStop(t *testing.T) {
 				t.Fatalf("verify: %v %+v", err, rep)
 			}
 		})
+	}
+}
+
+// TestOutageFailsFast: while the store is down and retained records wait
+// for a retry, a caller waiting on its own record is told at once (it
+// answers 503 in milliseconds, not when the outage ends); once the store is
+// back the retained records are stored, in order, and the chain verifies.
+func TestOutageFailsFast(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			st := open(t, s)
+			w := audit.NewWriter(st)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { w.Run(ctx); close(done) }()
+			defer func() {
+				cancel()
+				select {
+				case <-done:
+				case <-time.After(10 * time.Second):
+					t.Error("Run did not stop")
+				}
+			}()
+			rec := func(i int) *audit.Record {
+				return &audit.Record{Time: time.Now(), Interaction: "create", Type: "Patient", Status: 201, Outcome: "success", IDs: []string{fmt.Sprint("Patient/", i)}}
+			}
+			bg := context.Background()
+			if _, err := st.DB.ExecContext(bg, "ALTER TABLE audit_head RENAME TO audit_head_away"); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 3 {
+				if err := w.Retain(rec(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for w.Healthy() {
+				if time.Now().After(deadline) {
+					t.Fatal("the writer never noticed the store was down")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			for i := range 3 {
+				wctx, wcancel := context.WithTimeout(bg, 10*time.Second)
+				start := time.Now()
+				err := w.Write(wctx, rec(100+i))
+				wcancel()
+				if !errors.Is(err, audit.ErrUnavailable) || time.Since(start) > time.Second {
+					t.Fatalf("a waiting caller during the outage: %v after %v", err, time.Since(start))
+				}
+			}
+			if _, err := st.DB.ExecContext(bg, "ALTER TABLE audit_head_away RENAME TO audit_head"); err != nil {
+				t.Fatal(err)
+			}
+			for w.Written() < 3 {
+				if time.Now().After(deadline.Add(10 * time.Second)) {
+					t.Fatalf("retained records not stored after the outage (%d)", w.Written())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			var ids []string
+			_ = st.Each(bg, time.Time{}, func(r *audit.Record) error { ids = append(ids, r.IDs[0]); return nil })
+			if strings.Join(ids, ",") != "Patient/0,Patient/1,Patient/2" {
+				t.Fatalf("stored %v", ids)
+			}
+			if rep, err := st.Verify(bg); err != nil || rep.Problem != nil {
+				t.Fatalf("verify: %v %+v", err, rep)
+			}
+		})
+	}
+}
+
+// TestStopDuringOutage: stopping while the store is down and records wait
+// for a retry ends after a few retries (shutdown is not held by the
+// outage), and the records given up are counted.
+func TestStopDuringOutage(t *testing.T) {
+	st := open(t, stores[0])
+	w := audit.NewWriter(st)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	if _, err := st.DB.ExecContext(context.Background(), "ALTER TABLE audit_head RENAME TO audit_head_away"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := w.Retain(&audit.Record{Time: time.Now(), Interaction: "delete", Type: "Patient", Status: 204, Outcome: "success", IDs: []string{fmt.Sprint("Patient/", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for w.Healthy() {
+		if time.Now().After(deadline) {
+			t.Fatal("the writer never noticed the store was down")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run is held by the outage after its context ended")
+	}
+	if w.Dropped() != 2 || w.Written() != 0 {
+		t.Fatalf("dropped %d written %d, want 2 and 0", w.Dropped(), w.Written())
 	}
 }

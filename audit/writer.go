@@ -96,12 +96,12 @@ func (w *Writer) Run(ctx context.Context) {
 	for {
 		select {
 		case first := <-w.ch:
-			w.commit(w.gather(ctx, first))
+			w.commit(ctx, w.gather(ctx, first))
 		case <-ctx.Done():
 			w.stopping.Store(true)
 			// what is already queued is committed, in batches, before stopping
 			for batch := w.queued(nil); len(batch) > 0; batch = w.queued(nil) {
-				w.commit(batch)
+				w.commit(ctx, batch)
 			}
 			return
 		}
@@ -149,8 +149,11 @@ func (w *Writer) gather(ctx context.Context, first pending) []pending {
 	return batch
 }
 
-func (w *Writer) commit(batch []pending) {
-	for attempt := 0; ; attempt++ {
+func (w *Writer) commit(ctx context.Context, batch []pending) {
+	// backlog: records of requests already answered (async, or retained
+	// writes) that wait for a retry, oldest first
+	var backlog []pending
+	for attempt := 0; ; {
 		recs := make([]*Record, len(batch))
 		for i, p := range batch {
 			recs[i] = p.rec
@@ -161,6 +164,9 @@ func (w *Writer) commit(batch []pending) {
 		w.failed.Store(err != nil)
 		if err == nil {
 			w.written.Add(int64(len(recs)))
+			attempt = 0
+		} else {
+			attempt++
 		}
 		// waiting callers learn the outcome (and answer 503 on failure);
 		// queued records of requests already answered are kept and retried
@@ -173,15 +179,46 @@ func (w *Writer) commit(batch []pending) {
 				keep = append(keep, p)
 			}
 		}
-		if err == nil || len(keep) == 0 {
+		backlog = append(keep, backlog...)
+		if len(backlog) == 0 {
 			return
 		}
-		if attempt >= w.maxRetries || (w.stopping.Load() && attempt >= 3) {
-			w.dropped.Add(int64(len(keep)))
-			return
+		if err != nil {
+			if attempt > w.maxRetries || (w.stopping.Load() && attempt > 3) {
+				w.dropped.Add(int64(len(backlog)))
+				return
+			}
+			backlog = w.backoff(ctx, min(time.Duration(attempt)*100*time.Millisecond, 2*time.Second), backlog, err)
 		}
-		batch = keep
-		time.Sleep(min(time.Duration(attempt+1)*100*time.Millisecond, 2*time.Second))
+		n := min(len(backlog), w.maxBatch)
+		batch, backlog = backlog[:n:n], backlog[n:]
+	}
+}
+
+// backoff waits d before the next retry of backlog. Callers that wait on
+// their record meanwhile are answered at once with the store's failure: a
+// read fails closed in milliseconds, not after the outage. Records of
+// requests already answered join the backlog, in order. Run's context
+// ending marks the writer as stopping, so an outage cannot hold shutdown
+// beyond a few retries.
+func (w *Writer) backoff(ctx context.Context, d time.Duration, backlog []pending, cause error) []pending {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	stop := ctx.Done()
+	for {
+		select {
+		case <-stop:
+			w.stopping.Store(true)
+			stop = nil
+		case p := <-w.ch:
+			if p.done != nil {
+				p.done <- fmt.Errorf("%w: the audit store is failing: %v", ErrUnavailable, cause)
+				continue
+			}
+			backlog = append(backlog, p)
+		case <-t.C:
+			return backlog
+		}
 	}
 }
 

@@ -281,7 +281,14 @@ func serve(ctx context.Context, o *serveOpts) error {
 		// on any return (a signal, or a listen error) the writer commits
 		// what is queued, and serve waits for it before the control store
 		// closes; cancelling here is what lets an early return end at all
-		defer func() { stop(); <-done }()
+		defer func() {
+			stop()
+			<-done
+			if n := w.Dropped(); n > 0 {
+				// the store stayed down through shutdown's last retries
+				log.Error("audit records lost at shutdown: the audit store was unavailable", slog.Int64("records", n))
+			}
+		}()
 		auditor = w
 	}
 	go outbox.Run(ctx, routing.Ends{Legacy: legacyB, FHIR: fhirB, Reverse: router.Reverse}, 500*time.Millisecond)
