@@ -216,17 +216,16 @@ func TestAsyncDrainsOnStop(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			st := open(t, s)
 			w := audit.NewWriter(st)
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { w.Run(ctx); close(done) }()
+			stop := start(w)
 			n := 0
 			for i := 0; i < 3000; i++ {
 				if err := w.Enqueue(&audit.Record{Time: time.Now(), Interaction: "read", Type: "Patient", Status: 200, Outcome: "success", IDs: []string{fmt.Sprint("Patient/", i)}}); err == nil {
 					n++
 				}
 			}
-			cancel() // stop with records still queued
-			<-done
+			if !stop() { // with records still queued
+				t.Fatal("Run did not stop")
+			}
 			if n == 0 || w.Written() != int64(n) {
 				t.Fatalf("accepted %d, written %d", n, w.Written())
 			}
@@ -247,14 +246,9 @@ func TestOutageFailsFast(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			st := open(t, s)
 			w := audit.NewWriter(st)
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { w.Run(ctx); close(done) }()
+			stop := start(w)
 			defer func() {
-				cancel()
-				select {
-				case <-done:
-				case <-time.After(10 * time.Second):
+				if !stop() {
 					t.Error("Run did not stop")
 				}
 			}()
@@ -298,14 +292,9 @@ func TestOutageFailsFast(t *testing.T) {
 func TestStopDuringOutage(t *testing.T) {
 	st := open(t, stores[0])
 	w := audit.NewWriter(st)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { w.Run(ctx); close(done) }()
+	stop := start(w)
 	outage(t, st, w, 2)
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
+	if !stop() {
 		t.Fatal("Run is held by the outage after its context ended")
 	}
 	if w.Dropped() != 2 || w.Written() != 0 {
@@ -337,6 +326,22 @@ func outage(t *testing.T, st *audit.Store, w *audit.Writer, n int) (restore func
 	return func() {
 		if _, err := st.DB.ExecContext(ctx, "ALTER TABLE audit_head_away RENAME TO audit_head"); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// start runs w; stop ends it and reports whether Run returned within 10 s.
+func start(w *audit.Writer) (stop func() bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	return func() bool {
+		cancel()
+		select {
+		case <-done:
+			return true
+		case <-time.After(10 * time.Second):
+			return false
 		}
 	}
 }
