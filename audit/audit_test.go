@@ -46,9 +46,7 @@ func open(t *testing.T, s store) *audit.Store {
 func fill(t *testing.T, st *audit.Store, n int) {
 	t.Helper()
 	w := audit.NewWriter(st)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { w.Run(ctx); close(done) }()
+	stop := start(w)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for g := 0; g < 16; g++ {
@@ -69,8 +67,9 @@ func fill(t *testing.T, st *audit.Store, n int) {
 			break
 		}
 	}
-	cancel()
-	<-done
+	if !stop() {
+		t.Error("Run did not stop")
+	}
 	if w.Written() != int64(n) {
 		t.Errorf("written %d want %d", w.Written(), n)
 	}
