@@ -16,6 +16,8 @@ import (
 	"github.com/fhirfacade/fhirfacade/audit"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 type store struct {
@@ -342,5 +344,43 @@ func start(w *audit.Writer) (stop func() bool) {
 		case <-time.After(10 * time.Second):
 			return false
 		}
+	}
+}
+
+// TestWriterMetrics: every stored record is counted in a batch, and every
+// batch has its commit time.
+func TestWriterMetrics(t *testing.T) {
+	st := open(t, stores[0])
+	w := audit.NewWriter(st)
+	reg := prometheus.NewRegistry()
+	w.Instrument(reg)
+	stop := start(w)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 25 {
+				if err := w.Write(context.Background(), &audit.Record{Time: time.Now(), Interaction: "read", Type: "Patient", Status: 200, Outcome: "success", IDs: []string{fmt.Sprint("Patient/", g*100+i)}}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if !stop() {
+		t.Fatal("Run did not stop")
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*dto.Histogram{}
+	for _, mf := range mfs {
+		got[mf.GetName()] = mf.GetMetric()[0].GetHistogram()
+	}
+	size, commit := got["fhirfacade_audit_batch_records"], got["fhirfacade_audit_commit_seconds"]
+	if size == nil || commit == nil || size.GetSampleSum() != 200 || size.GetSampleCount() != commit.GetSampleCount() || commit.GetSampleSum() <= 0 {
+		t.Fatalf("batch sizes %v, commit times %v", size, commit)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Writer appends records with group commit: concurrent requests wait on
@@ -25,6 +27,26 @@ type Writer struct {
 	maxRetries int
 	stopping   atomic.Bool
 	linger     time.Duration
+
+	commitSeconds, batchSize prometheus.Observer // nil until Instrument
+}
+
+// Instrument registers the writer's metrics with reg: how long each batch
+// takes to store (what a sync-mode request waits for, at most twice) and
+// how many records a batch carries.
+func (w *Writer) Instrument(reg prometheus.Registerer) {
+	commit := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "fhirfacade_audit_commit_seconds",
+		Help:    "Time to store one batch of audit records (failed attempts included).",
+		Buckets: []float64{.0005, .001, .002, .004, .008, .016, .032, .064, .128, .256, .512, 1, 2, 5},
+	})
+	size := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "fhirfacade_audit_batch_records",
+		Help:    "Audit records per stored batch.",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 500},
+	})
+	reg.MustRegister(commit, size)
+	w.commitSeconds, w.batchSize = commit, size
 }
 
 type pending struct {
@@ -159,8 +181,15 @@ func (w *Writer) commit(ctx context.Context, batch []pending) {
 			recs[i] = p.rec
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+		began := time.Now()
 		err := w.store.Append(ctx, recs)
 		cancel()
+		if w.commitSeconds != nil {
+			w.commitSeconds.Observe(time.Since(began).Seconds())
+			if err == nil {
+				w.batchSize.Observe(float64(len(recs)))
+			}
+		}
 		w.failed.Store(err != nil)
 		if err == nil {
 			w.written.Add(int64(len(recs)))

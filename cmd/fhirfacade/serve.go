@@ -275,6 +275,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 	var auditor facade.Auditor
 	if o.audit == "on" {
 		w := audit.NewWriter(&audit.Store{DB: ctl.DB})
+		w.Instrument(metrics)
 		wctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { w.Run(wctx); close(done) }()
