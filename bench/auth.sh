@@ -39,6 +39,11 @@ bench/out/load -facade http://127.0.0.1:8090 -baseline http://127.0.0.1:8092 -la
 OUT=$(cat bench/out/auth.txt)
 cpu_per_req "facade (smart+audit)" $APID "$a0" "$(sent_to http://127.0.0.1:8090 bench/out/auth.txt)"
 cpu_per_req "facade (off)" $BPID "$b0" "$(sent_to http://127.0.0.1:8092 bench/out/auth.txt)"
+# what a sync-audited request waits for: the mean batch commit and size
+curl -s 127.0.0.1:8090/metrics | awk '
+  /^fhirfacade_audit_commit_seconds_sum/ {cs=$2} /^fhirfacade_audit_commit_seconds_count/ {cn=$2}
+  /^fhirfacade_audit_batch_records_sum/ {bs=$2} /^fhirfacade_audit_batch_records_count/ {bn=$2}
+  END { if (cn > 0 && bn > 0) printf "audit writer: %d batches, mean commit %.2f ms, mean batch %.1f records\n", cn, cs / cn * 1000, bs / bn }'
 kill $APID; wait $APID 2>/dev/null || true
 SENT=$(echo "$OUT" | sed -n 's#^requests sent to http://127.0.0.1:8090: ##p')
 STORED=$(psql "$CTLDSN" -tAc "SELECT count(*) FROM audit_event")
