@@ -384,3 +384,23 @@ func TestWriterMetrics(t *testing.T) {
 		t.Fatalf("batch sizes %v, commit times %v", size, commit)
 	}
 }
+
+// TestLongOutageKeepsRecords: an outage longer than shutdown's few retries
+// does not drop the records waiting for a retry while the writer is still
+// running; they are stored once the store is back.
+func TestLongOutageKeepsRecords(t *testing.T) {
+	st := open(t, stores[0])
+	w := audit.NewWriter(st)
+	stop := start(w)
+	defer stop()
+	restore := outage(t, st, w, 3)
+	time.Sleep(1500 * time.Millisecond) // past 100+200+300+400 ms of retries
+	restore()
+	deadline := time.Now().Add(15 * time.Second)
+	for w.Written() < 3 {
+		if time.Now().After(deadline) || w.Dropped() > 0 {
+			t.Fatalf("written %d, dropped %d after a 1.5 s outage", w.Written(), w.Dropped())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

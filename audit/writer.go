@@ -180,9 +180,11 @@ func (w *Writer) commit(ctx context.Context, batch []pending) {
 		for i, p := range batch {
 			recs[i] = p.rec
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+		// each attempt has its own deadline; ctx (Run's) only says whether
+		// the writer is stopping
+		actx, cancel := context.WithTimeout(context.Background(), w.timeout)
 		began := time.Now()
-		err := w.store.Append(ctx, recs)
+		err := w.store.Append(actx, recs)
 		cancel()
 		if w.commitSeconds != nil {
 			w.commitSeconds.Observe(time.Since(began).Seconds())
