@@ -2,9 +2,14 @@ package facade
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -58,12 +63,13 @@ func (s *Server) search(c echo.Context, vals url.Values) error {
 		return err
 	}
 	strict := strings.EqualFold(prefer(c, "handling"), "strict")
-	pos := ""
+	pos, bound := "", ""
 	if tok := vals.Get("_page"); tok != "" {
 		st, err := s.cfg.Sealer.Open(tok)
 		if err != nil {
 			return err
 		}
+		bound = st.Bind
 		if st.Type != typ {
 			return httpErr(400, "invalid", "this page token belongs to a search of another type")
 		}
@@ -119,6 +125,15 @@ func (s *Server) search(c echo.Context, vals url.Values) error {
 	if d.Narrowed {
 		warnings = append(warnings, "the token grants this type under several different filters; only one of them could be applied, so fewer results may be returned than the scopes allow")
 	}
+	// the token carries the binding of the search that issued it; a page
+	// is only served to the same principal running the same narrowed
+	// search (a cursor followed as is by a backend would otherwise hand
+	// one principal's pages, and totals, to another)
+	bind := pageBinding(principal(c), typ, q)
+	if pos != "" && !hmac.Equal([]byte(bind), []byte(bound)) {
+		c.Set(keyAuditDetail, "page token of another principal or search")
+		return httpErr(403, "forbidden", "this page token was issued to another client, user or set of scopes; run the search again")
+	}
 	ctx := c.Request().Context()
 	res, err := be.Search(ctx, typ, q, backend.SearchOptions{Cursor: pos, Count: count, Strict: strict, Total: q.Total == "accurate" || q.Total == "estimate" || q.Summary == "count"})
 	if err != nil {
@@ -138,7 +153,7 @@ func (s *Server) search(c echo.Context, vals url.Values) error {
 	s.noteQuery(c, selfQ)
 	b.link("self", base+"/"+typ+"?"+selfQ)
 	if res.Next != "" {
-		tok := s.cfg.Sealer.Seal(pagetoken.State{Type: typ, Query: selfQ, Backend: be.Name(), Pos: res.Next})
+		tok := s.cfg.Sealer.Seal(pagetoken.State{Type: typ, Query: selfQ, Backend: be.Name(), Pos: res.Next, Bind: bind})
 		b.link("next", base+"/"+typ+"?_page="+tok)
 	}
 	seen := map[string]bool{}
@@ -178,6 +193,39 @@ func (s *Server) search(c echo.Context, vals url.Values) error {
 		b.outcome(raw)
 	}
 	return writeRaw(c, 200, b.bytes())
+}
+
+// pageBinding is a digest of who ran a search and of the search as the
+// backend received it (after narrowing): the principal's issuer, client,
+// user, patient and grants, and the query with the narrowing parameters.
+// Two principals whose grants differ get different bindings even for the
+// same query string, so a page token cannot carry one principal's cursor
+// (and its total) to another. With auth off every caller is the same
+// anonymous loopback principal.
+func pageBinding(p *auth.Principal, typ string, q *search.Query) string {
+	h := sha256.New()
+	field := func(v string) {
+		// length-prefixed so that no two field lists encode alike
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(v)))
+		h.Write(n[:])
+		h.Write([]byte(v))
+	}
+	field(typ)
+	if p != nil {
+		for _, v := range []string{p.Issuer, p.ClientID, p.Subject, p.OID, p.FHIRUser, p.Patient} {
+			field(v)
+		}
+		grants := make([]string, 0, len(p.Grants))
+		for _, g := range p.Grants {
+			grants = append(grants, g.Raw)
+		}
+		sort.Strings(grants)
+		field(strings.Join(grants, " "))
+	}
+	canon, _ := json.Marshal(q)
+	field(string(canon))
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
 
 type include struct {

@@ -326,11 +326,9 @@ func TestPatientCompartment(t *testing.T) {
 			onlyA(s.as(tokA, "GET", "/fhir/Patient?_revinclude=Observation:subject&_count=100", ""), "revinclude")
 			onlyA(s.as(tokA, "POST", "/fhir/Observation/_search", "_count=100", "Content-Type", "application/x-www-form-urlencoded"), "POST _search")
 			// paging: a page token of a system search replayed with A's token
-			// is narrowed again
+			// is refused (TestPageTokenBinding has the cases)
 			r := s.as(full, "GET", "/fhir/Observation?_count=5", "")
-			if nx := link(r, "next"); nx != "" {
-				onlyA(s.as(tokA, "GET", nx, ""), "foreign page token")
-			}
+			s.wantStatus(s.as(tokA, "GET", link(r, "next"), ""), 403, "foreign page token")
 			// a Patient the token may not see is left out of includes
 			tokEnc := s.token("patient/Encounter.rs", a)
 			r = s.as(tokEnc, "GET", "/fhir/Encounter?_include=Encounter:subject", "")
@@ -531,5 +529,69 @@ func TestAdminScope(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Fatalf("admin role: %d", res.StatusCode)
+	}
+}
+
+// TestPageTokenBinding: a page token is only honoured for the principal
+// that obtained it and the narrowed search it continues, on both backends
+// (on the fhir route the cursor is the upstream server's own next link,
+// which would otherwise answer the issuing principal's query as is).
+func TestPageTokenBinding(t *testing.T) {
+	for _, route := range []string{"legacy", "fhir"} {
+		t.Run(route, func(t *testing.T) {
+			s := newSecure(t, secureOpts{route: route})
+			sys := s.token("system/*.*", "")
+			first := s.as(sys, "GET", "/fhir/Observation?_count=2&_total=accurate", "")
+			s.wantStatus(first, 200, "system search")
+			next := link(first, "next")
+			if next == "" {
+				t.Fatal("fixture: no next link")
+			}
+			others := []struct{ name, tok string }{
+				{"restricted user scope", s.token("user/Observation.rs?subject=Patient/3", "")},
+				{"category restriction", s.token("user/Observation.rs?category=vital-signs", "")},
+				{"patient scope", s.token("patient/Observation.rs", "3")},
+				{"same scopes, another client", s.is.Token(t, s.is.Claims("someone-else", "system/*.*"))},
+			}
+			for _, o := range others {
+				r := s.as(o.tok, "GET", next, "")
+				s.wantStatus(r, 403, o.name+" replaying another principal's next link")
+				if _, leaked := r.body["total"]; leaked || len(entries(r, "match")) > 0 {
+					t.Fatalf("%s: the refusal carries data: %s", o.name, r.raw)
+				}
+			}
+			// the principal that obtained it pages on
+			s.wantStatus(s.as(sys, "GET", next, ""), 200, "own next link")
+
+			// a restricted principal's own pages stay narrowed, total too
+			restricted := s.token("user/Observation.rs?subject=Patient/3", "")
+			want := s.as(sys, "GET", "/fhir/Observation?subject=Patient/3&_count=1000&_total=accurate", "")
+			s.wantStatus(want, 200, "Patient/3's observations")
+			r := s.as(restricted, "GET", "/fhir/Observation?_count=2&_total=accurate", "")
+			seen := 0
+			for page := 0; ; page++ {
+				s.wantStatus(r, 200, fmt.Sprintf("restricted page %d", page))
+				if r.body["total"] != want.body["total"] {
+					t.Fatalf("page %d: total %v, want Patient/3's %v", page, r.body["total"], want.body["total"])
+				}
+				for _, res := range entries(r, "match") {
+					seen++
+					if ref := res["subject"].(map[string]any)["reference"]; ref != "Patient/3" {
+						t.Fatalf("page %d: %v outside the restriction", page, ref)
+					}
+				}
+				n := link(r, "next")
+				if n == "" || page > 50 {
+					break
+				}
+				r = s.as(restricted, "GET", n, "")
+			}
+			if float64(seen) != want.body["total"] {
+				t.Fatalf("paged %d observations, want %v", seen, want.body["total"])
+			}
+			if strings.Contains(s.logs.String(), "outside the narrowed compartment") {
+				t.Fatalf("a backend answered outside the narrowing: %s", s.logs.String())
+			}
+		})
 	}
 }

@@ -24,6 +24,10 @@ type State struct {
 	Query   string `json:"q"` // canonical query string of the search
 	Backend string `json:"b"` // the backend that issued Pos
 	Pos     string `json:"p"` // the backend's own position
+	// Bind is what the token is bound to (the facade's digest of the
+	// principal and the narrowed search); a token is only honoured when
+	// the request presenting it produces the same binding.
+	Bind    string `json:"k,omitempty"`
 	Expires int64  `json:"e"` // unix seconds
 }
 

@@ -2,6 +2,9 @@ package upstream
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -192,9 +195,15 @@ func QueryString(q *search.Query, count int, total bool) string {
 // Search implements backend.Backend. The cursor is the server's own next
 // link (sealed into the facade's page token, never shown to clients).
 func (b *Backend) Search(ctx context.Context, typ string, q *search.Query, opts backend.SearchOptions) (*backend.SearchResult, error) {
-	path := opts.Cursor
-	if path == "" {
-		path = typ + "?" + QueryString(q, opts.Count, opts.Total)
+	path := typ + "?" + QueryString(q, opts.Count, opts.Total)
+	// the cursor is bound to the search's parameters and sort, not to the
+	// page size or _total (callers may ask for the total on page 1 only)
+	qs := QueryString(q, 0, false)
+	if opts.Cursor != "" {
+		var err error
+		if path, err = openCursor(opts.Cursor, typ, qs); err != nil {
+			return nil, err
+		}
 	}
 	var hdr http.Header
 	if opts.Strict {
@@ -247,13 +256,49 @@ func (b *Backend) Search(ctx context.Context, typ string, q *search.Query, opts 
 	}
 	for _, l := range bundle.Link {
 		if l.Relation == "next" && len(out.Resources) > 0 {
-			out.Next = l.URL
+			out.Next = sealCursor(l.URL, typ, qs)
 		}
 	}
 	if opts.Count == 0 {
 		out.Resources, out.Next = nil, ""
 	}
 	return out, nil
+}
+
+// cursor is the upstream position of a search: the server's own next link,
+// and a digest of the query (type, parameters with the facade's narrowing,
+// count, total) it continues. The server's link carries the query it was
+// issued for, so following it for any other query would answer that other
+// query's pages; the digest makes this backend refuse a cursor presented
+// with a query other than its own, whatever the caller checked before.
+type cursor struct {
+	URL    string `json:"u"`
+	Digest string `json:"q"`
+}
+
+func queryDigest(typ, qs string) string {
+	sum := sha256.Sum256([]byte(typ + "?" + qs))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+func sealCursor(next, typ, qs string) string {
+	raw, _ := json.Marshal(cursor{URL: next, Digest: queryDigest(typ, qs)})
+	return string(raw)
+}
+
+// ErrCursorMismatch is a cursor presented with a query other than the one
+// it continues.
+var ErrCursorMismatch = fmt.Errorf("%w: the page cursor continues another search", backend.ErrInvalid)
+
+func openCursor(raw, typ, qs string) (string, error) {
+	var c cursor
+	if err := json.Unmarshal([]byte(raw), &c); err != nil || c.URL == "" {
+		return "", fmt.Errorf("%w: malformed page cursor", backend.ErrInvalid)
+	}
+	if !hmac.Equal([]byte(c.Digest), []byte(queryDigest(typ, qs))) {
+		return "", ErrCursorMismatch
+	}
+	return c.URL, nil
 }
 
 // Create implements backend.Backend.

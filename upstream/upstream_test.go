@@ -100,7 +100,18 @@ func TestAgainstTestServer(t *testing.T) {
 		t.Fatalf("invalid resource: %v", err)
 	}
 	if _, err := b.Search(ctx, "Patient", q, backend.SearchOptions{Count: 10, Cursor: "http://evil.example/fhir/Patient"}); !errors.Is(err, backend.ErrInvalid) {
-		t.Fatalf("cursor outside the base: %v", err)
+		t.Fatalf("cursor that is not one of ours: %v", err)
+	}
+	// a cursor continues only the search it came from: presented with
+	// another query (a narrower grant, another filter) it is refused, not
+	// followed to the first query's pages
+	first, err := b.Search(ctx, "Patient", q, backend.SearchOptions{Count: 10})
+	if err != nil || first.Next == "" {
+		t.Fatalf("first page: %v %v", first, err)
+	}
+	narrowed := &search.Query{Params: append(q.Params, search.Param{Name: "_id", Values: []string{"3"}})}
+	if _, err := b.Search(ctx, "Patient", narrowed, backend.SearchOptions{Count: 10, Cursor: first.Next}); !errors.Is(err, upstream.ErrCursorMismatch) {
+		t.Fatalf("cursor of another query: %v", err)
 	}
 }
 
