@@ -15,35 +15,31 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, target, typ, id string) error
 }
 
-// fence runs a write under a shared lock on the type's route row, reading
-// the route's state under that lock. A flip takes the row exclusively, so
-// no write of that type is in flight while the route changes, and a write
-// that starts after the flip sees the new state even if this process's
+// fence runs a write under a shared lock on the type's route, reading the
+// route's state under that lock. A move takes the lock exclusively, so no
+// write of that type is in flight while the route changes, and a write
+// that starts after the move sees the new state even if this process's
 // snapshot has not caught up yet: writes are never split between two
-// systems of record. The outbox rows a write queues are part of the same
-// control-store transaction.
+// systems of record.
 //
-// PostgreSQL: SELECT ... FOR SHARE. SQLite: the transaction takes the
-// database's write lock at BEGIN (_txlock=immediate), which serialises
-// fenced writes — fine for the embedded default.
+// PostgreSQL: SELECT ... FOR SHARE on the route row, and the outbox rows a
+// write queues are part of the same control-store transaction. SQLite:
+// see fileFence — no database lock is held across the write, and the
+// outbox rows are single statements.
 func (o *Outbox) fence(ctx context.Context, typ string, fn func(State, Enqueuer) error) error {
+	if o.db.Dialect.Name() == "sqlite" {
+		return o.fileFenced(ctx, typ, fn)
+	}
 	tx, err := o.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%w: control store: %s", backend.ErrUnavailable, sqldb.Describe(err))
 	}
 	defer tx.Rollback()
-	q := "SELECT state FROM route WHERE resource_type = " + o.db.Dialect.Placeholder(1)
-	if o.db.Dialect.Name() == "postgres" {
-		q += " FOR SHARE"
+	st, err := routeState(ctx, tx, o.db.Dialect, typ, " FOR SHARE")
+	if err != nil {
+		return err
 	}
-	var st string
-	err = tx.QueryRowContext(ctx, q, typ).Scan(&st)
-	if errors.Is(err, sql.ErrNoRows) {
-		st = string(Legacy)
-	} else if err != nil {
-		return fmt.Errorf("%w: control store: %s", backend.ErrUnavailable, sqldb.Describe(err))
-	}
-	if err := fn(State(st), txQueue{o: o, tx: tx}); err != nil {
+	if err := fn(st, txQueue{o: o, tx: tx}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -52,9 +48,45 @@ func (o *Outbox) fence(ctx context.Context, typ string, fn func(State, Enqueuer)
 	return nil
 }
 
+// fileFenced is fence on a SQLite control store. Updates and deletes queue
+// their mirror row before the write (router.write), so a row whose write
+// then fails copies an unchanged state — harmless, as every row copies
+// the current state.
+func (o *Outbox) fileFenced(ctx context.Context, typ string, fn func(State, Enqueuer) error) error {
+	leave, err := fenceFor(o.db.Path).enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer leave()
+	st, err := routeState(ctx, o.db, o.db.Dialect, typ, "")
+	if err != nil {
+		return err
+	}
+	return fn(st, txQueue{o: o, tx: o.db})
+}
+
+// routeState reads typ's state (legacy when it has no row).
+func routeState(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, d sqldb.Dialect, typ, lock string) (State, error) {
+	var st string
+	err := q.QueryRowContext(ctx, "SELECT state FROM route WHERE resource_type = "+d.Placeholder(1)+lock, typ).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Legacy, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("%w: control store: %s", backend.ErrUnavailable, sqldb.Describe(err))
+	}
+	return State(st), nil
+}
+
+// txQueue queues mirror rows through tx: the fence's transaction, or the
+// database itself where no transaction spans the write (SQLite).
 type txQueue struct {
 	o  *Outbox
-	tx *sql.Tx
+	tx interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	}
 }
 
 func (q txQueue) Enqueue(ctx context.Context, target, typ, id string) error {

@@ -249,6 +249,16 @@ func (s *Store) Set(ctx context.Context, m Move) (*Plan, error) {
 	if m.Wait <= 0 {
 		m.Wait = 10 * time.Second
 	}
+	if s.db.Dialect.Name() == "sqlite" && !m.DryRun {
+		// the write fence of a SQLite store lives outside the database:
+		// new writes of every type wait here (delayed, not failed) until
+		// the move is committed or refused
+		open, err := fenceFor(s.db.Path).exclusive(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer open()
+	}
 	deadline := s.now().Add(m.Wait)
 	for {
 		p, tx, err := s.check(ctx, m)
@@ -271,8 +281,9 @@ func (s *Store) Set(ctx context.Context, m Move) (*Plan, error) {
 		// record first. PostgreSQL: keep the route row locked, so new
 		// writes of this type wait (they are delayed, not failed) while
 		// the outbox drains — otherwise a steady write load could keep
-		// the queue from ever emptying. SQLite: its lock would also stop
-		// the drainer, so the row is released while the queue drains.
+		// the queue from ever emptying. SQLite: writes are held by the
+		// file fence taken above; the transaction's database lock would
+		// also stop the drainer, so it is released while the queue drains.
 		if s.db.Dialect.Name() == "postgres" {
 			if err := s.waitDrained(ctx, tx, m, p, deadline); err != nil {
 				tx.Rollback()

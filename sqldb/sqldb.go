@@ -76,7 +76,16 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	default:
 		return nil, fmt.Errorf("%w: unknown scheme %q in %s", ErrBadDSN, scheme, Redact(dsn))
 	}
-	db, err := sql.Open(driver, conn)
+	var db *sql.DB
+	var err error
+	if driver == "sqlite" {
+		var c *serialConnector
+		if c, err = newSerialConnector(conn, file); err == nil {
+			db = sql.OpenDB(c)
+		}
+	} else {
+		db, err = sql.Open(driver, conn)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %v", Redact(dsn), redactErr(err, dsn))
 	}
