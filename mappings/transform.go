@@ -1,7 +1,6 @@
 package mappings
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -52,272 +51,32 @@ type transform struct {
 	dec func(suffix string, v any) ([]any, error)
 }
 
+// constructor builds a named transform for a spec; arg is what follows
+// the name after a colon in a template (code:gender → "gender").
+type constructor func(s *Spec, arg string) (*transform, error)
+
+// transforms is the registry of named transforms, one file each
+// (transform_<name>.go, with its table test in transform_test.go).
+var transforms = map[string]constructor{
+	"string":   stringTransform,
+	"int":      intTransform,
+	"code":     codeTransform,
+	"date":     dateTransform,
+	"datetime": datetimeTransform,
+	"yn":       ynTransform,
+	"deceased": deceasedTransform,
+	"labvalue": labvalueTransform,
+}
+
 func newTransform(s *Spec, name, arg string) (*transform, error) {
-	switch name {
-	case "", "string":
-		return &transform{name: "string", arity: 1,
-			enc: func(b []byte, v []any) ([]byte, string, bool, error) {
-				str, ok := asString(v[0])
-				if !ok {
-					return b, "", false, nil
-				}
-				return appendJSONString(b, str), "", true, nil
-			},
-			text: func(v []any) (string, bool, error) { s, ok := asString(v[0]); return s, ok, nil },
-			dec: func(_ string, v any) ([]any, error) {
-				str, ok := v.(string)
-				if !ok {
-					return nil, errors.New("want a string")
-				}
-				return []any{str}, nil
-			}}, nil
-	case "int":
-		return &transform{name: "int", arity: 1,
-			enc: func(b []byte, v []any) ([]byte, string, bool, error) {
-				n, ok, err := asInt(v[0])
-				if !ok || err != nil {
-					return b, "", false, err
-				}
-				return strconv.AppendInt(b, n, 10), "", true, nil
-			},
-			text: func(v []any) (string, bool, error) {
-				n, ok, err := asInt(v[0])
-				if !ok || err != nil {
-					return "", false, err
-				}
-				return strconv.FormatInt(n, 10), true, nil
-			},
-			dec: func(_ string, v any) ([]any, error) {
-				var str string
-				switch x := v.(type) {
-				case string:
-					str = x
-				case json.Number:
-					str = x.String()
-				default:
-					return nil, errors.New("want a whole number")
-				}
-				n, err := strconv.ParseInt(str, 10, 64)
-				if err != nil || n < 0 {
-					return nil, fmt.Errorf("%q is not an id this legacy table has", str)
-				}
-				return []any{n}, nil
-			}}, nil
-	case "code":
-		m := s.maps[arg]
-		if m == nil {
-			return nil, fmt.Errorf("code map %q is not defined in codeMaps", arg)
-		}
-		return &transform{name: "code:" + arg, arity: 1,
-			enc: func(b []byte, v []any) ([]byte, string, bool, error) {
-				str, ok := asString(v[0])
-				if !ok {
-					return b, "", false, nil
-				}
-				c, ok := m.fwd[str]
-				if !ok {
-					if m.def == "" {
-						return b, "", false, fmt.Errorf("legacy code %q is not in code map %s", str, arg)
-					}
-					c = m.def
-				}
-				return appendJSONString(b, c), "", true, nil
-			},
-			text: func(v []any) (string, bool, error) {
-				str, ok := asString(v[0])
-				if !ok {
-					return "", false, nil
-				}
-				c, ok := m.fwd[str]
-				if !ok {
-					return "", false, fmt.Errorf("legacy code %q is not in code map %s", str, arg)
-				}
-				return c, true, nil
-			},
-			dec: func(_ string, v any) ([]any, error) {
-				str, ok := v.(string)
-				if !ok {
-					return nil, errors.New("want a code")
-				}
-				lc, ok := m.rev[str]
-				if !ok {
-					return nil, fmt.Errorf("%q has no legacy code (code map %s)", str, arg)
-				}
-				return []any{lc}, nil
-			}}, nil
-	case "date":
-		return &transform{name: "date", arity: 1,
-			enc: func(b []byte, v []any) ([]byte, string, bool, error) {
-				t, ok, err := asTime(v[0])
-				if !ok || err != nil {
-					return b, "", false, err
-				}
-				b = append(b, '"')
-				b = t.AppendFormat(b, "2006-01-02")
-				return append(b, '"'), "", true, nil
-			},
-			dec: func(_ string, v any) ([]any, error) {
-				str, _ := v.(string)
-				t, err := time.Parse("2006-01-02", str)
-				if err != nil {
-					return nil, errors.New("the legacy column holds full dates only (YYYY-MM-DD)")
-				}
-				return []any{DateVal{t}}, nil
-			}}, nil
-	case "datetime":
-		return &transform{name: "datetime", arity: 1,
-			enc: func(b []byte, v []any) ([]byte, string, bool, error) {
-				t, ok, err := asTime(v[0])
-				if !ok || err != nil {
-					return b, "", false, err
-				}
-				b = append(b, '"')
-				b = inZone(t, s.loc).AppendFormat(b, time.RFC3339)
-				return append(b, '"'), "", true, nil
-			},
-			dec: func(_ string, v any) ([]any, error) {
-				t, err := parseDateTime(v, s.loc)
-				if err != nil {
-					return nil, err
-				}
-				return []any{t}, nil
-			}}, nil
-	case "yn":
-		return &transform{name: "yn", arity: 1,
-			enc: func(b []byte, v []any) ([]byte, string, bool, error) {
-				str, ok := asString(v[0])
-				if !ok {
-					return b, "", false, nil
-				}
-				switch str {
-				case "Y":
-					return append(b, "true"...), "", true, nil
-				case "N":
-					return append(b, "false"...), "", true, nil
-				}
-				return b, "", false, fmt.Errorf("flag %q is neither Y nor N", str)
-			},
-			dec: func(_ string, v any) ([]any, error) {
-				bv, ok := v.(bool)
-				if !ok {
-					return nil, errors.New("want true or false")
-				}
-				return []any{map[bool]string{true: "Y", false: "N"}[bv]}, nil
-			}}, nil
-	case "deceased":
-		return &transform{name: "deceased", arity: 2, choice: true,
-			enc: func(b []byte, v []any) ([]byte, string, bool, error) {
-				if t, ok, err := asTime(v[1]); err != nil {
-					return b, "", false, err
-				} else if ok {
-					b = append(b, '"')
-					b = inZone(t, s.loc).AppendFormat(b, time.RFC3339)
-					return append(b, '"'), "DateTime", true, nil
-				}
-				str, ok := asString(v[0])
-				if !ok {
-					return b, "", false, nil
-				}
-				switch str {
-				case "Y":
-					return append(b, "true"...), "Boolean", true, nil
-				case "N":
-					return append(b, "false"...), "Boolean", true, nil
-				}
-				return b, "", false, fmt.Errorf("deceased flag %q is neither Y nor N", str)
-			},
-			dec: func(suffix string, v any) ([]any, error) {
-				switch suffix {
-				case "Boolean":
-					bv, ok := v.(bool)
-					if !ok {
-						return nil, errors.New("want true or false")
-					}
-					return []any{map[bool]string{true: "Y", false: "N"}[bv], nil}, nil
-				case "DateTime":
-					t, err := parseDateTime(v, s.loc)
-					if err != nil {
-						return nil, err
-					}
-					return []any{"Y", t}, nil
-				}
-				return nil, fmt.Errorf("deceased%s cannot be stored (Boolean or DateTime only)", suffix)
-			}}, nil
-	case "labvalue":
-		return &transform{name: "labvalue", arity: 2, choice: true,
-			enc: func(b []byte, v []any) ([]byte, string, bool, error) {
-				str, ok := asString(v[0])
-				if !ok {
-					return b, "", false, nil
-				}
-				unit, hasUnit := asString(v[1])
-				cmp, num := splitComparator(str)
-				if !decimalRE.MatchString(num) {
-					return appendJSONString(b, str), "String", true, nil
-				}
-				b = append(b, `{"value":`...)
-				b = append(b, num...) // the legacy text is a valid JSON number: precision kept
-				if cmp != "" {
-					b = append(b, `,"comparator":`...)
-					b = appendJSONString(b, cmp)
-				}
-				if hasUnit {
-					b = append(b, `,"unit":`...)
-					b = appendJSONString(b, unit)
-					b = append(b, `,"system":"http://unitsofmeasure.org","code":`...)
-					b = appendJSONString(b, unit)
-				}
-				return append(b, '}'), "Quantity", true, nil
-			},
-			dec: func(suffix string, v any) ([]any, error) {
-				switch suffix {
-				case "String":
-					str, ok := v.(string)
-					if !ok {
-						return nil, errors.New("want a string")
-					}
-					return []any{str, nil}, nil
-				case "Quantity":
-					q, ok := v.(map[string]any)
-					if !ok {
-						return nil, errors.New("want a Quantity")
-					}
-					for k := range q {
-						switch k {
-						case "value", "comparator", "unit", "system", "code":
-						default:
-							return nil, &ElementError{Path: "." + k, Msg: "the legacy result has no place for it"}
-						}
-					}
-					num, ok := q["value"].(json.Number)
-					if !ok {
-						return nil, errors.New("valueQuantity.value is required")
-					}
-					cmp, _ := q["comparator"].(string)
-					if cmp != "" && cmp != "<" && cmp != "<=" && cmp != ">" && cmp != ">=" {
-						return nil, fmt.Errorf("comparator %q is not one of < <= > >=", cmp)
-					}
-					if sys, ok := q["system"].(string); ok && sys != "http://unitsofmeasure.org" {
-						return nil, fmt.Errorf("unit system %q cannot be stored (UCUM only)", sys)
-					}
-					unit, _ := q["unit"].(string)
-					code, _ := q["code"].(string)
-					if unit != "" && code != "" && unit != code {
-						return nil, errors.New("unit and code differ; the legacy result holds one unit")
-					}
-					if unit == "" {
-						unit = code
-					}
-					var u any
-					if unit != "" {
-						u = unit
-					}
-					return []any{cmp + num.String(), u}, nil
-				}
-				return nil, fmt.Errorf("value%s cannot be stored (Quantity or String only)", suffix)
-			}}, nil
+	if name == "" {
+		name = "string"
 	}
-	return nil, fmt.Errorf("unknown transform %q", name)
+	c, ok := transforms[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown transform %q", name)
+	}
+	return c(s, arg)
 }
 
 var decimalRE = regexp.MustCompile(`^-?(0|[1-9][0-9]{0,17})(\.[0-9]{1,17})?$`)
