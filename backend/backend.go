@@ -85,3 +85,30 @@ type Routes interface {
 	// BackendFor names the backend that owns a resource type (nil: not served).
 	BackendFor(typ string) Backend
 }
+
+// WriteChecker is an optional capability (found by type assertion): a
+// backend that can tell, without storing or reading anything, whether it
+// could hold a resource. The router asks the legacy backend before a write
+// on a `fhir` route is sent upstream, so that a write the reverse mirror
+// could not carry back into legacy is refused up front.
+type WriteChecker interface {
+	// CheckWrite returns nil, or an error wrapping ErrUnprocessable that
+	// names the element at fault (the same error a write of body to this
+	// backend would give).
+	CheckWrite(ctx context.Context, typ string, body map[string]any) error
+}
+
+type lenientKey struct{}
+
+// WithLenient marks a write the client sent with `Prefer: handling=lenient`:
+// on a `fhir` route it is accepted even if legacy cannot hold it, and its
+// reverse-mirror row is marked unmirrorable instead.
+func WithLenient(ctx context.Context) context.Context {
+	return context.WithValue(ctx, lenientKey{}, true)
+}
+
+// Lenient reports whether ctx carries WithLenient.
+func Lenient(ctx context.Context) bool {
+	v, _ := ctx.Value(lenientKey{}).(bool)
+	return v
+}

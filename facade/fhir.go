@@ -2,6 +2,7 @@ package facade
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -196,6 +197,18 @@ func prefer(c echo.Context, key string) string {
 	return ""
 }
 
+// writeContext is the request's context for a create or update, marked
+// with `Prefer: handling=lenient` when the client sent it: on a `fhir`
+// route such a write is stored even if legacy cannot hold it (its reverse
+// mirror is marked unmirrorable) instead of being refused.
+func writeContext(c echo.Context) context.Context {
+	ctx := c.Request().Context()
+	if strings.EqualFold(prefer(c, "handling"), "lenient") {
+		ctx = backend.WithLenient(ctx)
+	}
+	return ctx
+}
+
 // respondWritten answers a create or update per Prefer: return=.
 func (s *Server) respondWritten(c echo.Context, status int, r *backend.Resource) error {
 	setResourceHeaders(c, r)
@@ -247,7 +260,7 @@ func (s *Server) create(c echo.Context) error {
 			return err
 		}
 	}
-	r, created, err := be.Create(c.Request().Context(), typ, m, cond)
+	r, created, err := be.Create(writeContext(c), typ, m, cond)
 	if err != nil {
 		return err
 	}
@@ -281,7 +294,7 @@ func (s *Server) update(c echo.Context) error {
 			return err
 		}
 	}
-	r, created, err := be.Update(c.Request().Context(), typ, id, m, versionOf(c.Request().Header.Get("If-Match")))
+	r, created, err := be.Update(writeContext(c), typ, id, m, versionOf(c.Request().Header.Get("If-Match")))
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,10 @@ type Backend struct {
 	Reg   *mappings.Registry
 }
 
-var _ backend.Backend = (*Backend)(nil)
+var (
+	_ backend.Backend      = (*Backend)(nil)
+	_ backend.WriteChecker = (*Backend)(nil)
+)
 
 // Name implements backend.Backend (the inner name: page tokens and metrics
 // name the legacy backend).
@@ -290,4 +293,49 @@ func (b *Backend) Delete(ctx context.Context, typ, id, ifMatch string) error {
 		return err
 	}
 	return b.Inner.Delete(ctx, typ, l, ifMatch)
+}
+
+// CheckWrite implements backend.WriteChecker: the inner backend's check of
+// body with its references as the reverse mirror will write them. A
+// reference to a resource created on FHIR is translated to its legacy id
+// (from the cached map: the check reads no database); one whose legacy row
+// does not exist yet — created on FHIR and still queued for the mirror,
+// which will have inserted it before it writes a resource made later — is
+// given some legacy-form id of its type, so it is not refused for its id.
+func (b *Backend) CheckWrite(ctx context.Context, typ string, body map[string]any) error {
+	c, ok := b.Inner.(backend.WriteChecker)
+	if !ok {
+		return nil
+	}
+	cp, _ := deepCopy(body).(map[string]any) // the caller sends body upstream as it is
+	walkRefs(cp, func(t, id string) (string, bool) {
+		if l, ok := b.Map.ToLegacy(t, id); ok {
+			return l, true
+		}
+		s := b.Reg.Spec(t)
+		if s == nil || b.derivable(t, id) {
+			return "", false
+		}
+		return s.SomeID()
+	})
+	return c.CheckWrite(ctx, typ, cp)
+}
+
+// deepCopy copies decoded JSON (maps and slices; leaves are immutable).
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			s[i] = deepCopy(e)
+		}
+		return s
+	}
+	return v
 }

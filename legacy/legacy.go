@@ -25,7 +25,10 @@ type Backend struct {
 	now func() time.Time
 }
 
-var _ backend.Backend = (*Backend)(nil)
+var (
+	_ backend.Backend      = (*Backend)(nil)
+	_ backend.WriteChecker = (*Backend)(nil)
+)
 
 // New returns a legacy backend over db with the given specs.
 func New(db *sqldb.DB, reg *mappings.Registry) *Backend {

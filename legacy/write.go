@@ -13,39 +13,38 @@ import (
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
-// values decodes a resource for write-back and resolves its lookups.
+// values decodes a resource for write-back and resolves its lookups (the
+// mapping's WriteValues, with the lookups run in tx).
 func (b *Backend) values(ctx context.Context, tx *sql.Tx, s *mappings.Spec, body map[string]any) (mappings.Values, error) {
-	v, err := s.Decode(body)
-	if err != nil {
-		return nil, translate(err)
-	}
-	for _, j := range s.Joins {
-		st, ok := s.ResolveStmt(b.db.Dialect, j, v)
-		if !ok {
-			continue
-		}
+	v, err := s.WriteValues(body, func(j mappings.Join, v mappings.Values) (any, error) {
+		st, _ := s.ResolveStmt(b.db.Dialect, j, v)
 		var found any
 		err := tx.QueryRowContext(ctx, st.SQL, st.Args...).Scan(&found)
-		path := s.PathOf(j.Alias + "." + j.ResolveBy)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, translate(&mappings.ElementError{Path: path, Msg: fmt.Sprintf("%v is not a code the legacy %s table knows", v[j.Alias+"."+j.ResolveBy], j.Table)})
+			return nil, &mappings.ElementError{Path: s.PathOf(j.Alias + "." + j.ResolveBy), Msg: fmt.Sprintf("%v is not a code the legacy %s table knows", v[j.Alias+"."+j.ResolveBy], j.Table)}
 		}
 		if err != nil {
 			return nil, dbErr("lookup", err)
 		}
-		on := "t." + j.On
 		if fs, ok := found.([]byte); ok {
 			found = string(fs)
 		}
-		if given := v[on]; given != nil && fmt.Sprint(given) != fmt.Sprint(found) {
-			return nil, translate(&mappings.ElementError{Path: s.PathOf(on), Msg: fmt.Sprintf("disagrees with the code given at %s", path)})
-		}
-		v[on] = found
-	}
-	if err := s.CheckRequired(v); err != nil {
+		return found, nil
+	})
+	if err != nil {
 		return nil, translate(err)
 	}
 	return v, nil
+}
+
+// CheckWrite implements backend.WriteChecker: the mapping's own write-back
+// validation (mappings.Spec.CheckWrite), without touching the database.
+func (b *Backend) CheckWrite(_ context.Context, typ string, body map[string]any) error {
+	s, err := b.spec(typ)
+	if err != nil {
+		return err
+	}
+	return translate(s.CheckWrite(body))
 }
 
 // stamp is the new last-updated value: now, but always after old, so that

@@ -9,7 +9,7 @@ import (
 
 // AdminHandler serves the routing table under /admin/routes as JSON:
 //
-//	GET  /admin/routes                 the table
+//	GET  /admin/routes                 the table, with each type's count of unmirrorable writes
 //	GET  /admin/routes/history[?type=] the journal
 //	POST /admin/routes/{type}          {"state","reason","force","confirm","dryRun","version","actor"}
 //
@@ -17,12 +17,12 @@ import (
 func AdminHandler(s *Store) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/routes", func(rw http.ResponseWriter, r *http.Request) {
-		t, err := s.Load(r.Context())
+		st, err := s.Statuses(r.Context())
 		if err != nil {
 			writeOutcome(rw, 503, "transient", "the control store is unavailable")
 			return
 		}
-		writeJSON(rw, 200, map[string]any{"routes": t.List()})
+		writeJSON(rw, 200, map[string]any{"routes": st})
 	})
 	mux.HandleFunc("GET /admin/routes/history", func(rw http.ResponseWriter, r *http.Request) {
 		h, err := s.History(r.Context(), r.URL.Query().Get("type"))

@@ -43,13 +43,25 @@ func NewOutbox(db *sqldb.DB, log *slog.Logger, reg prometheus.Registerer) *Outbo
 func (o *Outbox) ts(t time.Time) any { return sqldb.StampArg(o.db.Dialect, t) }
 
 // insert adds one pending row through db or a transaction.
-func (o *Outbox) insert(ctx context.Context, ex interface {
+func (o *Outbox) insert(ctx context.Context, ex execer, target, typ, id string) error {
+	return o.insertAs(ctx, ex, "pending", "", target, typ, id)
+}
+
+type execer interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
-}, target, typ, id string) error {
+}
+
+// insertAs adds one row in state (pending, or unmirrorable with the reason
+// in note).
+func (o *Outbox) insertAs(ctx context.Context, ex execer, state, note, target, typ, id string) error {
 	d := o.db.Dialect
-	q := fmt.Sprintf("INSERT INTO outbox (target, resource_type, resource_id, created_at) VALUES (%s, %s, %s, %s)",
-		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4))
-	if _, err := ex.ExecContext(ctx, q, target, typ, id, o.ts(time.Now())); err != nil {
+	var e any
+	if note != "" {
+		e = note
+	}
+	q := fmt.Sprintf("INSERT INTO outbox (target, resource_type, resource_id, created_at, state, last_error) VALUES (%s, %s, %s, %s, %s, %s)",
+		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4), d.Placeholder(5), d.Placeholder(6))
+	if _, err := ex.ExecContext(ctx, q, target, typ, id, o.ts(time.Now()), state, e); err != nil {
 		return fmt.Errorf("%w: outbox: %s", backend.ErrUnavailable, sqldb.Describe(err))
 	}
 	return nil
@@ -203,10 +215,12 @@ func fileLock(ctx context.Context, path string, wait bool) (unlock func(), got b
 	return func() { _ = fl.Unlock() }, true, nil
 }
 
-// visible lists the pending rows of j's resource, j's own included.
+// visible lists the pending rows of j's resource, j's own included, and
+// its unmirrorable ones: a copy of a later state that legacy can hold
+// supersedes them (nothing of theirs is left to hide).
 func (o *Outbox) visible(ctx context.Context, j job) ([]int64, error) {
 	d := o.db.Dialect
-	rows, err := o.db.QueryContext(ctx, fmt.Sprintf("SELECT id FROM outbox WHERE state = 'pending' AND target = %s AND resource_type = %s AND resource_id = %s AND id <= %s",
+	rows, err := o.db.QueryContext(ctx, fmt.Sprintf("SELECT id FROM outbox WHERE state IN ('pending', '"+Unmirrorable+"') AND target = %s AND resource_type = %s AND resource_id = %s AND id <= %s",
 		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4)), j.target, j.typ, j.resID, j.id)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %s", sqldb.Describe(err))
@@ -248,7 +262,7 @@ func (o *Outbox) finish(ctx context.Context, ids []int64, state, msg string) {
 		e = msg
 	}
 	for _, id := range ids {
-		q := fmt.Sprintf("UPDATE outbox SET state = %s, done_at = %s, last_error = %s WHERE id = %s AND state = 'pending'",
+		q := fmt.Sprintf("UPDATE outbox SET state = %s, done_at = %s, last_error = %s WHERE id = %s AND state IN ('pending', '"+Unmirrorable+"')",
 			d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4))
 		if _, err := o.db.ExecContext(ctx, q, state, o.ts(time.Now()), e, id); err != nil {
 			o.log.Error("outbox: cannot mark row", slog.Int64("id", id), slog.String("error", sqldb.Describe(err)))

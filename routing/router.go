@@ -21,6 +21,8 @@ type Router struct {
 	fhir   backend.Backend
 	shadow backend.Backend
 	out    *Outbox
+	// check is the legacy backend's write check (nil if it has none)
+	check backend.WriteChecker
 }
 
 // NewRouter wires the route states to backends. fhir may be nil (no
@@ -32,6 +34,7 @@ func NewRouter(w *Watcher, types map[string]bool, legacy, fhir backend.Backend, 
 		cmp = nil
 	}
 	r.shadow = shadowReads{Backend: legacy, Compare: cmp}
+	r.check, _ = legacy.(backend.WriteChecker)
 	return r
 }
 
@@ -81,11 +84,12 @@ type routed struct {
 }
 
 // write runs fn on the backend the route names at write time, queueing the
-// mirror row the state asks for.
-func (x routed) write(ctx context.Context, typ string, id string, fn func(backend.Backend) (string, error)) error {
+// mirror row the state asks for. body is the resource written (nil for a
+// delete): on `fhir` it is checked against the legacy mapping first.
+func (x routed) write(ctx context.Context, typ string, id string, body map[string]any, fn func(backend.Backend) (string, error)) error {
 	return x.r.out.fence(ctx, typ, func(st State, q Enqueuer) error {
 		var be backend.Backend
-		target := ""
+		target, mark := "", ""
 		switch st {
 		case Legacy:
 			be = x.r.legacy
@@ -93,6 +97,10 @@ func (x routed) write(ctx context.Context, typ string, id string, fn func(backen
 			be, target = x.r.legacy, "fhir"
 		case FHIR:
 			be, target = x.r.fhir, "legacy"
+			var err error
+			if mark, err = x.r.reversible(ctx, typ, body); err != nil {
+				return err
+			}
 		default:
 			be = x.r.fhir
 		}
@@ -100,7 +108,7 @@ func (x routed) write(ctx context.Context, typ string, id string, fn func(backen
 		// write, the row copies the new state; if the write fails, the
 		// transaction drops the row
 		if target != "" && id != "" {
-			if err := q.Enqueue(ctx, target, typ, id); err != nil {
+			if err := enqueue(ctx, q, target, typ, id, mark); err != nil {
 				return err
 			}
 		}
@@ -109,14 +117,14 @@ func (x routed) write(ctx context.Context, typ string, id string, fn func(backen
 			return err
 		}
 		if target != "" && id == "" && newID != "" {
-			return q.Enqueue(ctx, target, typ, newID)
+			return enqueue(ctx, q, target, typ, newID, mark)
 		}
 		return nil
 	})
 }
 
 func (x routed) Create(ctx context.Context, typ string, body map[string]any, ine *search.Query) (res *backend.Resource, created bool, err error) {
-	err = x.write(ctx, typ, "", func(be backend.Backend) (string, error) {
+	err = x.write(ctx, typ, "", body, func(be backend.Backend) (string, error) {
 		res, created, err = be.Create(ctx, typ, body, ine)
 		if err != nil || !created {
 			return "", err
@@ -127,7 +135,7 @@ func (x routed) Create(ctx context.Context, typ string, body map[string]any, ine
 }
 
 func (x routed) Update(ctx context.Context, typ, id string, body map[string]any, ifMatch string) (res *backend.Resource, created bool, err error) {
-	err = x.write(ctx, typ, id, func(be backend.Backend) (string, error) {
+	err = x.write(ctx, typ, id, body, func(be backend.Backend) (string, error) {
 		res, created, err = be.Update(ctx, typ, id, body, ifMatch)
 		return "", err
 	})
@@ -135,7 +143,7 @@ func (x routed) Update(ctx context.Context, typ, id string, body map[string]any,
 }
 
 func (x routed) Delete(ctx context.Context, typ, id, ifMatch string) error {
-	return x.write(ctx, typ, id, func(be backend.Backend) (string, error) {
+	return x.write(ctx, typ, id, nil, func(be backend.Backend) (string, error) {
 		return "", be.Delete(ctx, typ, id, ifMatch)
 	})
 }

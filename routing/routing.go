@@ -435,13 +435,12 @@ func (s *Store) canSwitch(ctx context.Context, tx *sql.Tx, m Move, from State, p
 	if from == FHIR && m.To == Shadow {
 		// writes made on FHIR that the reverse mirror could not carry into
 		// legacy would vanish from view on the way back
-		var failed int
-		err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND target = 'legacy' AND resource_type = "+s.ph(1), m.Type).Scan(&failed)
+		reason, err := s.unmirrored(ctx, tx, m.Type)
 		if err != nil {
 			return "the outbox cannot be read: " + sqldb.Describe(err)
 		}
-		if failed > 0 {
-			reason := fmt.Sprintf("%d writes made on FHIR could not be mirrored into legacy (see the failed outbox rows); moving back would hide them", failed)
+		if reason != "" {
+			reason += "; moving back would hide them"
 			if !m.Force {
 				return reason + " (--force with a --reason overrides, and is journaled)"
 			}
@@ -454,7 +453,8 @@ func (s *Store) canSwitch(ctx context.Context, tx *sql.Tx, m Move, from State, p
 		if from == Legacy {
 			p.Steps = []string{"reads stay on legacy; a sample is also read from FHIR and compared", "writes go to legacy and are mirrored to FHIR through the outbox"}
 		} else {
-			p.Steps = []string{"reads and writes return to legacy (kept current by the reverse mirror)", "writes are mirrored to FHIR through the outbox"}
+			// after, not instead of, a guard override noted above
+			p.Steps = append([]string{"reads and writes return to legacy (kept current by the reverse mirror)", "writes are mirrored to FHIR through the outbox"}, p.Steps...)
 		}
 	case Legacy:
 		p.Steps = []string{"reads and writes on legacy only; no mirroring"}

@@ -49,14 +49,17 @@ func routeCmd() *cobra.Command {
 				return err
 			}
 			defer ctl.Close()
-			t, err := s.Load(cmd.Context())
+			st, err := s.Statuses(cmd.Context())
 			if err != nil {
 				return err
 			}
+			// UNMIRRORABLE: writes accepted on fhir (Prefer: handling=lenient)
+			// that legacy cannot hold; while any is left, moving back to
+			// shadow is refused
 			w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "TYPE\tSTATE\tVERSION\tUPDATED\tBY")
-			for _, r := range t.List() {
-				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", r.Type, r.State, r.Version, r.UpdatedAt.UTC().Format(time.RFC3339), r.UpdatedBy)
+			fmt.Fprintln(w, "TYPE\tSTATE\tVERSION\tUPDATED\tBY\tUNMIRRORABLE")
+			for _, r := range st {
+				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%d\n", r.Type, r.State, r.Version, r.UpdatedAt.UTC().Format(time.RFC3339), r.UpdatedBy, r.Unmirrorable)
 			}
 			return w.Flush()
 		},

@@ -1,0 +1,58 @@
+package idmap_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/mappings"
+)
+
+// TestCheckWriteReferences: the write check sees references as the reverse
+// mirror will write them — a mapped FHIR id as its legacy id, a FHIR id not
+// mirrored yet as some legacy id — and leaves the body it was given (which
+// goes upstream afterwards) exactly as it was.
+func TestCheckWriteReferences(t *testing.T) {
+	b, _ := setup(t)
+	ctx := context.Background()
+	mapped := "7f3c2a9e-1b2c-4d5e-8f90-0000000000aa"
+	if _, _, err := b.Update(ctx, "Patient", mapped, patient("Mapped"), ""); err != nil {
+		t.Fatal(err)
+	}
+	enc := func(subject string) map[string]any {
+		return map[string]any{"resourceType": "Encounter", "status": "finished",
+			"class":   map[string]any{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+			"subject": map[string]any{"reference": subject}}
+	}
+	cases := []struct {
+		name, subject, path string // path "": accepted
+	}{
+		{"legacy id", "Patient/1", ""},
+		{"FHIR id in the map", "Patient/" + mapped, ""},
+		{"FHIR id not mirrored yet", "Patient/0b9d3c1e-aaaa-bbbb-cccc-00000000000b", ""},
+		{"a type legacy cannot point to", "Group/1", "Encounter.subject.reference"},
+		{"an unmapped type with a FHIR id", "Group/0b9d3c1e-aaaa", "Encounter.subject.reference"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			body := enc(c.subject)
+			before, _ := json.Marshal(body)
+			err := b.CheckWrite(ctx, "Encounter", body)
+			if after, _ := json.Marshal(body); string(after) != string(before) {
+				t.Fatalf("the check changed the body: %s -> %s", before, after)
+			}
+			if c.path == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var ee *mappings.ElementError
+			if !errors.Is(err, backend.ErrUnprocessable) || !errors.As(err, &ee) || ee.Path != c.path {
+				t.Fatalf("got %v, want 422 at %s", err, c.path)
+			}
+		})
+	}
+}

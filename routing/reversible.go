@@ -1,0 +1,124 @@
+package routing
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+// Unmirrorable is the outbox state of a write accepted on a `fhir` route
+// with `Prefer: handling=lenient` although legacy cannot hold it: the
+// drainer never tries it, and the move back to shadow is refused (forceable)
+// while one is left. A later write of the same resource that the reverse
+// mirror carries supersedes it.
+const Unmirrorable = "unmirrorable"
+
+// reversible checks a write on a `fhir` route against the legacy write-back
+// mapping before it is sent upstream, so that `fhir` stays reversible. It
+// returns the reason to queue the write's mirror row as unmirrorable (the
+// client asked for lenient handling), "" when legacy can hold the write, or
+// the refusal (422, naming the element).
+func (r *Router) reversible(ctx context.Context, typ string, body map[string]any) (string, error) {
+	if r.check == nil || body == nil {
+		return "", nil
+	}
+	err := r.check.CheckWrite(ctx, typ, body)
+	switch {
+	case err == nil:
+		return "", nil
+	case !errors.Is(err, backend.ErrUnprocessable):
+		return "", err
+	case backend.Lenient(ctx):
+		return err.Error(), nil
+	}
+	return "", fmt.Errorf("%w; %s is on the fhir route, which must stay reversible: legacy could not hold this write, so it is refused (Prefer: handling=lenient stores it on FHIR anyway, marked unmirrorable, and blocks the move back to shadow)", err, typ)
+}
+
+// unmirrorableQueue queues a mirror row that is never to be tried.
+type unmirrorableQueue interface {
+	EnqueueUnmirrorable(ctx context.Context, target, typ, id, reason string) error
+}
+
+var _ unmirrorableQueue = txQueue{}
+
+// EnqueueUnmirrorable queues the row, in the fence's transaction, as
+// unmirrorable with the reason legacy cannot hold the write.
+func (q txQueue) EnqueueUnmirrorable(ctx context.Context, target, typ, id, reason string) error {
+	return q.o.insertAs(ctx, q.tx, Unmirrorable, reason, target, typ, id)
+}
+
+// enqueue queues a mirror row: pending, or unmirrorable when mark (the
+// reason) is set.
+func enqueue(ctx context.Context, q Enqueuer, target, typ, id, mark string) error {
+	if mark == "" {
+		return q.Enqueue(ctx, target, typ, id)
+	}
+	u, ok := q.(unmirrorableQueue)
+	if !ok {
+		return fmt.Errorf("%w: the outbox cannot mark %s/%s unmirrorable", backend.ErrUnavailable, typ, id)
+	}
+	return u.EnqueueUnmirrorable(ctx, target, typ, id, mark)
+}
+
+// Status is a route with the counts an operator needs to see beside it.
+type Status struct {
+	Route
+	// Unmirrorable counts writes made on FHIR that legacy cannot hold.
+	Unmirrorable int `json:"unmirrorable"`
+}
+
+// Statuses is the table, sorted by type, with each type's count of
+// unmirrorable writes (route list, GET /admin/routes).
+func (s *Store) Statuses(ctx context.Context) ([]Status, error) {
+	t, err := s.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT resource_type, COUNT(*) FROM outbox WHERE state = '"+Unmirrorable+"' GROUP BY resource_type")
+	if err != nil {
+		return nil, fmt.Errorf("routing: outbox: %s", sqldb.Describe(err))
+	}
+	defer rows.Close()
+	n := map[string]int{}
+	for rows.Next() {
+		var typ string
+		var c int
+		if err := rows.Scan(&typ, &c); err != nil {
+			return nil, fmt.Errorf("routing: outbox: %s", sqldb.Describe(err))
+		}
+		n[typ] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("routing: outbox: %s", sqldb.Describe(err))
+	}
+	out := make([]Status, 0, len(t.Routes))
+	for _, r := range t.List() {
+		out = append(out, Status{Route: r, Unmirrorable: n[r.Type]})
+	}
+	return out, nil
+}
+
+// unmirrored says which writes of typ made on FHIR legacy does not have:
+// rows the reverse mirror failed, and writes accepted unmirrorable ("" when
+// there are none).
+func (s *Store) unmirrored(ctx context.Context, tx *sql.Tx, typ string) (string, error) {
+	var failed, unmirrorable int
+	err := tx.QueryRowContext(ctx, "SELECT COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state = '"+Unmirrorable+"' THEN 1 ELSE 0 END), 0) FROM outbox WHERE state IN ('failed', '"+Unmirrorable+"') AND target = 'legacy' AND resource_type = "+s.ph(1), typ).
+		Scan(&failed, &unmirrorable)
+	if err != nil {
+		return "", err
+	}
+	var why []string
+	if failed > 0 {
+		why = append(why, fmt.Sprintf("%d writes made on FHIR could not be mirrored into legacy (see the failed outbox rows)", failed))
+	}
+	if unmirrorable > 0 {
+		why = append(why, fmt.Sprintf("%d writes made on FHIR with Prefer: handling=lenient are unmirrorable (legacy cannot hold them; see the unmirrorable outbox rows, or write those resources again in a form legacy can hold)", unmirrorable))
+	}
+	return strings.Join(why, "; "), nil
+}
