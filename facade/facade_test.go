@@ -85,6 +85,9 @@ func (e *env) do(method, path string, body string, hdr ...string) resp {
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
+	if h := req.Header.Get("Host"); h != "" {
+		req.Host = h // the client sends req.Host, never a Host header field
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
