@@ -28,9 +28,9 @@ $OUT/fhirfacade legacy seed --patients "$P" 2>&1 | tail -1
 for _ in $(seq 1 50); do curl -sf 127.0.0.1:8089/healthz >/dev/null && break; sleep 0.2; done
 $OUT/fhirfacade sync Patient --batch 500 | tail -1
 for port in 8096 8097; do
-  FHIRFACADE_LISTEN=127.0.0.1:$port $OUT/fhirfacade serve 2> $OUT/serve-$port.log & pids+=($!)
+  FHIRFACADE_LISTEN=127.0.0.1:$port FHIRFACADE_OPS_LISTEN=127.0.0.1:$((port + 1100)) $OUT/fhirfacade serve 2> $OUT/serve-$port.log & pids+=($!)
 done
-for port in 8096 8097; do for _ in $(seq 1 50); do curl -sf 127.0.0.1:$port/healthz >/dev/null && break; sleep 0.2; done; done
+for port in 9196 9197; do for _ in $(seq 1 50); do curl -sf 127.0.0.1:$port/healthz >/dev/null && break; sleep 0.2; done; done
 $OUT/load -only -facade http://127.0.0.1:8096,http://127.0.0.1:8097 -patients "$P" -scenarios patient-mixed -c 8 -d 16s > $OUT/load.out & LOAD=$!
 for step in "shadow 2" "fhir 4" "shadow 4"; do
   set -- $step
