@@ -138,3 +138,20 @@ func TestServeHostsAndOps(t *testing.T) {
 		})
 	}
 }
+
+// TestRouteSetActor: route set journals the OS user; --actor cannot replace
+// it, only say on whose behalf.
+func TestRouteSetActor(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"FHIRFACADE_CONTROL_DSN=sqlite://" + dir + "/control.db"}
+	if out, err := command(t, dir, env, "route", "set", "Patient", "shadow", "--reason", "r", "--actor", "mallory").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	out, err := command(t, dir, env, "route", "history", "Patient").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "@") || !strings.Contains(string(out), " as mallory") {
+		t.Fatalf("journal does not name the OS user before --actor:\n%s", out)
+	}
+}
