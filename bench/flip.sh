@@ -41,9 +41,9 @@ for step in "shadow 2" "fhir 4" "shadow 4"; do
     # runs; parity under a steady write load rarely reaches 100%, so the
     # move is forced (journaled) and equality is checked at the end instead
     $OUT/fhirfacade sync Patient --incremental | tail -1
-    $OUT/fhirfacade route set Patient fhir --force --reason "flip under load (after sync --incremental)" | head -1
+    $OUT/fhirfacade route set Patient fhir --force --reason "flip under load (after sync --incremental)" | sed -n 1p
   else
-    $OUT/fhirfacade route set Patient "$1" --reason "flip under load" | head -1
+    $OUT/fhirfacade route set Patient "$1" --reason "flip under load" | sed -n 1p
   fi
   t1=$(date +%s.%N)
   echo "  took $(echo "$t1 - $t0" | bc) s"
@@ -59,4 +59,4 @@ t0=$(date +%s.%N)
 until [ "$(psql "$FHIRFACADE_CONTROL_DSN" -tAc "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")" = 0 ]; do sleep 0.2; done
 echo "mirror queue drained $(echo "$(date +%s.%N) - $t0" | bc) s after the load stopped"
 psql "$FHIRFACADE_CONTROL_DSN" -tAc "SELECT 'outbox rows: ' || string_agg(target || ' ' || state || ' ' || n, ', ') FROM (SELECT target, state, COUNT(*) n FROM outbox GROUP BY 1, 2) x"
-$OUT/fhirfacade parity Patient --json $OUT/parity.json | head -1
+$OUT/fhirfacade parity Patient --json $OUT/parity.json | sed -n 1p
