@@ -106,7 +106,8 @@ type Config struct {
 	// the API answers for. Required: New panics without a valid one.
 	BaseURL string
 	// AllowedHosts are further Host values the API answers for, "name"
-	// (any port) or "name:port"; any other Host gets 421.
+	// (any port) or "name:port" (checked by ParseAllowedHosts; New panics
+	// on a bad one); any other Host gets 421.
 	AllowedHosts []string
 	// TrustedProxies are the peers whose forwarding headers
 	// (X-Forwarded-*, Forwarded) are believed; nobody's by default.
