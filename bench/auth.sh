@@ -25,13 +25,13 @@ rm -f bench/out/control-off.db*
 
 bench/out/issuer -listen 127.0.0.1:8099 -audience http://127.0.0.1:8090/fhir -scope "system/*.rs" -token-file bench/out/token.txt & IPID=$!
 sleep 0.5
-FHIRFACADE_LISTEN=127.0.0.1:8090 FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="$CTLDSN" \
+FHIRFACADE_LISTEN=127.0.0.1:8090 FHIRFACADE_OPS_LISTEN=127.0.0.1:9190 FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="$CTLDSN" \
   FHIRFACADE_AUTH=smart FHIRFACADE_ISSUER=http://127.0.0.1:8099 FHIRFACADE_AUDIENCE=http://127.0.0.1:8090/fhir \
   FHIRFACADE_JWKS_URL=http://127.0.0.1:8099/jwks FHIRFACADE_AUDIT_MODE="${AUDIT_MODE:-sync}" FHIRFACADE_CPU_PROFILE="${CPU_PROFILE:-}" bench/out/fhirfacade serve 2>bench/out/auth-facade.log & APID=$!
-FHIRFACADE_LISTEN=127.0.0.1:8092 FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="sqlite://bench/out/control-off.db" \
+FHIRFACADE_LISTEN=127.0.0.1:8092 FHIRFACADE_OPS_LISTEN=127.0.0.1:9192 FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="sqlite://bench/out/control-off.db" \
   FHIRFACADE_AUDIT=off bench/out/fhirfacade serve 2>/dev/null & BPID=$!
 trap 'kill $IPID $APID $BPID 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -sf 127.0.0.1:8090/healthz >/dev/null && curl -sf 127.0.0.1:8092/healthz >/dev/null && break; sleep 0.2; done
+for _ in $(seq 1 100); do curl -sf 127.0.0.1:9190/healthz >/dev/null && curl -sf 127.0.0.1:9192/healthz >/dev/null && break; sleep 0.2; done
 . bench/cpu.sh
 a0=$(ticks $APID) b0=$(ticks $BPID)
 bench/out/load -facade http://127.0.0.1:8090 -baseline http://127.0.0.1:8092 -labels smart+audit,off \
@@ -40,7 +40,7 @@ OUT=$(cat bench/out/auth.txt)
 cpu_per_req "facade (smart+audit)" $APID "$a0" "$(sent_to http://127.0.0.1:8090 bench/out/auth.txt)"
 cpu_per_req "facade (off)" $BPID "$b0" "$(sent_to http://127.0.0.1:8092 bench/out/auth.txt)"
 # what a sync-audited request waits for: the mean batch commit and size
-curl -s 127.0.0.1:8090/metrics | awk '
+curl -s 127.0.0.1:9190/metrics | awk '
   /^fhirfacade_audit_commit_seconds_sum/ {cs=$2} /^fhirfacade_audit_commit_seconds_count/ {cn=$2}
   /^fhirfacade_audit_batch_records_sum/ {bs=$2} /^fhirfacade_audit_batch_records_count/ {bn=$2}
   END { if (cn > 0 && bn > 0) printf "audit writer: %d batches, mean commit %.2f ms, mean batch %.1f records\n", cn, cs / cn * 1000, bs / bn }'

@@ -22,10 +22,10 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; pg_ctlcluster --skip-systemctl-redirect $CLUSTER start 2>/dev/null || true' EXIT
 bench/out/issuer -listen 127.0.0.1:8099 -audience http://127.0.0.1:8095/fhir -scope "system/*.rs" -token-file $OUT/token & pids+=($!)
 sleep 0.5
-(cd $OUT && FHIRFACADE_LISTEN=127.0.0.1:8095 FHIRFACADE_CONTROL_DSN="$CTL" FHIRFACADE_AUTH=smart FHIRFACADE_ISSUER=http://127.0.0.1:8099 \
+(cd $OUT && FHIRFACADE_LISTEN=127.0.0.1:8095 FHIRFACADE_OPS_LISTEN=127.0.0.1:9195 FHIRFACADE_CONTROL_DSN="$CTL" FHIRFACADE_AUTH=smart FHIRFACADE_ISSUER=http://127.0.0.1:8099 \
   FHIRFACADE_AUDIENCE=http://127.0.0.1:8095/fhir FHIRFACADE_JWKS_URL=http://127.0.0.1:8099/jwks exec ../fhirfacade serve 2>facade.log) & FPID=$!
 pids+=($FPID)
-for _ in $(seq 1 150); do curl -sf 127.0.0.1:8095/healthz >/dev/null && break; sleep 0.2; done
+for _ in $(seq 1 150); do curl -sf 127.0.0.1:9195/healthz >/dev/null && break; sleep 0.2; done
 (sleep 4; pg_ctlcluster --skip-systemctl-redirect $CLUSTER stop -m fast; echo "PostgreSQL stopped"
  sleep 3; pg_ctlcluster --skip-systemctl-redirect $CLUSTER start; echo "PostgreSQL started") &
 bench/out/load -facade http://127.0.0.1:8095 -only -d 15s -patients 100 -scenarios patient-read -token-file $OUT/token | tee $OUT/load.txt

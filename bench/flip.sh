@@ -28,9 +28,9 @@ $OUT/fhirfacade legacy seed --patients "$P" 2>&1 | tail -1
 for _ in $(seq 1 50); do curl -sf 127.0.0.1:8089/healthz >/dev/null && break; sleep 0.2; done
 $OUT/fhirfacade sync Patient --batch 500 | tail -1
 for port in 8096 8097; do
-  FHIRFACADE_LISTEN=127.0.0.1:$port $OUT/fhirfacade serve 2> $OUT/serve-$port.log & pids+=($!)
+  FHIRFACADE_LISTEN=127.0.0.1:$port FHIRFACADE_OPS_LISTEN=127.0.0.1:$((port + 1100)) $OUT/fhirfacade serve 2> $OUT/serve-$port.log & pids+=($!)
 done
-for port in 8096 8097; do for _ in $(seq 1 50); do curl -sf 127.0.0.1:$port/healthz >/dev/null && break; sleep 0.2; done; done
+for port in 9196 9197; do for _ in $(seq 1 50); do curl -sf 127.0.0.1:$port/healthz >/dev/null && break; sleep 0.2; done; done
 $OUT/load -only -facade http://127.0.0.1:8096,http://127.0.0.1:8097 -patients "$P" -scenarios patient-mixed -c 8 -d 16s > $OUT/load.out & LOAD=$!
 for step in "shadow 2" "fhir 4" "shadow 4"; do
   set -- $step
@@ -41,9 +41,9 @@ for step in "shadow 2" "fhir 4" "shadow 4"; do
     # runs; parity under a steady write load rarely reaches 100%, so the
     # move is forced (journaled) and equality is checked at the end instead
     $OUT/fhirfacade sync Patient --incremental | tail -1
-    $OUT/fhirfacade route set Patient fhir --force --reason "flip under load (after sync --incremental)" | head -1
+    $OUT/fhirfacade route set Patient fhir --force --reason "flip under load (after sync --incremental)" | sed -n 1p
   else
-    $OUT/fhirfacade route set Patient "$1" --reason "flip under load" | head -1
+    $OUT/fhirfacade route set Patient "$1" --reason "flip under load" | sed -n 1p
   fi
   t1=$(date +%s.%N)
   echo "  took $(echo "$t1 - $t0" | bc) s"
@@ -59,4 +59,4 @@ t0=$(date +%s.%N)
 until [ "$(psql "$FHIRFACADE_CONTROL_DSN" -tAc "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")" = 0 ]; do sleep 0.2; done
 echo "mirror queue drained $(echo "$(date +%s.%N) - $t0" | bc) s after the load stopped"
 psql "$FHIRFACADE_CONTROL_DSN" -tAc "SELECT 'outbox rows: ' || string_agg(target || ' ' || state || ' ' || n, ', ') FROM (SELECT target, state, COUNT(*) n FROM outbox GROUP BY 1, 2) x"
-$OUT/fhirfacade parity Patient --json $OUT/parity.json | head -1
+$OUT/fhirfacade parity Patient --json $OUT/parity.json | sed -n 1p

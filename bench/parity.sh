@@ -18,9 +18,9 @@ for spec in "fhirfacade_bench5k 5000" "fhirfacade_bench 100000"; do
   psql "$PGADMIN" -tAc "SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1 || psql "$PGADMIN" -qc "CREATE DATABASE $DB"
   $OUT/fhirfacade legacy seed --patients "$P" --legacy-dsn "$(dsn $DB)" 2>&1 | tail -1
   rm -f $OUT/parity-ctl*.db*
-  FHIRFACADE_LISTEN=127.0.0.1:8095 FHIRFACADE_LEGACY_DSN="$(dsn $DB)" FHIRFACADE_CONTROL_DSN=sqlite://$OUT/parity-ctl-serve.db FHIRFACADE_AUDIT=off \
+  FHIRFACADE_LISTEN=127.0.0.1:8095 FHIRFACADE_OPS_LISTEN=127.0.0.1:9195 FHIRFACADE_LEGACY_DSN="$(dsn $DB)" FHIRFACADE_CONTROL_DSN=sqlite://$OUT/parity-ctl-serve.db FHIRFACADE_AUDIT=off \
     $OUT/fhirfacade serve 2>/dev/null & SPID=$!
-  for _ in $(seq 1 50); do curl -sf 127.0.0.1:8095/healthz >/dev/null && break; sleep 0.2; done
+  for _ in $(seq 1 50); do curl -sf 127.0.0.1:9195/healthz >/dev/null && break; sleep 0.2; done
   /usr/bin/time -v $OUT/fhirfacade parity Observation --legacy-dsn "$(dsn $DB)" --control-dsn sqlite://$OUT/parity-ctl.db \
     --fhir-url http://127.0.0.1:8095/fhir > $OUT/parity.out 2> $OUT/parity.time || true
   kill $SPID

@@ -35,11 +35,13 @@ for state in legacy shadow fhir; do
   [ "$state" = legacy ] || $OUT/fhirfacade route set Patient shadow --reason bench --control-dsn "$ctl" >/dev/null
   [ "$state" = fhir ] && $OUT/fhirfacade route set Patient fhir --force --reason "bench (no parity run)" --control-dsn "$ctl" >/dev/null
   case $state in legacy) port=8090;; shadow) port=8092;; fhir) port=8093;; esac
-  FHIRFACADE_LISTEN=127.0.0.1:$port FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="$ctl" \
+  FHIRFACADE_LISTEN=127.0.0.1:$port FHIRFACADE_OPS_LISTEN=127.0.0.1:$((port + 1100)) FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="$ctl" \
     FHIRFACADE_FHIR_URL=http://127.0.0.1:8089/fhir FHIRFACADE_AUDIT=off $OUT/fhirfacade serve 2>/dev/null & pids+=($!)
 done
 $OUT/proxy -to http://127.0.0.1:8089 -listen 127.0.0.1:8094 & pids+=($!); PROXY=$!
-for p in 8089 8090 8092 8093 8094; do
+# the FHIR server and the proxy answer /healthz themselves; the facades on
+# their ops listeners (FHIRFACADE_OPS_LISTEN, API port + 1100)
+for p in 8089 9190 9192 9193 8094; do
   for _ in $(seq 1 100); do curl -sf 127.0.0.1:$p/healthz >/dev/null && break; sleep 0.2; done
 done
 $OUT/load -facade http://127.0.0.1:8090 -to http://127.0.0.1:8089/fhir -prefill "$N"
@@ -62,4 +64,4 @@ s0=$(ticks "$SHADOW") l0=$(ticks "$LEGACY")
 $OUT/load -facade http://127.0.0.1:8092 -baseline http://127.0.0.1:8090 -patients "$N" -scenarios patient-read,observation-search -labels shadow,legacy "${@:2}" | tee $OUT/route.txt
 cpu_per_req "facade (shadow)" "$SHADOW" "$s0" "$(sent_to http://127.0.0.1:8092 $OUT/route.txt)"
 cpu_per_req "facade (legacy)" "$LEGACY" "$l0" "$(sent_to http://127.0.0.1:8090 $OUT/route.txt)"
-curl -s 127.0.0.1:8092/metrics | grep '^fhirfacade_shadow_compare_total' || true
+curl -s 127.0.0.1:9192/metrics | grep '^fhirfacade_shadow_compare_total' || true

@@ -19,11 +19,11 @@ psql "$PGADMIN" -tAc "SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1
 bench/out/fhirfacade legacy seed --patients "$PATIENTS" --legacy-dsn "$DSN" 2>&1 | tail -1
 psql "$DSN" -c "ANALYZE" >/dev/null
 
-FHIRFACADE_LISTEN=127.0.0.1:8090 FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="sqlite://bench/out/control.db" FHIRFACADE_AUDIT=off \
+FHIRFACADE_LISTEN=127.0.0.1:8090 FHIRFACADE_OPS_LISTEN=127.0.0.1:9190 FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="sqlite://bench/out/control.db" FHIRFACADE_AUDIT=off \
   bench/out/fhirfacade serve 2>/dev/null & FPID=$!
 GOGC="${BASELINE_GOGC:-100}" bench/out/baseline -dsn "$DSN" -listen 127.0.0.1:8091 & BPID=$!
 trap 'kill $FPID $BPID 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do curl -sf 127.0.0.1:8090/healthz >/dev/null && curl -s 127.0.0.1:8091/ >/dev/null && break; sleep 0.2; done
+for _ in $(seq 1 50); do curl -sf 127.0.0.1:9190/healthz >/dev/null && curl -s 127.0.0.1:8091/ >/dev/null && break; sleep 0.2; done
 bench/out/load -patients "$PATIENTS" "${@:2}"
 echo "facade   RSS peak: $(grep VmHWM /proc/$FPID/status | awk '{print $2/1024 " MB"}')"
 echo "baseline RSS peak: $(grep VmHWM /proc/$BPID/status | awk '{print $2/1024 " MB"}')"

@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -33,6 +32,10 @@ type Auditor interface {
 	// before they change data that could not be audited.
 	Healthy() bool
 }
+
+// AnonymousActor is who the journal names for an /admin change made with
+// FHIRFACADE_AUTH=off: whoever could reach the loopback listener.
+const AnonymousActor = "anonymous@loopback"
 
 // actorHeader is routing.ActorHeader (not imported: facade does not depend
 // on routing).
@@ -230,14 +233,15 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// remoteHost is the TCP peer. X-Forwarded-For is not trusted: anyone can
-// send it, and an audit trail must not record what the client claims.
+// remoteHost is the client's address: the TCP peer, or what a configured
+// proxy (Config.TrustedProxies) says in X-Forwarded-For. Anyone else's
+// X-Forwarded-For is not believed: an audit trail must not record what the
+// client claims.
 func remoteHost(c echo.Context) string {
-	h, _, err := net.SplitHostPort(c.Request().RemoteAddr)
-	if err != nil {
-		return c.Request().RemoteAddr
+	if ip := c.RealIP(); ip != "" {
+		return ip
 	}
-	return h
+	return c.Request().RemoteAddr
 }
 
 // limiter is a token bucket per client id (or per address for requests
@@ -322,13 +326,17 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		// only the facade says who the caller is (routing.ActorHeader)
 		c.Request().Header.Del(actorHeader)
 		if s.cfg.Auth == nil {
+			// no token to name anyone: the journal says so rather than
+			// believe a name the request offers
+			c.Request().Header.Set(actorHeader, AnonymousActor)
 			return next(c)
 		}
 		p := principal(c)
 		if p == nil || !p.Has(s.cfg.AdminAccess) {
 			return httpErr(403, "forbidden", "administration needs the "+s.cfg.AdminAccess+" scope or role")
 		}
-		c.Request().Header.Set(actorHeader, p.ClientID+"/"+p.User())
+		// the journal's actor column holds 200 characters
+		c.Request().Header.Set(actorHeader, strings.ToValidUTF8(truncate(p.ClientID+"/"+p.User(), 200), ""))
 		return next(c)
 	}
 }

@@ -69,7 +69,7 @@ func TestMetrics(t *testing.T) {
 	e.get("/fhir/Patient/1")
 	e.get("/fhir/Patient/424242")
 	e.get("/fhir/Nope/1")
-	res, err := http.Get(e.srv.URL + "/metrics")
+	res, err := http.Get(e.ops.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

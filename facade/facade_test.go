@@ -26,6 +26,7 @@ const patients = 30
 type env struct {
 	t    *testing.T
 	srv  *httptest.Server
+	ops  *httptest.Server // the operations listener (OpsHandler)
 	logs *bytes.Buffer
 }
 
@@ -39,16 +40,21 @@ func newEnv(t *testing.T, open func(testing.TB) *sqldb.DB) *env {
 		types[ty] = true
 	}
 	logs := &bytes.Buffer{}
-	srv := facade.New(facade.Config{
-		Registry: reg,
-		Router:   facade.StaticRouter{Backend: legacy.New(db, reg), Types: types},
-		Sealer:   sealer,
-		Log:      slog.New(slog.NewJSONHandler(&syncWriter{w: logs}, nil)),
-		Ready:    map[string]func(context.Context) error{"legacy": db.PingContext},
+	var srv *facade.Server
+	hs := testutil.Serve(t, func(base string) http.Handler {
+		srv = facade.New(facade.Config{
+			Registry: reg,
+			Router:   facade.StaticRouter{Backend: legacy.New(db, reg), Types: types},
+			Sealer:   sealer,
+			Log:      slog.New(slog.NewJSONHandler(&syncWriter{w: logs}, nil)),
+			Ready:    map[string]func(context.Context) error{"legacy": db.PingContext},
+			BaseURL:  base,
+		})
+		return srv.Handler()
 	})
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return &env{t: t, srv: hs, logs: logs}
+	ops := httptest.NewServer(srv.OpsHandler())
+	t.Cleanup(ops.Close)
+	return &env{t: t, srv: hs, ops: ops, logs: logs}
 }
 
 type syncWriter struct{ w *bytes.Buffer }
@@ -78,6 +84,9 @@ func (e *env) do(method, path string, body string, hdr ...string) resp {
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	if h := req.Header.Get("Host"); h != "" {
+		req.Host = h // the client sends req.Host, never a Host header field
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -502,7 +511,7 @@ func testOps(e *env) {
 		e.t.Fatalf("metadata lists %d types", len(res))
 	}
 	for _, p := range []string{"/healthz", "/readyz"} {
-		hr, err := http.Get(e.srv.URL + p)
+		hr, err := http.Get(e.ops.URL + p)
 		if err != nil || hr.StatusCode != 200 {
 			e.t.Fatalf("%s: %v %v", p, err, hr)
 		}

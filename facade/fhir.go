@@ -325,7 +325,7 @@ func (s *Server) delete(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// base is the FHIR base URL as the client reached it.
-func (s *Server) base(c echo.Context) string {
-	return c.Scheme() + "://" + c.Request().Host + "/fhir"
-}
+// base is the public FHIR base URL (Config.BaseURL). Never the request's
+// Host or X-Forwarded-* headers: those are the caller's text, and links
+// built from them would point the next request wherever the caller chose.
+func (s *Server) base(echo.Context) string { return s.baseURL }

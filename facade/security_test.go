@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,20 +90,21 @@ func newSecure(t *testing.T, o secureOpts) *secure {
 	is := testutil.NewIssuer(t)
 	sealer := testutil.Sealer(t)
 	logs := &bytes.Buffer{}
-	srv := facade.New(facade.Config{
-		Registry:      reg,
-		Router:        facade.StaticRouter{Backend: be, Types: map[string]bool{"Patient": true, "Encounter": true, "Observation": true}},
-		Sealer:        sealer,
-		Log:           slog.New(slog.NewJSONHandler(&syncWriter{w: logs}, nil)),
-		Auth:          auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL}),
-		Audit:         w,
-		AuditFailOpen: o.failOpen,
-		RateLimit:     o.rateLimit,
-		SMART:         map[string]any{"issuer": is.URL, "jwks_uri": is.JWKSURL},
-		Admin:         http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"ok":true}`)) }),
+	hs := testutil.Serve(t, func(base string) http.Handler {
+		return facade.New(facade.Config{
+			Registry:      reg,
+			Router:        facade.StaticRouter{Backend: be, Types: map[string]bool{"Patient": true, "Encounter": true, "Observation": true}},
+			Sealer:        sealer,
+			Log:           slog.New(slog.NewJSONHandler(&syncWriter{w: logs}, nil)),
+			Auth:          auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL}),
+			Audit:         w,
+			AuditFailOpen: o.failOpen,
+			RateLimit:     o.rateLimit,
+			SMART:         map[string]any{"issuer": is.URL, "jwks_uri": is.JWKSURL},
+			Admin:         http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"ok":true}`)) }),
+			BaseURL:       base,
+		}).Handler()
 	})
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
 	return &secure{env: &env{t: t, srv: hs, logs: logs}, is: is, audit: st, writer: w, ctl: ctl, be: be, stopped: stopped}
 }
 

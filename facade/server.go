@@ -6,8 +6,11 @@ package facade
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -98,12 +101,26 @@ type Config struct {
 	// RateBurst the bucket size.
 	RateLimit float64
 	RateBurst int
+	// BaseURL is the public FHIR base URL (FHIRFACADE_BASE_URL), the only
+	// source of every absolute URL the facade emits; its host is also one
+	// the API answers for. Required: New panics without a valid one.
+	BaseURL string
+	// AllowedHosts are further Host values the API answers for, "name"
+	// (any port) or "name:port" (checked by ParseAllowedHosts; New panics
+	// on a bad one); any other Host gets 421.
+	AllowedHosts []string
+	// TrustedProxies are the peers whose forwarding headers
+	// (X-Forwarded-*, Forwarded) are believed; nobody's by default.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the facade's HTTP server.
 type Server struct {
 	cfg     Config
 	e       *echo.Echo
+	ops     *echo.Echo
+	baseURL string
+	hosts   []hostRule
 	log     *slog.Logger
 	metrics *metrics
 	limiter *limiter
@@ -130,21 +147,28 @@ func New(cfg Config) *Server {
 	if cfg.AdminAccess == "" {
 		cfg.AdminAccess = "fhirfacade.admin"
 	}
-	s := &Server{cfg: cfg, e: echo.New(), log: cfg.Log, started: time.Now(), limiter: newLimiter(cfg.RateLimit, cfg.RateBurst)}
+	base, err := ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		panic("facade: BaseURL: " + err.Error())
+	}
+	s := &Server{cfg: cfg, e: echo.New(), log: cfg.Log, started: time.Now(), limiter: newLimiter(cfg.RateLimit, cfg.RateBurst),
+		baseURL: base, hosts: hostRules(base, cfg.AllowedHosts)}
 	s.metrics = newMetrics(cfg.Metrics)
+	s.ops = s.opsEcho()
 	e := s.e
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
+	// the peer's address and scheme come from forwarding headers only when
+	// a configured proxy sent them
+	e.IPExtractor = echo.ExtractIPFromXFFHeader(trustOptions(cfg.TrustedProxies)...)
+	e.SchemeExtractor = echo.ExtractSchemeFromHeaders(trustOptions(cfg.TrustedProxies)...)
 	// a client's X-Request-Id is kept; observe replaces it unless it is
 	// short and plain, so it cannot smuggle text into logs
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
 	e.Use(s.observe)
 	e.Use(recoverOutcome)
 	e.Use(middleware.BodyLimit(byteSize(cfg.MaxBody)))
-
-	e.GET("/healthz", func(c echo.Context) error { return c.JSON(200, map[string]string{"status": "ok"}) })
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})))
+	e.Use(s.checkHost)
 
 	// SMART discovery sits at the FHIR base (and at the root for clients
 	// that look there); it is public, like the CapabilityStatement
@@ -153,7 +177,7 @@ func New(cfg Config) *Server {
 	e.GET("/fhir/metadata", s.metadata)
 
 	if cfg.Admin != nil {
-		e.Any("/admin/*", echo.WrapHandler(cfg.Admin), s.auditTrail, s.authenticate, s.requireAdmin)
+		e.Any("/admin/*", echo.WrapHandler(cfg.Admin), s.auditTrail, s.guardAdminWrite, s.authenticate, s.requireAdmin)
 	}
 
 	// every FHIR interaction: audited (refusals too), then authenticated
@@ -174,11 +198,47 @@ func New(cfg Config) *Server {
 // Handler is the server as an http.Handler.
 func (s *Server) Handler() http.Handler { return s.e }
 
-// Start serves on addr until ctx ends, then shuts down gracefully.
-func (s *Server) Start(ctx context.Context, addr string) error {
-	srv := &http.Server{Addr: addr, Handler: s.e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
+// OpsHandler serves /healthz, /readyz and /metrics: the operations
+// listener's (FHIRFACADE_OPS_LISTEN), never the API's, so that neither the
+// metrics nor the readiness of the databases answer whoever reaches the API.
+func (s *Server) OpsHandler() http.Handler { return s.ops }
+
+func (s *Server) opsEcho() *echo.Echo {
+	o := echo.New()
+	o.HideBanner, o.HidePort = true, true
+	o.HTTPErrorHandler = s.errorHandler
+	o.GET("/healthz", func(c echo.Context) error { return c.JSON(200, map[string]string{"status": "ok"}) })
+	o.GET("/readyz", s.readyz)
+	o.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.cfg.Metrics, promhttp.HandlerOpts{})))
+	return o
+}
+
+// Run serves the API on api and the operations endpoints on ops until ctx
+// ends (then shuts both down gracefully) or either fails.
+func (s *Server) Run(ctx context.Context, api, ops net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- serveOn(ctx, api, s.e) }()
+	go func() {
+		if err := serveOn(ctx, ops, s.ops); err != nil {
+			errc <- fmt.Errorf("operations listener: %w", err)
+			return
+		}
+		errc <- nil
+	}()
+	err := <-errc
+	cancel()
+	if err2 := <-errc; err == nil {
+		err = err2
+	}
+	return err
+}
+
+func serveOn(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
@@ -201,11 +261,13 @@ func methodNotAllowed(c echo.Context) error {
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
 	defer cancel()
+	// one generic word per component: which database, where, and why it
+	// failed are in the log only
 	out := map[string]string{}
 	status := 200
 	for name, check := range s.cfg.Ready {
 		if err := check(ctx); err != nil {
-			out[name] = "unavailable"
+			out[name] = "failed"
 			status = 503
 			s.log.Warn("readiness check failed", slog.String("check", name), slog.String("error", err.Error()))
 		} else {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,8 +42,9 @@ func TestFlipUnderLoad(t *testing.T) {
 	go watch2.Run(w.ctx)
 	out2 := routing.NewOutbox(ctl2.DB, log, prometheus.NewRegistry())
 	router2 := routing.NewRouter(watch2, types, w.legacy, w.fhir, out2, nil)
-	srv2 := httptest.NewServer(facade.New(facade.Config{Registry: reg, Router: router2, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry()}).Handler())
-	defer srv2.Close()
+	srv2 := testutil.Serve(t, func(base string) http.Handler {
+		return facade.New(facade.Config{Registry: reg, Router: router2, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry(), BaseURL: base}).Handler()
+	})
 	go w.outbox.Run(w.ctx, w.ends(), 100*time.Millisecond)
 	go out2.Run(w.ctx, routing.Ends{Legacy: w.legacy, FHIR: w.fhir, Reverse: router2.Reverse}, 100*time.Millisecond)
 	w.copyAll("Patient")

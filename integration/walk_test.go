@@ -115,9 +115,10 @@ func newWorldWith(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bo
 		t.Cleanup(func() { cancel(); <-done })
 		cfg.Audit = aw
 	}
-	srv := facade.New(cfg)
-	w.http = httptest.NewServer(srv.Handler())
-	t.Cleanup(w.http.Close)
+	w.http = testutil.Serve(t, func(base string) http.Handler {
+		cfg.BaseURL = base
+		return facade.New(cfg).Handler()
+	})
 	return w
 }
 

@@ -4,16 +4,17 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 )
 
 // AdminHandler serves the routing table under /admin/routes as JSON:
 //
 //	GET  /admin/routes                 the table, with each type's count of unmirrorable writes
 //	GET  /admin/routes/history[?type=] the journal
-//	POST /admin/routes/{type}          {"state","reason","force","confirm","dryRun","version","actor"}
+//	POST /admin/routes/{type}          {"state","reason","force","confirm","dryRun","version"}
 //
-// Errors are OperationOutcomes, like the FHIR endpoints'.
+// The journal's actor is the caller the facade authenticated (ActorHeader),
+// never a name the body offers. Errors are OperationOutcomes, like the FHIR
+// endpoints'.
 func AdminHandler(s *Store) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/routes", func(rw http.ResponseWriter, r *http.Request) {
@@ -39,7 +40,6 @@ func AdminHandler(s *Store) http.Handler {
 		var req struct {
 			State   string `json:"state"`
 			Reason  string `json:"reason"`
-			Actor   string `json:"actor"`
 			Force   bool   `json:"force"`
 			Confirm bool   `json:"confirm"`
 			DryRun  bool   `json:"dryRun"`
@@ -48,7 +48,8 @@ func AdminHandler(s *Store) http.Handler {
 		dec := json.NewDecoder(http.MaxBytesReader(rw, r.Body, 16<<10))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
-			writeOutcome(rw, 400, "invalid", "body must be {\"state\", \"reason\", \"force\", \"confirm\", \"dryRun\", \"version\", \"actor\"}")
+			// "actor" included: who moved the route is not the caller's to say
+			writeOutcome(rw, 400, "invalid", "body must be {\"state\", \"reason\", \"force\", \"confirm\", \"dryRun\", \"version\"}; the actor is taken from the caller's token")
 			return
 		}
 		st, err := ParseState(req.State)
@@ -56,13 +57,10 @@ func AdminHandler(s *Store) http.Handler {
 			writeOutcome(rw, 400, "invalid", err.Error())
 			return
 		}
-		actor := req.Actor
-		if v := r.Header.Get(ActorHeader); v != "" {
-			// the facade's authenticated identity wins over what the body says
-			actor = v
-		}
+		actor := r.Header.Get(ActorHeader)
 		if actor == "" {
-			actor = "admin-api@" + strings.Split(r.RemoteAddr, ":")[0]
+			// mounted without the facade in front: nobody vouched for a name
+			actor = "anonymous"
 		}
 		p, err := s.Set(r.Context(), Move{Type: r.PathValue("type"), To: st, Actor: actor, Reason: req.Reason,
 			Force: req.Force, Confirm: req.Confirm, DryRun: req.DryRun, Version: req.Version})

@@ -40,7 +40,10 @@ func TestMain(m *testing.M) {
 func command(t *testing.T, dir string, env []string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(cleanEnv(), env...)
+	// a port of its own for the operations listener unless the test names
+	// one (the default 127.0.0.1:9090 is shared by everything on the host);
+	// a later duplicate in Env wins
+	cmd.Env = append(append(cleanEnv(), "FHIRFACADE_OPS_LISTEN=127.0.0.1:0"), env...)
 	return cmd
 }
 
@@ -53,6 +56,16 @@ func cleanEnv() []string {
 		}
 	}
 	return out
+}
+
+// healthy: the operations listener at addr answers /healthz with 200.
+func healthy(addr string) bool {
+	res, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	return res.StatusCode == 200
 }
 
 func freePort(t *testing.T) string {
@@ -270,7 +283,7 @@ func TestListenInUse(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "serve")
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(cleanEnv(), "FHIRFACADE_LISTEN="+l.Addr().String())
+	cmd.Env = append(cleanEnv(), "FHIRFACADE_LISTEN="+l.Addr().String(), "FHIRFACADE_OPS_LISTEN=127.0.0.1:0")
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		t.Fatalf("serve did not exit within 30 s on a taken address:\n%s", out)

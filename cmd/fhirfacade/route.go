@@ -84,8 +84,12 @@ func routeCmd() *cobra.Command {
 				return err
 			}
 			defer ctl.Close()
+			// the OS user is always recorded; --actor only adds on whose
+			// behalf, since anyone can type any name
 			if actor == "" {
 				actor = whoami()
+			} else {
+				actor = whoami() + " as " + actor
 			}
 			p, err := s.Set(cmd.Context(), routing.Move{Type: args[0], To: st, Actor: actor, Reason: reason, Force: force, Confirm: confirm, DryRun: dry, Version: version})
 			if !dry {
@@ -112,7 +116,7 @@ func routeCmd() *cobra.Command {
 	}
 	flags(set)
 	set.Flags().StringVar(&reason, "reason", "", "why (journaled; required)")
-	set.Flags().StringVar(&actor, "actor", "", "who (default: user@host)")
+	set.Flags().StringVar(&actor, "actor", "", "on whose behalf (journaled after the OS user: user@host as ACTOR)")
 	set.Flags().BoolVar(&force, "force", false, "override the parity guard (journaled)")
 	set.Flags().BoolVar(&confirm, "confirm", false, "confirm the one-way move to fhir-only")
 	set.Flags().BoolVar(&dry, "dry-run", false, "print what the move would do, or why it would be refused; change nothing")

@@ -44,6 +44,8 @@ type serveOpts struct {
 	shadowRate, rateLimit                                                          float64
 	auditFailOpen                                                                  bool
 	auditMode, cpuProfile                                                          string
+	baseURL, allowedHosts, trustedProxies, opsListen                               string
+	addr                                                                           *addresses
 	jwksMaxAge                                                                     time.Duration
 }
 
@@ -58,6 +60,10 @@ func serveCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.listen, "listen", defaultListen, "address to serve")
+	f.StringVar(&o.opsListen, "ops-listen", defaultOpsListen, "separate address for /healthz, /readyz and /metrics (not served on --listen)")
+	f.StringVar(&o.baseURL, "base-url", "", "public FHIR base URL used in every absolute URL (links, Location) (default http://<listen>/fhir)")
+	f.StringVar(&o.allowedHosts, "allowed-hosts", "", "further Host names the API answers for, comma-separated, each name or name:port (always: the base URL's host, and localhost/127.0.0.1/[::1] with the listen port)")
+	f.StringVar(&o.trustedProxies, "trusted-proxies", "", "CIDRs of proxies whose X-Forwarded-*/Forwarded headers are believed, comma-separated (default: none)")
 	f.StringVar(&o.legacyDSN, "legacy-dsn", "", "legacy database: sqlserver://, postgres:// or sqlite://PATH (default "+defaultLegacyDSN+", created and seeded on first run)")
 	f.StringVar(&o.controlDSN, "control-dsn", defaultControlDSN, "control store: postgres:// or sqlite://PATH")
 	f.StringVar(&o.fhirURL, "fhir-url", "", "upstream FHIR base URL (none: every type stays on legacy)")
@@ -138,7 +144,8 @@ func (o *serveOpts) check() error {
 	if o.pageSize < 1 || o.pageSize > 1000 {
 		return fmt.Errorf("FHIRFACADE_PAGE_SIZE=%d: want 1 to 1000", o.pageSize)
 	}
-	return nil
+	o.addr, err = o.checkAddresses()
+	return err
 }
 
 func loadMappings(dir string) (*mappings.Registry, error) {
@@ -294,31 +301,38 @@ func serve(ctx context.Context, o *serveOpts) error {
 	}
 	go outbox.Run(ctx, routing.Ends{Legacy: legacyB, FHIR: fhirB, Reverse: router.Reverse}, 500*time.Millisecond)
 	srv := facade.New(facade.Config{
-		Registry:      reg,
-		Router:        router,
-		Sealer:        sealer,
-		Log:           log,
-		Metrics:       metrics,
-		DefaultCount:  o.pageSize,
-		Version:       version,
-		Admin:         routing.AdminHandler(routes),
-		Auth:          authn,
-		AdminAccess:   o.adminAccess,
-		SMART:         smartDoc,
-		Audit:         auditor,
-		AuditFailOpen: o.auditFailOpen,
-		AuditAsync:    o.auditMode == "async",
-		RateLimit:     o.rateLimit,
-		RateBurst:     o.rateBurst,
+		Registry:       reg,
+		Router:         router,
+		Sealer:         sealer,
+		Log:            log,
+		Metrics:        metrics,
+		DefaultCount:   o.pageSize,
+		Version:        version,
+		Admin:          routing.AdminHandler(routes),
+		Auth:           authn,
+		AdminAccess:    o.adminAccess,
+		SMART:          smartDoc,
+		Audit:          auditor,
+		AuditFailOpen:  o.auditFailOpen,
+		AuditAsync:     o.auditMode == "async",
+		RateLimit:      o.rateLimit,
+		RateBurst:      o.rateBurst,
+		BaseURL:        o.addr.base,
+		AllowedHosts:   o.addr.hosts,
+		TrustedProxies: o.addr.proxies,
 		Ready: map[string]func(context.Context) error{
 			"legacy":  db.PingContext,
 			"control": ctl.DB.PingContext,
 		},
 	})
-	log.Info("serving", slog.String("listen", o.listen), slog.String("fhir_base", "http://"+o.listen+"/fhir"),
-		slog.String("legacy", db.Redacted), slog.String("control", ctl.DB.Redacted))
-	if err := srv.Start(ctx, o.listen); err != nil {
-		return fmt.Errorf("FHIRFACADE_LISTEN=%s: %w", o.listen, err)
+	api, ops, err := o.listenBoth()
+	if err != nil {
+		return err
+	}
+	log.Info("serving", slog.String("listen", api.Addr().String()), slog.String("ops_listen", ops.Addr().String()),
+		slog.String("fhir_base", o.addr.base), slog.String("legacy", db.Redacted), slog.String("control", ctl.DB.Redacted))
+	if err := srv.Run(ctx, api, ops); err != nil {
+		return fmt.Errorf("FHIRFACADE_LISTEN=%s / FHIRFACADE_OPS_LISTEN=%s: %w", o.listen, o.opsListen, err)
 	}
 	return nil
 }

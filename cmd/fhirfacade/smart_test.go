@@ -27,8 +27,8 @@ import (
 func TestSmartServeAndAudit(t *testing.T) {
 	is := testutil.NewIssuer(t)
 	dir := t.TempDir()
-	addr := freePort(t)
-	env := []string{"FHIRFACADE_LISTEN=" + addr, "FHIRFACADE_AUTH=smart", "FHIRFACADE_ISSUER=" + is.URL,
+	addr, opsAddr := freePort(t), freePort(t)
+	env := []string{"FHIRFACADE_LISTEN=" + addr, "FHIRFACADE_OPS_LISTEN=" + opsAddr, "FHIRFACADE_AUTH=smart", "FHIRFACADE_ISSUER=" + is.URL,
 		"FHIRFACADE_AUDIENCE=" + is.Audience, "FHIRFACADE_JWKS_URL=" + is.JWKSURL}
 	var stderr bytes.Buffer
 	cmd := command(t, dir, env, "serve")
@@ -51,7 +51,7 @@ func TestSmartServeAndAudit(t *testing.T) {
 		return res
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for get("/healthz", "") == nil {
+	for !healthy(opsAddr) {
 		if time.Now().After(deadline) {
 			stop()
 			t.Fatalf("not serving: %s", stderr.String())
