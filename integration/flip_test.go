@@ -92,18 +92,22 @@ func TestFlipUnderLoad(t *testing.T) {
 	}
 	for _, to := range []routing.State{routing.Shadow, routing.FHIR, routing.Shadow} {
 		time.Sleep(700 * time.Millisecond)
-		start := time.Now()
+		asked := time.Now()
 		_, err := w.routes.Set(w.ctx, routing.Move{Type: "Patient", To: to, Actor: "load", Reason: "flip under load", Force: true})
 		if err != nil {
 			t.Fatal(err)
 		}
+		// the contract: every facade serves a committed move within a
+		// second (the move's own wait for the mirror queue comes before
+		// its commit and depends on the load, so it is only logged)
+		committed := time.Now()
 		for w.watcher.Current().State("Patient") != to || watch2.Current().State("Patient") != to {
-			if time.Since(start) > time.Second+500*time.Millisecond {
-				t.Fatalf("facades not both on %s after %v", to, time.Since(start))
+			if time.Since(committed) > time.Second {
+				t.Fatalf("facades not both on %s %v after the move committed", to, time.Since(committed))
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		t.Logf("-> %s: both facades switched %v after the move was asked for (including its wait for the mirror queue)", to, time.Since(start).Round(time.Millisecond))
+		t.Logf("-> %s: the move took %v (with its wait for the mirror queue); both facades switched %v after it committed", to, committed.Sub(asked).Round(time.Millisecond), time.Since(committed).Round(time.Millisecond))
 	}
 	time.Sleep(500 * time.Millisecond)
 	close(stop)
