@@ -70,6 +70,8 @@ type Status struct {
 	Route
 	// Unmirrorable counts writes made on FHIR that legacy cannot hold.
 	Unmirrorable int `json:"unmirrorable"`
+	// Next lists the states one move away (the Transitions table).
+	Next []State `json:"next"`
 }
 
 // Statuses is the table, sorted by type, with each type's count of
@@ -98,7 +100,11 @@ func (s *Store) Statuses(ctx context.Context) ([]Status, error) {
 	}
 	out := make([]Status, 0, len(t.Routes))
 	for _, r := range t.List() {
-		out = append(out, Status{Route: r, Unmirrorable: n[r.Type]})
+		next := NextStates(r.State)
+		if next == nil {
+			next = []State{}
+		}
+		out = append(out, Status{Route: r, Unmirrorable: n[r.Type], Next: next})
 	}
 	return out, nil
 }

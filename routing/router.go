@@ -52,9 +52,18 @@ func (r *Router) ByName(name string) backend.Backend {
 	return nil
 }
 
-// Reverse reports whether the reverse mirror still runs for typ (not once
-// it is on fhir-only).
-func (r *Router) Reverse(typ string) bool { return r.w.Current().State(typ) != FHIROnly }
+// Reverse reports whether the reverse mirror still runs for typ: rows
+// queued toward legacy are carried until the type reaches a final state
+// (fhir-only: legacy is retired).
+func (r *Router) Reverse(typ string) bool { return !States[r.w.Current().State(typ)].Final }
+
+// side is the backend of a system of record.
+func (r *Router) side(s Side) backend.Backend {
+	if s == SideFHIR {
+		return r.fhir
+	}
+	return r.legacy
+}
 
 type snapshot struct {
 	r *Router
@@ -65,14 +74,10 @@ func (s snapshot) BackendFor(typ string) backend.Backend {
 	if !s.r.types[typ] {
 		return nil
 	}
-	var reads backend.Backend
-	switch s.t.State(typ) {
-	case Shadow:
+	m := States[s.t.State(typ)]
+	reads := s.r.side(m.Reads)
+	if m.Compare {
 		reads = s.r.shadow
-	case FHIR, FHIROnly:
-		reads = s.r.fhir
-	default:
-		reads = s.r.legacy
 	}
 	return routed{Backend: reads, r: s.r}
 }
@@ -88,25 +93,18 @@ type routed struct {
 // delete): on `fhir` it is checked against the legacy mapping first.
 func (x routed) write(ctx context.Context, typ string, id string, body map[string]any, fn func(backend.Backend) (string, error)) error {
 	return x.r.out.fence(ctx, typ, func(st State, q Enqueuer) error {
-		var be backend.Backend
-		target, mark := "", ""
-		switch st {
-		case Legacy:
-			be = x.r.legacy
-		case Shadow:
-			be, target = x.r.legacy, "fhir"
-		case FHIR:
-			be, target = x.r.fhir, "legacy"
+		m := States[st]
+		be, target, mark := x.r.side(m.Writes), string(m.Mirror), ""
+		if m.CheckWrites {
 			var err error
 			if mark, err = x.r.reversible(ctx, typ, body); err != nil {
 				return err
 			}
-		default:
-			be = x.r.fhir
 		}
 		// updates and deletes queue first: if the process dies after the
 		// write, the row copies the new state; if the write fails, the
-		// transaction drops the row
+		// transaction drops the row (SQLite, where no transaction spans
+		// the write: the row copies an unchanged state, which is harmless)
 		if target != "" && id != "" {
 			if err := enqueue(ctx, q, target, typ, id, mark); err != nil {
 				return err

@@ -36,15 +36,6 @@ var (
 	ErrStale   = errors.New("route changed concurrently")
 )
 
-// ParseState validates a state name.
-func ParseState(s string) (State, error) {
-	switch State(s) {
-	case Legacy, Shadow, FHIR, FHIROnly:
-		return State(s), nil
-	}
-	return "", fmt.Errorf("%w: state %q (want legacy, shadow, fhir or fhir-only)", ErrUnknown, s)
-}
-
 // Route is one row of the table.
 type Route struct {
 	Type      string    `json:"type"`
@@ -226,13 +217,6 @@ type Plan struct {
 	pending      int
 }
 
-// next lists the states reachable in one step.
-var next = map[State][]State{
-	Legacy: {Shadow},
-	Shadow: {Legacy, FHIR},
-	FHIR:   {Shadow, FHIROnly},
-}
-
 // Set validates, guards and applies a move: a compare-and-set on the
 // route's version plus a journal row, in one transaction. A refused or
 // dry-run move changes nothing.
@@ -358,14 +342,7 @@ func (s *Store) check(ctx context.Context, m Move) (*Plan, *sql.Tx, error) {
 	}
 	p.Refused = s.canSwitch(ctx, tx, m, cur.State, p)
 	if p.Refused == "" {
-		target := ""
-		switch {
-		case cur.State == Shadow && m.To == FHIR:
-			target = "fhir"
-		case cur.State == FHIR && m.To == Shadow:
-			target = "legacy"
-		}
-		if target != "" {
+		if target := string(Transitions[[2]State{cur.State, m.To}].Drain); target != "" {
 			n, err := pendingFor(ctx, tx, s.db.Dialect, target, m.Type)
 			if err != nil {
 				tx.Rollback()
@@ -417,66 +394,59 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, m Move, p *Plan) (*Plan, 
 }
 
 // canSwitch returns why a move is refused ("" when allowed) and fills the
-// plan's steps.
+// plan's steps, from the Transitions table.
 func (s *Store) canSwitch(ctx context.Context, tx *sql.Tx, m Move, from State, p *Plan) string {
 	if from == m.To {
 		return fmt.Sprintf("%s is already on %s", m.Type, from)
 	}
-	allowed := false
-	for _, n := range next[from] {
-		allowed = allowed || n == m.To
-	}
-	if !allowed {
-		if from == FHIROnly {
-			return "fhir-only is final: legacy is retired for this type"
+	tr, ok := Transitions[[2]State{from, m.To}]
+	if !ok {
+		if States[from].Final {
+			return string(from) + " is final: legacy is retired for this type"
 		}
-		return fmt.Sprintf("moves go one step at a time (from %s: %v)", from, next[from])
+		return fmt.Sprintf("moves go one step at a time (from %s: %v)", from, NextStates(from))
 	}
-	if from == FHIR && m.To == Shadow {
+	p.Steps = tr.steps(m.To)
+	reason, forceable := s.guardReason(ctx, tx, tr.guard, m, p)
+	if reason == "" {
+		return ""
+	}
+	if !forceable {
+		return reason
+	}
+	if !m.Force {
+		return reason + " (--force with a --reason overrides, and is journaled)"
+	}
+	p.Forced = true
+	p.Steps = append(p.Steps, "guard overridden: "+reason)
+	return ""
+}
+
+// guardReason runs a transition's guard: why the move is refused ("" when
+// it passes) and whether --force may override that.
+func (s *Store) guardReason(ctx context.Context, tx *sql.Tx, g guard, m Move, p *Plan) (string, bool) {
+	switch g {
+	case parityGuard:
+		return s.parityGuard(ctx, tx, m.Type, p), true
+	case unmirroredGuard:
 		// writes made on FHIR that the reverse mirror could not carry into
 		// legacy would vanish from view on the way back
 		reason, err := s.unmirrored(ctx, tx, m.Type)
 		if err != nil {
-			return "the outbox cannot be read: " + sqldb.Describe(err)
+			return "the outbox cannot be read: " + sqldb.Describe(err), false
 		}
 		if reason != "" {
 			reason += "; moving back would hide them"
-			if !m.Force {
-				return reason + " (--force with a --reason overrides, and is journaled)"
-			}
-			p.Forced = true
-			p.Steps = append(p.Steps, "guard overridden: "+reason)
 		}
-	}
-	switch m.To {
-	case Shadow:
-		if from == Legacy {
-			p.Steps = []string{"reads stay on legacy; a sample is also read from FHIR and compared", "writes go to legacy and are mirrored to FHIR through the outbox"}
-		} else {
-			// after, not instead of, a guard override noted above
-			p.Steps = append([]string{"reads and writes return to legacy (kept current by the reverse mirror)", "writes are mirrored to FHIR through the outbox"}, p.Steps...)
-		}
-	case Legacy:
-		p.Steps = []string{"reads and writes on legacy only; no mirroring"}
-	case FHIR:
-		p.Steps = []string{"reads and writes go to FHIR", "writes are mirrored back to legacy (reverse sync) so rollback to shadow stays possible"}
-		reason := s.parityGuard(ctx, tx, m.Type, p)
-		if reason != "" {
-			if !m.Force {
-				return reason + " (--force with a --reason overrides, and is journaled)"
-			}
-			p.Forced = true
-			p.Steps = append(p.Steps, "parity guard overridden: "+reason)
-		}
-	case FHIROnly:
+		return reason, true
+	case confirmGuard:
 		// the point of no return: after this the reverse mirror stops and
 		// legacy falls behind for good
 		if !m.Confirm {
-			return "fhir-only is one-way (legacy stops receiving this type's writes); add --confirm"
+			return string(m.To) + " is one-way (legacy stops receiving this type's writes); add --confirm", false
 		}
-		p.Steps = []string{"reads and writes on FHIR only; the reverse mirror to legacy stops", "this cannot be undone"}
 	}
-	return ""
+	return "", false
 }
 
 // parityGuard: the newest parity report must pass and be newer than the

@@ -57,9 +57,10 @@ func routeCmd() *cobra.Command {
 			// that legacy cannot hold; while any is left, moving back to
 			// shadow is refused
 			w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "TYPE\tSTATE\tVERSION\tUPDATED\tBY\tUNMIRRORABLE")
+			// NEXT: the moves the route table allows from here
+			fmt.Fprintln(w, "TYPE\tSTATE\tNEXT\tVERSION\tUPDATED\tBY\tUNMIRRORABLE")
 			for _, r := range st {
-				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%d\n", r.Type, r.State, r.Version, r.UpdatedAt.UTC().Format(time.RFC3339), r.UpdatedBy, r.Unmirrorable)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%d\n", r.Type, r.State, nextStates(r.State), r.Version, r.UpdatedAt.UTC().Format(time.RFC3339), r.UpdatedBy, r.Unmirrorable)
 			}
 			return w.Flush()
 		},
@@ -181,4 +182,16 @@ func whoami() string {
 	}
 	host, _ := os.Hostname()
 	return strings.TrimSuffix(name+"@"+host, "@")
+}
+
+// nextStates lists the states one move away ("-" when the state is final).
+func nextStates(s routing.State) string {
+	var names []string
+	for _, n := range routing.NextStates(s) {
+		names = append(names, string(n))
+	}
+	if len(names) == 0 {
+		return "-"
+	}
+	return strings.Join(names, ",")
 }
