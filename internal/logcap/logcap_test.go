@@ -1,0 +1,62 @@
+package logcap_test
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/fhirfacade/fhirfacade/internal/logcap"
+)
+
+func TestCut(t *testing.T) {
+	cases := []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{"short", "abc", 5, "abc"},
+		{"exact", "abcde", 5, "abcde"},
+		{"long", "abcdefgh", 5, "abcde…(+3 bytes)"},
+		{"rune boundary", "ab€cd", 3, "ab…(+5 bytes)"},
+		{"invalid UTF-8", "a\xffbcdef", 3, "a\uFFFDb…(+4 bytes)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := logcap.Cut(tc.in, tc.n); got != tc.want {
+				t.Fatalf("Cut(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+			}
+		})
+	}
+	if got := logcap.String(strings.Repeat("x", 600<<10)); len(got) > logcap.Max+32 || !utf8.ValidString(got) {
+		t.Fatalf("String of 600 KB: %d bytes", len(got))
+	}
+}
+
+type stringer string
+
+func (s stringer) String() string { return string(s) }
+
+// TestHandler: every string, error and Stringer of a record, in groups and
+// in WithAttrs too, is capped; other values pass unchanged.
+func TestHandler(t *testing.T) {
+	var buf bytes.Buffer
+	huge := strings.Repeat("k", 600<<10)
+	log := slog.New(logcap.Handler(slog.NewJSONHandler(&buf, nil))).With("pre", huge)
+	log.Info(huge, "s", huge, "err", errors.New(huge), "str", stringer(huge), "b", []byte(huge),
+		slog.Group("g", "inner", huge), "n", 42)
+	out := buf.String()
+	if len(out) > 8*logcap.Max {
+		t.Fatalf("one log line of %d bytes", len(out))
+	}
+	for _, key := range []string{`"pre":`, `"msg":`, `"s":`, `"err":`, `"str":`, `"b":`, `"inner":`, `"n":42`} {
+		if !strings.Contains(out, key) {
+			t.Fatalf("%s missing from %s", key, out)
+		}
+	}
+	if c := strings.Count(out, "bytes)"); c != 7 {
+		t.Fatalf("%d capped values, want 7: %s", c, out)
+	}
+}
