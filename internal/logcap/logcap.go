@@ -20,13 +20,21 @@ const Max = 256
 // replaced) with a note of how much was left out.
 func String(s string) string { return Cut(s, Max) }
 
-// Cut is s cut to at most n bytes plus the note "…(+N bytes)" when it was
-// longer; a short s is returned as it is.
+// suffixRoom is what the note "…(+N bytes)" can take.
+const suffixRoom = 24
+
+// Cut is s cut to at most n bytes when it is longer, ending in the note
+// "…(+N bytes)" (for n under 2*suffixRoom the note comes on top of n
+// bytes of s); a short s is returned as it is. Cutting a cut value again
+// changes nothing.
 func Cut(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	end := n
+	if n >= 2*suffixRoom {
+		end = n - suffixRoom
+	}
 	for end > 0 && !utf8.RuneStart(s[end]) {
 		end--
 	}

@@ -22,6 +22,7 @@ func TestCut(t *testing.T) {
 		{"long", "abcdefgh", 5, "abcde…(+3 bytes)"},
 		{"rune boundary", "ab€cd", 3, "ab…(+5 bytes)"},
 		{"invalid UTF-8", "a\xffbcdef", 3, "a\uFFFDb…(+4 bytes)"},
+		{"room for the note", strings.Repeat("x", 100), 50, strings.Repeat("x", 26) + "…(+74 bytes)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -30,8 +31,12 @@ func TestCut(t *testing.T) {
 			}
 		})
 	}
-	if got := logcap.String(strings.Repeat("x", 600<<10)); len(got) > logcap.Max+32 || !utf8.ValidString(got) {
+	got := logcap.String(strings.Repeat("x", 600<<10))
+	if len(got) > logcap.Max || !utf8.ValidString(got) {
 		t.Fatalf("String of 600 KB: %d bytes", len(got))
+	}
+	if again := logcap.String(got); again != got {
+		t.Fatalf("capped twice: %q", again)
 	}
 }
 
