@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/fhirfacade/fhirfacade/audit"
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/internal/logcap"
 	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/pagetoken"
 )
@@ -73,6 +74,11 @@ type Config struct {
 	DefaultCount int
 	// MaxBody is the largest request body in bytes (default 1 MiB).
 	MaxBody int64
+	// MaxHeader is the largest total of request header fields in bytes
+	// (default 64 KiB); more is a 431 OperationOutcome. The HTTP server's
+	// own limit (MaxHeaderBytes) is set well above it, so the facade, not
+	// net/http's plain-text 431, answers realistic oversized headers.
+	MaxHeader int
 	// Version is reported in the CapabilityStatement.
 	Version string
 	// Admin serves /admin/* (nil: not mounted).
@@ -103,6 +109,7 @@ type Config struct {
 // Server is the facade's HTTP server.
 type Server struct {
 	cfg     Config
+	agg     *audit.Aggregator // refusals counted per window (nil: no audit)
 	e       *echo.Echo
 	log     *slog.Logger
 	metrics *metrics
@@ -118,6 +125,9 @@ func New(cfg Config) *Server {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
+	if cfg.MaxHeader <= 0 {
+		cfg.MaxHeader = 64 << 10
+	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = prometheus.NewRegistry()
 	}
@@ -127,20 +137,26 @@ func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	// client-supplied values reach log lines (token headers in refusal
+	// reasons, methods, ids): none may be longer than logcap.Max
+	cfg.Log = slog.New(logcap.Handler(cfg.Log.Handler()))
 	if cfg.AdminAccess == "" {
 		cfg.AdminAccess = "fhirfacade.admin"
 	}
 	s := &Server{cfg: cfg, e: echo.New(), log: cfg.Log, started: time.Now(), limiter: newLimiter(cfg.RateLimit, cfg.RateBurst)}
 	s.metrics = newMetrics(cfg.Metrics)
+	if cfg.Audit != nil {
+		s.agg = audit.NewAggregator(cfg.Audit.Retain, time.Second, 1000, s.aggregateLost)
+	}
 	e := s.e
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
-	// a client's X-Request-Id is kept; observe replaces it unless it is
-	// short and plain, so it cannot smuggle text into logs
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
+	e.Use(assignRequestID)
 	e.Use(s.observe)
 	e.Use(recoverOutcome)
-	e.Use(middleware.BodyLimit(byteSize(cfg.MaxBody)))
+	// every request past routing is audited, the refusals of everything
+	// after this included; a panic below is answered (and audited) as 500
+	e.Use(s.auditTrail, recoverOutcome, s.headerLimit)
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(200, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
@@ -153,12 +169,13 @@ func New(cfg Config) *Server {
 	e.GET("/fhir/metadata", s.metadata)
 
 	if cfg.Admin != nil {
-		e.Any("/admin/*", echo.WrapHandler(cfg.Admin), s.auditTrail, s.authenticate, s.requireAdmin)
+		e.Any("/admin/*", echo.WrapHandler(cfg.Admin), s.authenticate, s.requireAdmin, s.bodyLimit)
 	}
 
-	// every FHIR interaction: audited (refusals too), then authenticated
-	// and rate-limited, then authorised per interaction in the handlers
-	f := e.Group("/fhir", s.auditTrail, s.authenticate)
+	// every FHIR interaction: authenticated and rate-limited (a body is
+	// read only after that), then authorised per interaction in the
+	// handlers
+	f := e.Group("/fhir", s.authenticate, s.bodyLimit)
 	f.GET("/:type", s.searchGET)
 	f.POST("/:type/_search", s.searchPOST)
 	f.POST("/:type", s.create)
@@ -171,12 +188,22 @@ func New(cfg Config) *Server {
 	return s
 }
 
+// MaxHeaderBytes is the HTTP server's header limit (request line
+// included). It is far above Config.MaxHeader so that the facade answers
+// oversized headers with a 431 OperationOutcome; only a request past this
+// gets net/http's own plain-text 431, which no handler can change.
+const MaxHeaderBytes = 4 << 20
+
 // Handler is the server as an http.Handler.
 func (s *Server) Handler() http.Handler { return s.e }
 
 // Start serves on addr until ctx ends, then shuts down gracefully.
 func (s *Server) Start(ctx context.Context, addr string) error {
-	srv := &http.Server{Addr: addr, Handler: s.e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := &http.Server{Addr: addr, Handler: s.e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: MaxHeaderBytes}
+	if s.agg != nil {
+		defer s.agg.Flush() // the last window's counted refusals
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	select {
@@ -213,14 +240,4 @@ func (s *Server) readyz(c echo.Context) error {
 		}
 	}
 	return c.JSON(status, out)
-}
-
-func byteSize(n int64) string {
-	switch {
-	case n%(1<<20) == 0:
-		return itoa(n>>20) + "M"
-	case n%(1<<10) == 0:
-		return itoa(n>>10) + "K"
-	}
-	return itoa(n)
 }
