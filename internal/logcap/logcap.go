@@ -59,6 +59,14 @@ type capped struct{ h slog.Handler }
 func (c capped) Enabled(ctx context.Context, l slog.Level) bool { return c.h.Enabled(ctx, l) }
 
 func (c capped) Handle(ctx context.Context, r slog.Record) error {
+	need := len(r.Message) > Max
+	r.Attrs(func(a slog.Attr) bool {
+		need = need || needsCap(a)
+		return !need
+	})
+	if !need {
+		return c.h.Handle(ctx, r) // the common line: nothing to copy
+	}
 	out := slog.NewRecord(r.Time, r.Level, String(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(capAttr(a))
@@ -76,6 +84,18 @@ func (c capped) WithAttrs(as []slog.Attr) slog.Handler {
 }
 
 func (c capped) WithGroup(name string) slog.Handler { return capped{c.h.WithGroup(name)} }
+
+// needsCap reports whether capAttr could change a.
+func needsCap(a slog.Attr) bool {
+	v := a.Value
+	switch v.Kind() {
+	case slog.KindString:
+		return len(v.String()) > Max
+	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
+		return false
+	}
+	return true // groups, LogValuers, errors, Stringers: looked at in full
+}
 
 func capAttr(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()

@@ -2,7 +2,9 @@ package logcap_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -63,5 +65,23 @@ func TestHandler(t *testing.T) {
 	}
 	if c := strings.Count(out, "bytes)"); c != 7 {
 		t.Fatalf("%d capped values, want 7: %s", c, out)
+	}
+}
+
+// BenchmarkHandler: the cost the cap adds to a facade request log line.
+func BenchmarkHandler(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		wrap func(slog.Handler) slog.Handler
+	}{{"plain", func(h slog.Handler) slog.Handler { return h }}, {"capped", logcap.Handler}} {
+		b.Run(c.name, func(b *testing.B) {
+			log := slog.New(c.wrap(slog.NewJSONHandler(io.Discard, nil)))
+			b.ReportAllocs()
+			for b.Loop() {
+				log.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("request_id", "0123456789abcdef01234567"),
+					slog.String("method", "GET"), slog.String("route", "/fhir/:type/:id"), slog.String("type", "Patient"),
+					slog.String("interaction", "read"), slog.String("backend", "legacy"), slog.Int("status", 200), slog.Float64("ms", 1.234))
+			}
+		})
 	}
 }
