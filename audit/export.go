@@ -124,21 +124,9 @@ func AuditEvents(r *Record) []Event {
 		ID:           fmt.Sprint(r.Seq),
 		Recorded:     r.Time.UTC().Format(time.RFC3339Nano),
 		Outcome:      outcomeCode(r.Status),
-		OutcomeDesc:  r.Detail,
+		OutcomeDesc:  outcomeDesc(r),
 		Source: source{Site: "fhirfacade", Observer: reference{Display: "fhirfacade"},
 			Type: []coding{{System: "http://terminology.hl7.org/CodeSystem/security-source-type", Code: "4", Display: "Application Server"}}},
-	}
-	if base.OutcomeDesc == "" && r.Status > 0 {
-		base.OutcomeDesc = fmt.Sprintf("HTTP %d", r.Status)
-	}
-	if r.Count > 0 {
-		// an aggregated record: one AuditEvent for the window, saying how
-		// many requests it stands for and over which span
-		base.OutcomeDesc = fmt.Sprintf("%d requests answered HTTP %d from %s to %s", r.Count, r.Status,
-			r.Time.UTC().Format(time.RFC3339Nano), r.Until.UTC().Format(time.RFC3339Nano))
-		if r.Detail != "" {
-			base.OutcomeDesc += ": " + r.Detail
-		}
 	}
 	if action, ok := restful[r.Interaction]; ok {
 		base.Type = coding{System: sysEventType, Code: "rest", Display: "Restful Operation"}
@@ -204,6 +192,21 @@ func AuditEvents(r *Record) []Event {
 	}
 	base.Entity = append(base.Entity, common...)
 	return []Event{base}
+}
+
+// outcomeDesc is the record's detail, or its HTTP status; an aggregated
+// record (one AuditEvent for its window) says how many requests it stands
+// for and over which span.
+func outcomeDesc(r *Record) string {
+	d := r.Detail
+	if r.Count > 0 {
+		d = fmt.Sprintf("%d requests answered HTTP %d from %s to %s", r.Count, r.Status,
+			r.Time.UTC().Format(time.RFC3339Nano), r.Until.UTC().Format(time.RFC3339Nano)) + strings.TrimSuffix(": "+r.Detail, ": ")
+	}
+	if d == "" && r.Status > 0 {
+		d = fmt.Sprintf("HTTP %d", r.Status)
+	}
+	return d
 }
 
 // requestEntity names the HTTP request(s) a record is about: the server's
