@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -94,6 +95,10 @@ func TestChain(t *testing.T) {
 				{"first row deleted", "DELETE FROM audit_event WHERE seq = 1", 1, "missing"},
 				{"tail deleted", "DELETE FROM audit_event WHERE seq >= 99", 99, "missing"},
 				{"rows swapped", "UPDATE audit_event SET body = (SELECT body FROM audit_event WHERE seq = 11) WHERE seq = 10", 10, "edited"},
+				// the column export --since filters by: moved out of the window
+				// it would hide the record from an export
+				{"recorded moved back", "UPDATE audit_event SET recorded = '2000-01-01T00:00:00.000000Z' WHERE seq = 40", 40, "recorded time"},
+				{"recorded moved ahead", "UPDATE audit_event SET recorded = '2999-01-01T00:00:00.000000Z' WHERE seq = 70", 70, "recorded time"},
 			}
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
@@ -402,5 +407,60 @@ func TestLongOutageKeepsRecords(t *testing.T) {
 			t.Fatalf("written %d, dropped %d after a 1.5 s outage", w.Written(), w.Dropped())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestChainWrittenBeforeVerifies: a record as an earlier version wrote it
+// (body, recorded truncated to the microsecond, hash) still verifies: the
+// recorded check adds no hash version, old chains need no migration.
+func TestChainWrittenBeforeVerifies(t *testing.T) {
+	const body = `{"time":"2026-01-02T03:04:05.123456789Z","interaction":"read","type":"Patient","status":200,"outcome":"success","client":"app","source":"127.0.0.1","requestId":"0123456789abcdef01234567","method":"GET","path":"/fhir/Patient/1","ids":["Patient/1"],"patients":["Patient/1"],"backend":"legacy"}`
+	const hash = "3c52251122b5398c3979802d9fae60a0d8ba4c6c312e827c566353fbc0b1b656" // SHA-256(genesis ‖ "\n1\n" ‖ body)
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			st := open(t, s)
+			ctx := context.Background()
+			p := st.DB.Dialect.Placeholder
+			if _, err := st.DB.ExecContext(ctx, fmt.Sprintf("INSERT INTO audit_event (seq, recorded, body, prev_hash, hash) VALUES (1, '2026-01-02T03:04:05.123456Z', %s, %s, %s)", p(1), p(2), p(3)),
+				body, strings.Repeat("0", 64), hash); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.DB.ExecContext(ctx, fmt.Sprintf("UPDATE audit_head SET seq = 1, hash = %s WHERE id = 1", p(1)), hash); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := st.Verify(ctx)
+			if err != nil || rep.Problem != nil || rep.Records != 1 {
+				t.Fatalf("verify: %v %+v", err, rep)
+			}
+			var buf bytes.Buffer
+			if n, err := st.Export(ctx, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), &buf); err != nil || n != 1 {
+				t.Fatalf("export: %d %v", n, err)
+			}
+		})
+	}
+}
+
+// TestExportRefusesEditedRecorded: a record whose recorded column no
+// longer matches its hashed time stops an export that reads it (verify
+// names every such record, also one moved out of the export's window).
+func TestExportRefusesEditedRecorded(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			st := open(t, s)
+			ctx := context.Background()
+			fill(t, st, 10)
+			for _, stmt := range strings.Split(s.unlock, ";") {
+				if _, err := st.DB.ExecContext(ctx, stmt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := st.DB.ExecContext(ctx, "UPDATE audit_event SET recorded = '2999-01-01T00:00:00.000000Z' WHERE seq = 5"); err != nil {
+				t.Fatal(err)
+			}
+			_, err := st.Export(ctx, time.Now().Add(time.Hour), io.Discard)
+			if !errors.Is(err, audit.ErrEdited) || !strings.Contains(err.Error(), "record 5") {
+				t.Fatalf("export of an edited record: %v", err)
+			}
+		})
 	}
 }

@@ -72,10 +72,16 @@ type agent struct {
 }
 
 type entity struct {
-	What  *reference `json:"what,omitempty"`
-	Type  *coding    `json:"type,omitempty"`
-	Role  *coding    `json:"role,omitempty"`
-	Query string     `json:"query,omitempty"`
+	What   *reference `json:"what,omitempty"`
+	Type   *coding    `json:"type,omitempty"`
+	Role   *coding    `json:"role,omitempty"`
+	Query  string     `json:"query,omitempty"`
+	Detail []detail   `json:"detail,omitempty"`
+}
+
+type detail struct {
+	Type        string `json:"type"`
+	ValueString string `json:"valueString"`
 }
 
 type source struct {
@@ -118,12 +124,9 @@ func AuditEvents(r *Record) []Event {
 		ID:           fmt.Sprint(r.Seq),
 		Recorded:     r.Time.UTC().Format(time.RFC3339Nano),
 		Outcome:      outcomeCode(r.Status),
-		OutcomeDesc:  r.Detail,
+		OutcomeDesc:  outcomeDesc(r),
 		Source: source{Site: "fhirfacade", Observer: reference{Display: "fhirfacade"},
 			Type: []coding{{System: "http://terminology.hl7.org/CodeSystem/security-source-type", Code: "4", Display: "Application Server"}}},
-	}
-	if base.OutcomeDesc == "" && r.Status > 0 {
-		base.OutcomeDesc = fmt.Sprintf("HTTP %d", r.Status)
 	}
 	if action, ok := restful[r.Interaction]; ok {
 		base.Type = coding{System: sysEventType, Code: "rest", Display: "Restful Operation"}
@@ -168,6 +171,9 @@ func AuditEvents(r *Record) []Event {
 	} else if r.Type != "" && len(r.IDs) == 0 && r.Path != "" {
 		common = append(common, entity{What: &reference{Display: r.Path}, Type: &coding{System: sysEntityType, Code: "2", Display: "System Object"}})
 	}
+	if req := requestEntity(r); req != nil {
+		common = append(common, *req)
+	}
 	patient := func(p string) entity {
 		return entity{What: &reference{Reference: p}, Type: &coding{System: sysEntityType, Code: "1", Display: "Person"}, Role: &coding{System: sysObjectRole, Code: "1", Display: "Patient"}}
 	}
@@ -186,6 +192,42 @@ func AuditEvents(r *Record) []Event {
 	}
 	base.Entity = append(base.Entity, common...)
 	return []Event{base}
+}
+
+// outcomeDesc is the record's detail, or its HTTP status; an aggregated
+// record (one AuditEvent for its window) says how many requests it stands
+// for and over which span.
+func outcomeDesc(r *Record) string {
+	d := r.Detail
+	if r.Count > 0 {
+		d = fmt.Sprintf("%d requests answered HTTP %d from %s to %s", r.Count, r.Status,
+			r.Time.UTC().Format(time.RFC3339Nano), r.Until.UTC().Format(time.RFC3339Nano)) + strings.TrimSuffix(": "+r.Detail, ": ")
+	}
+	if d == "" && r.Status > 0 {
+		d = fmt.Sprintf("HTTP %d", r.Status)
+	}
+	return d
+}
+
+// requestEntity names the HTTP request(s) a record is about: the server's
+// request id (the X-Request-Id of the answer and the log), the id the
+// client sent, and for an aggregated record how many requests it counts.
+func requestEntity(r *Record) *entity {
+	var ds []detail
+	add := func(typ, v string) {
+		if v != "" {
+			ds = append(ds, detail{Type: typ, ValueString: v})
+		}
+	}
+	add("requestId", r.RequestID)
+	add("clientRequestId", r.ClientRequestID)
+	if r.Count > 0 {
+		add("count", fmt.Sprint(r.Count))
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	return &entity{Type: &coding{System: sysEntityType, Code: "2", Display: "System Object"}, What: &reference{Display: "HTTP request"}, Detail: ds}
 }
 
 func outcomeCode(status int) string {

@@ -21,6 +21,10 @@ import (
 // ErrUnavailable is returned when a record could not be stored.
 var ErrUnavailable = errors.New("audit store unavailable")
 
+// ErrEdited is returned by Each (and so Export) for a record whose
+// recorded column no longer matches the time its hash covers.
+var ErrEdited = errors.New("audit record edited")
+
 // Record is one audited event. Its JSON encoding is what the chain hashes,
 // so fields are only ever added (with omitempty), never renamed.
 type Record struct {
@@ -43,7 +47,19 @@ type Record struct {
 	IDs         []string  `json:"ids,omitempty"`
 	Patients    []string  `json:"patients,omitempty"`
 	Backend     string    `json:"backend,omitempty"`
+	// ClientRequestID is the X-Request-Id the client sent (capped): kept
+	// for correlation, never used as RequestID, which the server makes.
+	ClientRequestID string `json:"clientRequestId,omitempty"`
+	// Count is the number of requests an aggregated record stands for
+	// (refusals before authentication and rate-limited requests are
+	// counted per client or address and window, see Aggregator); 0 is a
+	// record of one request. Until is the time of the last one counted.
+	Count int       `json:"count,omitempty"`
+	Until time.Time `json:"until,omitzero"`
 }
+
+// Requests is how many requests r stands for.
+func (r *Record) Requests() int { return max(r.Count, 1) }
 
 // OutcomeOf names the outcome of an HTTP status.
 func OutcomeOf(status int) string {
@@ -264,7 +280,7 @@ func (s *Store) Verify(ctx context.Context, anchors ...Anchor) (*Report, error) 
 	prev, want := genesis, int64(1)
 	const page = 5000
 	for {
-		rows, err := s.DB.QueryContext(ctx, fmt.Sprintf("SELECT seq, body, prev_hash, hash FROM audit_event WHERE seq >= %s ORDER BY seq LIMIT %d", s.DB.Dialect.Placeholder(1), page), want)
+		rows, err := s.DB.QueryContext(ctx, fmt.Sprintf("SELECT seq, recorded, body, prev_hash, hash FROM audit_event WHERE seq >= %s ORDER BY seq LIMIT %d", s.DB.Dialect.Placeholder(1), page), want)
 		if err != nil {
 			return nil, fmt.Errorf("read audit records: %w", err)
 		}
@@ -272,8 +288,9 @@ func (s *Store) Verify(ctx context.Context, anchors ...Anchor) (*Report, error) 
 		for rows.Next() {
 			n++
 			var seq int64
+			var recorded any
 			var body, ph, h string
-			if err := rows.Scan(&seq, &body, &ph, &h); err != nil {
+			if err := rows.Scan(&seq, &recorded, &body, &ph, &h); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -285,6 +302,8 @@ func (s *Store) Verify(ctx context.Context, anchors ...Anchor) (*Report, error) 
 				rep.Problem = &Problem{Seq: seq, Reason: "prev_hash does not match the previous record's hash"}
 			case link(prev, seq, []byte(body)) != h:
 				rep.Problem = &Problem{Seq: seq, Reason: "content does not match its hash (edited)"}
+			case !recordedMatches(recorded, body):
+				rep.Problem = &Problem{Seq: seq, Reason: "recorded time does not match the time its hash covers (edited)"}
 			case anchored[seq] != "" && anchored[seq] != h:
 				rep.Problem = &Problem{Seq: seq, Reason: "does not match its anchor (the chain was rewritten at or before this record)"}
 			}
@@ -324,7 +343,7 @@ func (s *Store) Each(ctx context.Context, since time.Time, fn func(*Record) erro
 	after := int64(0)
 	const page = 5000
 	for {
-		rows, err := s.DB.QueryContext(ctx, fmt.Sprintf("SELECT seq, body FROM audit_event WHERE seq > %s AND recorded >= %s ORDER BY seq LIMIT %d",
+		rows, err := s.DB.QueryContext(ctx, fmt.Sprintf("SELECT seq, recorded, body FROM audit_event WHERE seq > %s AND recorded >= %s ORDER BY seq LIMIT %d",
 			s.DB.Dialect.Placeholder(1), s.DB.Dialect.Placeholder(2), page), after, s.stamp(since))
 		if err != nil {
 			return fmt.Errorf("read audit records: %w", err)
@@ -332,10 +351,17 @@ func (s *Store) Each(ctx context.Context, since time.Time, fn func(*Record) erro
 		var batch []*Record
 		for rows.Next() {
 			var seq int64
+			var recorded any
 			var body string
-			if err := rows.Scan(&seq, &body); err != nil {
+			if err := rows.Scan(&seq, &recorded, &body); err != nil {
 				rows.Close()
 				return err
+			}
+			if !recordedMatches(recorded, body) {
+				// the column the --since filter reads was changed: what
+				// this export leaves out cannot be trusted either
+				rows.Close()
+				return fmt.Errorf("%w: record %d: its recorded time does not match the time its hash covers; run `fhirfacade audit verify`", ErrEdited, seq)
 			}
 			r := &Record{}
 			if err := json.Unmarshal([]byte(body), r); err != nil {
@@ -360,6 +386,55 @@ func (s *Store) Each(ctx context.Context, since time.Time, fn func(*Record) erro
 			return nil
 		}
 	}
+}
+
+// recordedMatches reports whether the recorded column (the one export
+// filters by) holds the time in the hashed body. The column is not in the
+// hash itself: it is derived from the body's time when the record is
+// appended (truncated to the microsecond both stores keep), so checking
+// that it still is covers it by the hash — and every chain written before
+// this check verifies unchanged, with no hash version to tell apart.
+func recordedMatches(recorded any, body string) bool {
+	var col time.Time
+	switch x := recorded.(type) {
+	case time.Time:
+		col = x
+	case string, []byte:
+		t, err := time.Parse(sqliteStamp, fmt.Sprintf("%s", x))
+		if err != nil {
+			return false
+		}
+		col = t
+	default:
+		return false
+	}
+	bt, ok := bodyTime(body)
+	if !ok {
+		return false
+	}
+	d := col.Sub(bt)
+	// PostgreSQL keeps microseconds (the driver truncates, a text-format
+	// parameter would round), the SQLite stamp truncates to them
+	return d > -time.Microsecond && d < time.Microsecond
+}
+
+// bodyTime reads a record body's "time": the first field of every body
+// Marshal writes, so it is cut out without decoding the whole record.
+func bodyTime(body string) (time.Time, bool) {
+	const prefix = `{"time":"`
+	if rest, ok := strings.CutPrefix(body, prefix); ok {
+		if end := strings.IndexByte(rest, '"'); end > 0 {
+			t, err := time.Parse(time.RFC3339Nano, rest[:end])
+			return t, err == nil
+		}
+	}
+	var r struct {
+		Time time.Time `json:"time"`
+	}
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		return time.Time{}, false
+	}
+	return r.Time, true
 }
 
 // Count is the number of stored records.

@@ -3,8 +3,10 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +60,26 @@ func TestVerifyMatrix(t *testing.T) {
 		{"garbage", "not.a.jwt", false},
 		{"empty", "", false},
 		{"RS512 not allowed", is.Sign(t, good(), jwa.RS512(), is.RSA, "rsa-1"), false},
+		// the JOSE header: an extension the verifier does not implement must
+		// not be ignored (RFC 7515 4.1.11), and only a JWT is a bearer token
+		{"typ absent", is.SignHeaders(t, good(), nil), true},
+		{"typ JWT", is.SignHeaders(t, good(), map[string]any{"typ": "JWT"}), true},
+		{"typ jwt (case)", is.SignHeaders(t, good(), map[string]any{"typ": "jwt"}), true},
+		{"typ at+jwt", is.SignHeaders(t, good(), map[string]any{"typ": "at+jwt"}), true},
+		{"typ application/at+jwt", is.SignHeaders(t, good(), map[string]any{"typ": "application/AT+JWT"}), true},
+		{"typ JWE", is.SignHeaders(t, good(), map[string]any{"typ": "JWE"}), false},
+		{"typ id token", is.SignHeaders(t, good(), map[string]any{"typ": "secevent+jwt"}), false},
+		{"typ not a string", is.SignHeaders(t, good(), map[string]any{"typ": 1}), false},
+		{"crit unknown", is.SignHeaders(t, good(), map[string]any{"crit": []string{"foo"}, "foo": 1}), false},
+		{"crit empty", is.SignHeaders(t, good(), map[string]any{"crit": []string{}}), false},
+		{"crit b64", is.SignHeaders(t, good(), map[string]any{"crit": []string{"b64"}, "b64": true}), false},
+		// time claims are NumericDates (RFC 7519 2): a string is not one
+		{"exp as a string", is.Token(t, with("exp", fmt.Sprint(now.Add(time.Hour).Unix()))), false},
+		{"exp as a date string", is.Token(t, with("exp", now.Add(time.Hour).Format(time.RFC3339))), false},
+		{"nbf as a string", is.Token(t, with("nbf", fmt.Sprint(now.Add(-time.Hour).Unix()))), false},
+		{"iat as a string", is.Token(t, with("iat", fmt.Sprint(now.Unix()))), false},
+		{"exp as a boolean", is.Token(t, with("exp", true)), false},
+		{"exp fractional", is.Token(t, with("exp", float64(now.Add(time.Hour).Unix())+0.5)), true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -159,6 +181,16 @@ func TestParseScopes(t *testing.T) {
 		{"fhirUser", nil},
 		{"patient/Observation.cu?category=laboratory", nil}, // restricted writes grant nothing
 		{"patient/Observation.rs?%zz", nil},
+		// an empty restriction restricts nothing (a search ignores an empty
+		// parameter): it must grant nothing, not everything
+		{"user/Patient.rs?gender=", nil},
+		{"user/Patient.rs?gender", nil},
+		{"user/Patient.rs?gender=%20", nil},
+		{"user/Patient.rs?=male", nil},
+		{"user/Patient.rs?gender=male&", &auth.Grant{Context: "user", Type: "Patient", Letters: "rs", Restrict: url.Values{"gender": {"male"}}}},
+		{"user/Patient.rs?gender=male&birthdate=", nil},
+		{"user/Observation.rs?code=a,", nil},
+		{"user/Observation.rs?code=a&code=", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.scope, func(t *testing.T) {
@@ -323,5 +355,36 @@ func TestCacheFollowsRefetch(t *testing.T) {
 	}
 	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Fatalf("cached token of a withdrawn key accepted after the keys were refetched: %v", err)
+	}
+}
+
+// TestRefusalReasonIsBounded: the reason a token is refused is logged, and
+// it quotes values from the token; a 600 KB kid, typ, iss or aud must not
+// make it 600 KB.
+func TestRefusalReasonIsBounded(t *testing.T) {
+	is := testutil.NewIssuer(t)
+	v := verifier(is)
+	huge := strings.Repeat("k", 600<<10)
+	claims := func(k, val string) map[string]any {
+		c := is.Claims("alice", "system/*.rs")
+		c[k] = val
+		return c
+	}
+	cases := []struct{ name, token string }{
+		{"kid", is.SignHeaders(t, is.Claims("alice", "system/*.rs"), map[string]any{"kid": huge})},
+		{"typ", is.SignHeaders(t, is.Claims("alice", "system/*.rs"), map[string]any{"typ": huge})},
+		{"iss", is.Token(t, claims("iss", huge))},
+		{"aud", is.Token(t, claims("aud", huge))},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := v.Verify(context.Background(), tc.token)
+			if !errors.Is(err, auth.ErrUnauthenticated) {
+				t.Fatalf("want ErrUnauthenticated, got %.200v", err)
+			}
+			if n := len(err.Error()); n > 1024 {
+				t.Fatalf("refusal reason of %d bytes: %.200s…", n, err)
+			}
+		})
 	}
 }

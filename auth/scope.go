@@ -50,8 +50,11 @@ func parseScope(s string) (Grant, bool) {
 	rest := s
 	if q := strings.IndexByte(rest, '?'); q >= 0 {
 		vals, err := url.ParseQuery(rest[q+1:])
-		if err != nil || len(vals) == 0 {
-			return g, false // an unreadable restriction grants nothing
+		if err != nil || len(vals) == 0 || hasEmpty(vals) {
+			// an unreadable restriction grants nothing; nor does an empty
+			// one (?gender=): a search ignores an empty parameter, so
+			// honouring it would grant every resource of the type
+			return g, false
 		}
 		g.Restrict, rest = vals, rest[:q]
 	}
@@ -101,6 +104,24 @@ func parseScope(s string) (Grant, bool) {
 		return g, false
 	}
 	return g, true
+}
+
+// hasEmpty reports a restriction with an empty name or value, or an empty
+// item in a comma-separated OR list (?code=a,).
+func hasEmpty(vals url.Values) bool {
+	for k, vs := range vals {
+		if strings.TrimSpace(k) == "" {
+			return true
+		}
+		for _, v := range vs {
+			for _, part := range strings.Split(v, ",") {
+				if strings.TrimSpace(part) == "" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func cutAny(s, seps string) (string, string, bool) {

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +18,8 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jws"
 	"github.com/lestrrat-go/jwx/v3/jwt"
+
+	"github.com/fhirfacade/fhirfacade/internal/logcap"
 )
 
 // Sentinel errors. ErrUnauthenticated wraps every reason a token is refused
@@ -207,7 +211,7 @@ func (v *Verifier) key(ctx context.Context, kid string) (jwk.Key, error) {
 		}
 	}
 	if v.set != nil && v.cfg.Now().Sub(v.lastFetch) < v.cfg.RefreshEvery {
-		return nil, fmt.Errorf("%w: unknown key id %q", ErrUnauthenticated, kid)
+		return nil, fmt.Errorf("%w: unknown key id %q", ErrUnauthenticated, logcap.String(kid))
 	}
 	if err := v.fetchLocked(ctx); err != nil {
 		return nil, err
@@ -215,7 +219,7 @@ func (v *Verifier) key(ctx context.Context, kid string) (jwk.Key, error) {
 	if k, ok := v.set.LookupKeyID(kid); ok {
 		return k, nil
 	}
-	return nil, fmt.Errorf("%w: unknown key id %q", ErrUnauthenticated, kid)
+	return nil, fmt.Errorf("%w: unknown key id %q", ErrUnauthenticated, logcap.String(kid))
 }
 
 // Verify validates a compact JWS bearer token and returns its Principal
@@ -250,6 +254,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, time.Time, time.Time, error) {
 	provider := jws.KeyProviderFunc(func(ctx context.Context, sink jws.KeySink, sig *jws.Signature, _ *jws.Message) error {
 		h := sig.ProtectedHeaders()
+		if err := checkHeader(h); err != nil {
+			return err
+		}
 		alg, ok := h.Algorithm()
 		if !ok {
 			return fmt.Errorf("%w: no alg", ErrUnauthenticated)
@@ -267,10 +274,10 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, time.Tim
 			return err
 		}
 		if k.KeyType() != kty {
-			return fmt.Errorf("%w: key %q is %s, token says %s", ErrUnauthenticated, kid, k.KeyType(), alg)
+			return fmt.Errorf("%w: key %q is %s, token says %s", ErrUnauthenticated, logcap.String(kid), k.KeyType(), alg)
 		}
 		if ka, ok := k.Algorithm(); ok && ka.String() != alg.String() {
-			return fmt.Errorf("%w: key %q is for %s, token says %s", ErrUnauthenticated, kid, ka, alg)
+			return fmt.Errorf("%w: key %q is for %s, token says %s", ErrUnauthenticated, logcap.String(kid), ka, alg)
 		}
 		sink.Key(alg, k)
 		return nil
@@ -289,9 +296,12 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, time.Tim
 		}
 		return nil, time.Time{}, time.Time{}, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
 	}
+	if err := numericTimes(raw); err != nil {
+		return nil, time.Time{}, time.Time{}, err
+	}
 	iss, _ := tok.Issuer()
 	if !contains(v.cfg.Issuers, iss) {
-		return nil, time.Time{}, time.Time{}, fmt.Errorf("%w: issuer %q is not accepted", ErrUnauthenticated, iss)
+		return nil, time.Time{}, time.Time{}, fmt.Errorf("%w: issuer %q is not accepted", ErrUnauthenticated, logcap.String(iss))
 	}
 	auds, _ := tok.Audience()
 	ok := false
@@ -299,7 +309,7 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, time.Tim
 		ok = ok || contains(v.cfg.Audiences, a)
 	}
 	if !ok {
-		return nil, time.Time{}, time.Time{}, fmt.Errorf("%w: audience %q is not accepted", ErrUnauthenticated, auds)
+		return nil, time.Time{}, time.Time{}, fmt.Errorf("%w: audience %s is not accepted", ErrUnauthenticated, logcap.String(fmt.Sprintf("%q", auds)))
 	}
 	p := &Principal{Issuer: iss}
 	p.Subject, _ = tok.Subject()
@@ -319,6 +329,63 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, time.Tim
 	exp, _ := tok.Expiration()
 	nbf, _ := tok.NotBefore()
 	return p, exp, nbf, nil
+}
+
+// bearerTypes are the JOSE typ values of an access token: a plain JWT
+// (RFC 7519 5.1) or a JWT access token (RFC 9068 2.1); compared without
+// regard to case, with or without the "application/" prefix.
+var bearerTypes = map[string]bool{"jwt": true, "at+jwt": true}
+
+// checkHeader refuses a JOSE header this verifier cannot honour: any crit
+// (RFC 7515 4.1.11: a recipient that does not implement a listed extension
+// must reject the token, and none is implemented here), and a typ that
+// says the token is not an access token (a JWE, a logout or event token,
+// an ID token profile) — a signature alone does not make it a bearer token.
+func checkHeader(h jws.Headers) error {
+	if h.Has(jws.CriticalKey) {
+		return fmt.Errorf("%w: crit header (extensions this server does not implement)", ErrUnauthenticated)
+	}
+	if !h.Has(jws.TypeKey) {
+		return nil
+	}
+	typ, ok := h.Type()
+	if !ok || !bearerTypes[strings.TrimPrefix(strings.ToLower(typ), "application/")] {
+		return fmt.Errorf("%w: typ %q is not a JWT access token", ErrUnauthenticated, logcap.String(typ))
+	}
+	return nil
+}
+
+// timeClaims are the NumericDate claims (RFC 7519 2, 4.1.4-4.1.6).
+var timeClaims = []string{"exp", "nbf", "iat"}
+
+// numericTimes refuses a token whose exp, nbf or iat is not a JSON number:
+// the JWT library reads "exp":"1900000000" as a date too, and a token an
+// issuer did not write as the standard says is not one to trust. It reads
+// the payload of a token whose signature already verified.
+func numericTimes(raw string) error {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return fmt.Errorf("%w: not a compact JWS", ErrUnauthenticated)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return fmt.Errorf("%w: payload is not base64url", ErrUnauthenticated)
+	}
+	var claims map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return fmt.Errorf("%w: payload is not a JSON object", ErrUnauthenticated)
+	}
+	for _, name := range timeClaims {
+		v, ok := claims[name]
+		if !ok {
+			continue
+		}
+		var n json.Number
+		if err := json.Unmarshal(v, &n); err != nil || len(v) == 0 || v[0] == '"' {
+			return fmt.Errorf("%w: %s is not a NumericDate", ErrUnauthenticated, name)
+		}
+	}
+	return nil
 }
 
 func claimString(tok jwt.Token, name string) string {

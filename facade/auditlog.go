@@ -99,15 +99,26 @@ type bufferedWriter struct {
 func (b *bufferedWriter) WriteHeader(code int)        { b.status = code }
 func (b *bufferedWriter) Write(p []byte) (int, error) { return b.buf.Write(p) }
 
-// auditTrail appends one record per request (refused ones included) before
-// the answer leaves. Fail closed by default: no record, no answer — except
-// for a write already made, whose record is retained for retry instead.
+// publicPaths are the routes whose answers need no audit record: probes,
+// metrics and the discovery documents, public and free of PHI (a probe
+// every second would otherwise be most of the trail).
+var publicPaths = map[string]bool{
+	"/healthz": true, "/readyz": true, "/metrics": true, "/fhir/metadata": true,
+	"/fhir/.well-known/smart-configuration": true, "/.well-known/smart-configuration": true,
+}
+
+// auditTrail appends one record per request that reached the server —
+// refusals of every middleware after it included (oversized headers and
+// bodies, unknown paths, tokens, rate limits) — before the answer leaves.
+// Fail closed by default: no record, no answer — except for a write
+// already made, whose record is retained for retry instead. Refusals that
+// need no record each (see aggregated) are counted per window instead.
 func (s *Server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.cfg.Audit == nil {
+		req := c.Request()
+		if s.cfg.Audit == nil || (publicPaths[c.Path()] && (req.Method == http.MethodGet || req.Method == http.MethodHead)) {
 			return next(c)
 		}
-		req := c.Request()
 		mutating := req.Method != http.MethodGet && req.Method != http.MethodHead && !strings.HasSuffix(req.URL.Path, "/_search")
 		if mutating && !s.cfg.AuditFailOpen && !s.cfg.Audit.Healthy() {
 			// refuse before the write: a change that cannot be audited must
@@ -127,38 +138,17 @@ func (s *Server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 		res.Writer = orig
 		detail, _ := c.Get(keyAuditDetail).(string)
 		rec := s.auditRecord(c, res.Status, detail)
-		var werr error
-		if s.cfg.AuditAsync {
-			werr = s.cfg.Audit.Enqueue(rec)
-		} else {
-			werr = s.cfg.Audit.Write(req.Context(), rec)
-		}
-		if werr != nil && mutating && res.Status < 400 {
-			// The change is made and no 503 can undo it; answering 503 would
-			// only tell the client to retry it (a second create). So the
-			// answer goes out as it is and the record is kept for retry.
-			if rerr := s.cfg.Audit.Retain(rec); rerr != nil {
-				s.metrics.auditFailures.Inc()
-				s.log.Error("audit record of a completed write lost", slog.String("request_id", requestID(c)),
-					slog.String("interaction", rec.Interaction), slog.String("type", rec.Type), slog.Int("status", rec.Status), slog.String("error", rerr.Error()))
-			} else {
-				s.log.Warn("audit record of a completed write queued for retry", slog.String("request_id", requestID(c)), slog.String("error", werr.Error()))
+		if s.aggregated(c, res.Status) {
+			s.agg.Add(rec)
+		} else if werr := s.storeRecord(c, rec, mutating); werr != nil && !s.cfg.AuditFailOpen {
+			h := res.Header()
+			rid := h.Get(echo.HeaderXRequestID)
+			for k := range h {
+				delete(h, k)
 			}
-			werr = nil
-		}
-		if werr != nil {
-			s.metrics.auditFailures.Inc()
-			s.log.Error("audit record not stored", slog.String("request_id", requestID(c)), slog.String("error", werr.Error()))
-			if !s.cfg.AuditFailOpen {
-				h := res.Header()
-				rid := h.Get(echo.HeaderXRequestID)
-				for k := range h {
-					delete(h, k)
-				}
-				h.Set(echo.HeaderXRequestID, rid)
-				res.Committed, res.Size, res.Status = false, 0, http.StatusOK
-				return &HTTPError{Status: 503, Code: "transient", Msg: "the audit trail is unavailable; retry later", Err: werr}
-			}
+			h.Set(echo.HeaderXRequestID, rid)
+			res.Committed, res.Size, res.Status = false, 0, http.StatusOK
+			return &HTTPError{Status: 503, Code: "transient", Msg: "the audit trail is unavailable; retry later", Err: werr}
 		}
 		if bw.status != 0 {
 			orig.WriteHeader(bw.status)
@@ -166,6 +156,59 @@ func (s *Server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 		_, _ = orig.Write(bw.buf.Bytes())
 		return nil
 	}
+}
+
+// aggregated reports whether the answer is a refusal that is counted
+// instead of recorded on its own: a 429, or a 4xx refused before any
+// token was accepted (none sent, an invalid one, or a refusal before
+// authentication ran) while auth is on. An attacker can send those without
+// limit, and no data was disclosed or changed; every answer to an
+// authenticated request keeps its own record.
+func (s *Server) aggregated(c echo.Context, status int) bool {
+	if s.agg == nil {
+		return false
+	}
+	return status == http.StatusTooManyRequests || (s.cfg.Auth != nil && principal(c) == nil && status >= 400 && status < 500)
+}
+
+// storeRecord stores rec as the audit mode says and returns the error the
+// answer must fail with (nil: answer as it is).
+func (s *Server) storeRecord(c echo.Context, rec *audit.Record, mutating bool) error {
+	ctx := c.Request().Context()
+	var werr error
+	switch {
+	case ctx.Err() != nil:
+		// the client is gone (cancelled, or its body read timed out): no
+		// answer waits on the record, so it is queued and retried until
+		// stored — a cancelled context must not lose it
+		werr = s.cfg.Audit.Retain(rec)
+	case s.cfg.AuditAsync:
+		werr = s.cfg.Audit.Enqueue(rec)
+	default:
+		// not the request's context: a client giving up while the batch
+		// commits must not turn a stored record into a reported failure
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		werr = s.cfg.Audit.Write(wctx, rec)
+		cancel()
+	}
+	if werr != nil && mutating && rec.Status < 400 {
+		// The change is made and no 503 can undo it; answering 503 would
+		// only tell the client to retry it (a second create). So the
+		// answer goes out as it is and the record is kept for retry.
+		if rerr := s.cfg.Audit.Retain(rec); rerr != nil {
+			s.metrics.auditFailures.Inc()
+			s.log.Error("audit record of a completed write lost", slog.String("request_id", requestID(c)),
+				slog.String("interaction", rec.Interaction), slog.String("type", rec.Type), slog.Int("status", rec.Status), slog.String("error", rerr.Error()))
+		} else {
+			s.log.Warn("audit record of a completed write queued for retry", slog.String("request_id", requestID(c)), slog.String("error", werr.Error()))
+		}
+		return nil
+	}
+	if werr != nil {
+		s.metrics.auditFailures.Inc()
+		s.log.Error("audit record not stored", slog.String("request_id", requestID(c)), slog.String("error", werr.Error()))
+	}
+	return werr
 }
 
 func (s *Server) auditRecord(c echo.Context, status int, detail string) *audit.Record {
@@ -187,6 +230,7 @@ func (s *Server) auditRecord(c echo.Context, status int, detail string) *audit.R
 		Path:        truncate(req.URL.Path, 256),
 		Backend:     label(c, keyBackend, ""),
 	}
+	rec.ClientRequestID, _ = c.Get(keyClientRequestID).(string)
 	if p := principal(c); p != nil {
 		rec.ClientID, rec.User, rec.FHIRUser, rec.Issuer = p.ClientID, p.User(), p.FHIRUser, p.Issuer
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fhirfacade/fhirfacade/auth"
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/internal/logcap"
 	"github.com/fhirfacade/fhirfacade/jsonscan"
 	"github.com/fhirfacade/fhirfacade/search"
 )
@@ -76,6 +77,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		key := "ip:" + remoteHost(c)
 		if p != nil {
 			key = "client:" + p.ClientID
+			// before the rate check: a throttled client's refusals are
+			// counted under its client id, not only its address
+			c.Set(keyPrincipal, p)
 		}
 		if !s.allow(c, key) {
 			return s.tooMany(c)
@@ -89,12 +93,11 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		case err != nil:
 			// one message for every reason: the log has the detail, the
 			// client learns nothing about which check failed
-			s.log.Info("token refused", slog.String("request_id", requestID(c)), slog.String("reason", err.Error()))
+			s.log.Info("token refused", slog.String("request_id", requestID(c)), logcap.Attr("reason", err.Error()))
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="fhirfacade", error="invalid_token"`)
 			c.Set(keyAuditDetail, "invalid token")
 			return httpErr(401, "login", "the bearer token is not valid")
 		}
-		c.Set(keyPrincipal, p)
 		return next(c)
 	}
 }

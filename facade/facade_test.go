@@ -51,10 +51,19 @@ func newEnv(t *testing.T, open func(testing.TB) *sqldb.DB) *env {
 			BaseURL:  base,
 		})
 		return srv.Handler()
-	})
+	}, production(0))
 	ops := httptest.NewServer(srv.OpsHandler())
 	t.Cleanup(ops.Close)
 	return &env{t: t, srv: hs, ops: ops, logs: logs}
+}
+
+// production gives a test server the HTTP server's header limit (and
+// read timeout, when not 0) of production.
+func production(readTimeout time.Duration) func(*http.Server) {
+	return func(s *http.Server) {
+		s.MaxHeaderBytes = facade.MaxHeaderBytes
+		s.ReadTimeout = readTimeout
+	}
 }
 
 type syncWriter struct{ w *bytes.Buffer }
@@ -88,6 +97,14 @@ func (e *env) do(method, path string, body string, hdr ...string) resp {
 	if h := req.Header.Get("Host"); h != "" {
 		req.Host = h // the client sends req.Host, never a Host header field
 	}
+	return e.send(req)
+}
+
+// send sends req and reads the answer (a FHIR resource, checked against
+// the R4 schema, when there is a body).
+func (e *env) send(req *http.Request) resp {
+	e.t.Helper()
+	method, path := req.Method, req.URL.Path
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
@@ -477,6 +494,7 @@ func testHostile(e *env) {
 	e.wantStatus(e.do("POST", "/fhir/Patient", deepArr), 400, "deep arrays")
 	big := `{"resourceType":"Patient","name":[{"family":"` + strings.Repeat("x", 2<<20) + `"}]}`
 	e.wantStatus(e.do("POST", "/fhir/Patient", big), 413, "huge body")
+	testLimits(e, big)
 	wide := `{"resourceType":"Patient","name":[` + strings.Repeat(`{"family":"x"},`, 20000) + `{"family":"x"}]}`
 	if r := e.do("POST", "/fhir/Patient", wide); r.status < 400 || r.status >= 500 {
 		e.t.Fatalf("20,000 names: %d", r.status)
@@ -497,6 +515,54 @@ func testHostile(e *env) {
 	}
 	if strings.Contains(e.logs.String(), "DROP TABLE") || strings.Contains(e.logs.String(), "Testperson") {
 		e.t.Fatal("request values (PHI) reached the log")
+	}
+}
+
+// testLimits: bodies and headers past the limits, and numbers legacy cannot
+// keep, get the status that says so with an OperationOutcome — never a
+// 400 for a body that was only too long, net/http's plain-text 431, or a
+// value stored that reads back as something else.
+func testLimits(e *env, big string) {
+	post := func(path, ct string, body io.Reader) func() *http.Request {
+		return func() *http.Request {
+			req, _ := http.NewRequest("POST", e.srv.URL+path, body)
+			req.Header.Set("Content-Type", ct)
+			return req
+		}
+	}
+	get := func(header, value string) func() *http.Request {
+		return func() *http.Request {
+			req, _ := http.NewRequest("GET", e.srv.URL+"/fhir/Patient/1", nil)
+			req.Header.Set(header, value)
+			return req
+		}
+	}
+	obs := func(value string) func() *http.Request {
+		return post("/fhir/Observation", "application/fhir+json", strings.NewReader(`{"resourceType":"Observation","status":"final",
+"code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},"subject":{"reference":"Patient/1"},"effectiveDateTime":"2025-01-02T08:00:00-05:00",
+"valueQuantity":{"value":`+value+`,"unit":"mg/dL","system":"http://unitsofmeasure.org","code":"mg/dL"}}`))
+	}
+	cases := []struct {
+		name string
+		req  func() *http.Request
+		want int
+		path string // the element the OperationOutcome names
+	}{
+		// io.MultiReader hides the length: the client sends it chunked
+		{"chunked body over 1 MiB", post("/fhir/Patient", "application/fhir+json", io.MultiReader(strings.NewReader(big))), 413, ""},
+		{"chunked _search form over 1 MiB", post("/fhir/Patient/_search", "application/x-www-form-urlencoded", io.MultiReader(strings.NewReader("family="+strings.Repeat("x", 2<<20)))), 413, ""},
+		{"2 MB Authorization header", get("Authorization", "Bearer "+strings.Repeat("a", 2<<20)), 431, ""},
+		{"100 KB of one header", get("X-Padding", strings.Repeat("a", 100<<10)), 431, ""},
+		{"32 KB of headers", get("X-Padding", strings.Repeat("a", 32<<10)), 200, ""},
+		{"quantity 1e999", obs("1e999"), 422, "Observation.valueQuantity.value"},
+		{"quantity of 400 digits", obs(strings.Repeat("9", 400)), 422, "Observation.valueQuantity.value"},
+	}
+	for _, tc := range cases {
+		r := e.send(tc.req())
+		e.wantStatus(r, tc.want, tc.name)
+		if tc.path != "" && !strings.Contains(outcomeText(r), `"expression":["`+tc.path+`"]`) {
+			e.t.Fatalf("%s: the OperationOutcome does not name %s: %s", tc.name, tc.path, r.raw)
+		}
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -135,11 +134,7 @@ func (s *Server) body(c echo.Context, typ string) (map[string]any, error) {
 	}
 	raw, err := io.ReadAll(c.Request().Body)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, httpErr(413, "too-costly", "request body too large")
-		}
-		return nil, httpErr(400, "invalid", "could not read the request body")
+		return nil, bodyError(err, "could not read the request body")
 	}
 	if err := checkDepth(raw); err != nil {
 		return nil, err

@@ -5,12 +5,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fhirfacade/fhirfacade/internal/logcap"
 )
 
 // Context keys the handlers fill for metrics and logs.
@@ -47,12 +48,31 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-var plainID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-
 func newRequestID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+const keyClientRequestID = "request.client_id"
+
+// maxClientRequestID caps the X-Request-Id a client sends where it is kept
+// (audit record, log line).
+const maxClientRequestID = 128
+
+// assignRequestID gives every request a server-made id, in the answer's
+// X-Request-Id and in its log line and audit record. A client's own
+// X-Request-Id is never used as the id (a client could name its requests
+// after someone else's, or send one id for all of them); it is kept, capped,
+// as the record's clientRequestId for correlation.
+func assignRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderXRequestID, newRequestID())
+		if v := c.Request().Header.Get(echo.HeaderXRequestID); v != "" {
+			c.Set(keyClientRequestID, logcap.Cut(v, maxClientRequestID))
+		}
+		return next(c)
+	}
 }
 
 func requestID(c echo.Context) string {
@@ -71,10 +91,6 @@ func label(c echo.Context, key, def string) string {
 // those hold PHI (names, birth dates, identifiers).
 func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		// keep a client's request id only when it is plain text
-		if rid := c.Request().Header.Get(echo.HeaderXRequestID); rid != "" && !plainID.MatchString(rid) {
-			c.Response().Header().Set(echo.HeaderXRequestID, newRequestID())
-		}
 		start := time.Now()
 		err := next(c)
 		if err != nil {
@@ -93,16 +109,20 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if status >= 500 {
 			lvl = slog.LevelError
 		}
-		s.log.LogAttrs(c.Request().Context(), lvl, "request",
+		attrs := []slog.Attr{
 			slog.String("request_id", requestID(c)),
-			slog.String("method", c.Request().Method),
+			logcap.Attr("method", c.Request().Method),
 			slog.String("route", c.Path()),
 			slog.String("type", typ),
 			slog.String("interaction", inter),
 			slog.String("backend", be),
 			slog.Int("status", status),
 			slog.Float64("ms", float64(d.Microseconds())/1000),
-		)
+		}
+		if crid, ok := c.Get(keyClientRequestID).(string); ok {
+			attrs = append(attrs, slog.String("client_request_id", crid))
+		}
+		s.log.LogAttrs(c.Request().Context(), lvl, "request", attrs...)
 		return nil
 	}
 }
@@ -121,5 +141,3 @@ func recoverOutcome(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -45,7 +45,7 @@ func (s *Server) searchPOST(c echo.Context) error {
 	}
 	form, err := c.FormParams()
 	if err != nil {
-		return httpErr(400, "invalid", "the form body is malformed")
+		return bodyError(err, "the form body is malformed")
 	}
 	vals, err := url.ParseQuery(c.Request().URL.RawQuery)
 	if err != nil {

@@ -1,14 +1,18 @@
 package facade_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,6 +45,8 @@ type secureOpts struct {
 	route     string // legacy or fhir
 	rateLimit float64
 	failOpen  bool
+	// readTimeout is the HTTP server's ReadTimeout (0: none)
+	readTimeout time.Duration
 }
 
 // newSecure serves the demo data from legacy SQLite or from the test FHIR
@@ -104,7 +110,7 @@ func newSecure(t *testing.T, o secureOpts) *secure {
 			Admin:         http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"ok":true}`)) }),
 			BaseURL:       base,
 		}).Handler()
-	})
+	}, production(o.readTimeout))
 	return &secure{env: &env{t: t, srv: hs, logs: logs}, is: is, audit: st, writer: w, ctl: ctl, be: be, stopped: stopped}
 }
 
@@ -130,8 +136,32 @@ func (s *secure) count() int64 {
 	return n
 }
 
+// requests is how many requests the stored records stand for (an
+// aggregated record counts several).
+func (s *secure) requests() int {
+	n := 0
+	if err := s.audit.Each(context.Background(), time.Time{}, func(r *audit.Record) error { n += r.Requests(); return nil }); err != nil {
+		s.t.Fatal(err)
+	}
+	return n
+}
+
+// waitRequests waits until the records stand for want requests (counted
+// refusals are stored when their window ends, a second after the first).
+func (s *secure) waitRequests(want int) {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for n := s.requests(); n != want; n = s.requests() {
+		if n > want || time.Now().After(deadline) {
+			s.t.Fatalf("audit records stand for %d requests, want %d", n, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestTokens: a request without a valid token never reaches data; each
-// refusal is a 401 OperationOutcome with WWW-Authenticate, and is audited.
+// refusal is a 401 OperationOutcome with WWW-Authenticate, and is audited
+// (counted per address and window: the records stand for every request).
 func TestTokens(t *testing.T) {
 	s := newSecure(t, secureOpts{route: "legacy"})
 	good := s.is.Claims("u", "system/*.read")
@@ -156,11 +186,15 @@ func TestTokens(t *testing.T) {
 		{"HS256 with the public key", "Bearer " + s.is.Sign(t, good, jwa.HS256(), s.is.PublicPEM(t), "rsa-1"), 401},
 		{"unknown kid", "Bearer " + s.is.Sign(t, good, jwa.RS256(), s.is.RSA, "other"), 401},
 		{"tampered", "Bearer " + testutil.Tamper(s.is.Token(t, s.is.Claims("u", "patient/Patient.r")), good), 401},
+		{"typ at+jwt", "Bearer " + s.is.SignHeaders(t, good, map[string]any{"typ": "at+jwt"}), 200},
+		{"typ JWE", "Bearer " + s.is.SignHeaders(t, good, map[string]any{"typ": "JWE"}), 401},
+		{"crit unknown", "Bearer " + s.is.SignHeaders(t, good, map[string]any{"crit": []string{"foo"}, "foo": true}), 401},
+		{"exp as a string", "Bearer " + s.is.Token(t, with("exp", fmt.Sprint(time.Now().Add(time.Hour).Unix()))), 401},
+		{"nbf as a string", "Bearer " + s.is.Token(t, with("nbf", fmt.Sprint(time.Now().Add(-time.Hour).Unix()))), 401},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s.t = t
-			before := s.count()
 			var r resp
 			if tc.hdr == "" {
 				r = s.get("/fhir/Patient/1")
@@ -174,13 +208,14 @@ func TestTokens(t *testing.T) {
 			if tc.want == 401 && strings.Contains(string(r.raw), "exp") {
 				t.Fatalf("refusal tells which check failed: %s", r.raw)
 			}
-			if s.count() != before+1 {
-				t.Fatalf("audit records %d, want %d", s.count(), before+1)
-			}
 		})
 	}
-	// public endpoints need no token
 	s.t = t
+	s.waitRequests(len(cases))
+	if n := s.count(); n > 3+2 { // the three valid ones, the refusals in one window (or two)
+		t.Fatalf("%d records for %d requests", n, len(cases))
+	}
+	// public endpoints need no token
 	s.wantStatus(s.get("/fhir/metadata"), 200, "metadata")
 	res, err := http.Get(s.srv.URL + "/fhir/.well-known/smart-configuration")
 	if err != nil {
@@ -346,6 +381,8 @@ func TestPatientCompartment(t *testing.T) {
 			s.wantStatus(s.as(s.token("patient/Observation.rs?category=vital-signs", a), "GET", "/fhir/Observation/"+obsA[0], ""), 404, "read outside the restriction")
 			s.wantStatus(s.as(s.token("patient/Observation.rs?_count=1", a), "GET", "/fhir/Observation", ""), 403, "a restriction that restricts nothing")
 			s.wantStatus(s.as(s.token("patient/Observation.rs?focus=Patient/1", a), "GET", "/fhir/Observation", ""), 403, "a restriction on an unsupported parameter")
+			s.wantStatus(s.as(s.token("user/Patient.rs?gender=", ""), "GET", "/fhir/Patient", ""), 403, "an empty restriction (would match every patient)")
+			s.wantStatus(s.as(s.token("user/Observation.rs?category=laboratory,", ""), "GET", "/fhir/Observation", ""), 403, "an empty item in a restriction")
 			// writes
 			rb := s.as(full, "GET", "/fhir/Observation/"+obsB[0], "")
 			var m map[string]any
@@ -384,7 +421,10 @@ func TestAuditTrail(t *testing.T) {
 		s.get("/fhir/Patient/1")
 		sent += 3
 	}
-	if n := s.count(); n != int64(sent) {
+	// one record per authenticated answer; the anonymous refusals are
+	// counted in one record per window
+	s.waitRequests(sent)
+	if n := s.count(); n < 40 || n > 40+2 {
 		t.Fatalf("%d records for %d requests", n, sent)
 	}
 	rep, err := s.audit.Verify(ctx)
@@ -393,7 +433,12 @@ func TestAuditTrail(t *testing.T) {
 	}
 	var recs []*audit.Record
 	_ = s.audit.Each(ctx, time.Time{}, func(r *audit.Record) error { recs = append(recs, r); return nil })
-	search, denied, anon := recs[0], recs[1], recs[2]
+	search, denied, anon := recs[0], recs[1], (*audit.Record)(nil)
+	for _, r := range recs {
+		if r.Status == 401 && anon == nil {
+			anon = r
+		}
+	}
 	if search.Interaction != "search-type" || search.ClientID != "client-user-1" || search.User != "user-1" || len(search.IDs) != 3 ||
 		len(search.Patients) != 1 || search.Patients[0] != "Patient/1" || search.Backend != "legacy" || search.Status != 200 || search.Query == "" || search.Source == "" || search.RequestID == "" {
 		t.Fatalf("search record %+v", search)
@@ -401,12 +446,12 @@ func TestAuditTrail(t *testing.T) {
 	if denied.Interaction != "read" || denied.Status != 404 || len(denied.IDs) != 0 || denied.Outcome != "invalid" {
 		t.Fatalf("out-of-compartment read record %+v", denied)
 	}
-	if anon.Status != 401 || anon.Outcome != "denied" || anon.ClientID != "" || anon.Interaction != "read" {
+	if anon == nil || anon.Count < 1 || anon.Outcome != "denied" || anon.ClientID != "" || anon.Interaction != "read" || anon.Path != "/fhir/Patient/1" {
 		t.Fatalf("anonymous record %+v", anon)
 	}
 	var buf bytes.Buffer
 	n, err := s.audit.Export(ctx, time.Time{}, &buf)
-	if err != nil || n != sent {
+	if err != nil || n != len(recs) {
 		t.Fatalf("export %d %v", n, err)
 	}
 	for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
@@ -593,5 +638,251 @@ func TestPageTokenBinding(t *testing.T) {
 				t.Fatalf("a backend answered outside the narrowing: %s", s.logs.String())
 			}
 		})
+	}
+}
+
+// rawRequest writes head (CRLF line ends added) and body on a connection of
+// its own, then either closes it (the client goes away) or reads the
+// answer; it returns the status (0 when it went away).
+func (s *secure) rawRequest(head []string, body string, goAway bool) int {
+	s.t.Helper()
+	conn, err := net.Dial("tcp", s.srv.Listener.Addr().String())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte(strings.Join(head, "\r\n") + "\r\n\r\n" + body)); err != nil {
+		s.t.Fatal(err)
+	}
+	if goAway {
+		return 0
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// TestRequestsAudited: every request that reached the server has its
+// record — also those refused before any handler ran (oversized headers
+// and bodies, unknown paths and methods, /admin outside its routes) and
+// those whose client went away or whose body never came.
+func TestRequestsAudited(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "legacy", readTimeout: 300 * time.Millisecond})
+	tok := s.token("system/*.cruds", "")
+	c := s.is.Claims("ops", "")
+	c["roles"] = []string{"fhirfacade.admin"}
+	admin := s.is.Token(t, c)
+	status := func(r resp) int { return r.status }
+	partial := []string{"POST /fhir/Patient HTTP/1.1", "Host: " + s.srv.Listener.Addr().String(), "Authorization: Bearer " + tok,
+		"Content-Type: application/fhir+json", "Content-Length: 1000"}
+	cases := []struct {
+		name string
+		do   func() int
+		want int // 0: the client went away
+	}{
+		{"body over the limit (Content-Length)", func() int {
+			return status(s.as(tok, "POST", "/fhir/Patient", `{"resourceType":"Patient","name":[{"family":"`+strings.Repeat("x", 2<<20)+`"}]}`))
+		}, 413},
+		{"chunked body over the limit", func() int {
+			req, _ := http.NewRequest("POST", s.srv.URL+"/fhir/Patient", io.MultiReader(strings.NewReader(strings.Repeat(" ", 2<<20))))
+			req.Header.Set("Content-Type", "application/fhir+json")
+			req.Header.Set("Authorization", "Bearer "+tok)
+			return status(s.send(req))
+		}, 413},
+		{"header over the limit", func() int {
+			return status(s.as(tok, "GET", "/fhir/Patient/1", "", "X-Padding", strings.Repeat("p", 100<<10)))
+		}, 431},
+		{"/admin", func() int { return status(s.as(admin, "GET", "/admin", "")) }, 404},
+		{"unknown path", func() int { return status(s.as(tok, "GET", "/nothing/here", "")) }, 404},
+		{"unknown method", func() int { return status(s.as(tok, "PROPFIND", "/fhir/Patient", "")) }, 404},
+		{"client went away mid-body", func() int { return s.rawRequest(partial, `{"resourceType":`, true) }, 0},
+		{"body read timed out", func() int { return s.rawRequest(partial, `{"resourceType":`, false) }, 408},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s.t = t
+			before := s.requests()
+			if got := tc.do(); got != tc.want {
+				t.Fatalf("status %d, want %d", got, tc.want)
+			}
+			s.waitRequests(before + 1)
+		})
+	}
+	s.t = t
+	if rep, err := s.audit.Verify(context.Background()); err != nil || rep.Problem != nil {
+		t.Fatalf("verify: %v %+v", err, rep)
+	}
+}
+
+// TestThrottledTrafficCounted: a flood of rate-limited and anonymous
+// requests is counted, not recorded one by one: far fewer records than
+// requests, whose counts sum to the requests; every answer to an
+// authenticated request still has its own record; the chain verifies and
+// the export says how many requests each AuditEvent stands for.
+func TestThrottledTrafficCounted(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "legacy", rateLimit: 5})
+	tok := s.token("system/*.rs", "")
+	const n = 2000
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var wg sync.WaitGroup
+	began := time.Now()
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := g; i < n; i += 8 {
+				req, _ := http.NewRequest("GET", s.srv.URL+"/fhir/Patient/1", nil)
+				if i%2 == 1 {
+					req.Header.Set("Authorization", "Bearer "+tok)
+				}
+				res, err := client.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				mu.Lock()
+				statuses[res.StatusCode]++
+				mu.Unlock()
+			}
+		}(g)
+	}
+	wg.Wait()
+	windows := int(time.Since(began)/time.Second) + 2
+	s.waitRequests(n)
+	records := int(s.count())
+	t.Logf("%d requests %v in %s: %d audit records", n, statuses, time.Since(began).Round(time.Millisecond), records)
+	// one record per 200; per window at most one per status and key
+	// (the address for anonymous 401s and 429s, the client for its 429s)
+	if bound := statuses[200] + 3*windows; records > bound || records > n/10 || statuses[429] == 0 {
+		t.Fatalf("%d records for %d requests %v (at most %d)", records, n, statuses, bound)
+	}
+	ctx := context.Background()
+	if rep, err := s.audit.Verify(ctx); err != nil || rep.Problem != nil {
+		t.Fatalf("verify: %v %+v", err, rep)
+	}
+	var throttled *audit.Record
+	_ = s.audit.Each(ctx, time.Time{}, func(r *audit.Record) error {
+		if r.Status == 429 && r.ClientID != "" && throttled == nil {
+			throttled = r
+		}
+		return nil
+	})
+	if throttled == nil || throttled.ClientID != "client-user-" || throttled.Count < 1 {
+		t.Fatalf("a throttled client's record does not name it: %+v", throttled)
+	}
+	var buf bytes.Buffer
+	if _, err := s.audit.Export(ctx, time.Time{}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	exported := 0
+	for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		var ev struct {
+			Entity []struct {
+				Detail []struct{ Type, ValueString string } `json:"detail"`
+			} `json:"entity"`
+		}
+		_ = json.Unmarshal(line, &ev)
+		count := 1
+		for _, e := range ev.Entity {
+			for _, d := range e.Detail {
+				if d.Type == "count" {
+					_, _ = fmt.Sscan(d.ValueString, &count)
+				}
+			}
+		}
+		exported += count
+	}
+	if exported != n {
+		t.Fatalf("the export stands for %d requests, want %d", exported, n)
+	}
+}
+
+// TestLoggedValuesCapped: a client value that reaches a log line (a token
+// header quoted in the refusal reason, the method, its request id) is
+// capped there: a 40 KB value does not log 40 KB per request.
+func TestLoggedValuesCapped(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "legacy"})
+	huge := strings.Repeat("k", 40<<10)
+	cases := []struct {
+		name, method, token string
+		hdr                 []string
+		want                int
+	}{
+		{"kid", "GET", s.is.SignHeaders(t, s.is.Claims("u", "system/*.rs"), map[string]any{"kid": huge}), nil, 401},
+		{"iss", "GET", s.is.Token(t, map[string]any{"iss": huge, "aud": s.is.Audience, "exp": time.Now().Add(time.Hour).Unix()}), nil, 401},
+		{"method", huge, s.token("system/*.rs", ""), nil, 404},
+		{"X-Request-Id", "GET", s.token("system/*.rs", ""), []string{"X-Request-Id", huge}, 200},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s.t = t
+			s.logs.Reset()
+			s.wantStatus(s.as(tc.token, tc.method, "/fhir/Patient/1", "", tc.hdr...), tc.want, tc.name)
+			for _, line := range strings.Split(s.logs.String(), "\n") {
+				if len(line) > 4096 {
+					t.Fatalf("a log line of %d bytes: %.300s…", len(line), line)
+				}
+			}
+		})
+	}
+}
+
+// TestRequestIDServerSide: the request id is always the server's own; what
+// a client sends as X-Request-Id is kept apart, capped, in the record and
+// the export — a client cannot name its requests after someone else's.
+func TestRequestIDServerSide(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "legacy"})
+	ctx := context.Background()
+	tok := s.token("system/*.rs", "")
+	last := func() *audit.Record {
+		var rec *audit.Record
+		_ = s.audit.Each(ctx, time.Time{}, func(r *audit.Record) error { rec = r; return nil })
+		return rec
+	}
+	cases := []struct {
+		name, sent, kept string
+	}{
+		{"none sent", "", ""},
+		{"another request's id", "victim-request-1", "victim-request-1"},
+		{"the same again", "victim-request-1", "victim-request-1"},
+		{"text for the log", `a"b} {"level":"ERROR`, `a"b} {"level":"ERROR`},
+		{"10 KB", strings.Repeat("r", 10<<10), strings.Repeat("r", 104) + "…(+10136 bytes)"},
+	}
+	seen := map[string]bool{}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s.t = t
+			var hdr []string
+			if tc.sent != "" {
+				hdr = []string{"X-Request-Id", tc.sent}
+			}
+			r := s.as(tok, "GET", "/fhir/Patient/1", "", hdr...)
+			s.wantStatus(r, 200, tc.name)
+			rid := r.header.Get("X-Request-Id")
+			if len(rid) != 24 || rid == tc.sent || seen[rid] {
+				t.Fatalf("request id %q (sent %.40q, seen before %v)", rid, tc.sent, seen[rid])
+			}
+			seen[rid] = true
+			rec := last()
+			if rec.RequestID != rid || rec.ClientRequestID != tc.kept {
+				t.Fatalf("record request id %q, client's %.60q; want %q, %.60q", rec.RequestID, rec.ClientRequestID, rid, tc.kept)
+			}
+		})
+	}
+	s.t = t
+	var buf bytes.Buffer
+	if _, err := s.audit.Export(ctx, time.Time{}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `{"type":"clientRequestId","valueString":"victim-request-1"}`) {
+		t.Fatalf("the export does not carry the client's request id:\n%s", buf.String())
 	}
 }

@@ -15,11 +15,12 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/fhirfacade/fhirfacade/audit"
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/internal/logcap"
 	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/pagetoken"
 )
@@ -76,6 +77,11 @@ type Config struct {
 	DefaultCount int
 	// MaxBody is the largest request body in bytes (default 1 MiB).
 	MaxBody int64
+	// MaxHeader is the largest total of request header fields in bytes
+	// (default 64 KiB); more is a 431 OperationOutcome. The HTTP server's
+	// own limit (MaxHeaderBytes) is set well above it, so the facade, not
+	// net/http's plain-text 431, answers realistic oversized headers.
+	MaxHeader int
 	// Version is reported in the CapabilityStatement.
 	Version string
 	// Admin serves /admin/* (nil: not mounted).
@@ -117,6 +123,7 @@ type Config struct {
 // Server is the facade's HTTP server.
 type Server struct {
 	cfg     Config
+	agg     *audit.Aggregator // refusals counted per window (nil: no audit)
 	e       *echo.Echo
 	ops     *echo.Echo
 	baseURL string
@@ -135,6 +142,9 @@ func New(cfg Config) *Server {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
+	if cfg.MaxHeader <= 0 {
+		cfg.MaxHeader = 64 << 10
+	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = prometheus.NewRegistry()
 	}
@@ -144,6 +154,9 @@ func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	// client-supplied values reach log lines (token headers in refusal
+	// reasons, methods, ids): none may be longer than logcap.Max
+	cfg.Log = slog.New(logcap.Handler(cfg.Log.Handler()))
 	if cfg.AdminAccess == "" {
 		cfg.AdminAccess = "fhirfacade.admin"
 	}
@@ -154,6 +167,9 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, e: echo.New(), log: cfg.Log, started: time.Now(), limiter: newLimiter(cfg.RateLimit, cfg.RateBurst),
 		baseURL: base, hosts: hostRules(base, cfg.AllowedHosts)}
 	s.metrics = newMetrics(cfg.Metrics)
+	if cfg.Audit != nil {
+		s.agg = audit.NewAggregator(cfg.Audit.Retain, time.Second, 1000, s.aggregateLost)
+	}
 	s.ops = s.opsEcho()
 	e := s.e
 	e.HideBanner, e.HidePort = true, true
@@ -162,13 +178,13 @@ func New(cfg Config) *Server {
 	// a configured proxy sent them
 	e.IPExtractor = echo.ExtractIPFromXFFHeader(trustOptions(cfg.TrustedProxies)...)
 	e.SchemeExtractor = echo.ExtractSchemeFromHeaders(trustOptions(cfg.TrustedProxies)...)
-	// a client's X-Request-Id is kept; observe replaces it unless it is
-	// short and plain, so it cannot smuggle text into logs
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
+	e.Use(assignRequestID)
 	e.Use(s.observe)
 	e.Use(recoverOutcome)
-	e.Use(middleware.BodyLimit(byteSize(cfg.MaxBody)))
-	e.Use(s.checkHost)
+	// every request past routing is audited, the refusals of everything
+	// after this included (a foreign Host's 421 too); a panic below is
+	// answered (and audited) as 500
+	e.Use(s.auditTrail, recoverOutcome, s.headerLimit, s.checkHost)
 
 	// SMART discovery sits at the FHIR base (and at the root for clients
 	// that look there); it is public, like the CapabilityStatement
@@ -177,12 +193,13 @@ func New(cfg Config) *Server {
 	e.GET("/fhir/metadata", s.metadata)
 
 	if cfg.Admin != nil {
-		e.Any("/admin/*", echo.WrapHandler(cfg.Admin), s.auditTrail, s.guardAdminWrite, s.authenticate, s.requireAdmin)
+		e.Any("/admin/*", echo.WrapHandler(cfg.Admin), s.guardAdminWrite, s.authenticate, s.requireAdmin, s.bodyLimit)
 	}
 
-	// every FHIR interaction: audited (refusals too), then authenticated
-	// and rate-limited, then authorised per interaction in the handlers
-	f := e.Group("/fhir", s.auditTrail, s.authenticate)
+	// every FHIR interaction: authenticated and rate-limited (a body is
+	// read only after that), then authorised per interaction in the
+	// handlers
+	f := e.Group("/fhir", s.authenticate, s.bodyLimit)
 	f.GET("/:type", s.searchGET)
 	f.POST("/:type/_search", s.searchPOST)
 	f.POST("/:type", s.create)
@@ -194,6 +211,12 @@ func New(cfg Config) *Server {
 	f.Match([]string{http.MethodPost, http.MethodPatch}, "/:type/:id", methodNotAllowed)
 	return s
 }
+
+// MaxHeaderBytes is the HTTP server's header limit (request line
+// included). It is far above Config.MaxHeader so that the facade answers
+// oversized headers with a 431 OperationOutcome; only a request past this
+// gets net/http's own plain-text 431, which no handler can change.
+const MaxHeaderBytes = 4 << 20
 
 // Handler is the server as an http.Handler.
 func (s *Server) Handler() http.Handler { return s.e }
@@ -216,6 +239,9 @@ func (s *Server) opsEcho() *echo.Echo {
 // Run serves the API on api and the operations endpoints on ops until ctx
 // ends (then shuts both down gracefully) or either fails.
 func (s *Server) Run(ctx context.Context, api, ops net.Listener) error {
+	if s.agg != nil {
+		defer s.agg.Flush() // the last window's counted refusals
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 2)
@@ -236,7 +262,8 @@ func (s *Server) Run(ctx context.Context, api, ops net.Listener) error {
 }
 
 func serveOn(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: MaxHeaderBytes}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -275,14 +302,4 @@ func (s *Server) readyz(c echo.Context) error {
 		}
 	}
 	return c.JSON(status, out)
-}
-
-func byteSize(n int64) string {
-	switch {
-	case n%(1<<20) == 0:
-		return itoa(n>>20) + "M"
-	case n%(1<<10) == 0:
-		return itoa(n>>10) + "K"
-	}
-	return itoa(n)
 }

@@ -67,6 +67,12 @@ func decodeQuantity(v any) ([]any, error) {
 	if !ok {
 		return nil, errors.New("valueQuantity.value is required")
 	}
+	if !decimalRE.MatchString(num.String()) {
+		// the legacy text would not read back as this number (1e999, 400
+		// digits): it would come back as a valueString, so it is refused,
+		// not stored
+		return nil, &ElementError{Path: ".value", Msg: "legacy keeps a plain decimal of at most 18 integer and 17 fraction digits, without exponent"}
+	}
 	cmp, _ := q["comparator"].(string)
 	if cmp != "" && cmp != "<" && cmp != "<=" && cmp != ">" && cmp != ">=" {
 		return nil, fmt.Errorf("comparator %q is not one of < <= > >=", cmp)

@@ -19,6 +19,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/idmap"
+	"github.com/fhirfacade/fhirfacade/internal/logcap"
 	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/migrations"
@@ -192,7 +193,9 @@ func openLegacy(ctx context.Context, dsn string, log *slog.Logger) (*sqldb.DB, e
 }
 
 func serve(ctx context.Context, o *serveOpts) error {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	// every value a log line carries is capped (logcap): request values reach
+	// the log through errors, ids and the outbox
+	log := slog.New(logcap.Handler(slog.NewJSONHandler(os.Stderr, nil)))
 	tuneGC()
 	if err := o.check(); err != nil {
 		return err
@@ -283,7 +286,10 @@ func serve(ctx context.Context, o *serveOpts) error {
 	if o.audit == "on" {
 		w := audit.NewWriter(&audit.Store{DB: ctl.DB})
 		w.Instrument(metrics)
-		wctx, stop := context.WithCancel(ctx)
+		// not the signal's context: the writer must outlive the server's
+		// shutdown, which still stores the records of requests in flight
+		// and of the last window's counted refusals
+		wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		done := make(chan struct{})
 		go func() { w.Run(wctx); close(done) }()
 		// on any return (a signal, or a listen error) the writer commits

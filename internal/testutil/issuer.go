@@ -1,10 +1,12 @@
 package testutil
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -133,6 +135,38 @@ func (is *Issuer) Sign(t testing.TB, claims map[string]any, alg jwa.SignatureAlg
 		t.Fatal(err)
 	}
 	return string(out)
+}
+
+// SignHeaders signs claims with RS256 under the published RSA key, with
+// protected header hdr as given (alg RS256 and kid rsa-1 unless hdr sets
+// them; a nil value drops a header): a correctly signed token whose header
+// says something else (crit, typ, a huge kid).
+func (is *Issuer) SignHeaders(t testing.TB, claims map[string]any, hdr map[string]any) string {
+	t.Helper()
+	h := map[string]any{"alg": "RS256", "kid": is.rsaKid}
+	for k, v := range hdr {
+		if v == nil {
+			delete(h, k)
+		} else {
+			h[k] = v
+		}
+	}
+	hj, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base64.RawURLEncoding
+	input := enc.EncodeToString(hj) + "." + enc.EncodeToString(payload)
+	sum := sha256.Sum256([]byte(input))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, is.RSA, crypto.SHA256, sum[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return input + "." + enc.EncodeToString(sig)
 }
 
 // Unsigned is a token with alg "none".
