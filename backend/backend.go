@@ -24,6 +24,20 @@ var (
 	ErrUnavailable        = errors.New("backend unavailable")   // 503
 )
 
+// ElementError is a write refused because of one element of the resource:
+// Path names it (FHIRPath-like, e.g. "Patient.identifier[0].value"), and
+// the facade puts it in the OperationOutcome's expression. It is an
+// ErrUnprocessable (422).
+type ElementError struct {
+	Path string
+	Msg  string
+}
+
+func (e *ElementError) Error() string { return e.Path + ": " + e.Msg }
+
+// Unwrap makes ElementError an ErrUnprocessable.
+func (e *ElementError) Unwrap() error { return ErrUnprocessable }
+
 // Resource is one stored resource: its complete JSON (with id and meta) and
 // the identity the HTTP layer needs for headers.
 type Resource struct {

@@ -31,21 +31,6 @@ const (
 	keyDecisionSearch = "auth.decision.search"
 )
 
-// patientCompartment lists, per type, the search parameters through which a
-// resource belongs to a patient's compartment (R4
-// CompartmentDefinition/patient; a test checks these against the shared
-// copy). Patient itself belongs to its own compartment by id.
-var patientCompartment = map[string][]string{
-	"Encounter":          {"subject"},
-	"Observation":        {"subject", "performer"},
-	"Condition":          {"patient", "asserter"},
-	"AllergyIntolerance": {"patient", "recorder", "asserter"},
-	"Procedure":          {"patient", "performer"},
-	"MedicationRequest":  {"subject"},
-	"Immunization":       {"patient"},
-	"DiagnosticReport":   {"subject"},
-}
-
 // interactionLetter is the SMART v2 letter each interaction needs.
 var interactionLetter = map[string]byte{
 	"read": auth.Read, "search-type": auth.Search, "create": auth.Create,
@@ -168,9 +153,9 @@ func (s *Server) compartmentParam(typ string) (string, error) {
 	if typ == "Patient" {
 		return "_id", nil
 	}
-	spec := s.cfg.Registry.Spec(typ)
-	for _, p := range patientCompartment[typ] {
-		if spec != nil && spec.ReferenceTarget(p) == "Patient" {
+	info, _ := s.typeInfo(typ)
+	for _, p := range info.Compartment {
+		if info.ReferenceTarget(p) == "Patient" {
 			return p, nil
 		}
 	}
@@ -198,10 +183,10 @@ func (s *Server) narrow(c echo.Context, typ string, q *search.Query, d auth.Deci
 		q.Params = append(q.Params, search.Param{Name: name, Values: []string{escape(v)}})
 	}
 	if len(d.Filter.Params) > 0 {
-		spec := s.cfg.Registry.Spec(typ)
+		info, _ := s.typeInfo(typ)
 		for name := range d.Filter.Params {
 			base, _, _ := strings.Cut(name, ":")
-			if spec.ParamType(base) == "" {
+			if info.ParamType(base) == "" {
 				return httpErr(403, "forbidden", fmt.Sprintf("the token's restriction on %s cannot be enforced for %s", base, typ))
 			}
 		}
@@ -290,13 +275,13 @@ func (s *Server) patientsOf(r *backend.Resource) []string {
 	if r.Type == "Patient" {
 		return []string{"Patient/" + r.ID}
 	}
-	params := patientCompartment[r.Type]
-	if len(params) == 0 {
+	info, _ := s.typeInfo(r.Type)
+	if len(info.Compartment) == 0 {
 		return nil
 	}
-	els := make([]string, len(params))
-	for i, p := range params {
-		els[i] = elementOf(s, r.Type, p)
+	els := make([]string, len(info.Compartment))
+	for i, p := range info.Compartment {
+		els[i] = elementOf(info, p)
 	}
 	var out []string
 	for _, v := range jsonscan.TopLevel(r.JSON, els...) {
@@ -309,13 +294,11 @@ func (s *Server) patientsOf(r *backend.Resource) []string {
 	return out
 }
 
-// elementOf is the top-level element a compartment parameter reads (the
-// mapping's include path when it has one, else the parameter's R4 path).
-func elementOf(s *Server, typ, param string) string {
-	if spec := s.cfg.Registry.Spec(typ); spec != nil {
-		if path, _, ok := spec.IncludePath(param); ok {
-			return strings.SplitN(path, ".", 2)[0]
-		}
+// elementOf is the top-level element a compartment parameter reads (its
+// include path when it has one, else the parameter's name).
+func elementOf(info TypeInfo, param string) string {
+	if path, _, ok := info.IncludePath(param); ok {
+		return strings.SplitN(path, ".", 2)[0]
 	}
 	return param
 }
@@ -360,7 +343,8 @@ func (s *Server) bodyInCompartment(c echo.Context, typ string, m map[string]any)
 	// only the narrowing element counts for writes: an Observation about
 	// patient B that names A as performer is in A's compartment for reading,
 	// but A's token must not write data about B
-	el := elementOf(s, typ, param)
+	info, _ := s.typeInfo(typ)
+	el := elementOf(info, param)
 	raw, _ := json.Marshal(m[el])
 	want := "Patient/" + principal(c).Patient
 	for _, ref := range refsIn(raw) {

@@ -34,23 +34,22 @@ func (s *Server) metadata(c echo.Context) error {
 	if err := checkFormat(c); err != nil {
 		return err
 	}
-	reg := s.cfg.Registry
+	cat := s.cfg.Catalog
 	routes := s.routes(c)
 	var res []capResource
-	for _, typ := range reg.Types() {
+	for _, typ := range cat.Types() {
 		be := routes.BackendFor(typ)
 		if be == nil {
 			continue
 		}
-		sp := reg.Spec(typ)
-		wb := sp.WriteBack
+		sp, _ := cat.Type(typ)
 		cr := capResource{Type: typ, Profile: "http://hl7.org/fhir/StructureDefinition/" + typ,
-			Versioning: "versioned-update", ConditionalCreate: wb.Create, ConditionalDelete: "not-supported", UpdateCreate: wb.UpdateAsCreate}
+			Versioning: "versioned-update", ConditionalCreate: sp.Create, ConditionalDelete: "not-supported", UpdateCreate: sp.UpdateAsCreate}
 		cr.Interaction = append(cr.Interaction, map[string]any{"code": "read"}, map[string]any{"code": "search-type"})
 		for _, x := range []struct {
 			on   bool
 			code string
-		}{{wb.Create, "create"}, {wb.Update, "update"}, {wb.Delete, "delete"}} {
+		}{{sp.Create, "create"}, {sp.Update, "update"}, {sp.Delete, "delete"}} {
 			if x.on {
 				cr.Interaction = append(cr.Interaction, map[string]any{"code": x.code})
 			}
@@ -61,8 +60,8 @@ func (s *Server) metadata(c echo.Context) error {
 				cr.SearchInclude = append(cr.SearchInclude, typ+":"+p)
 			}
 		}
-		for _, other := range reg.Types() {
-			os := reg.Spec(other)
+		for _, other := range cat.Types() {
+			os, _ := cat.Type(other)
 			for _, p := range os.SearchParams() {
 				if _, target, ok := os.IncludePath(p); ok && target == typ {
 					cr.SearchRevInclude = append(cr.SearchRevInclude, other+":"+p)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fhirfacade/fhirfacade/catalog"
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
@@ -43,12 +44,12 @@ func newEnv(t *testing.T, open func(testing.TB) *sqldb.DB) *env {
 	var srv *facade.Server
 	hs := testutil.Serve(t, func(base string) http.Handler {
 		srv = facade.New(facade.Config{
-			Registry: reg,
-			Router:   facade.StaticRouter{Backend: legacy.New(db, reg), Types: types},
-			Sealer:   sealer,
-			Log:      slog.New(slog.NewJSONHandler(&syncWriter{w: logs}, nil)),
-			Ready:    map[string]func(context.Context) error{"legacy": db.PingContext},
-			BaseURL:  base,
+			Catalog: catalog.FromSpecs(reg),
+			Router:  facade.StaticRouter{Backend: legacy.New(db, reg), Types: types},
+			Sealer:  sealer,
+			Log:     slog.New(slog.NewJSONHandler(&syncWriter{w: logs}, nil)),
+			Ready:   map[string]func(context.Context) error{"legacy": db.PingContext},
+			BaseURL: base,
 		})
 		return srv.Handler()
 	}, production(0))

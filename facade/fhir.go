@@ -77,7 +77,7 @@ func (s *Server) resolve(c echo.Context, interaction string) (string, backend.Ba
 		return "", nil, err
 	}
 	be := s.routes(c).BackendFor(typ)
-	if be == nil || s.cfg.Registry.Spec(typ) == nil {
+	if _, known := s.typeInfo(typ); be == nil || !known {
 		return "", nil, httpErr(404, "not-supported", fmt.Sprintf("resource type %q is not served here (see /fhir/metadata)", typ))
 	}
 	c.Set(keyType, typ)
@@ -250,7 +250,8 @@ func (s *Server) create(c echo.Context) error {
 		}
 		// narrowed like any search, or a match in another patient's data
 		// would show through as 200 instead of 201
-		normalizeRefs(s.cfg.Registry.Spec(typ), cond)
+		info, _ := s.typeInfo(typ)
+		normalizeRefs(info, cond)
 		if err := s.narrow(c, typ, cond, decision(c, keyDecisionSearch)); err != nil {
 			return err
 		}

@@ -127,7 +127,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func (s *Server) knownType(t string) bool { return s.cfg.Registry.Spec(t) != nil }
+func (s *Server) knownType(t string) bool { _, ok := s.typeInfo(t); return ok }
 
 // recoverOutcome turns a panic into a logged 500 OperationOutcome without a
 // stack trace in the response.

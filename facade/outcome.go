@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/fhirfacade/fhirfacade/backend"
-	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/pagetoken"
 	"github.com/fhirfacade/fhirfacade/search"
 )
@@ -78,7 +77,7 @@ func classify(err error) *HTTPError {
 		return &HTTPError{Status: 412, Code: "conflict", Msg: err.Error(), Err: err}
 	case errors.Is(err, backend.ErrUnprocessable):
 		he := &HTTPError{Status: 422, Code: "processing", Msg: err.Error(), Err: err}
-		var el *mappings.ElementError
+		var el *backend.ElementError
 		if errors.As(err, &el) {
 			he.Path = el.Path
 		}

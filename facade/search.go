@@ -101,7 +101,7 @@ func (s *Server) search(c echo.Context, vals url.Values) error {
 	if q.Summary == "count" {
 		count = 0
 	}
-	spec := s.cfg.Registry.Spec(typ)
+	spec, _ := s.typeInfo(typ)
 	var warnings []string
 	incs, err := s.includes(typ, q.Include, strict, &warnings)
 	if err != nil {
@@ -243,7 +243,8 @@ func (s *Server) includes(typ string, vals []string, strict bool, warnings *[]st
 			*warnings = append(*warnings, fmt.Sprintf("_include=%s is not supported and was ignored", v))
 			continue
 		}
-		path, target, ok := s.cfg.Registry.Spec(typ).IncludePath(parts[1])
+		info, _ := s.typeInfo(typ)
+		path, target, ok := info.IncludePath(parts[1])
 		if !ok || (len(parts) == 3 && parts[2] != target) {
 			if strict {
 				return nil, httpErr(400, "not-supported", fmt.Sprintf("_include=%s: %s has no reference parameter %q", v, typ, parts[1]))
@@ -263,7 +264,7 @@ func (s *Server) revIncludes(typ string, vals []string, strict bool, warnings *[
 		ok := len(parts) >= 2 && len(parts) <= 3
 		var path, target string
 		if ok {
-			if sp := s.cfg.Registry.Spec(parts[0]); sp != nil {
+			if sp, known := s.typeInfo(parts[0]); known {
 				path, target, ok = sp.IncludePath(parts[1])
 				ok = ok && target == typ && (len(parts) == 2 || parts[2] == typ)
 			} else {

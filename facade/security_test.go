@@ -21,6 +21,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/audit"
 	"github.com/fhirfacade/fhirfacade/auth"
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/catalog"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
@@ -98,7 +99,7 @@ func newSecure(t *testing.T, o secureOpts) *secure {
 	logs := &bytes.Buffer{}
 	hs := testutil.Serve(t, func(base string) http.Handler {
 		return facade.New(facade.Config{
-			Registry:      reg,
+			Catalog:       catalog.FromSpecs(reg),
 			Router:        facade.StaticRouter{Backend: be, Types: map[string]bool{"Patient": true, "Encounter": true, "Observation": true}},
 			Sealer:        sealer,
 			Log:           slog.New(slog.NewJSONHandler(&syncWriter{w: logs}, nil)),

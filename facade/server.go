@@ -21,7 +21,6 @@ import (
 	"github.com/fhirfacade/fhirfacade/audit"
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/internal/logcap"
-	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/pagetoken"
 )
 
@@ -65,10 +64,12 @@ func (r StaticRouter) BackendFor(typ string) backend.Backend {
 
 // Config wires a Server.
 type Config struct {
-	Registry *mappings.Registry
-	Router   Router
-	Sealer   *pagetoken.Sealer
-	Log      *slog.Logger
+	// Catalog describes the served types (package catalog builds it from
+	// the mapping specs)
+	Catalog Catalog
+	Router  Router
+	Sealer  *pagetoken.Sealer
+	Log     *slog.Logger
 	// Ready are the /readyz checks, by name.
 	Ready map[string]func(context.Context) error
 	// Metrics registers the facade's collectors (nil: a private registry).

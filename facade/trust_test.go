@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/fhirfacade/fhirfacade/auth"
+	"github.com/fhirfacade/fhirfacade/catalog"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
@@ -56,7 +57,7 @@ func newTrustEnv(t *testing.T, o trustOpts) *trustEnv {
 	}
 	logs := &bytes.Buffer{}
 	cfg := facade.Config{
-		Registry:       reg,
+		Catalog:        catalog.FromSpecs(reg),
 		Router:         facade.StaticRouter{Backend: legacy.New(db, reg), Types: map[string]bool{"Patient": true, "Encounter": true, "Observation": true}},
 		Sealer:         testutil.Sealer(t),
 		Log:            slog.New(slog.NewJSONHandler(&syncWriter{w: logs}, nil)),

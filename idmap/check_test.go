@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/fhirfacade/fhirfacade/backend"
-	"github.com/fhirfacade/fhirfacade/mappings"
 )
 
 // TestCheckWriteReferences: the write check sees references as the reverse
@@ -49,7 +48,7 @@ func TestCheckWriteReferences(t *testing.T) {
 				}
 				return
 			}
-			var ee *mappings.ElementError
+			var ee *backend.ElementError
 			if !errors.Is(err, backend.ErrUnprocessable) || !errors.As(err, &ee) || ee.Path != c.path {
 				t.Fatalf("got %v, want 422 at %s", err, c.path)
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/fhirfacade/fhirfacade/catalog"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
@@ -43,7 +44,7 @@ func TestFlipUnderLoad(t *testing.T) {
 	out2 := routing.NewOutbox(ctl2.DB, log, prometheus.NewRegistry())
 	router2 := routing.NewRouter(watch2, types, w.legacy, w.fhir, out2, nil)
 	srv2 := testutil.Serve(t, func(base string) http.Handler {
-		return facade.New(facade.Config{Registry: reg, Router: router2, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry(), BaseURL: base}).Handler()
+		return facade.New(facade.Config{Catalog: catalog.FromSpecs(reg), Router: router2, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry(), BaseURL: base}).Handler()
 	})
 	go w.outbox.Run(w.ctx, w.ends(), 100*time.Millisecond)
 	go out2.Run(w.ctx, routing.Ends{Legacy: w.legacy, FHIR: w.fhir, Reverse: router2.Reverse}, 100*time.Millisecond)

@@ -23,6 +23,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/audit"
 	"github.com/fhirfacade/fhirfacade/auth"
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/catalog"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/idmap"
@@ -103,7 +104,7 @@ func newWorldWith(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bo
 	cmp := routing.NewComparer(ctx, w.fhir, ctl.DB, 1.0, 2, log, w.metrics)
 	types := map[string]bool{"Patient": true, "Encounter": true, "Observation": true}
 	w.router = routing.NewRouter(w.watcher, types, w.legacy, w.fhir, w.outbox, cmp)
-	cfg := facade.Config{Registry: reg, Router: w.router, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry()}
+	cfg := facade.Config{Catalog: catalog.FromSpecs(reg), Router: w.router, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry()}
 	if secure {
 		w.is = testutil.NewIssuer(t)
 		w.token = w.is.Token(t, w.is.Claims("walker", "system/*.cruds"))

@@ -11,7 +11,6 @@ import (
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
-	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
@@ -85,7 +84,7 @@ func TestCheckWriteAgreesWithCreate(t *testing.T) {
 						}
 						continue
 					}
-					var ee *mappings.ElementError
+					var ee *backend.ElementError
 					if !errors.Is(err, backend.ErrUnprocessable) || !errors.As(err, &ee) || ee.Path != c.path {
 						t.Fatalf("%s: got %v, want 422 at %s", what, err, c.path)
 					}

@@ -21,7 +21,7 @@ func (b *Backend) values(ctx context.Context, tx *sql.Tx, s *mappings.Spec, body
 		var found any
 		err := tx.QueryRowContext(ctx, st.SQL, st.Args...).Scan(&found)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, &mappings.ElementError{Path: s.PathOf(j.Alias + "." + j.ResolveBy), Msg: fmt.Sprintf("%v is not a code the legacy %s table knows", v[j.Alias+"."+j.ResolveBy], j.Table)}
+			return nil, &backend.ElementError{Path: s.PathOf(j.Alias + "." + j.ResolveBy), Msg: fmt.Sprintf("%v is not a code the legacy %s table knows", v[j.Alias+"."+j.ResolveBy], j.Table)}
 		}
 		if err != nil {
 			return nil, dbErr("lookup", err)

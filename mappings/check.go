@@ -1,12 +1,16 @@
 package mappings
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/fhirfacade/fhirfacade/backend"
+)
 
 // Resolver finds the main table's join column for the value a resource gave
 // for the join's resolveBy column (the legacy write path looks the local
 // code up from the LOINC code). It is called only for joins that resolve
 // and whose resolveBy value the resource gave; v holds every decoded value.
-// A value the lookup table does not know is an *ElementError.
+// A value the lookup table does not know is an *backend.ElementError.
 type Resolver func(j Join, v Values) (found any, err error)
 
 // WriteValues is the whole validation of a legacy write: Decode, each join
@@ -28,7 +32,7 @@ func (s *Spec) WriteValues(res map[string]any, resolve Resolver) (Values, error)
 		}
 		on := "t." + j.On
 		if given := v[on]; given != nil && fmt.Sprint(given) != fmt.Sprint(found) {
-			return nil, &ElementError{Path: s.PathOf(on), Msg: fmt.Sprintf("disagrees with the code given at %s", s.PathOf(j.Alias+"."+j.ResolveBy))}
+			return nil, &backend.ElementError{Path: s.PathOf(on), Msg: fmt.Sprintf("disagrees with the code given at %s", s.PathOf(j.Alias+"."+j.ResolveBy))}
 		}
 		v[on] = found
 	}

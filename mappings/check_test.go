@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/fhirfacade/fhirfacade/mappings"
+	"github.com/fhirfacade/fhirfacade/backend"
 )
 
 // TestCheckWrite: the pure write check refuses what Decode and the required
@@ -40,7 +40,7 @@ func TestCheckWrite(t *testing.T) {
 				}
 				return
 			}
-			var ee *mappings.ElementError
+			var ee *backend.ElementError
 			if !errors.As(err, &ee) || ee.Path != c.path {
 				t.Fatalf("got %v, want an ElementError at %s", err, c.path)
 			}

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/fhirfacade/fhirfacade/backend"
 )
 
 // Values are column values read from a resource for write-back, keyed by
@@ -16,12 +18,12 @@ type Values map[string]any
 // Decode reads a resource (decoded with json.Decoder.UseNumber) into column
 // values through the template. Every element must land in a column: an
 // element the template lacks, a literal the resource contradicts, or a value
-// a transform cannot take is an *ElementError (ErrUnprocessable). Mapped
+// a transform cannot take is an *backend.ElementError (ErrUnprocessable). Mapped
 // columns the resource leaves out become NULL: an update replaces the whole
 // resource, as FHIR PUT does.
 func (s *Spec) Decode(res map[string]any) (Values, error) {
 	if rt, _ := res["resourceType"].(string); rt != s.ResourceType {
-		return nil, &ElementError{Path: "resourceType", Msg: fmt.Sprintf("want %s", s.ResourceType)}
+		return nil, &backend.ElementError{Path: "resourceType", Msg: fmt.Sprintf("want %s", s.ResourceType)}
 	}
 	out := Values{}
 	d := decoder{s: s}
@@ -40,13 +42,13 @@ func (s *Spec) Decode(res map[string]any) (Values, error) {
 			// a generated narrative is derived from the data the template
 			// holds; any other narrative would be lost, so it is refused
 			if t, ok := v.(map[string]any); !ok || t["status"] != "generated" {
-				return nil, &ElementError{Path: path, Msg: "only a generated narrative can be accepted (legacy keeps no narrative)"}
+				return nil, &backend.ElementError{Path: path, Msg: "only a generated narrative can be accepted (legacy keeps no narrative)"}
 			}
 			continue
 		}
 		i := d.find(s.root, k)
 		if i < 0 {
-			return nil, &ElementError{Path: path, Msg: "no legacy column holds this element"}
+			return nil, &backend.ElementError{Path: path, Msg: "no legacy column holds this element"}
 		}
 		if err := d.keyed(s.root.keys[i], k, s.root.kids[i], v, path, out); err != nil {
 			return nil, err
@@ -72,7 +74,7 @@ func (s *Spec) CheckRequired(v Values) error {
 	for _, r := range s.WriteBack.Required {
 		ref := qualify(r)
 		if v[ref] == nil {
-			return &ElementError{Path: s.colPaths[ref], Msg: "is required (the legacy column is NOT NULL)"}
+			return &backend.ElementError{Path: s.colPaths[ref], Msg: "is required (the legacy column is NOT NULL)"}
 		}
 	}
 	return nil
@@ -104,14 +106,14 @@ func (s *Spec) writableCols() []string {
 func checkMeta(v any, path string) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return &ElementError{Path: path, Msg: "want an object"}
+		return &backend.ElementError{Path: path, Msg: "want an object"}
 	}
 	for _, k := range sortedKeys(m) {
 		switch k {
 		case "versionId", "lastUpdated", "source", "profile":
 			// server-assigned, or claims about the data rather than data
 		default:
-			return &ElementError{Path: path + "." + k, Msg: "legacy cannot keep it"}
+			return &backend.ElementError{Path: path + "." + k, Msg: "legacy cannot keep it"}
 		}
 	}
 	return nil
@@ -144,7 +146,7 @@ func (d decoder) walk(n *node, v any, path string, out Values) error {
 	switch n.kind {
 	case kLiteral:
 		if !sameJSON(n.litVal, v) {
-			return &ElementError{Path: path, Msg: fmt.Sprintf("legacy can only hold %s here", n.lit)}
+			return &backend.ElementError{Path: path, Msg: fmt.Sprintf("legacy can only hold %s here", n.lit)}
 		}
 		return nil
 	case kExpr:
@@ -153,18 +155,18 @@ func (d decoder) walk(n *node, v any, path string, out Values) error {
 		str, ok := v.(string)
 		it := n.interp
 		if !ok || !strings.HasPrefix(str, it.prefix) || !strings.HasSuffix(str, it.suffix) || len(str) < len(it.prefix)+len(it.suffix) {
-			return &ElementError{Path: path, Msg: fmt.Sprintf("want %s...%s", it.prefix, it.suffix)}
+			return &backend.ElementError{Path: path, Msg: fmt.Sprintf("want %s...%s", it.prefix, it.suffix)}
 		}
 		return d.assign(it.exprs[0], "", str[len(it.prefix):len(str)-len(it.suffix)], path, out)
 	case kObject:
 		m, ok := v.(map[string]any)
 		if !ok {
-			return &ElementError{Path: path, Msg: "want an object"}
+			return &backend.ElementError{Path: path, Msg: "want an object"}
 		}
 		for _, k := range sortedKeys(m) {
 			i := d.find(n, k)
 			if i < 0 {
-				return &ElementError{Path: path + "." + k, Msg: "no legacy column holds this element"}
+				return &backend.ElementError{Path: path + "." + k, Msg: "no legacy column holds this element"}
 			}
 			if err := d.keyed(n.keys[i], k, n.kids[i], m[k], path+"."+k, out); err != nil {
 				return err
@@ -174,7 +176,7 @@ func (d decoder) walk(n *node, v any, path string, out Values) error {
 	case kArray:
 		items, ok := v.([]any)
 		if !ok {
-			return &ElementError{Path: path, Msg: "want an array"}
+			return &backend.ElementError{Path: path, Msg: "want an array"}
 		}
 		used := make([]bool, len(n.kids))
 		for i, item := range items {
@@ -202,7 +204,7 @@ func (d decoder) walk(n *node, v any, path string, out Values) error {
 			}
 			if !matched {
 				if firstErr == nil || len(n.kids) > 1 {
-					return &ElementError{Path: ipath, Msg: "no legacy column holds this element"}
+					return &backend.ElementError{Path: ipath, Msg: "no legacy column holds this element"}
 				}
 				return firstErr
 			}
@@ -218,11 +220,11 @@ func (d decoder) assign(x *expr, suffix string, v any, path string, out Values) 
 	}
 	vals, err := x.tr.dec(suffix, v)
 	if err != nil {
-		var ee *ElementError
+		var ee *backend.ElementError
 		if errors.As(err, &ee) {
-			return &ElementError{Path: path + ee.Path, Msg: ee.Msg}
+			return &backend.ElementError{Path: path + ee.Path, Msg: ee.Msg}
 		}
-		return &ElementError{Path: path, Msg: err.Error()}
+		return &backend.ElementError{Path: path, Msg: err.Error()}
 	}
 	trial := Values{}
 	for i, ref := range x.refs {
@@ -235,7 +237,7 @@ func (d decoder) assign(x *expr, suffix string, v any, path string, out Values) 
 func merge(out, trial Values, path string) error {
 	for k, v := range trial {
 		if old, ok := out[k]; ok && !sameVal(old, v) {
-			return &ElementError{Path: path, Msg: "contradicts another element stored in the same legacy column"}
+			return &backend.ElementError{Path: path, Msg: "contradicts another element stored in the same legacy column"}
 		}
 		out[k] = v
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/search"
 	"github.com/fhirfacade/fhirfacade/sqldb"
@@ -290,7 +291,7 @@ func TestDecodeRefuses(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := reg.Spec(c.typ).Decode(decode(t, c.body))
-			var ee *mappings.ElementError
+			var ee *backend.ElementError
 			if !errors.As(err, &ee) || !errors.Is(err, mappings.ErrUnprocessable) {
 				t.Fatalf("got %v, want an ElementError", err)
 			}
@@ -309,7 +310,7 @@ func TestRequired(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.CheckRequired(v)
-	var ee *mappings.ElementError
+	var ee *backend.ElementError
 	if !errors.As(err, &ee) || ee.Path != "Patient.identifier[0].value" {
 		t.Fatalf("got %v, want the MRN's element named", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/fhirfacade/fhirfacade/backend"
 )
 
 // Sentinel errors of the engine.
@@ -16,20 +18,10 @@ var (
 	// (an unknown code, a malformed date). It names the column and the key.
 	ErrUnmappable = errors.New("legacy value cannot be mapped")
 	// ErrUnprocessable: a written resource holds data the legacy schema
-	// cannot store, or a value it cannot take. It names the element.
-	ErrUnprocessable = errors.New("resource cannot be stored in legacy")
+	// cannot store, or a value it cannot take (backend.ErrUnprocessable;
+	// a *backend.ElementError names the element).
+	ErrUnprocessable = backend.ErrUnprocessable
 )
-
-// ElementError names the FHIR element a write-back problem is about.
-type ElementError struct {
-	Path string
-	Msg  string
-}
-
-func (e *ElementError) Error() string { return e.Path + ": " + e.Msg }
-
-// Unwrap makes ElementError an ErrUnprocessable.
-func (e *ElementError) Unwrap() error { return ErrUnprocessable }
 
 // DateVal is a calendar day bound to a legacy DATE column.
 type DateVal struct{ time.Time }

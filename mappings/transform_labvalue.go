@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/fhirfacade/fhirfacade/backend"
 )
 
 // labvalueTransform maps a lab result text and unit as valueQuantity
@@ -60,7 +62,7 @@ func decodeQuantity(v any) ([]any, error) {
 		switch k {
 		case "value", "comparator", "unit", "system", "code":
 		default:
-			return nil, &ElementError{Path: "." + k, Msg: "the legacy result has no place for it"}
+			return nil, &backend.ElementError{Path: "." + k, Msg: "the legacy result has no place for it"}
 		}
 	}
 	num, ok := q["value"].(json.Number)
@@ -71,7 +73,7 @@ func decodeQuantity(v any) ([]any, error) {
 		// the legacy text would not read back as this number (1e999, 400
 		// digits): it would come back as a valueString, so it is refused,
 		// not stored
-		return nil, &ElementError{Path: ".value", Msg: "legacy keeps a plain decimal of at most 18 integer and 17 fraction digits, without exponent"}
+		return nil, &backend.ElementError{Path: ".value", Msg: "legacy keeps a plain decimal of at most 18 integer and 17 fraction digits, without exponent"}
 	}
 	cmp, _ := q["comparator"].(string)
 	if cmp != "" && cmp != "<" && cmp != "<=" && cmp != ">" && cmp != ">=" {

@@ -9,11 +9,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/jackc/pgx/v5/stdlib"
 	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )

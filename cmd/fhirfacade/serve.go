@@ -16,6 +16,7 @@ import (
 
 	"github.com/fhirfacade/fhirfacade/audit"
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/catalog"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/idmap"
@@ -307,7 +308,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 	}
 	go outbox.Run(ctx, routing.Ends{Legacy: legacyB, FHIR: fhirB, Reverse: router.Reverse}, 500*time.Millisecond)
 	srv := facade.New(facade.Config{
-		Registry:       reg,
+		Catalog:        catalog.FromSpecs(reg),
 		Router:         router,
 		Sealer:         sealer,
 		Log:            log,

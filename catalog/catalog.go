@@ -1,0 +1,87 @@
+// Package catalog builds the facade's Catalog of served resource types:
+// search parameters, interactions and patient-compartment membership, from
+// the mapping specs (the types legacy serves) and R4's
+// CompartmentDefinition/patient (embedded). It is the one place where the
+// facade's view of a type meets the mapping engine.
+package catalog
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/fhirfacade/fhirfacade/facade"
+	"github.com/fhirfacade/fhirfacade/mappings"
+)
+
+//go:embed compartmentdefinition-patient.json
+var compartmentJSON []byte
+
+// PatientCompartment is R4 CompartmentDefinition/patient: per resource
+// type, the search parameters through which a resource belongs to a
+// patient's compartment.
+var PatientCompartment = mustCompartment(compartmentJSON)
+
+func mustCompartment(raw []byte) map[string][]string {
+	var def struct {
+		Resource []struct {
+			Code  string   `json:"code"`
+			Param []string `json:"param"`
+		} `json:"resource"`
+	}
+	if err := json.Unmarshal(raw, &def); err != nil {
+		panic(fmt.Sprintf("catalog: embedded CompartmentDefinition: %v", err))
+	}
+	out := map[string][]string{}
+	for _, r := range def.Resource {
+		if len(r.Param) > 0 {
+			out[r.Code] = r.Param
+		}
+	}
+	return out
+}
+
+// Static is a Catalog over a fixed set of types.
+type Static map[string]facade.TypeInfo
+
+var _ facade.Catalog = Static(nil)
+
+// Types implements facade.Catalog.
+func (c Static) Types() []string {
+	out := make([]string, 0, len(c))
+	for t := range c {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Type implements facade.Catalog.
+func (c Static) Type(name string) (facade.TypeInfo, bool) {
+	t, ok := c[name]
+	return t, ok
+}
+
+// FromSpecs describes every type the mapping specs serve.
+func FromSpecs(reg *mappings.Registry) Static {
+	out := Static{}
+	for _, typ := range reg.Types() {
+		sp := reg.Spec(typ)
+		info := facade.TypeInfo{
+			Params: map[string]facade.ParamInfo{},
+			Create: sp.WriteBack.Create, Update: sp.WriteBack.Update, Delete: sp.WriteBack.Delete,
+			UpdateAsCreate: sp.WriteBack.UpdateAsCreate,
+			Compartment:    PatientCompartment[typ],
+		}
+		for _, name := range sp.SearchParams() {
+			p := facade.ParamInfo{Type: sp.ParamType(name), Target: sp.ReferenceTarget(name)}
+			if path, _, ok := sp.IncludePath(name); ok {
+				p.Path = path
+			}
+			info.Params[name] = p
+		}
+		out[typ] = info
+	}
+	return out
+}
