@@ -1,0 +1,167 @@
+// Package archtest holds the tests of the package structure: who may
+// import whom, and who may name which control-store table (ARCHITECTURE.md
+// in the repository draws the same rules).
+package archtest
+
+import (
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/fhirfacade/fhirfacade/"
+
+type pkg struct {
+	ImportPath string
+	Dir        string
+	GoFiles    []string
+	Imports    []string
+}
+
+func list(t *testing.T) []pkg {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-json", module+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []pkg
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		p.ImportPath = strings.TrimPrefix(p.ImportPath, module)
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+// forbidden lists, per package, the packages it must not import (directly).
+var forbidden = map[string][]string{
+	// the HTTP layer talks to backends, the router and its catalog through
+	// interfaces: never to SQL, specs or a concrete backend
+	"facade": {"mappings", "sqldb", "legacy", "upstream", "idmap", "routing", "control", "parity", "syncer", "migrations", "seed", "catalog"},
+	// the states, router and fence know no HTTP and no other store's data
+	"routing":  {"facade", "parity", "syncer", "legacy", "upstream", "mappings"},
+	"backend":  {"facade", "routing", "mappings", "sqldb", "legacy", "upstream"},
+	"mappings": {"facade", "routing", "legacy", "upstream", "control"},
+	"legacy":   {"facade", "routing", "upstream", "control"},
+	"upstream": {"facade", "routing", "legacy", "mappings", "sqldb", "control"},
+	"search":   {"facade", "routing", "backend", "mappings", "sqldb"},
+	"auth":     {"facade", "routing", "sqldb", "control"},
+}
+
+// TestImports: no package imports what it must not.
+func TestImports(t *testing.T) {
+	for _, p := range list(t) {
+		bad := forbidden[p.ImportPath]
+		for _, imp := range p.Imports {
+			imp = strings.TrimPrefix(imp, module)
+			for _, b := range bad {
+				if imp == b {
+					t.Errorf("%s imports %s", p.ImportPath, b)
+				}
+			}
+		}
+	}
+}
+
+// tables are the control store's tables (migrations/control).
+var tables = []string{"audit_event", "audit_head", "facade_secret", "id_map", "outbox", "parity_report",
+	"route", "route_event", "shadow_mismatch", "sync_checkpoint", "sync_run"}
+
+// namedToday is who names which table today, outside control. The rule is
+// that only control may (one owner per table, behind typed methods); this
+// list is the way there and may only shrink: the test fails when a package
+// names a table not listed here, and when a listed one no longer does
+// (then strike it).
+var namedToday = map[string][]string{
+	"audit":   {"audit_event", "audit_head"},
+	"idmap":   {"id_map"},
+	"parity":  {"parity_report", "shadow_mismatch"},
+	"routing": {"outbox", "parity_report", "route", "route_event", "shadow_mismatch", "sync_run"},
+	"syncer":  {"sync_checkpoint", "sync_run"},
+}
+
+// TestTableOwners: outside control (and migrations, which create them), a
+// package names only the tables namedToday allows it.
+func TestTableOwners(t *testing.T) {
+	got := map[string][]string{}
+	for _, p := range list(t) {
+		if p.ImportPath == "control" || p.ImportPath == "migrations" || strings.HasPrefix(p.ImportPath, "internal/") || strings.HasPrefix(p.ImportPath, "bench") {
+			continue
+		}
+		if names := tablesNamed(t, p); len(names) > 0 {
+			got[p.ImportPath] = names
+		}
+	}
+	for p, names := range got {
+		if strings.Join(names, ",") != strings.Join(namedToday[p], ",") {
+			t.Errorf("%s names %v; allowed %v (only control may name a table: move the SQL there, or strike what no longer applies)", p, names, namedToday[p])
+		}
+	}
+	for p := range namedToday {
+		if _, ok := got[p]; !ok {
+			t.Errorf("%s no longer names a control-store table: strike it from namedToday", p)
+		}
+	}
+}
+
+// tablesNamed lists the tables a package's non-test files name in string
+// literals: in SQL (FROM, INTO, UPDATE, JOIN, TABLE) or as a whole literal
+// (a table passed to a query builder).
+func tablesNamed(t *testing.T, p pkg) []string {
+	t.Helper()
+	found := map[string]bool{}
+	fs := token.NewFileSet()
+	for _, f := range p.GoFiles {
+		file, err := parser.ParseFile(fs, filepath.Join(p.Dir, f), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(lit.Value)
+			if err != nil {
+				return true
+			}
+			for _, tb := range tables {
+				// a whole literal counts only for names no word shares
+				// ("route" is also a log key)
+				if (s == tb && strings.Contains(tb, "_")) || sqlNames(tb).MatchString(s) {
+					found[tb] = true
+				}
+			}
+			return true
+		})
+	}
+	var out []string
+	for tb := range found {
+		out = append(out, tb)
+	}
+	sort.Strings(out)
+	return out
+}
+
+var sqlRE = map[string]*regexp.Regexp{}
+
+func sqlNames(table string) *regexp.Regexp {
+	if re, ok := sqlRE[table]; ok {
+		return re
+	}
+	re := regexp.MustCompile(`(?i)\b(from|into|update|join|table)\s+` + table + `\b`)
+	sqlRE[table] = re
+	return re
+}
