@@ -118,12 +118,17 @@ func (s *Syncer) Run(ctx context.Context, opts Options) (*Result, error) {
 	if cp.watermark != "" {
 		maxSeen, _ = time.Parse(time.RFC3339Nano, cp.watermark)
 	}
+	turns, err := routing.OpenCopyTurns(ctx, s.Ctl.DB, routing.SyncSide)
+	if err != nil {
+		return res, fmt.Errorf("sync %s: %w", opts.Type, err)
+	}
+	defer turns.Close()
 	start := time.Now()
 	pos := cp.position
 	var wait time.Duration
 	for {
 		var err error
-		pos, wait, err = s.wave(ctx, opts, q, pos, res, &maxSeen)
+		pos, wait, err = s.wave(ctx, turns, opts, q, pos, res, &maxSeen)
 		res.LockWaitMax = max(res.LockWaitMax, wait)
 		if err != nil {
 			return res, err
@@ -162,15 +167,14 @@ func (s *Syncer) Run(ctx context.Context, opts Options) (*Result, error) {
 // from the reads to the last PUT: a facade write after our read is then
 // copied by the outbox drainer after our PUT, never before it. It returns
 // the position after the wave ("" at the end) and how long the wave waited
-// for the copy lock.
-func (s *Syncer) wave(ctx context.Context, opts Options, q *search.Query, pos string, res *Result, maxSeen *time.Time) (string, time.Duration, error) {
-	asked := time.Now()
-	unlock, _, err := routing.CopyLock(ctx, s.Ctl.DB, true)
-	wait := time.Since(asked)
+// for the copy lock. Each wave is one turn: the drainers of the running
+// facades get theirs between two waves.
+func (s *Syncer) wave(ctx context.Context, turns *routing.CopyTurns, opts Options, q *search.Query, pos string, res *Result, maxSeen *time.Time) (string, time.Duration, error) {
+	wait, err := turns.Take(ctx)
 	if err != nil {
 		return pos, wait, fmt.Errorf("sync %s: %w", opts.Type, err)
 	}
-	defer unlock()
+	defer turns.Release()
 	var pages []*backend.SearchResult
 	for range opts.Parallel {
 		page, err := s.Legacy.Search(ctx, opts.Type, q, backend.SearchOptions{Count: opts.Batch, Cursor: pos, Partial: true})
