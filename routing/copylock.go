@@ -39,12 +39,12 @@ import (
 // could stay behind. An in-memory database lives in one process and needs
 // none.
 
-// Side says which copier takes the copy lock.
-type Side int
+// Copier says which of the two copiers takes the copy lock.
+type Copier int
 
 const (
 	// DrainSide is a facade's outbox drainer.
-	DrainSide Side = iota
+	DrainSide Copier = iota
 	// SyncSide is `fhirfacade sync`.
 	SyncSide
 )
@@ -78,14 +78,14 @@ var (
 	lockFiles = [...]string{".copylock", ".copylock.sync-waits", ".copylock.drain-waits", ".copylock.drainer"}
 )
 
-func (s Side) waits() lockName {
+func (s Copier) waits() lockName {
 	if s == SyncSide {
 		return syncWaits
 	}
 	return drainWaits
 }
 
-func (s Side) other() Side { return 1 - s }
+func (s Copier) other() Copier { return 1 - s }
 
 // locks is where one copier takes the copy lock and its markers.
 type locks interface {
@@ -101,7 +101,7 @@ type locks interface {
 // the work, Release (a drainer calls Yield between two rows). After an
 // error (a cancelled Take included) it is spent: Close it.
 type CopyTurns struct {
-	side    Side
+	side    Copier
 	l       locks
 	holding bool
 	checked time.Time // the last look for a taker of the other side
@@ -110,7 +110,7 @@ type CopyTurns struct {
 
 // OpenCopyTurns prepares a copier of side over the control store (on
 // PostgreSQL it keeps one connection until Close).
-func OpenCopyTurns(ctx context.Context, db *sqldb.DB, side Side) (*CopyTurns, error) {
+func OpenCopyTurns(ctx context.Context, db *sqldb.DB, side Copier) (*CopyTurns, error) {
 	c := &CopyTurns{side: side, l: noLocks{}}
 	switch db.Dialect.Name() {
 	case "sqlite":

@@ -114,7 +114,7 @@ func controlDSNs() []struct {
 	}
 }
 
-func openTurns(t *testing.T, dsn string, side routing.Side) *routing.CopyTurns {
+func openTurns(t *testing.T, dsn string, side routing.Copier) *routing.CopyTurns {
 	t.Helper()
 	db, err := sqldb.Open(context.Background(), dsn)
 	if err != nil {
