@@ -6,13 +6,19 @@
 # failed operations, when each process logged the switch, and ends with
 # `parity Patient` (legacy and FHIR must hold the same Patients).
 # Usage: bash bench/flip.sh [PATIENTS]   (default 2000)
+# FHIRFACADE_BIN=PATH runs that fhirfacade build instead of this tree's (a
+# baseline, side by side); OUT=DIR writes elsewhere than bench/out/flip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 P="${1:-2000}"
 PGADMIN="${FHIRFACADE_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
-OUT=bench/out/flip
+OUT="${OUT:-bench/out/flip}"
 mkdir -p $OUT
-go build -o $OUT/fhirfacade ./cmd/fhirfacade
+if [ -n "${FHIRFACADE_BIN:-}" ]; then
+  cp "$FHIRFACADE_BIN" $OUT/fhirfacade
+else
+  go build -o $OUT/fhirfacade ./cmd/fhirfacade
+fi
 go build -o $OUT/load ./bench/load
 dsn() { printf %s "$PGADMIN" | sed "s#/postgres?#/$1?#"; }
 for db in fhirfacade_flip_legacy fhirfacade_flip_control; do
@@ -40,7 +46,11 @@ for step in "shadow 2" "fhir 4" "shadow 4"; do
     # writes made on legacy are not mirrored: copy them now that mirroring
     # runs; parity under a steady write load rarely reaches 100%, so the
     # move is forced (journaled) and equality is checked at the end instead
-    $OUT/fhirfacade sync Patient --incremental | tail -1
+    # its progress lines (stderr) name each wave's wait for the copy lock
+    ts=$(date +%s.%N)
+    $OUT/fhirfacade sync Patient --incremental 2> $OUT/sync.err | tail -1
+    echo "  sync took $(echo "$(date +%s.%N) - $ts" | bc) s; after each wave:"
+    sed 's/^/    /' $OUT/sync.err
     $OUT/fhirfacade route set Patient fhir --force --reason "flip under load (after sync --incremental)" | sed -n 1p
   else
     $OUT/fhirfacade route set Patient "$1" --reason "flip under load" | sed -n 1p

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/gofrs/flock"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fhirfacade/fhirfacade/backend"
@@ -22,9 +21,10 @@ import (
 // other" — copying the current state (not the request) makes each row
 // idempotent, so a row replayed after a crash does no harm.
 type Outbox struct {
-	db      *sqldb.DB
-	log     *slog.Logger
-	drained *prometheus.CounterVec
+	db       *sqldb.DB
+	log      *slog.Logger
+	drained  *prometheus.CounterVec
+	lockWait prometheus.Histogram
 }
 
 // NewOutbox returns the outbox over the control store.
@@ -34,8 +34,13 @@ func NewOutbox(db *sqldb.DB, log *slog.Logger, reg prometheus.Registerer) *Outbo
 		Name: "fhirfacade_outbox_processed_total",
 		Help: "Mirrored writes processed, by target (fhir, legacy) and result (done, failed, retry).",
 	}, []string{"target", "result"})
+	o.lockWait = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "fhirfacade_outbox_copylock_wait_seconds",
+		Help:    "How long the outbox drainer waited for the copy lock (behind sync waves) per turn.",
+		Buckets: []float64{.001, .01, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	})
 	if reg != nil {
-		reg.MustRegister(o.drained)
+		reg.MustRegister(o.drained, o.lockWait)
 	}
 	return o
 }
@@ -111,11 +116,19 @@ type Ends struct {
 // rows behind it are replayed in order later. It returns how many rows it
 // finished.
 func (o *Outbox) Drain(ctx context.Context, ends Ends) (int, error) {
-	unlock, got, err := CopyLock(ctx, o.db, false)
-	if err != nil || !got {
+	turns, err := OpenCopyTurns(ctx, o.db, DrainSide)
+	if err != nil {
 		return 0, err
 	}
-	defer unlock()
+	defer turns.Close()
+	// one drainer at a time across the facades: the others skip this round
+	if got, err := turns.sole(ctx); err != nil || !got {
+		return 0, err
+	}
+	if _, err := turns.Take(ctx); err != nil {
+		return 0, err
+	}
+	o.lockWait.Observe(turns.Waited().Seconds())
 	done := 0
 	for {
 		jobs, err := o.next(ctx, 100)
@@ -123,6 +136,17 @@ func (o *Outbox) Drain(ctx context.Context, ends Ends) (int, error) {
 			return done, err
 		}
 		for _, j := range jobs {
+			// a waiting sync wave gets the copy lock between two rows (each
+			// row is read, copied and marked under it); the rest of the
+			// batch is read again when the lock is back
+			yielded, err := turns.Yield(ctx)
+			if err != nil {
+				return done, err
+			}
+			if yielded {
+				o.lockWait.Observe(turns.Waited().Seconds())
+				break
+			}
 			// the rows of this resource visible *before* its current state
 			// is read are the ones that copy covers; a row that becomes
 			// visible later may belong to a write the read did not see
@@ -149,70 +173,6 @@ func (o *Outbox) Drain(ctx context.Context, ends Ends) (int, error) {
 			}
 		}
 	}
-}
-
-// copyLockKey is the PostgreSQL advisory lock held by whoever copies
-// resources between the two sides: the outbox drainer, and sync while it
-// reads and writes a wave.
-const copyLockKey = 727001
-
-// CopyLock takes the copy lock: one writer of mirrored state at a time
-// across every process, so that two copies of the same resource cannot
-// finish in the wrong order and leave an older state on the target (a sync
-// wave that read a row before a facade write would otherwise race the
-// drainer's copy of that write). wait blocks until the lock is free;
-// otherwise got reports whether it was taken. PostgreSQL: a session
-// advisory lock. SQLite: an flock on a file beside the database, taken by
-// `fhirfacade sync` and a running `serve` alike (the embedded default's
-// walkthrough runs both); the kernel frees either when its holder dies.
-func CopyLock(ctx context.Context, db *sqldb.DB, wait bool) (unlock func(), got bool, err error) {
-	if db.Dialect.Name() == "sqlite" {
-		return fileLock(ctx, db.Path, wait)
-	}
-	if db.Dialect.Name() != "postgres" {
-		return func() {}, true, nil
-	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("copy lock: %s", sqldb.Describe(err))
-	}
-	q := "SELECT pg_try_advisory_lock($1)"
-	if wait {
-		q = "SELECT pg_advisory_lock($1) IS NOT NULL"
-	}
-	if err := conn.QueryRowContext(ctx, q, copyLockKey).Scan(&got); err != nil {
-		conn.Close()
-		return nil, false, fmt.Errorf("copy lock: %s", sqldb.Describe(err))
-	}
-	if !got {
-		conn.Close()
-		return nil, false, nil
-	}
-	return func() {
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", copyLockKey)
-		conn.Close()
-	}, true, nil
-}
-
-// fileLock is the SQLite copy lock. An in-memory database lives in one
-// process only, so it needs none.
-func fileLock(ctx context.Context, path string, wait bool) (unlock func(), got bool, err error) {
-	if path == "" || path == ":memory:" {
-		return func() {}, true, nil
-	}
-	fl := flock.New(path + ".copylock")
-	if wait {
-		got, err = fl.TryLockContext(ctx, 20*time.Millisecond)
-	} else {
-		got, err = fl.TryLock()
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("copy lock %s: %w", fl.Path(), err)
-	}
-	if !got {
-		return nil, false, nil
-	}
-	return func() { _ = fl.Unlock() }, true, nil
 }
 
 // visible lists the pending rows of j's resource, j's own included, and

@@ -39,6 +39,9 @@ type Options struct {
 type Progress struct {
 	Done, Failed int
 	Elapsed      time.Duration
+	// LockWait is how long the wave just done waited for the copy lock
+	// (behind the outbox drainers of the running facades).
+	LockWait time.Duration
 }
 
 // Failure is one resource that could not be copied, and why.
@@ -52,6 +55,8 @@ type Result struct {
 	Written, Failed, Deleted int
 	Resumed                  bool
 	Failures                 []Failure // the first 100
+	// LockWaitMax is the longest a wave waited for the copy lock.
+	LockWaitMax time.Duration
 }
 
 // Syncer copies one side to the other.
@@ -113,66 +118,20 @@ func (s *Syncer) Run(ctx context.Context, opts Options) (*Result, error) {
 	if cp.watermark != "" {
 		maxSeen, _ = time.Parse(time.RFC3339Nano, cp.watermark)
 	}
+	turns, err := routing.OpenCopyTurns(ctx, s.Ctl.DB, routing.SyncSide)
+	if err != nil {
+		return res, fmt.Errorf("sync %s: %w", opts.Type, err)
+	}
+	defer turns.Close()
 	start := time.Now()
 	pos := cp.position
+	var wait time.Duration
 	for {
-		// one wave: up to Parallel pages read in key order, sent in
-		// parallel; the checkpoint moves only when the whole wave is done,
-		// so a crash never skips a page. The copy lock is held from the
-		// reads to the last PUT: a facade write after our read is then
-		// copied by the outbox drainer after our PUT, never before it.
-		unlock, _, err := routing.CopyLock(ctx, s.Ctl.DB, true)
+		var err error
+		pos, wait, err = s.wave(ctx, turns, opts, q, pos, res, &maxSeen)
+		res.LockWaitMax = max(res.LockWaitMax, wait)
 		if err != nil {
-			return res, fmt.Errorf("sync %s: %w", opts.Type, err)
-		}
-		var pages []*backend.SearchResult
-		for range opts.Parallel {
-			page, err := s.Legacy.Search(ctx, opts.Type, q, backend.SearchOptions{Count: opts.Batch, Cursor: pos, Partial: true})
-			if err != nil {
-				unlock()
-				return res, fmt.Errorf("sync %s: read legacy: %w", opts.Type, err)
-			}
-			pages = append(pages, page)
-			pos = page.Next
-			if pos == "" {
-				break
-			}
-		}
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		var waveErr error
-		for _, page := range pages {
-			for _, u := range page.Unmappable {
-				res.fail(u.ID, "legacy row cannot be mapped: "+u.Reason)
-			}
-			for _, r := range page.Resources {
-				if r.LastUpdated.After(maxSeen) {
-					maxSeen = r.LastUpdated
-				}
-			}
-			if len(page.Resources) == 0 {
-				continue
-			}
-			wg.Add(1)
-			go func(rs []*backend.Resource) {
-				defer wg.Done()
-				written, fails, err := s.send(ctx, opts, rs)
-				mu.Lock()
-				defer mu.Unlock()
-				res.Written += written
-				for _, f := range fails {
-					res.fail(f.ID, f.Reason)
-				}
-				if err != nil && waveErr == nil {
-					waveErr = err
-				}
-			}(page.Resources)
-		}
-		wg.Wait()
-		unlock()
-		if waveErr != nil {
-			// stop cleanly: the checkpoint still points at this wave
-			return res, fmt.Errorf("sync %s stopped (resume by running it again): %w", opts.Type, waveErr)
+			return res, err
 		}
 		if pos == "" {
 			break
@@ -181,7 +140,7 @@ func (s *Syncer) Run(ctx context.Context, opts Options) (*Result, error) {
 			return res, err
 		}
 		if opts.Progress != nil {
-			opts.Progress(Progress{Done: res.Written, Failed: res.Failed, Elapsed: time.Since(start)})
+			opts.Progress(Progress{Done: res.Written, Failed: res.Failed, Elapsed: time.Since(start), LockWait: wait})
 		}
 	}
 	if opts.Incremental {
@@ -192,13 +151,81 @@ func (s *Syncer) Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	if opts.Progress != nil {
-		opts.Progress(Progress{Done: res.Written, Failed: res.Failed, Elapsed: time.Since(start)})
+		// the last wave's report (it ends the loop before the one above)
+		opts.Progress(Progress{Done: res.Written, Failed: res.Failed, Elapsed: time.Since(start), LockWait: wait})
 	}
 	wm := ""
 	if !maxSeen.IsZero() {
 		wm = maxSeen.UTC().Format(time.RFC3339Nano)
 	}
 	return res, s.finish(ctx, opts.Type, cp.runID, wm, res)
+}
+
+// wave copies one wave: up to Parallel pages read in key order from pos,
+// sent in parallel. The checkpoint moves only when the whole wave is done
+// (by the caller), so a crash never skips a page. The copy lock is held
+// from the reads to the last PUT: a facade write after our read is then
+// copied by the outbox drainer after our PUT, never before it. It returns
+// the position after the wave ("" at the end) and how long the wave waited
+// for the copy lock. Each wave is one turn: the drainers of the running
+// facades get theirs between two waves.
+func (s *Syncer) wave(ctx context.Context, turns *routing.CopyTurns, opts Options, q *search.Query, pos string, res *Result, maxSeen *time.Time) (string, time.Duration, error) {
+	wait, err := turns.Take(ctx)
+	if err != nil {
+		return pos, wait, fmt.Errorf("sync %s: %w", opts.Type, err)
+	}
+	defer turns.Release()
+	var pages []*backend.SearchResult
+	for range opts.Parallel {
+		page, err := s.Legacy.Search(ctx, opts.Type, q, backend.SearchOptions{Count: opts.Batch, Cursor: pos, Partial: true})
+		if err != nil {
+			return pos, wait, fmt.Errorf("sync %s: read legacy: %w", opts.Type, err)
+		}
+		pages = append(pages, page)
+		pos = page.Next
+		if pos == "" {
+			break
+		}
+	}
+	// counted before any sender runs: the senders update res too
+	for _, page := range pages {
+		for _, u := range page.Unmappable {
+			res.fail(u.ID, "legacy row cannot be mapped: "+u.Reason)
+		}
+		for _, r := range page.Resources {
+			if r.LastUpdated.After(*maxSeen) {
+				*maxSeen = r.LastUpdated
+			}
+		}
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var waveErr error
+	for _, page := range pages {
+		if len(page.Resources) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func(rs []*backend.Resource) {
+			defer wg.Done()
+			written, fails, err := s.send(ctx, opts, rs)
+			mu.Lock()
+			defer mu.Unlock()
+			res.Written += written
+			for _, f := range fails {
+				res.fail(f.ID, f.Reason)
+			}
+			if err != nil && waveErr == nil {
+				waveErr = err
+			}
+		}(page.Resources)
+	}
+	wg.Wait()
+	if waveErr != nil {
+		// stop cleanly: the checkpoint still points at this wave
+		return pos, wait, fmt.Errorf("sync %s stopped (resume by running it again): %w", opts.Type, waveErr)
+	}
+	return pos, wait, nil
 }
 
 func (r *Result) fail(id, reason string) {
@@ -378,6 +405,7 @@ func (s *Syncer) finish(ctx context.Context, typ string, run int64, watermark st
 func PlainProgress(w io.Writer, typ string) func(Progress) {
 	return func(p Progress) {
 		rate := float64(p.Done) / max(p.Elapsed.Seconds(), 0.001)
-		fmt.Fprintf(w, "sync %s: %d written, %d failed, %.0f/s, %s\n", typ, p.Done, p.Failed, rate, strings.TrimSpace(p.Elapsed.Round(time.Second).String()))
+		fmt.Fprintf(w, "sync %s: %d written, %d failed, %.0f/s, %s (copy lock waited %s)\n", typ, p.Done, p.Failed, rate,
+			strings.TrimSpace(p.Elapsed.Round(time.Second).String()), p.LockWait.Round(time.Millisecond))
 	}
 }
