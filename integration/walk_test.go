@@ -24,6 +24,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/auth"
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/catalog"
+	"github.com/fhirfacade/fhirfacade/compare"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/idmap"
@@ -101,7 +102,7 @@ func newWorldWith(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bo
 	go w.watcher.Run(ctx)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	w.outbox = routing.NewOutbox(ctl.DB, log, w.metrics)
-	cmp := routing.NewComparer(ctx, w.fhir, ctl.DB, 1.0, 2, log, w.metrics)
+	cmp := compare.NewComparer(ctx, w.fhir, ctl.DB, 1.0, 2, log, w.metrics)
 	types := map[string]bool{"Patient": true, "Encounter": true, "Observation": true}
 	w.router = routing.NewRouter(w.watcher, types, w.legacy, w.fhir, w.outbox, cmp)
 	cfg := facade.Config{Catalog: catalog.FromSpecs(reg), Router: w.router, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry()}
@@ -272,7 +273,7 @@ func (w *world) same(typ string) {
 		if !ok {
 			w.t.Fatalf("%s/%s only in legacy", typ, id)
 		}
-		if d := routing.Diff(lj, fj); len(d) > 0 {
+		if d := compare.Diff(lj, fj); len(d) > 0 {
 			w.t.Fatalf("%s/%s differs at %v:\nlegacy %s\nfhir   %s", typ, id, d, lj, fj)
 		}
 	}

@@ -8,21 +8,16 @@
 package parity
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math/big"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/compare"
 	"github.com/fhirfacade/fhirfacade/control"
-	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/search"
 )
 
@@ -148,7 +143,7 @@ func Run(ctx context.Context, legacyB, fhirB backend.Backend, ctl *control.Store
 				rep.Paths["(changed during the comparison)"]++
 				return nil
 			}
-			paths := routing.Diff(l.JSON, f.JSON)
+			paths := compare.Diff(l.JSON, f.JSON)
 			for _, p := range paths {
 				rep.Paths[p]++
 			}
@@ -196,72 +191,5 @@ func stream(ctx context.Context, b backend.Backend, opts Options, fn func([]*bac
 			return n, nil
 		}
 		cursor = page.Next
-	}
-}
-
-// Hash is the SHA-256 of a resource's normalised form: server-assigned meta
-// dropped, keys sorted, numbers by value, date-times as UTC instants.
-func Hash(rawJSON []byte) string {
-	dec := json.NewDecoder(bytes.NewReader(rawJSON))
-	dec.UseNumber()
-	var v any
-	_ = dec.Decode(&v)
-	if m, ok := v.(map[string]any); ok {
-		if meta, ok := m["meta"].(map[string]any); ok {
-			delete(meta, "versionId")
-			delete(meta, "lastUpdated")
-			delete(meta, "source")
-			if len(meta) == 0 {
-				delete(m, "meta")
-			}
-		}
-	}
-	var b strings.Builder
-	canon(&b, v)
-	sum := sha256.Sum256([]byte(b.String()))
-	return hex.EncodeToString(sum[:])
-}
-
-func canon(b *strings.Builder, v any) {
-	switch x := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			fmt.Fprintf(b, "%q:", k)
-			canon(b, x[k])
-		}
-		b.WriteByte('}')
-	case []any:
-		b.WriteByte('[')
-		for i, y := range x {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			canon(b, y)
-		}
-		b.WriteByte(']')
-	case json.Number:
-		r, ok := new(big.Rat).SetString(string(x))
-		if ok {
-			b.WriteString("n:" + r.RatString())
-		} else {
-			b.WriteString("n:" + string(x))
-		}
-	case string:
-		if t, err := time.Parse(time.RFC3339Nano, x); err == nil && strings.Contains(x, "T") {
-			b.WriteString("t:" + t.UTC().Format(time.RFC3339Nano))
-			return
-		}
-		fmt.Fprintf(b, "%q", x)
-	default:
-		fmt.Fprintf(b, "%v", x)
 	}
 }

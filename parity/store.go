@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/compare"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
@@ -32,7 +33,7 @@ func (s staging) add(ctx context.Context, side string, rs []*backend.Resource) e
 		}
 		n := len(args)
 		fmt.Fprintf(&b, "(%s, %s, %s, %s)", s.ph(n+1), s.ph(n+2), s.ph(n+3), s.ph(n+4))
-		args = append(args, s.run, side, r.ID, Hash(r.JSON))
+		args = append(args, s.run, side, r.ID, compare.Hash(r.JSON))
 	}
 	// a server listing one id twice (paging while it changes) is counted once
 	b.WriteString(" ON CONFLICT DO NOTHING")

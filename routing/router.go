@@ -27,7 +27,7 @@ type Router struct {
 
 // NewRouter wires the route states to backends. fhir may be nil (no
 // FHIRFACADE_FHIR_URL): types routed to it then answer 503.
-func NewRouter(w *Watcher, types map[string]bool, legacy, fhir backend.Backend, out *Outbox, cmp *Comparer) *Router {
+func NewRouter(w *Watcher, types map[string]bool, legacy, fhir backend.Backend, out *Outbox, cmp Sampler) *Router {
 	r := &Router{w: w, types: types, legacy: legacy, fhir: fhir, out: out}
 	if fhir == nil {
 		r.fhir = unavailable{}

@@ -17,6 +17,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/audit"
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/catalog"
+	"github.com/fhirfacade/fhirfacade/compare"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/idmap"
@@ -267,11 +268,11 @@ func serve(ctx context.Context, o *serveOpts) error {
 	go ids.Run(ctx, time.Second)
 	legacyB := &idmap.Backend{Inner: legacy.New(db, reg), Map: ids, Reg: reg}
 	outbox := routing.NewOutbox(ctl.DB, log, metrics)
-	var cmp *routing.Comparer
+	var cmp *compare.Comparer
 	var fhirB backend.Backend
 	if fhir != nil {
 		fhirB = fhir
-		cmp = routing.NewComparer(ctx, fhir, ctl.DB, o.shadowRate, o.shadowWorkers, log, metrics)
+		cmp = compare.NewComparer(ctx, fhir, ctl.DB, o.shadowRate, o.shadowWorkers, log, metrics)
 	}
 	for _, r := range watcher.Current().List() {
 		if r.State != routing.Legacy && fhir == nil {

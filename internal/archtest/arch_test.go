@@ -51,8 +51,10 @@ var forbidden = map[string][]string{
 	// interfaces: never to SQL, specs or a concrete backend
 	"facade": {"mappings", "sqldb", "legacy", "upstream", "idmap", "routing", "control", "parity", "syncer", "migrations", "seed", "catalog"},
 	// the states, router and fence know no HTTP and no other store's data
-	"routing":  {"facade", "parity", "syncer", "legacy", "upstream", "mappings"},
-	"backend":  {"facade", "routing", "mappings", "sqldb", "legacy", "upstream"},
+	"routing": {"facade", "parity", "syncer", "legacy", "upstream", "mappings"},
+	"backend": {"facade", "routing", "mappings", "sqldb", "legacy", "upstream"},
+	// comparison is shared by shadow reads and parity, and knows neither
+	"compare":  {"facade", "routing", "parity", "syncer", "legacy", "upstream", "mappings"},
 	"mappings": {"facade", "routing", "legacy", "upstream", "control"},
 	"legacy":   {"facade", "routing", "upstream", "control"},
 	"upstream": {"facade", "routing", "legacy", "mappings", "sqldb", "control"},
@@ -88,7 +90,8 @@ var namedToday = map[string][]string{
 	"audit":   {"audit_event", "audit_head"},
 	"idmap":   {"id_map"},
 	"parity":  {"parity_report", "shadow_mismatch"},
-	"routing": {"outbox", "parity_report", "route", "route_event", "shadow_mismatch", "sync_run"},
+	"compare": {"shadow_mismatch"},
+	"routing": {"outbox", "parity_report", "route", "route_event", "sync_run"},
 	"syncer":  {"sync_checkpoint", "sync_run"},
 }
 
