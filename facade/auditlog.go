@@ -37,9 +37,9 @@ type Auditor interface {
 // FHIRFACADE_AUTH=off: whoever could reach the loopback listener.
 const AnonymousActor = "anonymous@loopback"
 
-// actorHeader is routing.ActorHeader (not imported: facade does not depend
-// on routing).
-const actorHeader = "X-Fhirfacade-Actor"
+// ActorHeader carries the authenticated caller to the /admin handlers (the
+// facade removes any client-sent one): the journal's actor.
+const ActorHeader = "X-Fhirfacade-Actor"
 
 const (
 	keyAuditNote   = "audit.note"
@@ -367,12 +367,12 @@ func (s *Server) tooMany(c echo.Context) error {
 func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Set(keyInteraction, "admin")
-		// only the facade says who the caller is (routing.ActorHeader)
-		c.Request().Header.Del(actorHeader)
+		// only the facade says who the caller is (ActorHeader)
+		c.Request().Header.Del(ActorHeader)
 		if s.cfg.Auth == nil {
 			// no token to name anyone: the journal says so rather than
 			// believe a name the request offers
-			c.Request().Header.Set(actorHeader, AnonymousActor)
+			c.Request().Header.Set(ActorHeader, AnonymousActor)
 			return next(c)
 		}
 		p := principal(c)
@@ -380,7 +380,7 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 			return httpErr(403, "forbidden", "administration needs the "+s.cfg.AdminAccess+" scope or role")
 		}
 		// the journal's actor column holds 200 characters
-		c.Request().Header.Set(actorHeader, strings.ToValidUTF8(truncate(p.ClientID+"/"+p.User(), 200), ""))
+		c.Request().Header.Set(ActorHeader, strings.ToValidUTF8(truncate(p.ClientID+"/"+p.User(), 200), ""))
 		return next(c)
 	}
 }

@@ -1,6 +1,7 @@
 package facade
 
 import (
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -126,4 +127,14 @@ func errorForLog(he *HTTPError) string {
 		return he.Msg
 	}
 	return he.Err.Error()
+}
+
+// WriteOutcome writes an OperationOutcome with one error issue: for the
+// handlers mounted beside the facade's own (/admin), so every error the
+// server gives has the same shape.
+func WriteOutcome(rw http.ResponseWriter, status int, code, msg string) {
+	raw, _ := json.Marshal(newOutcome("error", code, msg))
+	rw.Header().Set("Content-Type", "application/fhir+json")
+	rw.WriteHeader(status)
+	_, _ = rw.Write(raw)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/catalog"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
+	"github.com/fhirfacade/fhirfacade/facade/admin"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/routing"
@@ -61,7 +62,7 @@ func newTrustEnv(t *testing.T, o trustOpts) *trustEnv {
 		Router:         facade.StaticRouter{Backend: legacy.New(db, reg), Types: map[string]bool{"Patient": true, "Encounter": true, "Observation": true}},
 		Sealer:         testutil.Sealer(t),
 		Log:            slog.New(slog.NewJSONHandler(&syncWriter{w: logs}, nil)),
-		Admin:          routing.AdminHandler(te.routes),
+		Admin:          admin.Routes(te.routes),
 		AllowedHosts:   o.hosts,
 		TrustedProxies: o.proxies,
 		Ready:          o.ready,

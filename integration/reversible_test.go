@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/facade/admin"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/search"
@@ -198,7 +199,7 @@ func (w *world) unmirrorableAfterwards(ids map[string]string) {
 		t.Fatal("an unmirrorable update reached legacy")
 	}
 	rec := httptest.NewRecorder()
-	routing.AdminHandler(w.routes).ServeHTTP(rec, httptest.NewRequest("GET", "/admin/routes", nil))
+	admin.Routes(w.routes).ServeHTTP(rec, httptest.NewRequest("GET", "/admin/routes", nil))
 	if !strings.Contains(rec.Body.String(), `"type":"Patient","state":"fhir"`) || !strings.Contains(rec.Body.String(), `"unmirrorable":2`) {
 		t.Fatalf("/admin/routes: %s", rec.Body)
 	}

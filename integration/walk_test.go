@@ -30,6 +30,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/idmap"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/parity"
 	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/search"
@@ -49,7 +50,7 @@ type world struct {
 	fhir    *upstream.Backend
 	routes  *routing.Store
 	watcher *routing.Watcher
-	outbox  *routing.Outbox
+	outbox  *mirror.Outbox
 	router  *routing.Router
 	http    *httptest.Server
 	metrics *prometheus.Registry
@@ -101,7 +102,7 @@ func newWorldWith(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bo
 	}
 	go w.watcher.Run(ctx)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	w.outbox = routing.NewOutbox(ctl.DB, log, w.metrics)
+	w.outbox = mirror.NewOutbox(ctl.DB, log, w.metrics)
 	cmp := compare.NewComparer(ctx, w.fhir, ctl.DB, 1.0, 2, log, w.metrics)
 	types := map[string]bool{"Patient": true, "Encounter": true, "Observation": true}
 	w.router = routing.NewRouter(w.watcher, types, w.legacy, w.fhir, w.outbox, cmp)
@@ -124,8 +125,8 @@ func newWorldWith(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bo
 	return w
 }
 
-func (w *world) ends() routing.Ends {
-	return routing.Ends{Legacy: w.legacy, FHIR: w.fhir, Reverse: w.router.Reverse}
+func (w *world) ends() mirror.Ends {
+	return mirror.Ends{Legacy: w.legacy, FHIR: w.fhir, Reverse: w.router.Reverse}
 }
 
 // flip moves a type and waits until the watcher serves the new state; in a

@@ -15,6 +15,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/idmap"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/search"
 	"github.com/fhirfacade/fhirfacade/upstream"
@@ -99,12 +100,12 @@ func routedWorld(t *testing.T, ctl *control.Store, st routing.State) backend.Bac
 	}
 	go w.Run(ctx)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	out := routing.NewOutbox(ctl.DB, log, prometheus.NewRegistry())
+	out := mirror.NewOutbox(ctl.DB, log, prometheus.NewRegistry())
 	types := map[string]bool{}
 	for _, typ := range reg.Types() {
 		types[typ] = true
 	}
 	r := routing.NewRouter(w, types, leg, fhir, out, nil)
-	go out.Run(ctx, routing.Ends{Legacy: leg, FHIR: fhir, Reverse: r.Reverse}, 50*time.Millisecond)
+	go out.Run(ctx, mirror.Ends{Legacy: leg, FHIR: fhir, Reverse: r.Reverse}, 50*time.Millisecond)
 	return byType{r: r}
 }

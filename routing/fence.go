@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
@@ -26,20 +27,21 @@ type Enqueuer interface {
 // write queues are part of the same control-store transaction. SQLite:
 // see fileFence — no database lock is held across the write, and the
 // outbox rows are single statements.
-func (o *Outbox) fence(ctx context.Context, typ string, fn func(State, Enqueuer) error) error {
-	if o.db.Dialect.Name() == "sqlite" {
-		return o.fileFenced(ctx, typ, fn)
+func (r *Router) fence(ctx context.Context, typ string, fn func(State, Enqueuer) error) error {
+	db := r.out.DB()
+	if db.Dialect.Name() == "sqlite" {
+		return r.fileFenced(ctx, typ, fn)
 	}
-	tx, err := o.db.BeginTx(ctx, nil)
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%w: control store: %s", backend.ErrUnavailable, sqldb.Describe(err))
 	}
 	defer tx.Rollback()
-	st, err := routeState(ctx, tx, o.db.Dialect, typ, " FOR SHARE")
+	st, err := routeState(ctx, tx, db.Dialect, typ, " FOR SHARE")
 	if err != nil {
 		return err
 	}
-	if err := fn(st, txQueue{o: o, tx: tx}); err != nil {
+	if err := fn(st, txQueue{o: r.out, tx: tx}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -52,17 +54,18 @@ func (o *Outbox) fence(ctx context.Context, typ string, fn func(State, Enqueuer)
 // their mirror row before the write (router.write), so a row whose write
 // then fails copies an unchanged state — harmless, as every row copies
 // the current state.
-func (o *Outbox) fileFenced(ctx context.Context, typ string, fn func(State, Enqueuer) error) error {
-	leave, err := fenceFor(o.db.Path).enter(ctx)
+func (r *Router) fileFenced(ctx context.Context, typ string, fn func(State, Enqueuer) error) error {
+	db := r.out.DB()
+	leave, err := fenceFor(db.Path).enter(ctx)
 	if err != nil {
 		return err
 	}
 	defer leave()
-	st, err := routeState(ctx, o.db, o.db.Dialect, typ, "")
+	st, err := routeState(ctx, db, db.Dialect, typ, "")
 	if err != nil {
 		return err
 	}
-	return fn(st, txQueue{o: o, tx: o.db})
+	return fn(st, txQueue{o: r.out, tx: db})
 }
 
 // routeState reads typ's state (legacy when it has no row).
@@ -83,21 +86,10 @@ func routeState(ctx context.Context, q interface {
 // txQueue queues mirror rows through tx: the fence's transaction, or the
 // database itself where no transaction spans the write (SQLite).
 type txQueue struct {
-	o  *Outbox
-	tx interface {
-		ExecContext(context.Context, string, ...any) (sql.Result, error)
-	}
+	o  *mirror.Outbox
+	tx mirror.Execer
 }
 
 func (q txQueue) Enqueue(ctx context.Context, target, typ, id string) error {
-	return q.o.insert(ctx, q.tx, target, typ, id)
-}
-
-// pendingFor counts queued mirror rows of a type toward target.
-func pendingFor(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, d sqldb.Dialect, target, typ string) (int, error) {
-	var n int
-	err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND target = "+d.Placeholder(1)+" AND resource_type = "+d.Placeholder(2), target, typ).Scan(&n)
-	return n, err
+	return q.o.Enqueue(ctx, q.tx, target, typ, id)
 }

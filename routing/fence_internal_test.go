@@ -11,6 +11,7 @@ import (
 
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
@@ -49,7 +50,7 @@ func move(ctx context.Context, db *sqldb.DB, to State) error {
 // those waited out the busy timeout and the request failed.
 func TestFenceHoldsNoStoreLock(t *testing.T) {
 	fenceStores(t, func(t *testing.T, db *sqldb.DB) {
-		o := NewOutbox(db, nil, nil)
+		o := &Router{out: mirror.NewOutbox(db, nil, nil)}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		start := time.Now()
@@ -68,7 +69,7 @@ func TestFenceHoldsNoStoreLock(t *testing.T) {
 func TestFenceMoveWaitsForWrites(t *testing.T) {
 	fenceStores(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
-		o := NewOutbox(db, nil, nil)
+		o := &Router{out: mirror.NewOutbox(db, nil, nil)}
 		entered, release := make(chan struct{}), make(chan struct{})
 		go func() {
 			_ = o.fence(ctx, "Patient", func(State, Enqueuer) error {
@@ -102,7 +103,7 @@ func TestFenceMoveWaitsForWrites(t *testing.T) {
 func TestFenceMoveNotStarved(t *testing.T) {
 	fenceStores(t, func(t *testing.T, db *sqldb.DB) {
 		ctx, cancel := context.WithCancel(context.Background())
-		o := NewOutbox(db, nil, nil)
+		o := &Router{out: mirror.NewOutbox(db, nil, nil)}
 		var wg sync.WaitGroup
 		var writes atomic.Int64
 		for w := 0; w < 6; w++ {

@@ -8,15 +8,8 @@ import (
 	"strings"
 
 	"github.com/fhirfacade/fhirfacade/backend"
-	"github.com/fhirfacade/fhirfacade/sqldb"
+	"github.com/fhirfacade/fhirfacade/mirror"
 )
-
-// Unmirrorable is the outbox state of a write accepted on a `fhir` route
-// with `Prefer: handling=lenient` although legacy cannot hold it: the
-// drainer never tries it, and the move back to shadow is refused (forceable)
-// while one is left. A later write of the same resource that the reverse
-// mirror carries supersedes it.
-const Unmirrorable = "unmirrorable"
 
 // reversible checks a write on a `fhir` route against the legacy write-back
 // mapping before it is sent upstream, so that `fhir` stays reversible. It
@@ -49,7 +42,7 @@ var _ unmirrorableQueue = txQueue{}
 // EnqueueUnmirrorable queues the row, in the fence's transaction, as
 // unmirrorable with the reason legacy cannot hold the write.
 func (q txQueue) EnqueueUnmirrorable(ctx context.Context, target, typ, id, reason string) error {
-	return q.o.insertAs(ctx, q.tx, Unmirrorable, reason, target, typ, id)
+	return q.o.EnqueueAs(ctx, q.tx, mirror.Unmirrorable, reason, target, typ, id)
 }
 
 // enqueue queues a mirror row: pending, or unmirrorable when mark (the
@@ -81,22 +74,9 @@ func (s *Store) Statuses(ctx context.Context) ([]Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT resource_type, COUNT(*) FROM outbox WHERE state = '"+Unmirrorable+"' GROUP BY resource_type")
+	n, err := mirror.UnmirrorableCounts(ctx, s.db)
 	if err != nil {
-		return nil, fmt.Errorf("routing: outbox: %s", sqldb.Describe(err))
-	}
-	defer rows.Close()
-	n := map[string]int{}
-	for rows.Next() {
-		var typ string
-		var c int
-		if err := rows.Scan(&typ, &c); err != nil {
-			return nil, fmt.Errorf("routing: outbox: %s", sqldb.Describe(err))
-		}
-		n[typ] = c
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("routing: outbox: %s", sqldb.Describe(err))
+		return nil, fmt.Errorf("routing: %w", err)
 	}
 	out := make([]Status, 0, len(t.Routes))
 	for _, r := range t.List() {
@@ -113,9 +93,7 @@ func (s *Store) Statuses(ctx context.Context) ([]Status, error) {
 // rows the reverse mirror failed, and writes accepted unmirrorable ("" when
 // there are none).
 func (s *Store) unmirrored(ctx context.Context, tx *sql.Tx, typ string) (string, error) {
-	var failed, unmirrorable int
-	err := tx.QueryRowContext(ctx, "SELECT COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state = '"+Unmirrorable+"' THEN 1 ELSE 0 END), 0) FROM outbox WHERE state IN ('failed', '"+Unmirrorable+"') AND target = 'legacy' AND resource_type = "+s.ph(1), typ).
-		Scan(&failed, &unmirrorable)
+	failed, unmirrorable, err := mirror.Unmirrored(ctx, tx, s.db.Dialect, typ)
 	if err != nil {
 		return "", err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/search"
 )
 
@@ -20,14 +21,14 @@ type Router struct {
 	legacy backend.Backend
 	fhir   backend.Backend
 	shadow backend.Backend
-	out    *Outbox
+	out    *mirror.Outbox
 	// check is the legacy backend's write check (nil if it has none)
 	check backend.WriteChecker
 }
 
 // NewRouter wires the route states to backends. fhir may be nil (no
 // FHIRFACADE_FHIR_URL): types routed to it then answer 503.
-func NewRouter(w *Watcher, types map[string]bool, legacy, fhir backend.Backend, out *Outbox, cmp Sampler) *Router {
+func NewRouter(w *Watcher, types map[string]bool, legacy, fhir backend.Backend, out *mirror.Outbox, cmp Sampler) *Router {
 	r := &Router{w: w, types: types, legacy: legacy, fhir: fhir, out: out}
 	if fhir == nil {
 		r.fhir = unavailable{}
@@ -92,7 +93,7 @@ type routed struct {
 // mirror row the state asks for. body is the resource written (nil for a
 // delete): on `fhir` it is checked against the legacy mapping first.
 func (x routed) write(ctx context.Context, typ string, id string, body map[string]any, fn func(backend.Backend) (string, error)) error {
-	return x.r.out.fence(ctx, typ, func(st State, q Enqueuer) error {
+	return x.r.fence(ctx, typ, func(st State, q Enqueuer) error {
 		m := States[st]
 		be, target, mark := x.r.side(m.Writes), string(m.Mirror), ""
 		if m.CheckWrites {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
@@ -305,7 +306,7 @@ func (s *Store) waitDrained(ctx context.Context, tx *sql.Tx, m Move, p *Plan, de
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
-		n, err := pendingFor(ctx, tx, s.db.Dialect, target, m.Type)
+		n, err := mirror.PendingFor(ctx, tx, s.db.Dialect, target, m.Type)
 		if err != nil {
 			return fmt.Errorf("routing: outbox: %s", sqldb.Describe(err))
 		}
@@ -344,7 +345,7 @@ func (s *Store) check(ctx context.Context, m Move) (*Plan, *sql.Tx, error) {
 	p.Refused = s.canSwitch(ctx, tx, m, cur.State, p)
 	if p.Refused == "" {
 		if target := string(Transitions[[2]State{cur.State, m.To}].Drain); target != "" {
-			n, err := pendingFor(ctx, tx, s.db.Dialect, target, m.Type)
+			n, err := mirror.PendingFor(ctx, tx, s.db.Dialect, target, m.Type)
 			if err != nil {
 				tx.Rollback()
 				return nil, nil, fmt.Errorf("routing: outbox: %s", sqldb.Describe(err))

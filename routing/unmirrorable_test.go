@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/fhirfacade/fhirfacade/control"
+	"github.com/fhirfacade/fhirfacade/facade/admin"
+	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
@@ -48,7 +50,7 @@ func TestUnmirrorableRows(t *testing.T) {
 			}
 		}
 		rec := httptest.NewRecorder()
-		routing.AdminHandler(s).ServeHTTP(rec, httptest.NewRequest("GET", "/admin/routes", nil))
+		admin.Routes(s).ServeHTTP(rec, httptest.NewRequest("GET", "/admin/routes", nil))
 		var body struct {
 			Routes []struct {
 				Type         string `json:"type"`
@@ -65,8 +67,8 @@ func TestUnmirrorableRows(t *testing.T) {
 			}
 		}
 		// the drainer never tries them
-		out := routing.NewOutbox(ctl.DB, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-		if n, err := out.Drain(ctx, routing.Ends{}); n != 0 || err != nil {
+		out := mirror.NewOutbox(ctl.DB, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+		if n, err := out.Drain(ctx, mirror.Ends{}); n != 0 || err != nil {
 			t.Fatalf("drained %d: %v", n, err)
 		}
 		var attempts int

@@ -19,6 +19,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 	"github.com/fhirfacade/fhirfacade/syncer"
@@ -36,7 +37,7 @@ type loadWorld struct {
 	legacy backend.Backend
 	fhir   *upstream.Backend
 	router *routing.Router
-	outbox *routing.Outbox
+	outbox *mirror.Outbox
 }
 
 func newLoadWorld(t *testing.T, ctx context.Context, legacyDB *sqldb.DB, controlDSN string, patients int) *loadWorld {
@@ -72,7 +73,7 @@ func newLoadWorld(t *testing.T, ctx context.Context, legacyDB *sqldb.DB, control
 	for watch.Current().State("Patient") != routing.Shadow {
 		time.Sleep(10 * time.Millisecond)
 	}
-	w.outbox = routing.NewOutbox(ctl.DB, slog.New(slog.NewJSONHandler(io.Discard, nil)), prometheus.NewRegistry())
+	w.outbox = mirror.NewOutbox(ctl.DB, slog.New(slog.NewJSONHandler(io.Discard, nil)), prometheus.NewRegistry())
 	w.router = routing.NewRouter(watch, map[string]bool{"Patient": true}, w.legacy, w.fhir, w.outbox, nil)
 	return w
 }
@@ -179,7 +180,7 @@ func TestSyncWaveWaitUnderWriteLoad(t *testing.T) {
 
 			loadCtx, stopLoad := context.WithCancel(ctx)
 			defer stopLoad()
-			go w.outbox.Run(loadCtx, routing.Ends{Legacy: w.legacy, FHIR: w.fhir}, 100*time.Millisecond)
+			go w.outbox.Run(loadCtx, mirror.Ends{Legacy: w.legacy, FHIR: w.fhir}, 100*time.Millisecond)
 			var wrote, failed atomic.Int64
 			var lastErr atomic.Value
 			writers := w.load(loadCtx, 4, patients, 200, d.pace, &wrote, &failed, &lastErr)

@@ -18,7 +18,7 @@ import (
 
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/control"
-	"github.com/fhirfacade/fhirfacade/routing"
+	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/search"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 	"github.com/fhirfacade/fhirfacade/upstream"
@@ -118,7 +118,7 @@ func (s *Syncer) Run(ctx context.Context, opts Options) (*Result, error) {
 	if cp.watermark != "" {
 		maxSeen, _ = time.Parse(time.RFC3339Nano, cp.watermark)
 	}
-	turns, err := routing.OpenCopyTurns(ctx, s.Ctl.DB, routing.SyncSide)
+	turns, err := mirror.OpenCopyTurns(ctx, s.Ctl.DB, mirror.SyncSide)
 	if err != nil {
 		return res, fmt.Errorf("sync %s: %w", opts.Type, err)
 	}
@@ -169,7 +169,7 @@ func (s *Syncer) Run(ctx context.Context, opts Options) (*Result, error) {
 // the position after the wave ("" at the end) and how long the wave waited
 // for the copy lock. Each wave is one turn: the drainers of the running
 // facades get theirs between two waves.
-func (s *Syncer) wave(ctx context.Context, turns *routing.CopyTurns, opts Options, q *search.Query, pos string, res *Result, maxSeen *time.Time) (string, time.Duration, error) {
+func (s *Syncer) wave(ctx context.Context, turns *mirror.CopyTurns, opts Options, q *search.Query, pos string, res *Result, maxSeen *time.Time) (string, time.Duration, error) {
 	wait, err := turns.Take(ctx)
 	if err != nil {
 		return pos, wait, fmt.Errorf("sync %s: %w", opts.Type, err)

@@ -20,11 +20,13 @@ import (
 	"github.com/fhirfacade/fhirfacade/compare"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
+	"github.com/fhirfacade/fhirfacade/facade/admin"
 	"github.com/fhirfacade/fhirfacade/idmap"
 	"github.com/fhirfacade/fhirfacade/internal/logcap"
 	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/migrations"
+	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/pagetoken"
 	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/seed"
@@ -267,7 +269,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 	}
 	go ids.Run(ctx, time.Second)
 	legacyB := &idmap.Backend{Inner: legacy.New(db, reg), Map: ids, Reg: reg}
-	outbox := routing.NewOutbox(ctl.DB, log, metrics)
+	outbox := mirror.NewOutbox(ctl.DB, log, metrics)
 	var cmp *compare.Comparer
 	var fhirB backend.Backend
 	if fhir != nil {
@@ -307,7 +309,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 		}()
 		auditor = w
 	}
-	go outbox.Run(ctx, routing.Ends{Legacy: legacyB, FHIR: fhirB, Reverse: router.Reverse}, 500*time.Millisecond)
+	go outbox.Run(ctx, mirror.Ends{Legacy: legacyB, FHIR: fhirB, Reverse: router.Reverse}, 500*time.Millisecond)
 	srv := facade.New(facade.Config{
 		Catalog:        catalog.FromSpecs(reg),
 		Router:         router,
@@ -316,7 +318,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 		Metrics:        metrics,
 		DefaultCount:   o.pageSize,
 		Version:        version,
-		Admin:          routing.AdminHandler(routes),
+		Admin:          admin.Routes(routes),
 		Auth:           authn,
 		AdminAccess:    o.adminAccess,
 		SMART:          smartDoc,

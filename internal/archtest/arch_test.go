@@ -53,6 +53,8 @@ var forbidden = map[string][]string{
 	// the states, router and fence know no HTTP and no other store's data
 	"routing": {"facade", "parity", "syncer", "legacy", "upstream", "mappings"},
 	"backend": {"facade", "routing", "mappings", "sqldb", "legacy", "upstream"},
+	// mirroring knows backends and the control store, not who routes
+	"mirror": {"facade", "routing", "parity", "syncer", "legacy", "upstream", "mappings"},
 	// comparison is shared by shadow reads and parity, and knows neither
 	"compare":  {"facade", "routing", "parity", "syncer", "legacy", "upstream", "mappings"},
 	"mappings": {"facade", "routing", "legacy", "upstream", "control"},
@@ -91,7 +93,8 @@ var namedToday = map[string][]string{
 	"idmap":   {"id_map"},
 	"parity":  {"parity_report", "shadow_mismatch"},
 	"compare": {"shadow_mismatch"},
-	"routing": {"outbox", "parity_report", "route", "route_event", "sync_run"},
+	"mirror":  {"outbox"},
+	"routing": {"parity_report", "route", "route_event", "sync_run"},
 	"syncer":  {"sync_checkpoint", "sync_run"},
 }
 

@@ -1,4 +1,8 @@
-package routing
+// Package mirror keeps the two systems of record of a type in step while
+// it moves: the durable outbox of mirrored writes in the control store, its
+// drainer, and the copy lock the drainer shares with sync so the two never
+// reorder a resource's states.
+package mirror
 
 import (
 	"bytes"
@@ -47,18 +51,31 @@ func NewOutbox(db *sqldb.DB, log *slog.Logger, reg prometheus.Registerer) *Outbo
 
 func (o *Outbox) ts(t time.Time) any { return sqldb.StampArg(o.db.Dialect, t) }
 
-// insert adds one pending row through db or a transaction.
-func (o *Outbox) insert(ctx context.Context, ex execer, target, typ, id string) error {
-	return o.insertAs(ctx, ex, "pending", "", target, typ, id)
-}
+// DB is the control store the outbox lives in (the write fence runs its
+// transaction there).
+func (o *Outbox) DB() *sqldb.DB { return o.db }
 
-type execer interface {
+// Execer runs a statement: the control store itself or a transaction on it.
+type Execer interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }
 
-// insertAs adds one row in state (pending, or unmirrorable with the reason
-// in note).
-func (o *Outbox) insertAs(ctx context.Context, ex execer, state, note, target, typ, id string) error {
+// Unmirrorable is the state of a row for a write accepted on a `fhir` route
+// with `Prefer: handling=lenient` although legacy cannot hold it: the
+// drainer never tries it, and the move back to shadow is refused
+// (forceable) while one is left. A later write of the same resource that
+// the reverse mirror carries supersedes it.
+const Unmirrorable = "unmirrorable"
+
+// Enqueue adds one pending row through ex (in the write fence's
+// transaction where there is one).
+func (o *Outbox) Enqueue(ctx context.Context, ex Execer, target, typ, id string) error {
+	return o.EnqueueAs(ctx, ex, "pending", "", target, typ, id)
+}
+
+// EnqueueAs adds one row in state (pending, or Unmirrorable with the
+// reason in note).
+func (o *Outbox) EnqueueAs(ctx context.Context, ex Execer, state, note, target, typ, id string) error {
 	d := o.db.Dialect
 	var e any
 	if note != "" {
@@ -290,4 +307,47 @@ func (o *Outbox) Run(ctx context.Context, ends Ends, interval time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// PendingFor counts queued mirror rows of a type toward target, through q
+// (a move counts them in its own transaction).
+func PendingFor(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, d sqldb.Dialect, target, typ string) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND target = "+d.Placeholder(1)+" AND resource_type = "+d.Placeholder(2), target, typ).Scan(&n)
+	return n, err
+}
+
+// UnmirrorableCounts counts the Unmirrorable rows per type.
+func UnmirrorableCounts(ctx context.Context, db *sqldb.DB) (map[string]int, error) {
+	rows, err := db.QueryContext(ctx, "SELECT resource_type, COUNT(*) FROM outbox WHERE state = '"+Unmirrorable+"' GROUP BY resource_type")
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %s", sqldb.Describe(err))
+	}
+	defer rows.Close()
+	n := map[string]int{}
+	for rows.Next() {
+		var typ string
+		var c int
+		if err := rows.Scan(&typ, &c); err != nil {
+			return nil, fmt.Errorf("outbox: %s", sqldb.Describe(err))
+		}
+		n[typ] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("outbox: %s", sqldb.Describe(err))
+	}
+	return n, nil
+}
+
+// Unmirrored counts the writes of typ made on FHIR that legacy does not
+// have: rows toward legacy that failed, and Unmirrorable ones (through q:
+// a move counts them in its own transaction).
+func Unmirrored(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, d sqldb.Dialect, typ string) (failed, unmirrorable int, err error) {
+	err = q.QueryRowContext(ctx, "SELECT COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state = '"+Unmirrorable+"' THEN 1 ELSE 0 END), 0) FROM outbox WHERE state IN ('failed', '"+Unmirrorable+"') AND target = 'legacy' AND resource_type = "+d.Placeholder(1), typ).
+		Scan(&failed, &unmirrorable)
+	return failed, unmirrorable, err
 }

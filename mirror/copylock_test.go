@@ -1,4 +1,4 @@
-package routing_test
+package mirror_test
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
-	"github.com/fhirfacade/fhirfacade/routing"
+	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
@@ -40,11 +40,11 @@ func copier(role, dsn string) int {
 	if err != nil {
 		return 2
 	}
-	side := routing.SyncSide
+	side := mirror.SyncSide
 	if role == "drain" {
-		side = routing.DrainSide
+		side = mirror.DrainSide
 	}
-	turns, err := routing.OpenCopyTurns(ctx, db, side)
+	turns, err := mirror.OpenCopyTurns(ctx, db, side)
 	if err != nil {
 		return 3
 	}
@@ -114,14 +114,14 @@ func controlDSNs() []struct {
 	}
 }
 
-func openTurns(t *testing.T, dsn string, side routing.Copier) *routing.CopyTurns {
+func openTurns(t *testing.T, dsn string, side mirror.Copier) *mirror.CopyTurns {
 	t.Helper()
 	db, err := sqldb.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	turns, err := routing.OpenCopyTurns(context.Background(), db, side)
+	turns, err := mirror.OpenCopyTurns(context.Background(), db, side)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func openTurns(t *testing.T, dsn string, side routing.Copier) *routing.CopyTurns
 }
 
 // takeWithin takes the copy lock, or reports whether it could not within d.
-func takeWithin(turns *routing.CopyTurns, d time.Duration) (time.Duration, error) {
+func takeWithin(turns *mirror.CopyTurns, d time.Duration) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	return turns.Take(ctx)
@@ -145,10 +145,10 @@ func TestCopyLockAcrossProcesses(t *testing.T) {
 			dsn := d.dsn(t)
 			holder, _ := startCopier(t, "hold", dsn, "held")
 			// a copier whose Take failed is spent: a fresh one below
-			if _, err := takeWithin(openTurns(t, dsn, routing.DrainSide), 300*time.Millisecond); err == nil {
+			if _, err := takeWithin(openTurns(t, dsn, mirror.DrainSide), 300*time.Millisecond); err == nil {
 				t.Fatal("took the lock another process holds")
 			}
-			turns := openTurns(t, dsn, routing.DrainSide)
+			turns := openTurns(t, dsn, mirror.DrainSide)
 			_ = holder.Process.Kill() // dies holding it
 			_ = holder.Wait()
 			if _, err := takeWithin(turns, 10*time.Second); err != nil {
@@ -178,7 +178,7 @@ func TestCopyTurnsAcrossProcesses(t *testing.T) {
 					copied.Add(1)
 				}
 			}()
-			sync := openTurns(t, dsn, routing.SyncSide)
+			sync := openTurns(t, dsn, mirror.SyncSide)
 			var waits []string
 			for wave := 1; wave <= 5; wave++ {
 				before := copied.Load()
@@ -202,7 +202,7 @@ func TestCopyTurnsAcrossProcesses(t *testing.T) {
 
 			// this process drains; a sync in another process waits, gets
 			// its turn and dies holding the lock
-			drain := openTurns(t, dsn, routing.DrainSide)
+			drain := openTurns(t, dsn, mirror.DrainSide)
 			if _, err := takeWithin(drain, 5*time.Second); err != nil {
 				t.Fatal(err)
 			}
@@ -247,5 +247,5 @@ func TestCopyTurnsAcrossProcesses(t *testing.T) {
 	}
 }
 
-// drainTurn mirrors routing's: a Yield sooner than this does not look.
+// drainTurn is the drainer's: a Yield sooner than this does not look.
 const drainTurn = 200 * time.Millisecond
