@@ -21,7 +21,6 @@ import (
 	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/search"
 	"github.com/fhirfacade/fhirfacade/sqldb"
-	"github.com/fhirfacade/fhirfacade/upstream"
 )
 
 // Options shape a run.
@@ -62,8 +61,9 @@ type Result struct {
 // Syncer copies one side to the other.
 type Syncer struct {
 	Legacy backend.Backend
-	FHIR   *upstream.Backend
-	Ctl    *control.Store
+	// FHIR takes the copies, in batches when it is a backend.Batcher.
+	FHIR backend.Backend
+	Ctl  *control.Store
 }
 
 func (s *Syncer) ph(n int) string { return s.Ctl.DB.Dialect.Placeholder(n) }
@@ -244,11 +244,11 @@ func (s *Syncer) send(ctx context.Context, opts Options, rs []*backend.Resource)
 	written := 0
 	var fails []Failure
 	for attempt := 0; len(pending) > 0; attempt++ {
-		entries := make([]upstream.BatchEntry, len(pending))
+		entries := make([]backend.BatchEntry, len(pending))
 		for i, r := range pending {
-			entries[i] = upstream.BatchEntry{Method: "PUT", URL: opts.Type + "/" + r.ID, Resource: r.JSON}
+			entries[i] = backend.BatchEntry{Method: "PUT", URL: opts.Type + "/" + r.ID, Resource: r.JSON}
 		}
-		results, err := s.FHIR.Batch(ctx, entries)
+		results, err := backend.BatchOf(s.FHIR).Batch(ctx, entries)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -298,14 +298,14 @@ func (s *Syncer) removeDeleted(ctx context.Context, opts Options) (int, error) {
 			for _, u := range have.Unmappable {
 				exists[u.ID] = true
 			}
-			var entries []upstream.BatchEntry
+			var entries []backend.BatchEntry
 			for _, id := range ids {
 				if !exists[id] {
-					entries = append(entries, upstream.BatchEntry{Method: "DELETE", URL: opts.Type + "/" + id})
+					entries = append(entries, backend.BatchEntry{Method: "DELETE", URL: opts.Type + "/" + id})
 				}
 			}
 			if len(entries) > 0 {
-				results, err := s.FHIR.Batch(ctx, entries)
+				results, err := backend.BatchOf(s.FHIR).Batch(ctx, entries)
 				if err != nil {
 					return deleted, err
 				}

@@ -11,23 +11,12 @@ import (
 	"github.com/fhirfacade/fhirfacade/backend"
 )
 
-// BatchEntry is one request of a batch Bundle.
-type BatchEntry struct {
-	Method   string // PUT or DELETE
-	URL      string // Type/id
-	Resource json.RawMessage
-}
-
-// BatchResult is the server's answer to one entry.
-type BatchResult struct {
-	Status int
-	Detail string // the entry's OperationOutcome text, if any
-}
+var _ backend.Batcher = (*Backend)(nil)
 
 // Batch sends entries as one FHIR batch Bundle (the caller keeps bundles
 // within the server's limit: Azure takes at most 500 entries). Entries
 // succeed or fail one by one; the results are in entry order.
-func (b *Backend) Batch(ctx context.Context, entries []BatchEntry) ([]BatchResult, error) {
+func (b *Backend) Batch(ctx context.Context, entries []backend.BatchEntry) ([]backend.BatchResult, error) {
 	type req struct {
 		Method string `json:"method"`
 		URL    string `json:"url"`
@@ -66,10 +55,10 @@ func (b *Backend) Batch(ctx context.Context, entries []BatchEntry) ([]BatchResul
 	if err := json.Unmarshal(res.Body, &out); err != nil || len(out.Entry) != len(entries) {
 		return nil, fmt.Errorf("%w: batch response does not answer every entry", backend.ErrUnavailable)
 	}
-	results := make([]BatchResult, len(entries))
+	results := make([]backend.BatchResult, len(entries))
 	for i, e := range out.Entry {
 		code, _ := strconv.Atoi(strings.Fields(e.Response.Status + " 0")[0])
-		results[i] = BatchResult{Status: code}
+		results[i] = backend.BatchResult{Status: code}
 		if code >= 300 {
 			results[i].Detail = outcomeText(e.Response.Outcome)
 		}

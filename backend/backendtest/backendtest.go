@@ -8,6 +8,7 @@ package backendtest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -68,6 +69,7 @@ func Exercise(t *testing.T, factory Factory, known ...Deviation) {
 	t.Run("include by id", w.testIncludeByID)
 	t.Run("update with If-Match", w.testUpdate)
 	t.Run("delete", w.testDelete)
+	t.Run("batch", w.testBatch)
 }
 
 func (w *world) create(t *testing.T, typ string, body map[string]any) string {
@@ -315,4 +317,30 @@ func parse(t *testing.T, query string) *search.Query {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return q
+}
+
+// testBatch: a batch (the backend's own, or BatchOf's one-by-one) updates
+// and deletes entry by entry, each with its own status.
+func (w *world) testBatch(t *testing.T) {
+	body := patient(w.mark+"-c", "Cyd", "female", "2001-11-12", "", w.mark)
+	body["id"] = w.pats[2]
+	raw, _ := json.Marshal(body)
+	res, err := backend.BatchOf(w.be).Batch(w.ctx, []backend.BatchEntry{
+		{Method: "PUT", URL: "Patient/" + w.pats[2], Resource: raw},
+		{Method: "DELETE", URL: "Observation/" + w.obsA[4]},
+	})
+	if err != nil || len(res) != 2 {
+		t.Fatalf("batch: %v %v", res, err)
+	}
+	for i, r := range res {
+		if r.Status < 200 || r.Status > 299 {
+			t.Fatalf("entry %d: %d %s", i, r.Status, r.Detail)
+		}
+	}
+	if got := w.searchAll(t, "Patient", "family="+w.mark+"&given=cyd", 10); len(got) != 1 || got[0] != w.pats[2] {
+		t.Fatalf("the batch update is not searchable: %v", got)
+	}
+	if _, err := w.be.Read(w.ctx, "Observation", w.obsA[4]); !errors.Is(err, backend.ErrNotFound) && !errors.Is(err, backend.ErrGone) {
+		t.Fatalf("read after a batch delete: %v", err)
+	}
 }

@@ -1,0 +1,94 @@
+package backend
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Optional capabilities. A Backend offers one by implementing its
+// interface; callers find it by type assertion (or through a helper such
+// as BatchOf that falls back to the plain interface).
+
+// BatchEntry is one request of a batch: a PUT (with the resource) or a
+// DELETE of Type/id.
+type BatchEntry struct {
+	Method   string // PUT or DELETE
+	URL      string // Type/id
+	Resource json.RawMessage
+}
+
+// BatchResult is the answer to one entry: an HTTP status and, for a
+// failure, the reason.
+type BatchResult struct {
+	Status int
+	Detail string
+}
+
+// Batcher runs many independent writes in one round trip (a FHIR batch
+// Bundle). Entries succeed or fail one by one; results are in entry order.
+type Batcher interface {
+	Batch(ctx context.Context, entries []BatchEntry) ([]BatchResult, error)
+}
+
+// BatchOf is b's own Batcher, or one that sends the entries one by one
+// through Update and Delete.
+func BatchOf(b Backend) Batcher {
+	if bb, ok := b.(Batcher); ok {
+		return bb
+	}
+	return oneByOne{b}
+}
+
+type oneByOne struct{ b Backend }
+
+func (o oneByOne) Batch(ctx context.Context, entries []BatchEntry) ([]BatchResult, error) {
+	out := make([]BatchResult, len(entries))
+	for i, e := range entries {
+		typ, id, ok := strings.Cut(e.URL, "/")
+		if !ok {
+			out[i] = BatchResult{Status: 400, Detail: "want Type/id"}
+			continue
+		}
+		var err error
+		switch e.Method {
+		case http.MethodPut:
+			var body map[string]any
+			if err = json.Unmarshal(e.Resource, &body); err == nil {
+				_, _, err = o.b.Update(ctx, typ, id, body, "")
+			}
+		case http.MethodDelete:
+			err = o.b.Delete(ctx, typ, id, "")
+		default:
+			err = fmt.Errorf("%w: %s in a batch", ErrNotSupported, e.Method)
+		}
+		if errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
+			return nil, err
+		}
+		out[i] = BatchResult{Status: statusOf(err)}
+		if err != nil {
+			out[i].Detail = err.Error()
+		}
+	}
+	return out, nil
+}
+
+// statusOf is the HTTP status a backend error stands for.
+func statusOf(err error) int {
+	for _, s := range []struct {
+		err    error
+		status int
+	}{{ErrNotFound, 404}, {ErrGone, 410}, {ErrConflict, 409}, {ErrPreconditionFailed, 412},
+		{ErrUnprocessable, 422}, {ErrInvalid, 400}, {ErrNotSupported, 405}} {
+		if errors.Is(err, s.err) {
+			return s.status
+		}
+	}
+	if err != nil {
+		return 500
+	}
+	return 200
+}
