@@ -3,15 +3,14 @@ package compare
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
@@ -20,7 +19,7 @@ import (
 type Comparer struct {
 	FHIR    backend.Backend
 	Rate    float64 // share of reads compared (default 0.1)
-	db      *sqldb.DB
+	store   Recorder
 	log     *slog.Logger
 	jobs    chan compareJob
 	results *prometheus.CounterVec
@@ -34,8 +33,8 @@ type compareJob struct {
 }
 
 // NewComparer starts workers that compare until ctx ends.
-func NewComparer(ctx context.Context, fhir backend.Backend, db *sqldb.DB, rate float64, workers int, log *slog.Logger, reg prometheus.Registerer) *Comparer {
-	c := &Comparer{FHIR: fhir, Rate: rate, db: db, log: log, jobs: make(chan compareJob, workers*4), Cap: 100}
+func NewComparer(ctx context.Context, fhir backend.Backend, store Recorder, rate float64, workers int, log *slog.Logger, reg prometheus.Registerer) *Comparer {
+	c := &Comparer{FHIR: fhir, Rate: rate, store: store, log: log, jobs: make(chan compareJob, workers*4), Cap: 100}
 	c.results = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fhirfacade_shadow_compare_total",
 		Help: "Shadow-state comparisons of legacy answers with the FHIR server, by type and result (match, mismatch, missing, error, skipped).",
@@ -109,22 +108,18 @@ func (c *Comparer) compare(ctx context.Context, j compareJob) {
 	}
 }
 
+// Recorder keeps mismatch samples (the control store).
+type Recorder interface {
+	RecordShadowMismatch(ctx context.Context, typ string, m control.ShadowMismatch, keep int) error
+}
+
 // record keeps a capped set of mismatch samples (paths only: no values, so
 // no PHI is copied into the control store).
 func (c *Comparer) record(ctx context.Context, typ, id, kind string, paths []string) {
-	if c.db == nil {
+	if c.store == nil {
 		return
 	}
-	d := c.db.Dialect
-	at := sqldb.StampArg(d, time.Now())
-	q := fmt.Sprintf("INSERT INTO shadow_mismatch (resource_type, resource_id, at, kind, paths) VALUES (%s, %s, %s, %s, %s)",
-		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4), d.Placeholder(5))
-	if _, err := c.db.ExecContext(ctx, q, typ, id, at, kind, strings.Join(paths, ",")); err != nil {
+	if err := c.store.RecordShadowMismatch(ctx, typ, control.ShadowMismatch{ID: id, Kind: kind, Paths: paths}, c.Cap); err != nil {
 		c.log.Warn("shadow: cannot record mismatch", slog.String("error", sqldb.Describe(err)))
-		return
 	}
-	// keep the newest Cap samples of the type
-	q = fmt.Sprintf("DELETE FROM shadow_mismatch WHERE resource_type = %s AND id <= (SELECT COALESCE(MAX(id), 0) FROM shadow_mismatch WHERE resource_type = %s) - %d",
-		d.Placeholder(1), d.Placeholder(2), c.Cap)
-	_, _ = c.db.ExecContext(ctx, q, typ, typ)
 }

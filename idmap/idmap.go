@@ -7,13 +7,12 @@ package idmap
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
 
-	"github.com/fhirfacade/fhirfacade/sqldb"
+	"github.com/fhirfacade/fhirfacade/control"
 )
 
 // ErrInterrupted means an earlier attempt to mirror the resource stopped
@@ -23,7 +22,7 @@ var ErrInterrupted = errors.New("an earlier mirror of this resource was interrup
 
 // Map is the id map, cached in memory and refreshed from the control store.
 type Map struct {
-	db *sqldb.DB
+	store *control.Store
 
 	mu  sync.RWMutex
 	fwd map[pair]string // (type, fhir id) -> legacy id
@@ -37,28 +36,20 @@ type Map struct {
 type pair struct{ typ, id string }
 
 // New opens the map over a control store; call Refresh before use.
-func New(db *sqldb.DB) *Map {
-	return &Map{db: db, fwd: map[pair]string{}, rev: map[pair]string{}, missed: map[pair]time.Time{}}
+func New(store *control.Store) *Map {
+	return &Map{store: store, fwd: map[pair]string{}, rev: map[pair]string{}, missed: map[pair]time.Time{}}
 }
 
 // Refresh reloads the completed pairs (the map only grows, and holds only
 // resources created on FHIR, so it stays small).
 func (m *Map) Refresh(ctx context.Context) error {
-	rows, err := m.db.QueryContext(ctx, "SELECT resource_type, fhir_id, legacy_id FROM id_map WHERE legacy_id IS NOT NULL")
+	pairs, err := m.store.IDPairs(ctx)
 	if err != nil {
 		return fmt.Errorf("id map: %w", err)
 	}
-	defer rows.Close()
 	fwd, rev := map[pair]string{}, map[pair]string{}
-	for rows.Next() {
-		var t, f, l string
-		if err := rows.Scan(&t, &f, &l); err != nil {
-			return fmt.Errorf("id map: %w", err)
-		}
-		fwd[pair{t, f}], rev[pair{t, l}] = l, f
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("id map: %w", err)
+	for _, p := range pairs {
+		fwd[pair{p.Type, p.FHIRID}], rev[pair{p.Type, p.LegacyID}] = p.LegacyID, p.FHIRID
 	}
 	m.mu.Lock()
 	m.fwd, m.rev = fwd, rev
@@ -112,10 +103,11 @@ func (m *Map) lookup(ctx context.Context, typ, fhirID string) (legacyID string, 
 	if recent && time.Since(at) < time.Second {
 		return "", false, false, nil
 	}
-	d := m.db.Dialect
-	var l sql.NullString
-	err = m.db.QueryRowContext(ctx, fmt.Sprintf("SELECT legacy_id FROM id_map WHERE resource_type = %s AND fhir_id = %s", d.Placeholder(1), d.Placeholder(2)), typ, fhirID).Scan(&l)
-	if errors.Is(err, sql.ErrNoRows) {
+	l, pending, found, err := m.store.LookupID(ctx, typ, fhirID)
+	if err != nil {
+		return "", false, false, fmt.Errorf("id map: %w", err)
+	}
+	if !found {
 		m.mu.Lock()
 		if len(m.missed) > 10000 {
 			m.missed = map[pair]time.Time{}
@@ -124,14 +116,11 @@ func (m *Map) lookup(ctx context.Context, typ, fhirID string) (legacyID string, 
 		m.mu.Unlock()
 		return "", false, false, nil
 	}
-	if err != nil {
-		return "", false, false, fmt.Errorf("id map: %w", err)
-	}
-	if !l.Valid {
+	if pending {
 		return "", true, true, nil
 	}
-	m.remember(typ, fhirID, l.String)
-	return l.String, false, true, nil
+	m.remember(typ, fhirID, l)
+	return l, false, true, nil
 }
 
 func (m *Map) remember(typ, fhirID, legacyID string) {
@@ -144,13 +133,11 @@ func (m *Map) remember(typ, fhirID, legacyID string) {
 // reserve records that fhirID is about to get a legacy row. It fails with
 // ErrInterrupted when an earlier reservation was never completed.
 func (m *Map) reserve(ctx context.Context, typ, fhirID string) error {
-	d := m.db.Dialect
-	res, err := m.db.ExecContext(ctx, fmt.Sprintf("INSERT INTO id_map (resource_type, fhir_id, legacy_id, created_at) VALUES (%s, %s, NULL, %s) ON CONFLICT (resource_type, fhir_id) DO NOTHING",
-		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3)), typ, fhirID, sqldb.StampArg(d, time.Now()))
+	ok, err := m.store.ReserveID(ctx, typ, fhirID, time.Now())
 	if err != nil {
 		return fmt.Errorf("id map: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !ok {
 		return fmt.Errorf("%w: %s/%s has a reservation without a legacy id; check legacy for a row made for it, then record it or delete the reservation", ErrInterrupted, typ, fhirID)
 	}
 	return nil
@@ -158,9 +145,7 @@ func (m *Map) reserve(ctx context.Context, typ, fhirID string) error {
 
 // complete records the legacy id of a reserved FHIR id.
 func (m *Map) complete(ctx context.Context, typ, fhirID, legacyID string) error {
-	d := m.db.Dialect
-	if _, err := m.db.ExecContext(ctx, fmt.Sprintf("UPDATE id_map SET legacy_id = %s WHERE resource_type = %s AND fhir_id = %s",
-		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3)), legacyID, typ, fhirID); err != nil {
+	if err := m.store.CompleteID(ctx, typ, fhirID, legacyID); err != nil {
 		return fmt.Errorf("id map: %w", err)
 	}
 	m.remember(typ, fhirID, legacyID)
@@ -170,7 +155,5 @@ func (m *Map) complete(ctx context.Context, typ, fhirID, legacyID string) error 
 // release drops an uncompleted reservation (the legacy insert failed, so
 // nothing exists to pair).
 func (m *Map) release(ctx context.Context, typ, fhirID string) {
-	d := m.db.Dialect
-	_, _ = m.db.ExecContext(ctx, fmt.Sprintf("DELETE FROM id_map WHERE resource_type = %s AND fhir_id = %s AND legacy_id IS NULL",
-		d.Placeholder(1), d.Placeholder(2)), typ, fhirID)
+	m.store.ReleaseID(ctx, typ, fhirID)
 }

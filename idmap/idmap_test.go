@@ -24,7 +24,7 @@ func setup(t *testing.T) (*idmap.Backend, *control.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ctl.Close() })
-	m := idmap.New(ctl.DB)
+	m := idmap.New(ctl)
 	if err := m.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestCreateThroughMap(t *testing.T) {
 		t.Fatalf("second update: %v created=%v", err, created)
 	}
 	// a second process with its own (stale) cache
-	other := &idmap.Backend{Inner: b.Inner, Map: idmap.New(ctl.DB), Reg: b.Reg}
+	other := &idmap.Backend{Inner: b.Inner, Map: idmap.New(ctl), Reg: b.Reg}
 	got, err := other.Read(ctx, "Patient", id)
 	if err != nil || got.ID != id {
 		t.Fatalf("other process: %v %+v", err, got)

@@ -87,7 +87,7 @@ func newWorldWith(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bo
 		t.Fatal(err)
 	}
 	w.fhir = upstream.NewBackend(c)
-	ids := idmap.New(ctl.DB)
+	ids := idmap.New(ctl)
 	if err := ids.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func newWorldWith(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bo
 	go w.watcher.Run(ctx)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	w.outbox = mirror.NewOutbox(ctl.DB, log, w.metrics)
-	cmp := compare.NewComparer(ctx, w.fhir, ctl.DB, 1.0, 2, log, w.metrics)
+	cmp := compare.NewComparer(ctx, w.fhir, ctl, 1.0, 2, log, w.metrics)
 	types := map[string]bool{"Patient": true, "Encounter": true, "Observation": true}
 	w.router = routing.NewRouter(w.watcher, types, w.legacy, w.fhir, w.outbox, cmp)
 	cfg := facade.Config{Catalog: catalog.FromSpecs(reg), Router: w.router, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry()}

@@ -77,7 +77,7 @@ func routedWorld(t *testing.T, ctl *control.Store, st routing.State) backend.Bac
 		t.Fatal(err)
 	}
 	fhir := upstream.NewBackend(c)
-	ids := idmap.New(ctl.DB)
+	ids := idmap.New(ctl)
 	if err := ids.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}

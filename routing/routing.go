@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
@@ -91,12 +92,22 @@ type Store struct {
 	// Threshold is the share of matching resources a parity report needs
 	// (default 1.0: everything matches, nothing missing on either side).
 	Threshold float64
-	now       func() time.Time
+	// Evidence is where the parity guard reads parity reports and sync
+	// runs (the control store, which owns those tables).
+	Evidence Evidence
+	now      func() time.Time
+}
+
+// Evidence is what the parity guard reads, inside the move's transaction:
+// the type's newest parity report and its last finished sync.
+type Evidence interface {
+	NewestParityReport(ctx context.Context, q control.Querier, typ string) (control.ParityReport, bool, error)
+	LastSyncFinished(ctx context.Context, q control.Querier, typ string) (time.Time, bool, error)
 }
 
 // NewStore returns a store over the control database.
 func NewStore(db *sqldb.DB) *Store {
-	return &Store{db: db, Threshold: 1.0, now: time.Now}
+	return &Store{db: db, Threshold: 1.0, now: time.Now, Evidence: &control.Store{DB: db}}
 }
 
 func (s *Store) ph(n int) string { return s.db.Dialect.Placeholder(n) }
@@ -454,40 +465,33 @@ func (s *Store) guardReason(ctx context.Context, tx *sql.Tx, g guard, m Move, p 
 // parityGuard: the newest parity report must pass and be newer than the
 // newest sync of the type.
 func (s *Store) parityGuard(ctx context.Context, tx *sql.Tx, typ string, p *Plan) string {
-	var (
-		id              int64
-		at              any
-		passed          bool
-		matching, total int64
-	)
-	err := tx.QueryRowContext(ctx, "SELECT id, created_at, passed, matching, total FROM parity_report WHERE resource_type = "+s.ph(1)+" ORDER BY id DESC LIMIT 1", typ).
-		Scan(&id, &at, &passed, &matching, &total)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "no parity report exists for " + typ + " (run fhirfacade parity " + typ + ")"
-	}
+	r, ok, err := s.Evidence.NewestParityReport(ctx, tx, typ)
 	if err != nil {
 		return "parity reports cannot be read: " + sqldb.Describe(err)
 	}
+	if !ok {
+		return "no parity report exists for " + typ + " (run fhirfacade parity " + typ + ")"
+	}
+	id := r.ID
 	p.ParityReport = &id
 	share := 0.0
-	if total > 0 {
-		share = float64(matching) / float64(total)
+	if r.Total > 0 {
+		share = float64(r.Matching) / float64(r.Total)
 	}
-	if !passed || total == 0 || share < s.Threshold {
-		return fmt.Sprintf("parity report %d does not pass (%d of %d match, %.2f%% < %.2f%%)", id, matching, total, share*100, s.Threshold*100)
+	if !r.Passed || r.Total == 0 || share < s.Threshold {
+		return fmt.Sprintf("parity report %d does not pass (%d of %d match, %.2f%% < %.2f%%)", id, r.Matching, r.Total, share*100, s.Threshold*100)
 	}
-	var syncAt any
-	err = tx.QueryRowContext(ctx, "SELECT finished_at FROM sync_run WHERE resource_type = "+s.ph(1)+" AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1", typ).Scan(&syncAt)
-	if err == nil && parseTS(syncAt).After(parseTS(at)) {
+	if synced, ok, err := s.Evidence.LastSyncFinished(ctx, tx, typ); err == nil && ok && synced.After(r.At) {
 		return fmt.Sprintf("parity report %d is older than the last sync of %s; run parity again", id, typ)
 	}
+	at := r.At
 	// writes made while the type was on legacy are not mirrored: a report
 	// from before the type entered shadow cannot vouch for them (found by
 	// the flip-under-load benchmark: 159 Patients renamed on legacy after
 	// parity would have gone missing from FHIR)
 	var shadowAt any
 	err = tx.QueryRowContext(ctx, "SELECT at FROM route_event WHERE resource_type = "+s.ph(1)+" AND from_state = 'legacy' AND to_state = 'shadow' ORDER BY id DESC LIMIT 1", typ).Scan(&shadowAt)
-	if err == nil && !parseTS(at).After(parseTS(shadowAt)) {
+	if err == nil && !at.After(parseTS(shadowAt)) {
 		return fmt.Sprintf("parity report %d predates the move to shadow (mirroring started then): writes made on legacy before it are not in FHIR; run sync --incremental and parity again", id)
 	}
 	return ""

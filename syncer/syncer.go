@@ -8,8 +8,6 @@ package syncer
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -20,7 +18,6 @@ import (
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/search"
-	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 // Options shape a run.
@@ -65,10 +62,6 @@ type Syncer struct {
 	FHIR backend.Backend
 	Ctl  *control.Store
 }
-
-func (s *Syncer) ph(n int) string { return s.Ctl.DB.Dialect.Placeholder(n) }
-
-func (s *Syncer) ts(t time.Time) any { return sqldb.StampArg(s.Ctl.DB.Dialect, t) }
 
 type checkpoint struct {
 	runID     int64
@@ -327,37 +320,29 @@ func (s *Syncer) removeDeleted(ctx context.Context, opts Options) (int, error) {
 }
 
 func (s *Syncer) loadCheckpoint(ctx context.Context, typ string) (*checkpoint, error) {
-	var cp checkpoint
-	var wm sql.NullString
-	err := s.Ctl.DB.QueryRowContext(ctx, "SELECT run_id, position, watermark, written, failed FROM sync_checkpoint WHERE resource_type = "+s.ph(1), typ).
-		Scan(&cp.runID, &cp.position, &wm, &cp.written, &cp.failed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+	cp, err := s.Ctl.SyncCheckpoint(ctx, typ)
+	if err != nil || cp == nil {
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("sync: control store: %w", err)
-	}
-	cp.watermark = wm.String
-	return &cp, nil
+	return &checkpoint{runID: cp.RunID, position: cp.Position, watermark: cp.Watermark, written: cp.Written, failed: cp.Failed}, nil
 }
 
 func (s *Syncer) startRun(ctx context.Context, opts Options) (*checkpoint, error) {
 	cp := &checkpoint{}
 	if opts.Incremental {
-		var wm sql.NullString
-		err := s.Ctl.DB.QueryRowContext(ctx, "SELECT watermark FROM sync_run WHERE resource_type = "+s.ph(1)+" AND finished_at IS NOT NULL AND watermark IS NOT NULL ORDER BY id DESC LIMIT 1", opts.Type).Scan(&wm)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("sync: control store: %w", err)
+		wm, err := s.Ctl.LastSyncWatermark(ctx, opts.Type)
+		if err != nil {
+			return nil, fmt.Errorf("sync: %w", err)
 		}
-		cp.watermark = wm.String
+		cp.watermark = wm
 	}
 	mode := "full"
 	if opts.Incremental {
 		mode = "incremental"
 	}
-	q := fmt.Sprintf("INSERT INTO sync_run (resource_type, started_at, mode) VALUES (%s, %s, %s) RETURNING id", s.ph(1), s.ph(2), s.ph(3))
-	if err := s.Ctl.DB.QueryRowContext(ctx, q, opts.Type, s.ts(time.Now()), mode).Scan(&cp.runID); err != nil {
-		return nil, fmt.Errorf("sync: control store: %w", err)
+	var err error
+	if cp.runID, err = s.Ctl.StartSyncRun(ctx, opts.Type, mode, time.Now()); err != nil {
+		return nil, fmt.Errorf("sync: %w", err)
 	}
 	if err := s.saveCheckpoint(ctx, opts.Type, cp.runID, "", cp.watermark, &Result{}); err != nil {
 		return nil, err
@@ -366,39 +351,12 @@ func (s *Syncer) startRun(ctx context.Context, opts Options) (*checkpoint, error
 }
 
 func (s *Syncer) saveCheckpoint(ctx context.Context, typ string, run int64, pos, wm string, r *Result) error {
-	var w any
-	if wm != "" {
-		w = wm
-	}
-	q := fmt.Sprintf(`INSERT INTO sync_checkpoint (resource_type, run_id, position, watermark, written, failed, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (resource_type) DO UPDATE SET position = excluded.position, written = excluded.written, failed = excluded.failed, updated_at = excluded.updated_at`,
-		s.ph(1), s.ph(2), s.ph(3), s.ph(4), s.ph(5), s.ph(6), s.ph(7))
-	if _, err := s.Ctl.DB.ExecContext(ctx, q, typ, run, pos, w, r.Written, r.Failed, s.ts(time.Now())); err != nil {
-		return fmt.Errorf("sync: checkpoint: %w", err)
-	}
-	return nil
+	return s.Ctl.SaveSyncCheckpoint(ctx, typ, control.SyncCheckpoint{RunID: run, Position: pos, Watermark: wm, Written: r.Written, Failed: r.Failed}, time.Now())
 }
 
 // finish closes the run and drops the checkpoint in one transaction.
 func (s *Syncer) finish(ctx context.Context, typ string, run int64, watermark string, r *Result) error {
-	tx, err := s.Ctl.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var wm any
-	if watermark != "" {
-		wm = watermark
-	}
-	q := fmt.Sprintf("UPDATE sync_run SET finished_at = %s, written = %s, failed = %s, deleted = %s, watermark = %s WHERE id = %s",
-		s.ph(1), s.ph(2), s.ph(3), s.ph(4), s.ph(5), s.ph(6))
-	if _, err := tx.ExecContext(ctx, q, s.ts(time.Now()), r.Written, r.Failed, r.Deleted, wm, run); err != nil {
-		return fmt.Errorf("sync: finish: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM sync_checkpoint WHERE resource_type = "+s.ph(1), typ); err != nil {
-		return fmt.Errorf("sync: finish: %w", err)
-	}
-	return tx.Commit()
+	return s.Ctl.FinishSyncRun(ctx, typ, run, control.SyncTotals{Written: r.Written, Failed: r.Failed, Deleted: r.Deleted, Watermark: watermark}, time.Now())
 }
 
 // PlainProgress writes one line per wave (for logs and non-terminals).

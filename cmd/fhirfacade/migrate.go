@@ -75,7 +75,7 @@ func (f *sideFlags) open(ctx context.Context, needFHIR bool) (*sides, error) {
 			return nil, err
 		}
 	}
-	ids := idmap.New(s.ctl.DB)
+	ids := idmap.New(s.ctl)
 	if err := ids.Refresh(ctx); err != nil {
 		s.close()
 		return nil, fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)

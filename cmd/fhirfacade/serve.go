@@ -263,7 +263,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 	}
 	go watcher.Run(ctx)
 	// resources created on FHIR keep their ids in legacy through the id map
-	ids := idmap.New(ctl.DB)
+	ids := idmap.New(ctl)
 	if err := ids.Refresh(ctx); err != nil {
 		return fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
 	}
@@ -274,7 +274,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 	var fhirB backend.Backend
 	if fhir != nil {
 		fhirB = fhir
-		cmp = compare.NewComparer(ctx, fhir, ctl.DB, o.shadowRate, o.shadowWorkers, log, metrics)
+		cmp = compare.NewComparer(ctx, fhir, ctl, o.shadowRate, o.shadowWorkers, log, metrics)
 	}
 	for _, r := range watcher.Current().List() {
 		if r.State != routing.Legacy && fhir == nil {

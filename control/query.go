@@ -1,0 +1,36 @@
+package control
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+// Querier is what the typed methods need of a database or a transaction
+// on it (a route move reads its evidence inside its own transaction).
+type Querier interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+func (s *Store) ph(n int) string { return s.DB.Dialect.Placeholder(n) }
+
+func (s *Store) ts(t time.Time) any { return sqldb.StampArg(s.DB.Dialect, t) }
+
+// parseTS reads a stored time, whichever way the driver returns it.
+func parseTS(v any) time.Time {
+	switch x := v.(type) {
+	case time.Time:
+		return x
+	case string:
+		t, _ := time.Parse(time.RFC3339Nano, x)
+		return t
+	case []byte:
+		t, _ := time.Parse(time.RFC3339Nano, string(x))
+		return t
+	}
+	return time.Time{}
+}
