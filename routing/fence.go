@@ -29,7 +29,7 @@ type Enqueuer interface {
 // outbox rows are single statements.
 func (r *Router) fence(ctx context.Context, typ string, fn func(State, Enqueuer) error) error {
 	db := r.out.DB()
-	if db.Dialect.Name() == "sqlite" {
+	if !sqldb.CoordinationOf(db.Dialect).RowLocks {
 		return r.fileFenced(ctx, typ, fn)
 	}
 	tx, err := db.BeginTx(ctx, nil)
@@ -37,7 +37,13 @@ func (r *Router) fence(ctx context.Context, typ string, fn func(State, Enqueuer)
 		return fmt.Errorf("%w: control store: %s", backend.ErrUnavailable, sqldb.Describe(err))
 	}
 	defer tx.Rollback()
-	st, err := routeState(ctx, tx, db.Dialect, typ, " FOR SHARE")
+	// the shared fence lock first: a move's exclusive request, once it
+	// waits, holds back new writes (FOR SHARE alone would let overlapping
+	// writes starve the move)
+	if _, err := tx.ExecContext(ctx, sqldb.FenceLock(db.Dialect, true), typ); err != nil {
+		return fmt.Errorf("%w: control store: %s", backend.ErrUnavailable, sqldb.Describe(err))
+	}
+	st, err := routeState(ctx, tx, db.Dialect, typ, sqldb.ForShare(db.Dialect))
 	if err != nil {
 		return err
 	}

@@ -246,7 +246,7 @@ func (s *Store) Set(ctx context.Context, m Move) (*Plan, error) {
 	if m.Wait <= 0 {
 		m.Wait = 10 * time.Second
 	}
-	if s.db.Dialect.Name() == "sqlite" && !m.DryRun {
+	if !sqldb.CoordinationOf(s.db.Dialect).RowLocks && !m.DryRun {
 		// the write fence of a SQLite store lives outside the database:
 		// new writes of every type wait here (delayed, not failed) until
 		// the move is committed or refused
@@ -281,7 +281,7 @@ func (s *Store) Set(ctx context.Context, m Move) (*Plan, error) {
 		// the queue from ever emptying. SQLite: writes are held by the
 		// file fence taken above; the transaction's database lock would
 		// also stop the drainer, so it is released while the queue drains.
-		if s.db.Dialect.Name() == "postgres" {
+		if sqldb.CoordinationOf(s.db.Dialect).RowLocks {
 			if err := s.waitDrained(ctx, tx, m, p, deadline); err != nil {
 				tx.Rollback()
 				return p, err
@@ -334,10 +334,14 @@ func (s *Store) check(ctx context.Context, m Move) (*Plan, *sql.Tx, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("routing: %s", sqldb.Describe(err))
 	}
-	q := "SELECT resource_type, state, version FROM route WHERE resource_type = " + s.ph(1)
-	if s.db.Dialect.Name() == "postgres" {
-		q += " FOR UPDATE"
+	if lock := sqldb.FenceLock(s.db.Dialect, false); lock != "" {
+		// new writes of the type queue behind this (see Router.fence)
+		if _, err := tx.ExecContext(ctx, lock, m.Type); err != nil {
+			tx.Rollback()
+			return nil, nil, fmt.Errorf("routing: %s", sqldb.Describe(err))
+		}
 	}
+	q := "SELECT resource_type, state, version FROM route WHERE resource_type = " + s.ph(1) + sqldb.ForUpdate(s.db.Dialect)
 	var cur Route
 	err = tx.QueryRowContext(ctx, q, m.Type).Scan(&cur.Type, &cur.State, &cur.Version)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -392,7 +396,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, m Move, p *Plan) (*Plan, 
 		m.Type, string(cur.State), string(m.To), cur.Version+1, m.Actor, m.Reason, forced, pr, s.ts(s.now())); err != nil {
 		return nil, fmt.Errorf("routing: journal: %s", sqldb.Describe(err))
 	}
-	if s.db.Dialect.Name() == "postgres" {
+	if sqldb.CoordinationOf(s.db.Dialect).Notify {
 		// delivered at commit, to every facade listening (Watcher.Listen);
 		// polling still catches it if a listener is down
 		if _, err := tx.ExecContext(ctx, "SELECT pg_notify('"+notifyChannel+"', $1)", m.Type); err != nil {
@@ -529,7 +533,7 @@ func (w *Watcher) Run(ctx context.Context) {
 	tick := time.NewTicker(w.interval)
 	defer tick.Stop()
 	wake := make(chan struct{}, 1)
-	if w.store.db.Dialect.Name() == "postgres" {
+	if sqldb.CoordinationOf(w.store.db.Dialect).Notify {
 		go w.listen(ctx, wake)
 	}
 	for {

@@ -1,0 +1,70 @@
+package sqldb
+
+import "fmt"
+
+// How each dialect coordinates the control store's concurrent users. The
+// control store runs on PostgreSQL or SQLite; SQL Server answers as
+// PostgreSQL would where it has the feature and refuses nothing here (it
+// is never a control store: control.Open refuses it).
+
+// Coordination is what a dialect offers for coordinating processes that
+// share a database.
+type Coordination struct {
+	// RowLocks: SELECT … FOR SHARE / FOR UPDATE lock single rows, so a
+	// transaction can fence one type's writes. Without them (SQLite: a
+	// writer locks the whole database) the fence lives outside the
+	// database (a file lock).
+	RowLocks bool
+	// Notify: a committed transaction can wake listeners (LISTEN/NOTIFY);
+	// without it watchers poll.
+	Notify bool
+}
+
+// CoordinationOf is d's Coordination.
+func CoordinationOf(d Dialect) Coordination {
+	return coordination[d.Name()]
+}
+
+var coordination = map[string]Coordination{
+	"postgres":  {RowLocks: true, Notify: true},
+	"sqlite":    {},
+	"sqlserver": {},
+}
+
+// ForShare is the clause that locks the selected rows against change by
+// others until the transaction ends ("" without row locks).
+func ForShare(d Dialect) string {
+	if CoordinationOf(d).RowLocks {
+		return " FOR SHARE"
+	}
+	return ""
+}
+
+// ForUpdate is the clause that locks the selected rows exclusively until
+// the transaction ends ("" without row locks).
+func ForUpdate(d Dialect) string {
+	if CoordinationOf(d).RowLocks {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// fenceLockClass keeps the fence's advisory locks apart from any others
+// (the copy lock uses single-key advisory locks).
+const fenceLockClass = 727100
+
+// FenceLock is a statement that takes a transaction-scoped lock named by
+// its one bound text argument, shared or exclusive ("" where the dialect
+// has none). Unlike row locks (FOR SHARE), PostgreSQL queues these fairly:
+// a waiting exclusive request holds back new shared ones, so overlapping
+// shared holders cannot starve it.
+func FenceLock(d Dialect, shared bool) string {
+	if !CoordinationOf(d).RowLocks {
+		return ""
+	}
+	fn := "pg_advisory_xact_lock"
+	if shared {
+		fn += "_shared"
+	}
+	return fmt.Sprintf("SELECT %s(%d, hashtext(%s))", fn, fenceLockClass, d.Placeholder(1))
+}
