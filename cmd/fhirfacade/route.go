@@ -16,35 +16,45 @@ import (
 
 func routeCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "route", Short: "Read and flip the per-type routing table"}
-	var dsn, dir string
-	open := func(cmd *cobra.Command) (*control.Store, *routing.Store, error) {
-		ctl, err := control.Open(cmd.Context(), dsn)
-		if err != nil {
-			return nil, nil, err
-		}
-		reg, err := loadMappings(dir)
-		if err != nil {
-			ctl.Close()
-			return nil, nil, err
-		}
-		s := routing.NewStore(ctl.DB)
-		if err := s.Ensure(cmd.Context(), reg.Types()); err != nil {
-			ctl.Close()
-			return nil, nil, err
-		}
-		return ctl, s, nil
-	}
-	flags := func(c *cobra.Command) {
-		c.Flags().StringVar(&dsn, "control-dsn", defaultControlDSN, "control store: postgres:// or sqlite://PATH")
-		c.Flags().StringVar(&dir, "mappings", "", "folder of mapping specs (default: embedded)")
-	}
+	o := &routeOpts{}
+	cmd.AddCommand(routeListCmd(o), routeSetCmd(o), routeHistoryCmd(o))
+	return cmd
+}
 
+// routeOpts are the flags every route subcommand shares.
+type routeOpts struct{ dsn, dir string }
+
+func (o *routeOpts) flags(c *cobra.Command) {
+	c.Flags().StringVar(&o.dsn, "control-dsn", defaultControlDSN, "control store: postgres:// or sqlite://PATH")
+	c.Flags().StringVar(&o.dir, "mappings", "", "folder of mapping specs (default: embedded)")
+}
+
+// open opens the control store with a route for every mapped type.
+func (o *routeOpts) open(cmd *cobra.Command) (*control.Store, *routing.Store, error) {
+	ctl, err := control.Open(cmd.Context(), o.dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	reg, err := loadMappings(o.dir)
+	if err != nil {
+		ctl.Close()
+		return nil, nil, err
+	}
+	s := routing.NewStore(ctl.DB)
+	if err := s.Ensure(cmd.Context(), reg.Types()); err != nil {
+		ctl.Close()
+		return nil, nil, err
+	}
+	return ctl, s, nil
+}
+
+func routeListCmd(o *routeOpts) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "Show every type's route",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctl, s, err := open(cmd)
+			ctl, s, err := o.open(cmd)
 			if err != nil {
 				return err
 			}
@@ -53,11 +63,11 @@ func routeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// UNMIRRORABLE: writes accepted on fhir (Prefer: handling=lenient)
-			// that legacy cannot hold; while any is left, moving back to
-			// shadow is refused
+			// NEXT: the moves the route table allows from here.
+			// UNMIRRORABLE: writes accepted on fhir (Prefer:
+			// handling=lenient) that legacy cannot hold; while any is left,
+			// moving back to shadow is refused
 			w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			// NEXT: the moves the route table allows from here
 			fmt.Fprintln(w, "TYPE\tSTATE\tNEXT\tVERSION\tUPDATED\tBY\tUNMIRRORABLE")
 			for _, r := range st {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%d\n", r.Type, r.State, nextStates(r.State), r.Version, r.UpdatedAt.UTC().Format(time.RFC3339), r.UpdatedBy, r.Unmirrorable)
@@ -65,71 +75,83 @@ func routeCmd() *cobra.Command {
 			return w.Flush()
 		},
 	}
-	flags(list)
+	o.flags(list)
 	bindEnv(list)
+	return list
+}
 
-	var reason, actor string
-	var force, confirm, dry bool
-	var version int
+// routeSetFlags are route set's own flags.
+type routeSetFlags struct {
+	reason, actor       string
+	force, confirm, dry bool
+	version             int
+}
+
+func routeSetCmd(o *routeOpts) *cobra.Command {
+	f := &routeSetFlags{}
 	set := &cobra.Command{
 		Use:   "set TYPE STATE --reason TEXT [--force] [--confirm] [--dry-run]",
 		Short: "Move a type one step (legacy <-> shadow <-> fhir -> fhir-only)",
 		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := routing.ParseState(args[1])
-			if err != nil {
-				return err
-			}
-			ctl, s, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer ctl.Close()
-			// the OS user is always recorded; --actor only adds on whose
-			// behalf, since anyone can type any name
-			if actor == "" {
-				actor = whoami()
-			} else {
-				actor = whoami() + " as " + actor
-			}
-			p, err := s.Set(cmd.Context(), routing.Move{Type: args[0], To: st, Actor: actor, Reason: reason, Force: force, Confirm: confirm, DryRun: dry, Version: version})
-			if !dry {
-				detail := fmt.Sprintf("to %s by %s: %s", st, actor, reason)
-				if force {
-					detail += " (forced)"
-				}
-				if err != nil {
-					detail += "; refused: " + err.Error()
-				}
-				if aerr := auditRun(cmd.Context(), ctl, "route-set", args[0], err != nil, detail); aerr != nil && err == nil {
-					return aerr
-				}
-			}
-			if err != nil {
-				return err
-			}
-			printPlan(p, dry)
-			if p.Refused != "" {
-				return exitCode(1) // a dry run that would be refused
-			}
-			return nil
-		},
+		RunE:  func(cmd *cobra.Command, args []string) error { return routeSet(cmd, o, f, args[0], args[1]) },
 	}
-	flags(set)
-	set.Flags().StringVar(&reason, "reason", "", "why (journaled; required)")
-	set.Flags().StringVar(&actor, "actor", "", "on whose behalf (journaled after the OS user: user@host as ACTOR)")
-	set.Flags().BoolVar(&force, "force", false, "override the parity guard (journaled)")
-	set.Flags().BoolVar(&confirm, "confirm", false, "confirm the one-way move to fhir-only")
-	set.Flags().BoolVar(&dry, "dry-run", false, "print what the move would do, or why it would be refused; change nothing")
-	set.Flags().IntVar(&version, "version", 0, "only move if the route is at this version")
+	o.flags(set)
+	set.Flags().StringVar(&f.reason, "reason", "", "why (journaled; required)")
+	set.Flags().StringVar(&f.actor, "actor", "", "on whose behalf (journaled after the OS user: user@host as ACTOR)")
+	set.Flags().BoolVar(&f.force, "force", false, "override the parity guard (journaled)")
+	set.Flags().BoolVar(&f.confirm, "confirm", false, "confirm the one-way move to fhir-only")
+	set.Flags().BoolVar(&f.dry, "dry-run", false, "print what the move would do, or why it would be refused; change nothing")
+	set.Flags().IntVar(&f.version, "version", 0, "only move if the route is at this version")
 	bindEnv(set)
+	return set
+}
 
+func routeSet(cmd *cobra.Command, o *routeOpts, f *routeSetFlags, typ, state string) error {
+	st, err := routing.ParseState(state)
+	if err != nil {
+		return err
+	}
+	ctl, s, err := o.open(cmd)
+	if err != nil {
+		return err
+	}
+	defer ctl.Close()
+	// the OS user is always recorded; --actor only adds on whose behalf,
+	// since anyone can type any name
+	actor := whoami()
+	if f.actor != "" {
+		actor += " as " + f.actor
+	}
+	p, err := s.Set(cmd.Context(), routing.Move{Type: typ, To: st, Actor: actor, Reason: f.reason, Force: f.force, Confirm: f.confirm, DryRun: f.dry, Version: f.version})
+	if !f.dry {
+		detail := fmt.Sprintf("to %s by %s: %s", st, actor, f.reason)
+		if f.force {
+			detail += " (forced)"
+		}
+		if err != nil {
+			detail += "; refused: " + err.Error()
+		}
+		if aerr := auditRun(cmd.Context(), ctl, "route-set", typ, err != nil, detail); aerr != nil && err == nil {
+			return aerr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	printPlan(p, f.dry)
+	if p.Refused != "" {
+		return exitCode(1) // a dry run that would be refused
+	}
+	return nil
+}
+
+func routeHistoryCmd(o *routeOpts) *cobra.Command {
 	history := &cobra.Command{
 		Use:   "history [TYPE]",
 		Short: "Show the route journal",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctl, s, err := open(cmd)
+			ctl, s, err := o.open(cmd)
 			if err != nil {
 				return err
 			}
@@ -154,10 +176,9 @@ func routeCmd() *cobra.Command {
 			return w.Flush()
 		},
 	}
-	flags(history)
+	o.flags(history)
 	bindEnv(history)
-	cmd.AddCommand(list, set, history)
-	return cmd
+	return history
 }
 
 func printPlan(p *routing.Plan, dry bool) {
