@@ -288,7 +288,9 @@ func (o *Outbox) apply(ctx context.Context, ends Ends, j job) error {
 	}
 	_, _, err = dst.Update(ctx, j.typ, j.resID, body, "")
 	if errors.Is(err, backend.ErrNotSupported) && j.target == "legacy" {
-		return fmt.Errorf("%s/%s was created on the FHIR server; legacy assigns its own keys and the FHIR-id to legacy-key map is not built yet: %w", j.typ, j.resID, err)
+		// the legacy end is normally wrapped by the id map, which inserts
+		// such resources under a new legacy key; without it legacy refuses
+		return fmt.Errorf("%s/%s was created on the FHIR server and legacy cannot create it under that id (is the legacy end wrapped by the id map?): %w", j.typ, j.resID, err)
 	}
 	return err
 }
