@@ -19,12 +19,12 @@ import (
 
 // startServe runs `fhirfacade serve` in dir with env added to the embedded
 // default and waits until it answers; the process is stopped at cleanup.
-func startServe(t *testing.T, dir string, env ...string) (base string, stderr *bytes.Buffer) {
+func startServe(t *testing.T, dir string, env ...string) (base string, stderr *lockedBuffer) {
 	t.Helper()
 	addr := freePort(t)
 	env = append(env, "FHIRFACADE_LISTEN="+addr, "FHIRFACADE_OPS_LISTEN="+freePort(t))
 	cmd := command(t, dir, env, "serve")
-	stderr = &bytes.Buffer{}
+	stderr = &lockedBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -213,4 +213,23 @@ func tail(s string, n int) string {
 		return s
 	}
 	return s[len(s)-n:]
+}
+
+// lockedBuffer is the serve process's stderr: written by exec's copying
+// goroutine while the test may read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
