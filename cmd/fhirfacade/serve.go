@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -281,7 +282,8 @@ func serve(ctx context.Context, o *serveOpts) error {
 			log.Warn("type is routed to the FHIR server but FHIRFACADE_FHIR_URL is not set: it answers 503", slog.String("type", r.Type), slog.String("state", string(r.State)))
 		}
 	}
-	router := routing.NewRouter(watcher, types, legacyB, fhirB, outbox, cmp)
+	cat, upstreamOnly := serveCatalog(ctx, reg, fhir, log)
+	router := routing.NewRouter(watcher, types, legacyB, fhirB, outbox, cmp, routing.UpstreamOnly(upstreamOnly...))
 	authn, smartDoc, err := o.smart(ctx)
 	if err != nil {
 		return err
@@ -311,7 +313,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 	}
 	go outbox.Run(ctx, mirror.Ends{Legacy: legacyB, FHIR: fhirB, Reverse: router.Reverse}, 500*time.Millisecond)
 	srv := facade.New(facade.Config{
-		Catalog:        catalog.FromSpecs(reg),
+		Catalog:        cat,
 		Router:         router,
 		Sealer:         sealer,
 		Log:            log,
@@ -345,6 +347,35 @@ func serve(ctx context.Context, o *serveOpts) error {
 		return fmt.Errorf("FHIRFACADE_LISTEN=%s / FHIRFACADE_OPS_LISTEN=%s: %w", o.listen, o.opsListen, err)
 	}
 	return nil
+}
+
+// serveCatalog is what the facade serves: the mapped types, and with a
+// FHIR server the types only it offers (listed in upstreamOnly), read from
+// its CapabilityStatement at start-up. A server that cannot be read does
+// not stop start-up (it may be down for a while): the mapped types are
+// served alone until a restart finds it.
+func serveCatalog(ctx context.Context, reg *mappings.Registry, fhir *upstream.Backend, log *slog.Logger) (catalog.Static, []string) {
+	specs := catalog.FromSpecs(reg)
+	if fhir == nil {
+		return specs, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	raw, err := fhir.Client().Capabilities(ctx)
+	var up catalog.Static
+	if err == nil {
+		up, err = catalog.FromCapabilities(raw)
+	}
+	if err != nil {
+		log.Warn("the FHIR server's CapabilityStatement could not be read: serving the mapped types only, restart to add the types only the FHIR server offers", slog.String("error", err.Error()))
+		return specs, nil
+	}
+	merged, only := catalog.Merge(specs, up)
+	log.Info("types served by the FHIR server alone (no mapping spec)", slog.Int("types", len(only)), slog.String("first", strings.Join(only[:min(len(only), 10)], ",")))
+	if gaps := catalog.NotOffered(specs, up); len(gaps) > 0 {
+		log.Warn("mapped search parameters the FHIR server does not declare: they stop working when their type is routed to it", slog.String("missing", strings.Join(gaps, ",")))
+	}
+	return merged, only
 }
 
 // upstreamBackend builds the FHIR server backend (nil when no URL is set).
