@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync/atomic"
 
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/mappings"
@@ -91,3 +92,26 @@ func FromSpecs(reg *mappings.Registry) Static {
 	}
 	return out
 }
+
+// Live is a Catalog whose contents can be replaced while serving (the
+// types only the FHIR server offers join once its CapabilityStatement is
+// read). Each call sees one whole catalog.
+type Live struct{ p atomic.Pointer[Static] }
+
+var _ facade.Catalog = (*Live)(nil)
+
+// NewLive serves c until Set.
+func NewLive(c Static) *Live {
+	l := &Live{}
+	l.Set(c)
+	return l
+}
+
+// Set replaces the catalog.
+func (l *Live) Set(c Static) { l.p.Store(&c) }
+
+// Types implements facade.Catalog.
+func (l *Live) Types() []string { return l.p.Load().Types() }
+
+// Type implements facade.Catalog.
+func (l *Live) Type(name string) (facade.TypeInfo, bool) { return l.p.Load().Type(name) }

@@ -74,7 +74,8 @@ func newUpstreamWorld(t *testing.T) *upstreamWorld {
 		types[typ] = true
 	}
 	fb := upstream.NewBackend(c)
-	router := routing.NewRouter(watcher, types, legacy.New(db, reg), fb, mirror.NewOutbox(ctl.DB, log, prometheus.NewRegistry()), nil, routing.UpstreamOnly(only...))
+	router := routing.NewRouter(watcher, types, legacy.New(db, reg), fb, mirror.NewOutbox(ctl.DB, log, prometheus.NewRegistry()), nil)
+	router.ServeUpstreamOnly(only)
 	is := testutil.NewIssuer(t)
 	hs := testutil.Serve(t, func(base string) http.Handler {
 		return facade.New(facade.Config{

@@ -282,8 +282,11 @@ func serve(ctx context.Context, o *serveOpts) error {
 			log.Warn("type is routed to the FHIR server but FHIRFACADE_FHIR_URL is not set: it answers 503", slog.String("type", r.Type), slog.String("state", string(r.State)))
 		}
 	}
-	cat, upstreamOnly := serveCatalog(ctx, reg, fhir, log)
-	router := routing.NewRouter(watcher, types, legacyB, fhirB, outbox, cmp, routing.UpstreamOnly(upstreamOnly...))
+	router := routing.NewRouter(watcher, types, legacyB, fhirB, outbox, cmp)
+	cat := catalog.NewLive(catalog.FromSpecs(reg))
+	if fhir != nil {
+		addUpstreamTypes(ctx, fhir.Client(), reg, cat, router, log)
+	}
 	authn, smartDoc, err := o.smart(ctx)
 	if err != nil {
 		return err
@@ -349,33 +352,56 @@ func serve(ctx context.Context, o *serveOpts) error {
 	return nil
 }
 
-// serveCatalog is what the facade serves: the mapped types, and with a
-// FHIR server the types only it offers (listed in upstreamOnly), read from
-// its CapabilityStatement at start-up. A server that cannot be read does
-// not stop start-up (it may be down for a while): the mapped types are
-// served alone until a restart finds it.
-func serveCatalog(ctx context.Context, reg *mappings.Registry, fhir *upstream.Backend, log *slog.Logger) (catalog.Static, []string) {
+// upstreamRetry is the first wait before the FHIR server's
+// CapabilityStatement is asked for again; it doubles up to a minute.
+const upstreamRetry = 2 * time.Second
+
+// addUpstreamTypes adds to the catalog (and to the router) the types only
+// the FHIR server offers, read from its CapabilityStatement. A server that
+// cannot be read does not stop start-up (it may be down for a while): the
+// mapped types are served alone, and the statement is asked for again in
+// the background until it is read, so an outage at start-up does not leave
+// those types answering 404 until the next restart.
+func addUpstreamTypes(ctx context.Context, c *upstream.Client, reg *mappings.Registry, cat *catalog.Live, router *routing.Router, log *slog.Logger) {
 	specs := catalog.FromSpecs(reg)
-	if fhir == nil {
-		return specs, nil
+	try := func() error {
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		raw, err := c.Capabilities(actx)
+		if err != nil {
+			return err
+		}
+		up, err := catalog.FromCapabilities(raw)
+		if err != nil {
+			return err
+		}
+		merged, only := catalog.Merge(specs, up)
+		// the router first: a type the catalog lists must have a backend
+		router.ServeUpstreamOnly(only)
+		cat.Set(merged)
+		log.Info("types served by the FHIR server alone (no mapping spec)", slog.Int("types", len(only)), slog.String("first", strings.Join(only[:min(len(only), 10)], ",")))
+		if gaps := catalog.NotOffered(specs, up); len(gaps) > 0 {
+			log.Warn("mapped search parameters the FHIR server does not declare: they stop working when their type is routed to it", slog.String("missing", strings.Join(gaps, ",")))
+		}
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	raw, err := fhir.Client().Capabilities(ctx)
-	var up catalog.Static
+	err := try()
 	if err == nil {
-		up, err = catalog.FromCapabilities(raw)
+		return
 	}
-	if err != nil {
-		log.Warn("the FHIR server's CapabilityStatement could not be read: serving the mapped types only, restart to add the types only the FHIR server offers", slog.String("error", err.Error()))
-		return specs, nil
-	}
-	merged, only := catalog.Merge(specs, up)
-	log.Info("types served by the FHIR server alone (no mapping spec)", slog.Int("types", len(only)), slog.String("first", strings.Join(only[:min(len(only), 10)], ",")))
-	if gaps := catalog.NotOffered(specs, up); len(gaps) > 0 {
-		log.Warn("mapped search parameters the FHIR server does not declare: they stop working when their type is routed to it", slog.String("missing", strings.Join(gaps, ",")))
-	}
-	return merged, only
+	log.Warn("the FHIR server's CapabilityStatement could not be read: serving the mapped types only until it can be", slog.String("error", err.Error()))
+	go func() {
+		for wait := upstreamRetry; ; wait = min(2*wait, time.Minute) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			if try() == nil {
+				return
+			}
+		}
+	}()
 }
 
 // upstreamBackend builds the FHIR server backend (nil when no URL is set).
