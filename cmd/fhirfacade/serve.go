@@ -283,10 +283,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 		}
 	}
 	router := routing.NewRouter(watcher, types, legacyB, fhirB, outbox, cmp)
-	cat := catalog.NewLive(catalog.FromSpecs(reg))
-	if fhir != nil {
-		addUpstreamTypes(ctx, fhir.Client(), reg, cat, router, log)
-	}
+	cat := serveCatalog(ctx, reg, fhir, router, log)
 	authn, smartDoc, err := o.smart(ctx)
 	if err != nil {
 		return err
@@ -356,18 +353,23 @@ func serve(ctx context.Context, o *serveOpts) error {
 // CapabilityStatement is asked for again; it doubles up to a minute.
 const upstreamRetry = 2 * time.Second
 
-// addUpstreamTypes adds to the catalog (and to the router) the types only
-// the FHIR server offers, read from its CapabilityStatement. A server that
-// cannot be read does not stop start-up (it may be down for a while): the
-// mapped types are served alone, and the statement is asked for again in
-// the background until it is read, so an outage at start-up does not leave
-// those types answering 404 until the next restart.
-func addUpstreamTypes(ctx context.Context, c *upstream.Client, reg *mappings.Registry, cat *catalog.Live, router *routing.Router, log *slog.Logger) {
+// serveCatalog is the catalog the facade serves: the mapped types, and with
+// a FHIR server the types only it offers, read from its CapabilityStatement
+// (and handed to the router). A server that cannot be read does not stop
+// start-up (it may be down for a while): the mapped types are served alone,
+// and the statement is asked for again in the background until it is read,
+// so an outage at start-up does not leave those types answering 404 until
+// the next restart.
+func serveCatalog(ctx context.Context, reg *mappings.Registry, fhir *upstream.Backend, router *routing.Router, log *slog.Logger) *catalog.Live {
 	specs := catalog.FromSpecs(reg)
+	cat := catalog.NewLive(specs)
+	if fhir == nil {
+		return cat
+	}
 	try := func() error {
 		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		raw, err := c.Capabilities(actx)
+		raw, err := fhir.Client().Capabilities(actx)
 		if err != nil {
 			return err
 		}
@@ -387,7 +389,7 @@ func addUpstreamTypes(ctx context.Context, c *upstream.Client, reg *mappings.Reg
 	}
 	err := try()
 	if err == nil {
-		return
+		return cat
 	}
 	log.Warn("the FHIR server's CapabilityStatement could not be read: serving the mapped types only until it can be", slog.String("error", err.Error()))
 	go func() {
@@ -402,6 +404,7 @@ func addUpstreamTypes(ctx context.Context, c *upstream.Client, reg *mappings.Reg
 			}
 		}
 	}()
+	return cat
 }
 
 // upstreamBackend builds the FHIR server backend (nil when no URL is set).
