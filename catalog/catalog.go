@@ -1,8 +1,10 @@
 // Package catalog builds the facade's Catalog of served resource types:
 // search parameters, interactions and patient-compartment membership, from
-// the mapping specs (the types legacy serves) and R4's
-// CompartmentDefinition/patient (embedded). It is the one place where the
-// facade's view of a type meets the mapping engine.
+// the mapping specs (the types legacy serves), from the FHIR server's
+// CapabilityStatement (types that exist only there), R4's
+// CompartmentDefinition/patient and a table derived from R4's
+// SearchParameter definitions (both embedded). It is the one place where
+// the facade's view of a type meets the mapping engine.
 package catalog
 
 import (
@@ -10,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync/atomic"
 
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/mappings"
@@ -21,9 +24,12 @@ var compartmentJSON []byte
 // PatientCompartment is R4 CompartmentDefinition/patient: per resource
 // type, the search parameters through which a resource belongs to a
 // patient's compartment.
-var PatientCompartment = mustCompartment(compartmentJSON)
+var PatientCompartment, r4Types = mustCompartment(compartmentJSON)
 
-func mustCompartment(raw []byte) map[string][]string {
+// mustCompartment reads the CompartmentDefinition: its parameters per type,
+// and every R4 resource type (the definition lists them all, most with no
+// parameter).
+func mustCompartment(raw []byte) (map[string][]string, map[string]bool) {
 	var def struct {
 		Resource []struct {
 			Code  string   `json:"code"`
@@ -33,13 +39,14 @@ func mustCompartment(raw []byte) map[string][]string {
 	if err := json.Unmarshal(raw, &def); err != nil {
 		panic(fmt.Sprintf("catalog: embedded CompartmentDefinition: %v", err))
 	}
-	out := map[string][]string{}
+	params, types := map[string][]string{}, map[string]bool{}
 	for _, r := range def.Resource {
+		types[r.Code] = true
 		if len(r.Param) > 0 {
-			out[r.Code] = r.Param
+			params[r.Code] = r.Param
 		}
 	}
-	return out
+	return params, types
 }
 
 // Static is a Catalog over a fixed set of types.
@@ -85,3 +92,26 @@ func FromSpecs(reg *mappings.Registry) Static {
 	}
 	return out
 }
+
+// Live is a Catalog whose contents can be replaced while serving (the
+// types only the FHIR server offers join once its CapabilityStatement is
+// read). Each call sees one whole catalog.
+type Live struct{ p atomic.Pointer[Static] }
+
+var _ facade.Catalog = (*Live)(nil)
+
+// NewLive serves c until Set.
+func NewLive(c Static) *Live {
+	l := &Live{}
+	l.Set(c)
+	return l
+}
+
+// Set replaces the catalog.
+func (l *Live) Set(c Static) { l.p.Store(&c) }
+
+// Types implements facade.Catalog.
+func (l *Live) Types() []string { return l.p.Load().Types() }
+
+// Type implements facade.Catalog.
+func (l *Live) Type(name string) (facade.TypeInfo, bool) { return l.p.Load().Type(name) }

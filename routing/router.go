@@ -3,6 +3,7 @@ package routing
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/mirror"
@@ -24,12 +25,31 @@ type Router struct {
 	out    *mirror.Outbox
 	// check is the legacy backend's write check (nil if it has none)
 	check backend.WriteChecker
+	// fhirOnly are types with no mapping spec that the FHIR server serves
+	fhirOnly atomic.Pointer[map[string]bool]
+}
+
+// ServeUpstreamOnly names the types that have no mapping spec but that the
+// FHIR server offers (it replaces any earlier list; safe while serving).
+// They have no legacy side and no route row: they are served as if on
+// `fhir-only`, reads and writes on the FHIR server, nothing mirrored and no
+// fence (no move can ever change their route). A type in the router's own
+// types is routed by its route as usual.
+func (r *Router) ServeUpstreamOnly(types []string) {
+	m := map[string]bool{}
+	for _, t := range types {
+		if !r.types[t] {
+			m[t] = true
+		}
+	}
+	r.fhirOnly.Store(&m)
 }
 
 // NewRouter wires the route states to backends. fhir may be nil (no
 // FHIRFACADE_FHIR_URL): types routed to it then answer 503.
 func NewRouter(w *Watcher, types map[string]bool, legacy, fhir backend.Backend, out *mirror.Outbox, cmp Sampler) *Router {
 	r := &Router{w: w, types: types, legacy: legacy, fhir: fhir, out: out}
+	r.ServeUpstreamOnly(nil)
 	if fhir == nil {
 		r.fhir = unavailable{}
 		cmp = nil
@@ -73,6 +93,11 @@ type snapshot struct {
 
 func (s snapshot) BackendFor(typ string) backend.Backend {
 	if !s.r.types[typ] {
+		if (*s.r.fhirOnly.Load())[typ] {
+			// unwrapped: the fence would read the type's missing route
+			// row as legacy, and there is no legacy side to fence against
+			return s.r.side(States[FHIROnly].Reads)
+		}
 		return nil
 	}
 	m := States[s.t.State(typ)]

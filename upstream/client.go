@@ -109,6 +109,20 @@ func New(cfg Config) (*Client, error) {
 // Base is the server's FHIR base URL.
 func (c *Client) Base() string { return c.cfg.BaseURL }
 
+// Capabilities is the server's CapabilityStatement (GET [base]/metadata) as
+// the server sent it, fetched like any call: with retries and through the
+// circuit breaker.
+func (c *Client) Capabilities(ctx context.Context) ([]byte, error) {
+	res, err := c.Do(ctx, http.MethodGet, "metadata", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if res.Status != http.StatusOK {
+		return nil, statusErr(res, "metadata")
+	}
+	return res.Body, nil
+}
+
 // Do sends one request (path relative to the base, or an absolute URL under
 // it) with retries. Only 429, 503, 504 and failures to connect are retried;
 // a POST is retried only when the server cannot have processed it (429, or

@@ -2,6 +2,7 @@ package upstream_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -167,5 +168,40 @@ func TestBadBaseURL(t *testing.T) {
 		if _, err := upstream.New(upstream.Config{BaseURL: u}); err == nil {
 			t.Errorf("%q accepted", u)
 		}
+	}
+}
+
+// TestCapabilities: the CapabilityStatement comes back as sent, after
+// retrying a throttled answer; a server that keeps failing is unavailable.
+func TestCapabilities(t *testing.T) {
+	srv := testutil.StartFHIRServer(t)
+	c, err := upstream.New(upstream.Config{BaseURL: srv.URL(), MaxRetries: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	srv.Fault(503, 1)
+	raw, err := c.Capabilities(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs struct {
+		ResourceType string `json:"resourceType"`
+		Rest         []struct {
+			Resource []struct {
+				Type string `json:"type"`
+			} `json:"resource"`
+		} `json:"rest"`
+	}
+	if err := json.Unmarshal(raw, &cs); err != nil || cs.ResourceType != "CapabilityStatement" || len(cs.Rest) != 1 || len(cs.Rest[0].Resource) < 100 {
+		t.Fatalf("not the server's CapabilityStatement: %v %.200s", err, raw)
+	}
+	srv.Fault(500, 1)
+	if _, err := c.Capabilities(ctx); !errors.Is(err, backend.ErrUnavailable) {
+		t.Fatalf("500: %v", err)
+	}
+	srv.Stop()
+	if _, err := c.Capabilities(ctx); !errors.Is(err, backend.ErrUnavailable) {
+		t.Fatalf("server down: %v", err)
 	}
 }

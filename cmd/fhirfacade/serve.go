@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -282,6 +283,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 		}
 	}
 	router := routing.NewRouter(watcher, types, legacyB, fhirB, outbox, cmp)
+	cat := serveCatalog(ctx, reg, fhir, router, log)
 	authn, smartDoc, err := o.smart(ctx)
 	if err != nil {
 		return err
@@ -311,7 +313,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 	}
 	go outbox.Run(ctx, mirror.Ends{Legacy: legacyB, FHIR: fhirB, Reverse: router.Reverse}, 500*time.Millisecond)
 	srv := facade.New(facade.Config{
-		Catalog:        catalog.FromSpecs(reg),
+		Catalog:        cat,
 		Router:         router,
 		Sealer:         sealer,
 		Log:            log,
@@ -345,6 +347,64 @@ func serve(ctx context.Context, o *serveOpts) error {
 		return fmt.Errorf("FHIRFACADE_LISTEN=%s / FHIRFACADE_OPS_LISTEN=%s: %w", o.listen, o.opsListen, err)
 	}
 	return nil
+}
+
+// upstreamRetry is the first wait before the FHIR server's
+// CapabilityStatement is asked for again; it doubles up to a minute.
+const upstreamRetry = 2 * time.Second
+
+// serveCatalog is the catalog the facade serves: the mapped types, and with
+// a FHIR server the types only it offers, read from its CapabilityStatement
+// (and handed to the router). A server that cannot be read does not stop
+// start-up (it may be down for a while): the mapped types are served alone,
+// and the statement is asked for again in the background until it is read,
+// so an outage at start-up does not leave those types answering 404 until
+// the next restart.
+func serveCatalog(ctx context.Context, reg *mappings.Registry, fhir *upstream.Backend, router *routing.Router, log *slog.Logger) *catalog.Live {
+	specs := catalog.FromSpecs(reg)
+	cat := catalog.NewLive(specs)
+	if fhir == nil {
+		return cat
+	}
+	try := func() error {
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		raw, err := fhir.Client().Capabilities(actx)
+		if err != nil {
+			return err
+		}
+		up, err := catalog.FromCapabilities(raw)
+		if err != nil {
+			return err
+		}
+		merged, only := catalog.Merge(specs, up)
+		// the router first: a type the catalog lists must have a backend
+		router.ServeUpstreamOnly(only)
+		cat.Set(merged)
+		log.Info("types served by the FHIR server alone (no mapping spec)", slog.Int("types", len(only)), slog.String("first", strings.Join(only[:min(len(only), 10)], ",")))
+		if gaps := catalog.NotOffered(specs, up); len(gaps) > 0 {
+			log.Warn("mapped search parameters the FHIR server does not declare: they stop working when their type is routed to it", slog.String("missing", strings.Join(gaps, ",")))
+		}
+		return nil
+	}
+	err := try()
+	if err == nil {
+		return cat
+	}
+	log.Warn("the FHIR server's CapabilityStatement could not be read: serving the mapped types only until it can be", slog.String("error", err.Error()))
+	go func() {
+		for wait := upstreamRetry; ; wait = min(2*wait, time.Minute) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			if try() == nil {
+				return
+			}
+		}
+	}()
+	return cat
 }
 
 // upstreamBackend builds the FHIR server backend (nil when no URL is set).

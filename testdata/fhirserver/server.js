@@ -6,6 +6,9 @@
 //
 //   PORT=8089 npm start   ->   http://127.0.0.1:8089/fhir
 //
+// GET /fhir/metadata answers a CapabilityStatement built from the indexed
+// definitions (the router has none of its own).
+//
 // Fault injection for tests (loopback only): POST /_test/fault?status=503&count=3
 // makes the next 3 FHIR requests answer that status (429/503 add
 // Retry-After: 0 and x-ms-retry-after-ms: 50); DELETE /_test/fault clears it.
@@ -50,6 +53,32 @@ function addPaging(bundle, resourceType, query) {
   }
 }
 
+// capabilities is the server's CapabilityStatement, built the way Medplum's
+// own server builds it: every R4 resource type the engine stores, the
+// interactions the router implements, and the search parameters indexed
+// above (R4, US Core and Medplum's own) with their types.
+let capabilityStatement;
+function capabilities() {
+  if (capabilityStatement) return capabilityStatement;
+  const notStored = new Set(['Parameters', 'OperationOutcome']);
+  const interaction = ['read', 'vread', 'update', 'delete', 'history-instance', 'create', 'search-type'].map((code) => ({ code }));
+  const resource = core.getResourceTypes().filter((t) => !notStored.has(t)).sort().map((type) => ({
+    type,
+    interaction,
+    versioning: 'versioned',
+    updateCreate: true,
+    conditionalCreate: true,
+    searchParam: Object.values(core.getSearchParameters(type) || {})
+      .map((p) => ({ name: p.code, definition: p.url, type: p.type })),
+  }));
+  capabilityStatement = {
+    resourceType: 'CapabilityStatement', status: 'active', date: new Date().toISOString(), kind: 'instance',
+    software: { name: 'fhirfacade test FHIR server (Medplum fhir-router)' },
+    fhirVersion: '4.0.1', format: ['json'], rest: [{ mode: 'server', resource }],
+  };
+  return capabilityStatement;
+}
+
 async function handle(req, res, raw) {
   const url = new URL(req.url, base);
   if (url.pathname === '/_test/fault') {
@@ -64,6 +93,7 @@ async function handle(req, res, raw) {
     const h = fault.status === 429 || fault.status === 503 ? { 'Retry-After': '0', 'x-ms-retry-after-ms': '50' } : {};
     return send(res, fault.status, core.normalizeOperationOutcome(new Error('injected fault')), h);
   }
+  if (url.pathname.replace(/\/$/, '') === '/fhir/metadata' && req.method === 'GET') return send(res, 200, capabilities());
   let body;
   if (raw.length) {
     try { body = JSON.parse(raw); } catch { return send(res, 400, core.badRequest('body is not JSON')); }
