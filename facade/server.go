@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/fhirfacade/fhirfacade/audit"
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/internal/logcap"
 	"github.com/fhirfacade/fhirfacade/pagetoken"
@@ -124,15 +123,18 @@ type Config struct {
 // Server is the facade's HTTP server.
 type Server struct {
 	cfg     Config
-	agg     *audit.Aggregator // refusals counted per window (nil: no audit)
 	e       *echo.Echo
 	ops     *echo.Echo
 	baseURL string
 	hosts   []hostRule
 	log     *slog.Logger
 	metrics *metrics
-	limiter *limiter
 	started time.Time
+	// the middlewares and endpoints with state of their own
+	authn *authn
+	audit *auditTrail // nil: no audit trail
+	admin adminAccess
+	smart smartConfiguration
 }
 
 // New builds the server and its routes.
@@ -165,12 +167,13 @@ func New(cfg Config) *Server {
 	if err != nil {
 		panic("facade: BaseURL: " + err.Error())
 	}
-	s := &Server{cfg: cfg, e: echo.New(), log: cfg.Log, started: time.Now(), limiter: newLimiter(cfg.RateLimit, cfg.RateBurst),
+	s := &Server{cfg: cfg, e: echo.New(), log: cfg.Log, started: time.Now(),
 		baseURL: base, hosts: hostRules(base, cfg.AllowedHosts)}
 	s.metrics = newMetrics(cfg.Metrics)
-	if cfg.Audit != nil {
-		s.agg = audit.NewAggregator(cfg.Audit.Retain, time.Second, 1000, s.aggregateLost)
-	}
+	s.authn = &authn{auth: cfg.Auth, limit: newLimiter(cfg.RateLimit, cfg.RateBurst), log: s.log}
+	s.audit = newAuditTrail(cfg, s.metrics.auditFailures, s.log)
+	s.admin = adminAccess{authOn: cfg.Auth != nil, access: cfg.AdminAccess}
+	s.smart = smartConfiguration{doc: cfg.SMART}
 	s.ops = s.opsEcho()
 	e := s.e
 	e.HideBanner, e.HidePort = true, true
@@ -185,22 +188,22 @@ func New(cfg Config) *Server {
 	// every request past routing is audited, the refusals of everything
 	// after this included (a foreign Host's 421 too); a panic below is
 	// answered (and audited) as 500
-	e.Use(s.auditTrail, recoverOutcome, s.headerLimit, s.checkHost)
+	e.Use(s.audit.handle, recoverOutcome, s.headerLimit, s.checkHost)
 
 	// SMART discovery sits at the FHIR base (and at the root for clients
 	// that look there); it is public, like the CapabilityStatement
-	e.GET("/fhir/.well-known/smart-configuration", s.smartConfiguration)
-	e.GET("/.well-known/smart-configuration", s.smartConfiguration)
+	e.GET("/fhir/.well-known/smart-configuration", s.smart.serve)
+	e.GET("/.well-known/smart-configuration", s.smart.serve)
 	e.GET("/fhir/metadata", s.metadata)
 
 	if cfg.Admin != nil {
-		e.Any("/admin/*", echo.WrapHandler(cfg.Admin), s.guardAdminWrite, s.authenticate, s.requireAdmin, s.bodyLimit)
+		e.Any("/admin/*", echo.WrapHandler(cfg.Admin), s.guardAdminWrite, s.authn.handle, s.admin.handle, s.bodyLimit)
 	}
 
 	// every FHIR interaction: authenticated and rate-limited (a body is
 	// read only after that), then authorised per interaction in the
 	// handlers
-	f := e.Group("/fhir", s.authenticate, s.bodyLimit)
+	f := e.Group("/fhir", s.authn.handle, s.bodyLimit)
 	f.GET("/:type", s.searchGET)
 	f.POST("/:type/_search", s.searchPOST)
 	f.POST("/:type", s.create)
@@ -240,9 +243,7 @@ func (s *Server) opsEcho() *echo.Echo {
 // Run serves the API on api and the operations endpoints on ops until ctx
 // ends (then shuts both down gracefully) or either fails.
 func (s *Server) Run(ctx context.Context, api, ops net.Listener) error {
-	if s.agg != nil {
-		defer s.agg.Flush() // the last window's counted refusals
-	}
+	defer s.audit.flush() // the last window's counted refusals
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 2)
