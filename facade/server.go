@@ -2,6 +2,15 @@
 // (content types, OperationOutcome, ETag/If-Match, Prefer, paging tokens,
 // Bundles), the CapabilityStatement, and the operational endpoints. It
 // serves each resource type from whichever Backend the routing gives it.
+//
+// A request passes the middlewares, each a small type in its own file —
+// observe.go (request id, metrics, log line), audit.go (the audit trail),
+// limits.go (header and body sizes), trust.go (Host, Origin, proxies),
+// authn.go (bearer token, principal), ratelimit.go, adminaccess.go — and
+// then a handler (fhir.go; search.go in stages parse, narrow, fetch,
+// include, bundle; capability.go; smart.go), which authorises it (authz.go,
+// compartment.go). What they learn of the request is one typed value,
+// request (request.go).
 package facade
 
 import (
