@@ -148,6 +148,25 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(cfg Config) *Server {
+	cfg = withDefaults(cfg)
+	base, err := ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		panic("facade: BaseURL: " + err.Error())
+	}
+	s := &Server{cfg: cfg, e: echo.New(), log: cfg.Log, started: time.Now(),
+		baseURL: base, hosts: hostRules(base, cfg.AllowedHosts)}
+	s.metrics = newMetrics(cfg.Metrics)
+	s.authn = &authn{auth: cfg.Auth, limit: newLimiter(cfg.RateLimit, cfg.RateBurst), log: s.log}
+	s.audit = newAuditTrail(cfg, s.metrics.auditFailures, s.log)
+	s.admin = adminAccess{authOn: cfg.Auth != nil, access: cfg.AdminAccess}
+	s.smart = smartConfiguration{doc: cfg.SMART}
+	s.ops = s.opsEcho()
+	s.mount()
+	return s
+}
+
+// withDefaults fills the settings left zero.
+func withDefaults(cfg Config) Config {
 	if cfg.DefaultCount <= 0 {
 		cfg.DefaultCount = 20
 	}
@@ -172,19 +191,12 @@ func New(cfg Config) *Server {
 	if cfg.AdminAccess == "" {
 		cfg.AdminAccess = "fhirfacade.admin"
 	}
-	base, err := ParseBaseURL(cfg.BaseURL)
-	if err != nil {
-		panic("facade: BaseURL: " + err.Error())
-	}
-	s := &Server{cfg: cfg, e: echo.New(), log: cfg.Log, started: time.Now(),
-		baseURL: base, hosts: hostRules(base, cfg.AllowedHosts)}
-	s.metrics = newMetrics(cfg.Metrics)
-	s.authn = &authn{auth: cfg.Auth, limit: newLimiter(cfg.RateLimit, cfg.RateBurst), log: s.log}
-	s.audit = newAuditTrail(cfg, s.metrics.auditFailures, s.log)
-	s.admin = adminAccess{authOn: cfg.Auth != nil, access: cfg.AdminAccess}
-	s.smart = smartConfiguration{doc: cfg.SMART}
-	s.ops = s.opsEcho()
-	e := s.e
+	return cfg
+}
+
+// mount puts the middlewares and routes of the API on s.e.
+func (s *Server) mount() {
+	e, cfg := s.e, s.cfg
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	// the peer's address and scheme come from forwarding headers only when
@@ -222,7 +234,6 @@ func New(cfg Config) *Server {
 	// the methods FHIR does not define here get 405 with an OperationOutcome
 	f.Match([]string{http.MethodPut, http.MethodDelete, http.MethodPatch}, "/:type", methodNotAllowed)
 	f.Match([]string{http.MethodPost, http.MethodPatch}, "/:type/:id", methodNotAllowed)
-	return s
 }
 
 // MaxHeaderBytes is the HTTP server's header limit (request line
