@@ -30,7 +30,7 @@ type capResource struct {
 // metadata is the CapabilityStatement, generated from the mapping specs and
 // the current routes: only what is really served is listed.
 func (s *Server) metadata(c echo.Context) error {
-	c.Set(keyInteraction, "capabilities")
+	reqOf(c).interaction = "capabilities"
 	if err := checkFormat(c); err != nil {
 		return err
 	}

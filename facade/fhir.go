@@ -61,18 +61,18 @@ func checkFormat(c echo.Context) error {
 
 // routes is the request's route snapshot, taken once.
 func (s *Server) routes(c echo.Context) Routes {
-	if r, ok := c.Get(keyRoutes).(Routes); ok {
-		return r
+	rq := reqOf(c)
+	if rq.routes == nil {
+		rq.routes = s.cfg.Router.Snapshot()
 	}
-	r := s.cfg.Router.Snapshot()
-	c.Set(keyRoutes, r)
-	return r
+	return rq.routes
 }
 
 // resolve finds the backend of a type and labels the request with both.
 func (s *Server) resolve(c echo.Context, interaction string) (string, backend.Backend, error) {
 	typ := c.Param("type")
-	c.Set(keyInteraction, interaction)
+	rq := reqOf(c)
+	rq.interaction = interaction
 	if err := checkFormat(c); err != nil {
 		return "", nil, err
 	}
@@ -80,8 +80,7 @@ func (s *Server) resolve(c echo.Context, interaction string) (string, backend.Ba
 	if _, known := s.typeInfo(typ); be == nil || !known {
 		return "", nil, httpErr(404, "not-supported", fmt.Sprintf("resource type %q is not served here (see /fhir/metadata)", typ))
 	}
-	c.Set(keyType, typ)
-	c.Set(keyBackend, be.Name())
+	rq.typ, rq.backend = typ, be.Name()
 	if err := s.authorize(c, typ, interaction); err != nil {
 		return "", nil, err
 	}
@@ -101,7 +100,7 @@ func (s *Server) read(c echo.Context) error {
 	}
 	id := c.Param("id")
 	var r *backend.Resource
-	if d := decision(c, keyDecision); filtered(d) {
+	if d := reqOf(c).decision; filtered(d) {
 		r, err = s.findInGrant(c, be, typ, id, d)
 	} else {
 		r, err = be.Read(c.Request().Context(), typ, id)
@@ -231,7 +230,7 @@ func (s *Server) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if d := decision(c, keyDecision); d.Filter.Compartment {
+	if d := reqOf(c).decision; d.Filter.Compartment {
 		if err := s.bodyInCompartment(c, typ, m); err != nil {
 			return err
 		}
@@ -252,7 +251,7 @@ func (s *Server) create(c echo.Context) error {
 		// would show through as 200 instead of 201
 		info, _ := s.typeInfo(typ)
 		normalizeRefs(info, cond)
-		if err := s.narrow(c, typ, cond, decision(c, keyDecisionSearch)); err != nil {
+		if err := s.narrow(c, typ, cond, reqOf(c).searchDecision); err != nil {
 			return err
 		}
 	}
@@ -280,7 +279,7 @@ func (s *Server) update(c echo.Context) error {
 	if bid, _ := m["id"].(string); bid != id {
 		return &HTTPError{Status: 400, Code: "invalid", Msg: fmt.Sprintf("the body's id must equal the id in the URL (%s)", id), Path: typ + ".id"}
 	}
-	if d := decision(c, keyDecision); filtered(d) {
+	if d := reqOf(c).decision; filtered(d) {
 		if err := s.bodyInCompartment(c, typ, m); err != nil {
 			return err
 		}
@@ -307,7 +306,7 @@ func (s *Server) delete(c echo.Context) error {
 		return err
 	}
 	id := c.Param("id")
-	if d := decision(c, keyDecision); filtered(d) {
+	if d := reqOf(c).decision; filtered(d) {
 		if _, err := s.findInGrant(c, be, typ, id, d); err != nil {
 			return err
 		}

@@ -3,13 +3,10 @@ package facade
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/fhirfacade/fhirfacade/audit"
 )
 
 // headerLimit refuses a request whose header fields total more than
@@ -66,10 +63,4 @@ func bodyError(err error, what string) *HTTPError {
 		return httpErr(http.StatusRequestTimeout, "timeout", "the request body did not arrive in time")
 	}
 	return httpErr(http.StatusBadRequest, "invalid", what)
-}
-
-// aggregateLost logs a counted-refusal record the audit queue refused.
-func (s *Server) aggregateLost(r *audit.Record, err error) {
-	s.metrics.auditFailures.Inc()
-	s.log.Error("aggregated audit record lost", slog.Int("status", r.Status), slog.Int("requests", r.Count), slog.String("error", err.Error()))
 }

@@ -14,14 +14,6 @@ import (
 	"github.com/fhirfacade/fhirfacade/internal/logcap"
 )
 
-// Context keys the handlers fill for metrics and logs.
-const (
-	keyType        = "fhir.type"
-	keyInteraction = "fhir.interaction"
-	keyBackend     = "fhir.backend"
-	keyRoutes      = "fhir.routes"
-)
-
 type metrics struct {
 	requests      *prometheus.CounterVec
 	latency       *prometheus.HistogramVec
@@ -54,8 +46,6 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-const keyClientRequestID = "request.client_id"
-
 // maxClientRequestID caps the X-Request-Id a client sends where it is kept
 // (audit record, log line).
 const maxClientRequestID = 128
@@ -69,7 +59,7 @@ func assignRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderXRequestID, newRequestID())
 		if v := c.Request().Header.Get(echo.HeaderXRequestID); v != "" {
-			c.Set(keyClientRequestID, logcap.Cut(v, maxClientRequestID))
+			reqOf(c).clientRequestID = logcap.Cut(v, maxClientRequestID)
 		}
 		return next(c)
 	}
@@ -79,8 +69,9 @@ func requestID(c echo.Context) string {
 	return c.Response().Header().Get(echo.HeaderXRequestID)
 }
 
-func label(c echo.Context, key, def string) string {
-	if v, ok := c.Get(key).(string); ok && v != "" {
+// orDefault is v, or def when v is "".
+func orDefault(v, def string) string {
+	if v != "" {
 		return v
 	}
 	return def
@@ -98,11 +89,12 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		d := time.Since(start)
 		status := c.Response().Status
-		typ := label(c, keyType, "-")
-		if c.Get(keyType) == nil || !s.knownType(typ) {
+		rq := reqOf(c)
+		typ := rq.typ
+		if typ == "" || !s.knownType(typ) {
 			typ = "-" // a bounded label set: unknown types are not labels
 		}
-		inter, be := label(c, keyInteraction, "other"), label(c, keyBackend, "-")
+		inter, be := orDefault(rq.interaction, "other"), orDefault(rq.backend, "-")
 		s.metrics.requests.WithLabelValues(typ, inter, be, strconv.Itoa(status)).Inc()
 		s.metrics.latency.WithLabelValues(typ, inter, be).Observe(d.Seconds())
 		lvl := slog.LevelInfo
@@ -119,8 +111,8 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.Int("status", status),
 			slog.Float64("ms", float64(d.Microseconds())/1000),
 		}
-		if crid, ok := c.Get(keyClientRequestID).(string); ok {
-			attrs = append(attrs, slog.String("client_request_id", crid))
+		if rq.clientRequestID != "" {
+			attrs = append(attrs, slog.String("client_request_id", rq.clientRequestID))
 		}
 		s.log.LogAttrs(c.Request().Context(), lvl, "request", attrs...)
 		return nil

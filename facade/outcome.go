@@ -104,9 +104,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		return
 	}
 	he := classify(err)
-	if c.Get(keyAuditDetail) == nil {
-		c.Set(keyAuditDetail, he.Msg)
-	}
+	reqOf(c).defaultDetail(he.Msg)
 	if he.Status >= 500 {
 		s.log.Error("request failed", slog.String("request_id", requestID(c)), slog.Int("status", he.Status), slog.String("error", errorForLog(he)))
 	}

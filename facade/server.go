@@ -2,6 +2,15 @@
 // (content types, OperationOutcome, ETag/If-Match, Prefer, paging tokens,
 // Bundles), the CapabilityStatement, and the operational endpoints. It
 // serves each resource type from whichever Backend the routing gives it.
+//
+// A request passes the middlewares, each a small type in its own file —
+// observe.go (request id, metrics, log line), audit.go (the audit trail),
+// limits.go (header and body sizes), trust.go (Host, Origin, proxies),
+// authn.go (bearer token, principal), ratelimit.go, adminaccess.go — and
+// then a handler (fhir.go; search.go in stages parse, narrow, fetch,
+// include, bundle; capability.go; smart.go), which authorises it (authz.go,
+// compartment.go). What they learn of the request is one typed value,
+// request (request.go).
 package facade
 
 import (
@@ -18,7 +27,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/fhirfacade/fhirfacade/audit"
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/internal/logcap"
 	"github.com/fhirfacade/fhirfacade/pagetoken"
@@ -124,19 +132,41 @@ type Config struct {
 // Server is the facade's HTTP server.
 type Server struct {
 	cfg     Config
-	agg     *audit.Aggregator // refusals counted per window (nil: no audit)
 	e       *echo.Echo
 	ops     *echo.Echo
 	baseURL string
 	hosts   []hostRule
 	log     *slog.Logger
 	metrics *metrics
-	limiter *limiter
 	started time.Time
+	// the middlewares and endpoints with state of their own
+	authn *authn
+	audit *auditTrail // nil: no audit trail
+	admin adminAccess
+	smart smartConfiguration
 }
 
 // New builds the server and its routes.
 func New(cfg Config) *Server {
+	cfg = withDefaults(cfg)
+	base, err := ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		panic("facade: BaseURL: " + err.Error())
+	}
+	s := &Server{cfg: cfg, e: echo.New(), log: cfg.Log, started: time.Now(),
+		baseURL: base, hosts: hostRules(base, cfg.AllowedHosts)}
+	s.metrics = newMetrics(cfg.Metrics)
+	s.authn = &authn{auth: cfg.Auth, limit: newLimiter(cfg.RateLimit, cfg.RateBurst), log: s.log}
+	s.audit = newAuditTrail(cfg, s.metrics.auditFailures, s.log)
+	s.admin = adminAccess{authOn: cfg.Auth != nil, access: cfg.AdminAccess}
+	s.smart = smartConfiguration{doc: cfg.SMART}
+	s.ops = s.opsEcho()
+	s.mount()
+	return s
+}
+
+// withDefaults fills the settings left zero.
+func withDefaults(cfg Config) Config {
 	if cfg.DefaultCount <= 0 {
 		cfg.DefaultCount = 20
 	}
@@ -161,18 +191,12 @@ func New(cfg Config) *Server {
 	if cfg.AdminAccess == "" {
 		cfg.AdminAccess = "fhirfacade.admin"
 	}
-	base, err := ParseBaseURL(cfg.BaseURL)
-	if err != nil {
-		panic("facade: BaseURL: " + err.Error())
-	}
-	s := &Server{cfg: cfg, e: echo.New(), log: cfg.Log, started: time.Now(), limiter: newLimiter(cfg.RateLimit, cfg.RateBurst),
-		baseURL: base, hosts: hostRules(base, cfg.AllowedHosts)}
-	s.metrics = newMetrics(cfg.Metrics)
-	if cfg.Audit != nil {
-		s.agg = audit.NewAggregator(cfg.Audit.Retain, time.Second, 1000, s.aggregateLost)
-	}
-	s.ops = s.opsEcho()
-	e := s.e
+	return cfg
+}
+
+// mount puts the middlewares and routes of the API on s.e.
+func (s *Server) mount() {
+	e, cfg := s.e, s.cfg
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	// the peer's address and scheme come from forwarding headers only when
@@ -185,22 +209,22 @@ func New(cfg Config) *Server {
 	// every request past routing is audited, the refusals of everything
 	// after this included (a foreign Host's 421 too); a panic below is
 	// answered (and audited) as 500
-	e.Use(s.auditTrail, recoverOutcome, s.headerLimit, s.checkHost)
+	e.Use(s.audit.handle, recoverOutcome, s.headerLimit, s.checkHost)
 
 	// SMART discovery sits at the FHIR base (and at the root for clients
 	// that look there); it is public, like the CapabilityStatement
-	e.GET("/fhir/.well-known/smart-configuration", s.smartConfiguration)
-	e.GET("/.well-known/smart-configuration", s.smartConfiguration)
+	e.GET("/fhir/.well-known/smart-configuration", s.smart.serve)
+	e.GET("/.well-known/smart-configuration", s.smart.serve)
 	e.GET("/fhir/metadata", s.metadata)
 
 	if cfg.Admin != nil {
-		e.Any("/admin/*", echo.WrapHandler(cfg.Admin), s.guardAdminWrite, s.authenticate, s.requireAdmin, s.bodyLimit)
+		e.Any("/admin/*", echo.WrapHandler(cfg.Admin), s.guardAdminWrite, s.authn.handle, s.admin.handle, s.bodyLimit)
 	}
 
 	// every FHIR interaction: authenticated and rate-limited (a body is
 	// read only after that), then authorised per interaction in the
 	// handlers
-	f := e.Group("/fhir", s.authenticate, s.bodyLimit)
+	f := e.Group("/fhir", s.authn.handle, s.bodyLimit)
 	f.GET("/:type", s.searchGET)
 	f.POST("/:type/_search", s.searchPOST)
 	f.POST("/:type", s.create)
@@ -210,7 +234,6 @@ func New(cfg Config) *Server {
 	// the methods FHIR does not define here get 405 with an OperationOutcome
 	f.Match([]string{http.MethodPut, http.MethodDelete, http.MethodPatch}, "/:type", methodNotAllowed)
 	f.Match([]string{http.MethodPost, http.MethodPatch}, "/:type/:id", methodNotAllowed)
-	return s
 }
 
 // MaxHeaderBytes is the HTTP server's header limit (request line
@@ -240,9 +263,7 @@ func (s *Server) opsEcho() *echo.Echo {
 // Run serves the API on api and the operations endpoints on ops until ctx
 // ends (then shuts both down gracefully) or either fails.
 func (s *Server) Run(ctx context.Context, api, ops net.Listener) error {
-	if s.agg != nil {
-		defer s.agg.Flush() // the last window's counted refusals
-	}
+	defer s.audit.flush() // the last window's counted refusals
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 2)

@@ -265,3 +265,14 @@ func (s *Server) sameOrigin(origin string) bool {
 	}
 	return s.allowedHost(normName(u.Hostname()), port)
 }
+
+// remoteHost is the client's address: the TCP peer, or what a configured
+// proxy (Config.TrustedProxies) says in X-Forwarded-For. Anyone else's
+// X-Forwarded-For is not believed: an audit trail must not record what the
+// client claims.
+func remoteHost(c echo.Context) string {
+	if ip := c.RealIP(); ip != "" {
+		return ip
+	}
+	return c.Request().RemoteAddr
+}

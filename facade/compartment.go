@@ -1,0 +1,169 @@
+package facade
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/fhirfacade/fhirfacade/auth"
+	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/jsonscan"
+)
+
+// The patient compartment: which patients a resource belongs to, and the
+// checks that keep a patient/ scope's answers and writes inside its
+// patient's compartment.
+
+// compartmentParam is the search parameter that confines typ to a patient.
+func (s *Server) compartmentParam(typ string) (string, error) {
+	if typ == "Patient" {
+		return "_id", nil
+	}
+	info, _ := s.typeInfo(typ)
+	for _, p := range info.Compartment {
+		if info.ReferenceTarget(p) == "Patient" {
+			return p, nil
+		}
+	}
+	return "", httpErr(403, "forbidden", fmt.Sprintf("%s cannot be confined to a patient compartment here, so patient/ scopes do not reach it", typ))
+}
+
+// keepInCompartment is the last line of defence after a narrowed search: a
+// resource outside the token's patient compartment is dropped and logged
+// (it would mean a backend ignored the narrowing parameter).
+func (s *Server) keepInCompartment(c echo.Context, rs []*backend.Resource, d auth.Decision) []*backend.Resource {
+	if !d.Filter.Compartment {
+		return rs
+	}
+	want := "Patient/" + principal(c).Patient
+	out := rs[:0:0]
+	for _, r := range rs {
+		ok := false
+		for _, p := range s.patientsIn(c, r, true) {
+			ok = ok || p == want
+		}
+		if ok {
+			out = append(out, r)
+		} else {
+			s.log.Error("backend returned a resource outside the narrowed compartment; dropped", slog.String("request_id", requestID(c)), slog.String("type", r.Type))
+		}
+	}
+	return out
+}
+
+// patientsIn is patientsOf remembered for the request when remember is
+// set: under a patient/ scope the compartment check and then the audit note
+// both need the patients of every resource of the answer, and the scan is
+// the costly part. Without a compartment check nothing is remembered (the
+// note is the only reader).
+func (s *Server) patientsIn(c echo.Context, r *backend.Resource, remember bool) []string {
+	rq := reqOf(c)
+	if ps, ok := rq.patients[r]; ok {
+		return ps
+	}
+	ps := s.patientsOf(r)
+	if remember {
+		if rq.patients == nil {
+			rq.patients = map[*backend.Resource][]string{}
+		}
+		rq.patients[r] = ps
+	}
+	return ps
+}
+
+// patientsOf lists the patients whose compartment holds r ("Patient/id").
+func (s *Server) patientsOf(r *backend.Resource) []string {
+	if r.Type == "Patient" {
+		return []string{"Patient/" + r.ID}
+	}
+	info, _ := s.typeInfo(r.Type)
+	if len(info.Compartment) == 0 {
+		return nil
+	}
+	els := make([]string, len(info.Compartment))
+	for i, p := range info.Compartment {
+		els[i] = elementOf(info, p)
+	}
+	var out []string
+	for _, v := range jsonscan.TopLevel(r.JSON, els...) {
+		for _, ref := range refsIn(v) {
+			if strings.HasPrefix(ref, "Patient/") && !containsStr(out, ref) {
+				out = append(out, ref)
+			}
+		}
+	}
+	return out
+}
+
+// elementOf is the top-level element a compartment parameter reads (its
+// include path when it has one, else the parameter's name).
+func elementOf(info TypeInfo, param string) string {
+	if path, _, ok := info.IncludePath(param); ok {
+		return strings.SplitN(path, ".", 2)[0]
+	}
+	return param
+}
+
+// refsIn reads the reference strings of an element holding a Reference or
+// a list of them.
+func refsIn(raw json.RawMessage) []string {
+	if len(raw) == 0 {
+		return nil
+	}
+	type ref struct {
+		Reference string `json:"reference"`
+	}
+	if raw[0] == '[' {
+		var list []ref
+		if json.Unmarshal(raw, &list) != nil {
+			return nil
+		}
+		out := make([]string, 0, len(list))
+		for _, r := range list {
+			out = append(out, r.Reference)
+		}
+		return out
+	}
+	var one ref
+	if json.Unmarshal(raw, &one) != nil {
+		return nil
+	}
+	return []string{one.Reference}
+}
+
+// bodyInCompartment checks that a resource a patient-scoped token writes
+// belongs to the token's patient.
+func (s *Server) bodyInCompartment(c echo.Context, typ string, m map[string]any) error {
+	if typ == "Patient" {
+		return httpErr(403, "forbidden", "a patient/ scope cannot create or replace Patient resources")
+	}
+	param, err := s.compartmentParam(typ)
+	if err != nil {
+		return err
+	}
+	// only the narrowing element counts for writes: an Observation about
+	// patient B that names A as performer is in A's compartment for reading,
+	// but A's token must not write data about B
+	info, _ := s.typeInfo(typ)
+	el := elementOf(info, param)
+	raw, _ := json.Marshal(m[el])
+	want := "Patient/" + principal(c).Patient
+	for _, ref := range refsIn(raw) {
+		if ref == want {
+			return nil
+		}
+	}
+	return &HTTPError{Status: 403, Code: "forbidden", Msg: "a patient/ scope can only write resources of the token's patient", Path: typ + "." + el}
+}
+
+func containsStr(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
