@@ -205,16 +205,11 @@ func serve(ctx context.Context, o *serveOpts) error {
 	if err := o.check(); err != nil {
 		return err
 	}
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return fmt.Errorf("FHIRFACADE_CPU_PROFILE: %w", err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("FHIRFACADE_CPU_PROFILE: %w", err)
-		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	stopProfile, err := startCPUProfile(o.cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	reg, err := loadMappings(o.mappingsDir)
 	if err != nil {
 		return err
@@ -252,35 +247,18 @@ func serve(ctx context.Context, o *serveOpts) error {
 	if err := routes.Ensure(ctx, reg.Types()); err != nil {
 		return fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
 	}
-	watcher, err := routing.NewWatcher(ctx, routes, 250*time.Millisecond, func(old, new *routing.Table) {
-		for _, r := range new.List() {
-			if old.State(r.Type) != r.State {
-				log.Info("route changed", slog.String("type", r.Type), slog.String("from", string(old.State(r.Type))), slog.String("to", string(r.State)), slog.Int("version", r.Version))
-			}
-		}
-	})
+	watcher, err := newWatcher(ctx, routes, log)
 	if err != nil {
 		return fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
 	}
 	go watcher.Run(ctx)
-	// resources created on FHIR keep their ids in legacy through the id map
-	ids := idmap.New(ctl)
-	if err := ids.Refresh(ctx); err != nil {
-		return fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
+	legacyB, fhirB, cmp, err := wireBackends(ctx, o, ctl, db, reg, fhir, log, metrics)
+	if err != nil {
+		return err
 	}
-	go ids.Run(ctx, time.Second)
-	legacyB := &idmap.Backend{Inner: legacy.New(db, reg), Map: ids, Reg: reg}
 	outbox := mirror.NewOutbox(ctl.DB, log, metrics)
-	var cmp *compare.Comparer
-	var fhirB backend.Backend
-	if fhir != nil {
-		fhirB = fhir
-		cmp = compare.NewComparer(ctx, fhir, ctl, o.shadowRate, o.shadowWorkers, log, metrics)
-	}
-	for _, r := range watcher.Current().List() {
-		if r.State != routing.Legacy && fhir == nil {
-			log.Warn("type is routed to the FHIR server but FHIRFACADE_FHIR_URL is not set: it answers 503", slog.String("type", r.Type), slog.String("state", string(r.State)))
-		}
+	if fhir == nil {
+		warnUnserved(watcher.Current(), log)
 	}
 	router := routing.NewRouter(watcher, types, legacyB, fhirB, outbox, cmp)
 	cat := serveCatalog(ctx, reg, fhir, router, log)
@@ -288,55 +266,14 @@ func serve(ctx context.Context, o *serveOpts) error {
 	if err != nil {
 		return err
 	}
-	var auditor facade.Auditor
-	if o.audit == "on" {
-		w := audit.NewWriter(&audit.Store{DB: ctl.DB})
-		w.Instrument(metrics)
-		// not the signal's context: the writer must outlive the server's
-		// shutdown, which still stores the records of requests in flight
-		// and of the last window's counted refusals
-		wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-		done := make(chan struct{})
-		go func() { w.Run(wctx); close(done) }()
-		// on any return (a signal, or a listen error) the writer commits
-		// what is queued, and serve waits for it before the control store
-		// closes; cancelling here is what lets an early return end at all
-		defer func() {
-			stop()
-			<-done
-			if n := w.Dropped(); n > 0 {
-				// the store stayed down through shutdown's last retries
-				log.Error("audit records lost at shutdown: the audit store was unavailable", slog.Int64("records", n))
-			}
-		}()
-		auditor = w
-	}
+	auditor, stopAudit := startAudit(ctx, o, ctl, metrics, log)
+	defer stopAudit()
 	go outbox.Run(ctx, mirror.Ends{Legacy: legacyB, FHIR: fhirB, Reverse: router.Reverse}, 500*time.Millisecond)
-	srv := facade.New(facade.Config{
-		Catalog:        cat,
-		Router:         router,
-		Sealer:         sealer,
-		Log:            log,
-		Metrics:        metrics,
-		DefaultCount:   o.pageSize,
-		Version:        version,
-		Admin:          admin.Routes(routes),
-		Auth:           authn,
-		AdminAccess:    o.adminAccess,
-		SMART:          smartDoc,
-		Audit:          auditor,
-		AuditFailOpen:  o.auditFailOpen,
-		AuditAsync:     o.auditMode == "async",
-		RateLimit:      o.rateLimit,
-		RateBurst:      o.rateBurst,
-		BaseURL:        o.addr.base,
-		AllowedHosts:   o.addr.hosts,
-		TrustedProxies: o.addr.proxies,
-		Ready: map[string]func(context.Context) error{
-			"legacy":  db.PingContext,
-			"control": ctl.DB.PingContext,
-		},
-	})
+	srv := facade.New(o.facadeConfig(facade.Config{
+		Catalog: cat, Router: router, Sealer: sealer, Log: log, Metrics: metrics,
+		Admin: admin.Routes(routes), Auth: authn, SMART: smartDoc, Audit: auditor,
+		Ready: map[string]func(context.Context) error{"legacy": db.PingContext, "control": ctl.DB.PingContext},
+	}))
 	api, ops, err := o.listenBoth()
 	if err != nil {
 		return err
@@ -442,4 +379,98 @@ func tuneGC() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(128 << 20)
 	}
+}
+
+// startCPUProfile writes a CPU profile to path until the returned func is
+// called ("": none).
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("FHIRFACADE_CPU_PROFILE: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("FHIRFACADE_CPU_PROFILE: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// newWatcher keeps the route table current and logs every change.
+func newWatcher(ctx context.Context, routes *routing.Store, log *slog.Logger) (*routing.Watcher, error) {
+	return routing.NewWatcher(ctx, routes, 250*time.Millisecond, func(old, new *routing.Table) {
+		for _, r := range new.List() {
+			if old.State(r.Type) != r.State {
+				log.Info("route changed", slog.String("type", r.Type), slog.String("from", string(old.State(r.Type))), slog.String("to", string(r.State)), slog.Int("version", r.Version))
+			}
+		}
+	})
+}
+
+// warnUnserved names the types routed to a FHIR server that is not
+// configured (they answer 503).
+func warnUnserved(t *routing.Table, log *slog.Logger) {
+	for _, r := range t.List() {
+		if routing.States[r.State].Reads == routing.SideFHIR || routing.States[r.State].Mirror == routing.SideFHIR {
+			log.Warn("type is routed to the FHIR server but FHIRFACADE_FHIR_URL is not set: it answers 503", slog.String("type", r.Type), slog.String("state", string(r.State)))
+		}
+	}
+}
+
+// startAudit starts the audit writer (nil with FHIRFACADE_AUDIT=off); the
+// returned func stops it once the server is down and waits for it.
+func startAudit(ctx context.Context, o *serveOpts, ctl *control.Store, metrics *prometheus.Registry, log *slog.Logger) (facade.Auditor, func()) {
+	if o.audit != "on" {
+		return nil, func() {}
+	}
+	w := audit.NewWriter(&audit.Store{DB: ctl.DB})
+	w.Instrument(metrics)
+	// not the signal's context: the writer must outlive the server's
+	// shutdown, which still stores the records of requests in flight and
+	// of the last window's counted refusals
+	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { w.Run(wctx); close(done) }()
+	// on any return (a signal, or a listen error) the writer commits what
+	// is queued, and serve waits for it before the control store closes;
+	// cancelling here is what lets an early return end at all
+	return w, func() {
+		stop()
+		<-done
+		if n := w.Dropped(); n > 0 {
+			// the store stayed down through shutdown's last retries
+			log.Error("audit records lost at shutdown: the audit store was unavailable", slog.Int64("records", n))
+		}
+	}
+}
+
+// wireBackends builds the legacy backend (through the id map, so resources
+// created on FHIR keep their ids in legacy), the FHIR backend and the
+// shadow comparer (both nil without a FHIR server).
+func wireBackends(ctx context.Context, o *serveOpts, ctl *control.Store, db *sqldb.DB, reg *mappings.Registry, fhir *upstream.Backend, log *slog.Logger, metrics *prometheus.Registry) (backend.Backend, backend.Backend, *compare.Comparer, error) {
+	ids := idmap.New(ctl)
+	if err := ids.Refresh(ctx); err != nil {
+		return nil, nil, nil, fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
+	}
+	go ids.Run(ctx, time.Second)
+	legacyB := &idmap.Backend{Inner: legacy.New(db, reg), Map: ids, Reg: reg}
+	if fhir == nil {
+		return legacyB, nil, nil, nil
+	}
+	return legacyB, fhir, compare.NewComparer(ctx, fhir, ctl, o.shadowRate, o.shadowWorkers, log, metrics), nil
+}
+
+// facadeConfig adds the settings that come straight from the options to
+// the parts serve built.
+func (o *serveOpts) facadeConfig(c facade.Config) facade.Config {
+	c.DefaultCount = o.pageSize
+	c.Version = version
+	c.AdminAccess = o.adminAccess
+	c.AuditFailOpen = o.auditFailOpen
+	c.AuditAsync = o.auditMode == "async"
+	c.RateLimit, c.RateBurst = o.rateLimit, o.rateBurst
+	c.BaseURL, c.AllowedHosts, c.TrustedProxies = o.addr.base, o.addr.hosts, o.addr.proxies
+	return c
 }
