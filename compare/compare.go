@@ -190,3 +190,14 @@ func canon(b *strings.Builder, v any) {
 		fmt.Fprintf(b, "%v", x)
 	}
 }
+
+// IgnoredPaths lists the element paths Diff and Hash ignore, sorted (for
+// reports).
+func IgnoredPaths() []string {
+	out := make([]string, 0, len(ignored))
+	for p := range ignored {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -70,90 +70,23 @@ type Report struct {
 
 // Run compares legacy and FHIR for opts.Type and stores the report.
 func Run(ctx context.Context, legacyB, fhirB backend.Backend, ctl *control.Store, opts Options) (*Report, error) {
-	if opts.Threshold <= 0 {
-		opts.Threshold = 1.0
-	}
-	if opts.Samples <= 0 {
-		opts.Samples = 3
-	}
-	if opts.MaxDiffs <= 0 {
-		opts.MaxDiffs = 1000
-	}
-	if opts.Page <= 0 {
-		opts.Page = 500
-	}
-	rep := &Report{Schema: 1, Type: opts.Type, Started: time.Now().UTC(), Threshold: opts.Threshold, Paths: map[string]int{}, Samples: []Sample{},
-		Ignored:    []string{"meta.versionId", "meta.lastUpdated", "meta.source"},
-		Normalised: []string{"numbers compared by value", "date-times compared as instants", "object keys unordered; array order kept"}}
+	opts = opts.withDefaults()
 	var kb [8]byte
 	_, _ = rand.Read(kb[:])
-	run := hex.EncodeToString(kb[:])
-	st := staging{ctl: ctl, run: run}
-	defer st.cleanup(context.WithoutCancel(ctx))
-	perPath := map[string]int{}
-	sample := func(s Sample) {
-		key := s.Kind
-		if len(s.Paths) > 0 {
-			key = s.Paths[0]
-		}
-		if perPath[key] < opts.Samples && len(rep.Samples) < 100 {
-			perPath[key]++
-			rep.Samples = append(rep.Samples, s)
-		}
-	}
-	// both sides, hashed into the control store page by page
-	n, err := stream(ctx, legacyB, opts, func(rs []*backend.Resource, bad []backend.Unmappable) error {
-		for _, u := range bad {
-			rep.Counts.Unmappable++
-			sample(Sample{ID: u.ID, Kind: "unmappable", Reason: u.Reason})
-		}
-		return st.add(ctx, "L", rs)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("parity %s: legacy: %w", opts.Type, err)
-	}
-	rep.Counts.Legacy = n + rep.Counts.Unmappable
-	if rep.Counts.FHIR, err = stream(ctx, fhirB, opts, func(rs []*backend.Resource, _ []backend.Unmappable) error {
-		return st.add(ctx, "F", rs)
-	}); err != nil {
-		return nil, fmt.Errorf("parity %s: FHIR server: %w", opts.Type, err)
+	r := &run{opts: opts, legacyB: legacyB, fhirB: fhirB, perPath: map[string]int{},
+		st: staging{ctl: ctl, run: hex.EncodeToString(kb[:])},
+		rep: &Report{Schema: 1, Type: opts.Type, Started: time.Now().UTC(), Threshold: opts.Threshold, Paths: map[string]int{}, Samples: []Sample{},
+			Ignored:    compare.IgnoredPaths(),
+			Normalised: []string{"numbers compared by value", "date-times compared as instants", "object keys unordered; array order kept"}}}
+	defer r.st.cleanup(context.WithoutCancel(ctx))
+	if err := r.hashBoth(ctx); err != nil {
+		return nil, err
 	}
 	// merge-join by id in the control store
-	err = st.join(ctx, func(id, lh, fh string) error {
-		switch {
-		case lh == "":
-			rep.Counts.OnlyFHIR++
-			r, _ := fhirB.Read(ctx, opts.Type, id)
-			sample(Sample{ID: id, Kind: "only-fhir", FHIR: raw(r)})
-		case fh == "":
-			rep.Counts.OnlyLegacy++
-			r, _ := legacyB.Read(ctx, opts.Type, id)
-			sample(Sample{ID: id, Kind: "only-legacy", Legacy: raw(r)})
-		case lh == fh:
-			rep.Counts.Matching++
-		default:
-			rep.Counts.Mismatched++
-			if rep.Counts.Mismatched > opts.MaxDiffs {
-				rep.Paths["(not analysed: over the diff limit)"]++
-				return nil
-			}
-			l, err1 := legacyB.Read(ctx, opts.Type, id)
-			f, err2 := fhirB.Read(ctx, opts.Type, id)
-			if err1 != nil || err2 != nil {
-				rep.Paths["(changed during the comparison)"]++
-				return nil
-			}
-			paths := compare.Diff(l.JSON, f.JSON)
-			for _, p := range paths {
-				rep.Paths[p]++
-			}
-			sample(Sample{ID: id, Kind: "mismatch", Paths: paths, Legacy: l.JSON, FHIR: f.JSON})
-		}
-		return nil
-	})
-	if err != nil {
+	if err := r.st.join(ctx, r.joined(ctx)); err != nil {
 		return nil, fmt.Errorf("parity %s: join: %w", opts.Type, err)
 	}
+	rep := r.rep
 	total := rep.Counts.Matching + rep.Counts.Mismatched + rep.Counts.OnlyLegacy + rep.Counts.OnlyFHIR + rep.Counts.Unmappable
 	share := 0.0
 	if total > 0 {
@@ -162,10 +95,113 @@ func Run(ctx context.Context, legacyB, fhirB backend.Backend, ctl *control.Store
 	rep.Passed = total > 0 && share >= opts.Threshold && rep.Counts.OnlyLegacy == 0 && rep.Counts.OnlyFHIR == 0 && rep.Counts.Unmappable == 0
 	rep.Shadow = shadowSamples(ctx, ctl, opts.Type)
 	rep.Finished = time.Now().UTC()
+	var err error
 	if rep.ID, err = store(ctx, ctl, rep, total); err != nil {
 		return nil, err
 	}
 	return rep, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Threshold <= 0 {
+		o.Threshold = 1.0
+	}
+	if o.Samples <= 0 {
+		o.Samples = 3
+	}
+	if o.MaxDiffs <= 0 {
+		o.MaxDiffs = 1000
+	}
+	if o.Page <= 0 {
+		o.Page = 500
+	}
+	return o
+}
+
+// run is one parity run in progress.
+type run struct {
+	opts           Options
+	legacyB, fhirB backend.Backend
+	st             staging
+	rep            *Report
+	perPath        map[string]int
+}
+
+// sample keeps a few samples per first differing path (or kind).
+func (r *run) sample(s Sample) {
+	key := s.Kind
+	if len(s.Paths) > 0 {
+		key = s.Paths[0]
+	}
+	if r.perPath[key] < r.opts.Samples && len(r.rep.Samples) < 100 {
+		r.perPath[key]++
+		r.rep.Samples = append(r.rep.Samples, s)
+	}
+}
+
+// hashBoth streams both sides, hashed into the control store page by page.
+func (r *run) hashBoth(ctx context.Context) error {
+	rep := r.rep
+	n, err := stream(ctx, r.legacyB, r.opts, func(rs []*backend.Resource, bad []backend.Unmappable) error {
+		for _, u := range bad {
+			rep.Counts.Unmappable++
+			r.sample(Sample{ID: u.ID, Kind: "unmappable", Reason: u.Reason})
+		}
+		return r.st.add(ctx, "L", rs)
+	})
+	if err != nil {
+		return fmt.Errorf("parity %s: legacy: %w", r.opts.Type, err)
+	}
+	rep.Counts.Legacy = n + rep.Counts.Unmappable
+	if rep.Counts.FHIR, err = stream(ctx, r.fhirB, r.opts, func(rs []*backend.Resource, _ []backend.Unmappable) error {
+		return r.st.add(ctx, "F", rs)
+	}); err != nil {
+		return fmt.Errorf("parity %s: FHIR server: %w", r.opts.Type, err)
+	}
+	return nil
+}
+
+// joined counts one id of the join and samples what differs.
+func (r *run) joined(ctx context.Context) func(id, lh, fh string) error {
+	rep, typ := r.rep, r.opts.Type
+	return func(id, lh, fh string) error {
+		switch {
+		case lh == "":
+			rep.Counts.OnlyFHIR++
+			f, _ := r.fhirB.Read(ctx, typ, id)
+			r.sample(Sample{ID: id, Kind: "only-fhir", FHIR: raw(f)})
+		case fh == "":
+			rep.Counts.OnlyLegacy++
+			l, _ := r.legacyB.Read(ctx, typ, id)
+			r.sample(Sample{ID: id, Kind: "only-legacy", Legacy: raw(l)})
+		case lh == fh:
+			rep.Counts.Matching++
+		default:
+			r.mismatch(ctx, id)
+		}
+		return nil
+	}
+}
+
+// mismatch diffs a mismatched pair element by element (up to MaxDiffs).
+func (r *run) mismatch(ctx context.Context, id string) {
+	rep, typ := r.rep, r.opts.Type
+	rep.Counts.Mismatched++
+	if rep.Counts.Mismatched > r.opts.MaxDiffs {
+		rep.Paths["(not analysed: over the diff limit)"]++
+		return
+	}
+	l, err1 := r.legacyB.Read(ctx, typ, id)
+	f, err2 := r.fhirB.Read(ctx, typ, id)
+	if err1 != nil || err2 != nil {
+		rep.Paths["(changed during the comparison)"]++
+		return
+	}
+	paths := compare.Diff(l.JSON, f.JSON)
+	for _, p := range paths {
+		rep.Paths[p]++
+	}
+	r.sample(Sample{ID: id, Kind: "mismatch", Paths: paths, Legacy: l.JSON, FHIR: f.JSON})
 }
 
 func raw(r *backend.Resource) json.RawMessage {

@@ -118,59 +118,17 @@ func syncCmd() *cobra.Command {
 				return err
 			}
 			failed := false
-			if ndjson != "" {
-				for _, typ := range types {
-					start := time.Now()
-					res, err := syncer.ExportNDJSON(cmd.Context(), s.legacy, typ, ndjson, 1000, maxFile)
-					if err != nil {
-						return err
-					}
-					d := time.Since(start)
-					fmt.Printf("ndjson %s: %d resources in %d file(s), %d failed, %v (%.0f/s)\n", typ, res.Written, len(res.Files), res.Failed, d.Round(time.Millisecond), float64(res.Written)/d.Seconds())
-					for _, fl := range res.Failures {
-						fmt.Printf("  failed %s/%s: %s\n", typ, fl.ID, fl.Reason)
-					}
-					failed = failed || res.Failed > 0
-				}
-				if failed {
-					return exitCode(1)
-				}
-				return nil
-			}
 			for _, typ := range types {
-				opts := o
-				opts.Type = typ
-				// a bar on a terminal, plain lines in logs and pipes
-				if opts.Progress = syncer.TerminalProgress(cmd.Context(), os.Stderr, s.legacy, typ); opts.Progress == nil {
-					opts.Progress = syncer.PlainProgress(os.Stderr, typ)
-				}
-				sy := &syncer.Syncer{Legacy: s.legacy, FHIR: s.fhir, Ctl: s.ctl}
-				start := time.Now()
-				res, err := sy.Run(cmd.Context(), opts)
-				detail := "sync"
-				if opts.Incremental {
-					detail += " --incremental"
-				}
-				if res != nil {
-					detail += fmt.Sprintf(": %d written, %d failed, %d deleted", res.Written, res.Failed, res.Deleted)
-				}
-				if err != nil {
-					detail += "; stopped: " + err.Error()
-				}
-				if aerr := auditRun(cmd.Context(), s.ctl, "sync", typ, err != nil || (res != nil && res.Failed > 0), detail); aerr != nil && err == nil {
-					return aerr
-				}
-				if res != nil {
-					fmt.Printf("sync %s: %d written, %d failed, %d deleted in FHIR%s (%v)\n", typ, res.Written, res.Failed, res.Deleted,
-						map[bool]string{true: ", resumed from a checkpoint", false: ""}[res.Resumed], time.Since(start).Round(time.Millisecond))
-					for _, fl := range res.Failures {
-						fmt.Printf("  failed %s/%s: %s\n", typ, fl.ID, fl.Reason)
-					}
-					failed = failed || res.Failed > 0
+				var bad bool
+				if ndjson != "" {
+					bad, err = exportNDJSON(cmd.Context(), s, typ, ndjson, maxFile)
+				} else {
+					bad, err = syncType(cmd.Context(), s, o, typ)
 				}
 				if err != nil {
 					return err
 				}
+				failed = failed || bad
 			}
 			if failed {
 				return exitCode(1)
@@ -188,6 +146,57 @@ func syncCmd() *cobra.Command {
 	cmd.Flags().Int64Var(&maxFile, "ndjson-max-bytes", 512<<20, "start a new NDJSON file after this many bytes")
 	bindEnv(cmd)
 	return cmd
+}
+
+// exportNDJSON writes typ's rows as NDJSON files; failed reports rows that
+// could not be mapped.
+func exportNDJSON(ctx context.Context, s *sides, typ, dir string, maxFile int64) (failed bool, err error) {
+	start := time.Now()
+	res, err := syncer.ExportNDJSON(ctx, s.legacy, typ, dir, 1000, maxFile)
+	if err != nil {
+		return false, err
+	}
+	d := time.Since(start)
+	fmt.Printf("ndjson %s: %d resources in %d file(s), %d failed, %v (%.0f/s)\n", typ, res.Written, len(res.Files), res.Failed, d.Round(time.Millisecond), float64(res.Written)/d.Seconds())
+	for _, fl := range res.Failures {
+		fmt.Printf("  failed %s/%s: %s\n", typ, fl.ID, fl.Reason)
+	}
+	return res.Failed > 0, nil
+}
+
+// syncType copies one type into the FHIR server and audits the run;
+// failed reports resources that were not written.
+func syncType(ctx context.Context, s *sides, o syncer.Options, typ string) (failed bool, err error) {
+	o.Type = typ
+	// a bar on a terminal, plain lines in logs and pipes
+	if o.Progress = syncer.TerminalProgress(ctx, os.Stderr, s.legacy, typ); o.Progress == nil {
+		o.Progress = syncer.PlainProgress(os.Stderr, typ)
+	}
+	sy := &syncer.Syncer{Legacy: s.legacy, FHIR: s.fhir, Ctl: s.ctl}
+	start := time.Now()
+	res, err := sy.Run(ctx, o)
+	detail := "sync"
+	if o.Incremental {
+		detail += " --incremental"
+	}
+	if res != nil {
+		detail += fmt.Sprintf(": %d written, %d failed, %d deleted", res.Written, res.Failed, res.Deleted)
+	}
+	if err != nil {
+		detail += "; stopped: " + err.Error()
+	}
+	if aerr := auditRun(ctx, s.ctl, "sync", typ, err != nil || (res != nil && res.Failed > 0), detail); aerr != nil && err == nil {
+		return false, aerr
+	}
+	if res != nil {
+		fmt.Printf("sync %s: %d written, %d failed, %d deleted in FHIR%s (%v)\n", typ, res.Written, res.Failed, res.Deleted,
+			map[bool]string{true: ", resumed from a checkpoint", false: ""}[res.Resumed], time.Since(start).Round(time.Millisecond))
+		for _, fl := range res.Failures {
+			fmt.Printf("  failed %s/%s: %s\n", typ, fl.ID, fl.Reason)
+		}
+		failed = res.Failed > 0
+	}
+	return failed, err
 }
 
 func parityCmd() *cobra.Command {
