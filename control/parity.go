@@ -118,7 +118,7 @@ func (s *Store) NewestParityReport(ctx context.Context, q Querier, typ string) (
 	if err != nil {
 		return r, false, err
 	}
-	r.At = parseTS(at)
+	r.At = ParseTime(at)
 	return r, true, nil
 }
 

@@ -20,8 +20,9 @@ func (s *Store) ph(n int) string { return s.DB.Dialect.Placeholder(n) }
 
 func (s *Store) ts(t time.Time) any { return sqldb.StampArg(s.DB.Dialect, t) }
 
-// parseTS reads a stored time, whichever way the driver returns it.
-func parseTS(v any) time.Time {
+// ParseTime reads a stored control-store time, whichever way the driver
+// returns it (time.Time, or RFC 3339 text from SQLite).
+func ParseTime(v any) time.Time {
 	switch x := v.(type) {
 	case time.Time:
 		return x

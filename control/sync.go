@@ -111,5 +111,5 @@ func (s *Store) LastSyncFinished(ctx context.Context, q Querier, typ string) (ti
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	return parseTS(at), true, nil
+	return ParseTime(at), true, nil
 }

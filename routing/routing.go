@@ -115,20 +115,6 @@ func (s *Store) ph(n int) string { return s.db.Dialect.Placeholder(n) }
 // ts binds a time for the control store.
 func (s *Store) ts(t time.Time) any { return sqldb.StampArg(s.db.Dialect, t) }
 
-func parseTS(v any) time.Time {
-	switch x := v.(type) {
-	case time.Time:
-		return x
-	case string:
-		t, _ := time.Parse(time.RFC3339Nano, x)
-		return t
-	case []byte:
-		t, _ := time.Parse(time.RFC3339Nano, string(x))
-		return t
-	}
-	return time.Time{}
-}
-
 // Ensure gives every mapped type a row (state legacy) if it has none.
 func (s *Store) Ensure(ctx context.Context, types []string) error {
 	for _, t := range types {
@@ -154,7 +140,7 @@ func (s *Store) Load(ctx context.Context) (*Table, error) {
 		if err := rows.Scan(&r.Type, &r.State, &r.Version, &at, &r.UpdatedBy); err != nil {
 			return nil, err
 		}
-		r.UpdatedAt = parseTS(at)
+		r.UpdatedAt = control.ParseTime(at)
 		t.Routes[r.Type] = r
 		t.serial += int64(r.Version)
 	}
@@ -193,7 +179,7 @@ func (s *Store) History(ctx context.Context, typ string) ([]Event, error) {
 		if pr.Valid {
 			e.ParityReport = &pr.Int64
 		}
-		e.At = parseTS(at)
+		e.At = control.ParseTime(at)
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -495,7 +481,7 @@ func (s *Store) parityGuard(ctx context.Context, tx *sql.Tx, typ string, p *Plan
 	// parity would have gone missing from FHIR)
 	var shadowAt any
 	err = tx.QueryRowContext(ctx, "SELECT at FROM route_event WHERE resource_type = "+s.ph(1)+" AND from_state = 'legacy' AND to_state = 'shadow' ORDER BY id DESC LIMIT 1", typ).Scan(&shadowAt)
-	if err == nil && !at.After(parseTS(shadowAt)) {
+	if err == nil && !at.After(control.ParseTime(shadowAt)) {
 		return fmt.Sprintf("parity report %d predates the move to shadow (mirroring started then): writes made on legacy before it are not in FHIR; run sync --incremental and parity again", id)
 	}
 	return ""
