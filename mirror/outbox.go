@@ -7,7 +7,6 @@ package mirror
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
@@ -26,6 +26,7 @@ import (
 // idempotent, so a row replayed after a crash does no harm.
 type Outbox struct {
 	db       *sqldb.DB
+	ctl      *control.Store // owns the outbox table
 	log      *slog.Logger
 	drained  *prometheus.CounterVec
 	lockWait prometheus.Histogram
@@ -33,7 +34,7 @@ type Outbox struct {
 
 // NewOutbox returns the outbox over the control store.
 func NewOutbox(db *sqldb.DB, log *slog.Logger, reg prometheus.Registerer) *Outbox {
-	o := &Outbox{db: db, log: log}
+	o := &Outbox{db: db, ctl: &control.Store{DB: db}, log: log}
 	o.drained = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fhirfacade_outbox_processed_total",
 		Help: "Mirrored writes processed, by target (fhir, legacy) and result (done, failed, retry).",
@@ -55,17 +56,16 @@ func (o *Outbox) ts(t time.Time) any { return sqldb.StampArg(o.db.Dialect, t) }
 // transaction there).
 func (o *Outbox) DB() *sqldb.DB { return o.db }
 
-// Execer runs a statement: the control store itself or a transaction on it.
-type Execer interface {
-	ExecContext(context.Context, string, ...any) (sql.Result, error)
-}
+// Execer runs statements: the control store itself or a transaction on
+// it.
+type Execer = control.Querier
 
 // Unmirrorable is the state of a row for a write accepted on a `fhir` route
 // with `Prefer: handling=lenient` although legacy cannot hold it: the
 // drainer never tries it, and the move back to shadow is refused
 // (forceable) while one is left. A later write of the same resource that
 // the reverse mirror carries supersedes it.
-const Unmirrorable = "unmirrorable"
+const Unmirrorable = control.OutboxUnmirrorable
 
 // Enqueue adds one pending row through ex (in the write fence's
 // transaction where there is one).
@@ -76,14 +76,7 @@ func (o *Outbox) Enqueue(ctx context.Context, ex Execer, target, typ, id string)
 // EnqueueAs adds one row in state (pending, or Unmirrorable with the
 // reason in note).
 func (o *Outbox) EnqueueAs(ctx context.Context, ex Execer, state, note, target, typ, id string) error {
-	d := o.db.Dialect
-	var e any
-	if note != "" {
-		e = note
-	}
-	q := fmt.Sprintf("INSERT INTO outbox (target, resource_type, resource_id, created_at, state, last_error) VALUES (%s, %s, %s, %s, %s, %s)",
-		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4), d.Placeholder(5), d.Placeholder(6))
-	if _, err := ex.ExecContext(ctx, q, target, typ, id, o.ts(time.Now()), state, e); err != nil {
+	if err := o.ctl.EnqueueOutbox(ctx, ex, state, note, target, typ, id); err != nil {
 		return fmt.Errorf("%w: outbox: %s", backend.ErrUnavailable, sqldb.Describe(err))
 	}
 	return nil
@@ -91,27 +84,20 @@ func (o *Outbox) EnqueueAs(ctx context.Context, ex Execer, state, note, target, 
 
 // Pending counts rows not yet mirrored (by target).
 func (o *Outbox) Pending(ctx context.Context, target string) (int, error) {
-	var n int
-	err := o.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND target = "+o.db.Dialect.Placeholder(1), target).Scan(&n)
-	return n, err
+	return o.ctl.OutboxPending(ctx, target)
 }
 
 // Failed lists rows that failed for good, for operators.
 func (o *Outbox) Failed(ctx context.Context) ([]string, error) {
-	rows, err := o.db.QueryContext(ctx, "SELECT target, resource_type, resource_id, COALESCE(last_error, '') FROM outbox WHERE state = 'failed' ORDER BY id")
+	rows, err := o.ctl.OutboxFailed(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var t, typ, id, e string
-		if err := rows.Scan(&t, &typ, &id, &e); err != nil {
-			return nil, err
-		}
-		out = append(out, fmt.Sprintf("%s %s/%s: %s", t, typ, id, e))
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, fmt.Sprintf("%s %s/%s: %s", r.Target, r.Type, r.Resource, r.LastError))
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 type job struct {
@@ -196,61 +182,36 @@ func (o *Outbox) Drain(ctx context.Context, ends Ends) (int, error) {
 // its unmirrorable ones: a copy of a later state that legacy can hold
 // supersedes them (nothing of theirs is left to hide).
 func (o *Outbox) visible(ctx context.Context, j job) ([]int64, error) {
-	d := o.db.Dialect
-	rows, err := o.db.QueryContext(ctx, fmt.Sprintf("SELECT id FROM outbox WHERE state IN ('pending', '"+Unmirrorable+"') AND target = %s AND resource_type = %s AND resource_id = %s AND id <= %s",
-		d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4)), j.target, j.typ, j.resID, j.id)
+	ids, err := o.ctl.OutboxSameResource(ctx, control.OutboxRow{ID: j.id, Target: j.target, Type: j.typ, Resource: j.resID})
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %s", sqldb.Describe(err))
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 func (o *Outbox) next(ctx context.Context, n int) ([]job, error) {
-	rows, err := o.db.QueryContext(ctx, o.db.Dialect.Select("id, target, resource_type, resource_id, attempts", "outbox", "state = 'pending'", "id", n))
+	rows, err := o.ctl.OutboxNext(ctx, n)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %s", sqldb.Describe(err))
 	}
-	defer rows.Close()
-	var out []job
-	for rows.Next() {
-		var j job
-		if err := rows.Scan(&j.id, &j.target, &j.typ, &j.resID, &j.attempts); err != nil {
-			return nil, err
-		}
-		out = append(out, j)
+	out := make([]job, len(rows))
+	for i, r := range rows {
+		out[i] = job{id: r.ID, target: r.Target, typ: r.Type, resID: r.Resource, attempts: r.Attempts}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // finish marks exactly the given rows.
 func (o *Outbox) finish(ctx context.Context, ids []int64, state, msg string) {
-	d := o.db.Dialect
-	var e any
-	if msg != "" {
-		e = msg
-	}
 	for _, id := range ids {
-		q := fmt.Sprintf("UPDATE outbox SET state = %s, done_at = %s, last_error = %s WHERE id = %s AND state IN ('pending', '"+Unmirrorable+"')",
-			d.Placeholder(1), d.Placeholder(2), d.Placeholder(3), d.Placeholder(4))
-		if _, err := o.db.ExecContext(ctx, q, state, o.ts(time.Now()), e, id); err != nil {
+		if err := o.ctl.FinishOutbox(ctx, id, state, msg); err != nil {
 			o.log.Error("outbox: cannot mark row", slog.Int64("id", id), slog.String("error", sqldb.Describe(err)))
 		}
 	}
 }
 
 func (o *Outbox) retry(ctx context.Context, j job, cause error) {
-	d := o.db.Dialect
-	q := fmt.Sprintf("UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE id = %s", d.Placeholder(1), d.Placeholder(2))
-	_, _ = o.db.ExecContext(ctx, q, cause.Error(), j.id)
+	_ = o.ctl.RetryOutbox(ctx, j.id, cause.Error())
 }
 
 // apply copies the current state of the job's resource to its target.
@@ -309,47 +270,4 @@ func (o *Outbox) Run(ctx context.Context, ends Ends, interval time.Duration) {
 		case <-t.C:
 		}
 	}
-}
-
-// PendingFor counts queued mirror rows of a type toward target, through q
-// (a move counts them in its own transaction).
-func PendingFor(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, d sqldb.Dialect, target, typ string) (int, error) {
-	var n int
-	err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND target = "+d.Placeholder(1)+" AND resource_type = "+d.Placeholder(2), target, typ).Scan(&n)
-	return n, err
-}
-
-// UnmirrorableCounts counts the Unmirrorable rows per type.
-func UnmirrorableCounts(ctx context.Context, db *sqldb.DB) (map[string]int, error) {
-	rows, err := db.QueryContext(ctx, "SELECT resource_type, COUNT(*) FROM outbox WHERE state = '"+Unmirrorable+"' GROUP BY resource_type")
-	if err != nil {
-		return nil, fmt.Errorf("outbox: %s", sqldb.Describe(err))
-	}
-	defer rows.Close()
-	n := map[string]int{}
-	for rows.Next() {
-		var typ string
-		var c int
-		if err := rows.Scan(&typ, &c); err != nil {
-			return nil, fmt.Errorf("outbox: %s", sqldb.Describe(err))
-		}
-		n[typ] = c
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("outbox: %s", sqldb.Describe(err))
-	}
-	return n, nil
-}
-
-// Unmirrored counts the writes of typ made on FHIR that legacy does not
-// have: rows toward legacy that failed, and Unmirrorable ones (through q:
-// a move counts them in its own transaction).
-func Unmirrored(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, d sqldb.Dialect, typ string) (failed, unmirrorable int, err error) {
-	err = q.QueryRowContext(ctx, "SELECT COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state = '"+Unmirrorable+"' THEN 1 ELSE 0 END), 0) FROM outbox WHERE state IN ('failed', '"+Unmirrorable+"') AND target = 'legacy' AND resource_type = "+d.Placeholder(1), typ).
-		Scan(&failed, &unmirrorable)
-	return failed, unmirrorable, err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/mirror"
+	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 // reversible checks a write on a `fhir` route against the legacy write-back
@@ -74,9 +75,9 @@ func (s *Store) Statuses(ctx context.Context) ([]Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := mirror.UnmirrorableCounts(ctx, s.db)
+	n, err := s.ctl.OutboxUnmirrorableCounts(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("routing: %w", err)
+		return nil, fmt.Errorf("routing: outbox: %s", sqldb.Describe(err))
 	}
 	out := make([]Status, 0, len(t.Routes))
 	for _, r := range t.List() {
@@ -93,7 +94,7 @@ func (s *Store) Statuses(ctx context.Context) ([]Status, error) {
 // rows the reverse mirror failed, and writes accepted unmirrorable ("" when
 // there are none).
 func (s *Store) unmirrored(ctx context.Context, tx *sql.Tx, typ string) (string, error) {
-	failed, unmirrorable, err := mirror.Unmirrored(ctx, tx, s.db.Dialect, typ)
+	failed, unmirrorable, err := s.ctl.OutboxUnmirrored(ctx, tx, typ)
 	if err != nil {
 		return "", err
 	}

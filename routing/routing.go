@@ -17,7 +17,6 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/fhirfacade/fhirfacade/control"
-	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
@@ -88,7 +87,8 @@ type Event struct {
 
 // Store reads and changes the table in the control store.
 type Store struct {
-	db *sqldb.DB
+	db  *sqldb.DB
+	ctl *control.Store // the tables routing does not own (outbox counts)
 	// Threshold is the share of matching resources a parity report needs
 	// (default 1.0: everything matches, nothing missing on either side).
 	Threshold float64
@@ -107,7 +107,8 @@ type Evidence interface {
 
 // NewStore returns a store over the control database.
 func NewStore(db *sqldb.DB) *Store {
-	return &Store{db: db, Threshold: 1.0, now: time.Now, Evidence: &control.Store{DB: db}}
+	ctl := &control.Store{DB: db}
+	return &Store{db: db, ctl: ctl, Threshold: 1.0, now: time.Now, Evidence: ctl}
 }
 
 func (s *Store) ph(n int) string { return s.db.Dialect.Placeholder(n) }
@@ -303,7 +304,7 @@ func (s *Store) waitDrained(ctx context.Context, tx *sql.Tx, m Move, p *Plan, de
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
-		n, err := mirror.PendingFor(ctx, tx, s.db.Dialect, target, m.Type)
+		n, err := s.ctl.OutboxPendingFor(ctx, tx, target, m.Type)
 		if err != nil {
 			return fmt.Errorf("routing: outbox: %s", sqldb.Describe(err))
 		}
@@ -346,7 +347,7 @@ func (s *Store) check(ctx context.Context, m Move) (*Plan, *sql.Tx, error) {
 	p.Refused = s.canSwitch(ctx, tx, m, cur.State, p)
 	if p.Refused == "" {
 		if target := string(Transitions[[2]State{cur.State, m.To}].Drain); target != "" {
-			n, err := mirror.PendingFor(ctx, tx, s.db.Dialect, target, m.Type)
+			n, err := s.ctl.OutboxPendingFor(ctx, tx, target, m.Type)
 			if err != nil {
 				tx.Rollback()
 				return nil, nil, fmt.Errorf("routing: outbox: %s", sqldb.Describe(err))

@@ -90,7 +90,6 @@ var tables = []string{"audit_event", "audit_head", "facade_secret", "id_map", "o
 // (then strike it).
 var namedToday = map[string][]string{
 	"audit":   {"audit_event", "audit_head"},
-	"mirror":  {"outbox"},
 	"routing": {"route", "route_event"},
 }
 
