@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -101,19 +100,6 @@ func startCopier(t *testing.T, role, dsn, first string) (*exec.Cmd, <-chan strin
 	}
 }
 
-func controlDSNs() []struct {
-	name string
-	dsn  func(t *testing.T) string
-} {
-	return []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "control.db") }},
-		{"postgres", func(t *testing.T) string { return testutil.PostgresDSN(t) }},
-	}
-}
-
 func openTurns(t *testing.T, dsn string, side mirror.Copier) *mirror.CopyTurns {
 	t.Helper()
 	db, err := sqldb.Open(context.Background(), dsn)
@@ -140,26 +126,23 @@ func takeWithin(turns *mirror.CopyTurns, d time.Duration) (time.Duration, error)
 // (a `fhirfacade sync` wave), this one waits for it; when the holder dies
 // mid-wave, the lock is free again, with no lease to expire.
 func TestCopyLockAcrossProcesses(t *testing.T) {
-	for _, d := range controlDSNs() {
-		t.Run(d.name, func(t *testing.T) {
-			dsn := d.dsn(t)
-			holder, _ := startCopier(t, "hold", dsn, "held")
-			// a copier whose Take failed is spent: a fresh one below
-			if _, err := takeWithin(openTurns(t, dsn, mirror.DrainSide), 300*time.Millisecond); err == nil {
-				t.Fatal("took the lock another process holds")
-			}
-			turns := openTurns(t, dsn, mirror.DrainSide)
-			_ = holder.Process.Kill() // dies holding it
-			_ = holder.Wait()
-			if _, err := takeWithin(turns, 10*time.Second); err != nil {
-				t.Fatalf("the lock of a dead process was not freed: %v", err)
-			}
-			turns.Release()
-			if w, err := takeWithin(turns, time.Second); err != nil || w > 100*time.Millisecond {
-				t.Fatalf("not free after release: waited %v, %v", w, err)
-			}
-		})
-	}
+	testutil.DSNs(t, func(t *testing.T, dsn string) {
+		holder, _ := startCopier(t, "hold", dsn, "held")
+		// a copier whose Take failed is spent: a fresh one below
+		if _, err := takeWithin(openTurns(t, dsn, mirror.DrainSide), 300*time.Millisecond); err == nil {
+			t.Fatal("took the lock another process holds")
+		}
+		turns := openTurns(t, dsn, mirror.DrainSide)
+		_ = holder.Process.Kill() // dies holding it
+		_ = holder.Wait()
+		if _, err := takeWithin(turns, 10*time.Second); err != nil {
+			t.Fatalf("the lock of a dead process was not freed: %v", err)
+		}
+		turns.Release()
+		if w, err := takeWithin(turns, time.Second); err != nil || w > 100*time.Millisecond {
+			t.Fatalf("not free after release: waited %v, %v", w, err)
+		}
+	})
 }
 
 // TestCopyTurnsAcrossProcesses: a drainer in another process that always
@@ -168,83 +151,80 @@ func TestCopyLockAcrossProcesses(t *testing.T) {
 // sync that waits in another process and dies waiting leaves no marker
 // behind: the drainer keeps the lock and takes it again at once.
 func TestCopyTurnsAcrossProcesses(t *testing.T) {
-	for _, d := range controlDSNs() {
-		t.Run(d.name, func(t *testing.T) {
-			dsn := d.dsn(t)
-			drainer, rows := startCopier(t, "drain", dsn, "held")
-			var copied atomic.Int64
-			go func() {
-				for range rows {
-					copied.Add(1)
-				}
-			}()
-			sync := openTurns(t, dsn, mirror.SyncSide)
-			var waits []string
-			for wave := 1; wave <= 5; wave++ {
-				before := copied.Load()
-				w, err := takeWithin(sync, 10*time.Second)
-				waits = append(waits, w.Round(time.Millisecond).String())
-				if err != nil {
-					t.Fatalf("wave %d: no copy lock after %v: %v", wave, w, err)
-				}
-				if w > time.Second {
-					t.Errorf("wave %d waited %v for the copy lock", wave, w.Round(time.Millisecond))
-				}
-				if wave > 1 && copied.Load() == before {
-					t.Errorf("the drainer copied no row between waves %d and %d", wave-1, wave)
-				}
-				time.Sleep(100 * time.Millisecond) // the wave's work
-				sync.Release()
+	testutil.DSNs(t, func(t *testing.T, dsn string) {
+		drainer, rows := startCopier(t, "drain", dsn, "held")
+		var copied atomic.Int64
+		go func() {
+			for range rows {
+				copied.Add(1)
 			}
-			t.Logf("waits: %v; drainer rows: %d", waits, copied.Load())
-			_ = drainer.Process.Kill()
-			_ = drainer.Wait()
+		}()
+		sync := openTurns(t, dsn, mirror.SyncSide)
+		var waits []string
+		for wave := 1; wave <= 5; wave++ {
+			before := copied.Load()
+			w, err := takeWithin(sync, 10*time.Second)
+			waits = append(waits, w.Round(time.Millisecond).String())
+			if err != nil {
+				t.Fatalf("wave %d: no copy lock after %v: %v", wave, w, err)
+			}
+			if w > time.Second {
+				t.Errorf("wave %d waited %v for the copy lock", wave, w.Round(time.Millisecond))
+			}
+			if wave > 1 && copied.Load() == before {
+				t.Errorf("the drainer copied no row between waves %d and %d", wave-1, wave)
+			}
+			time.Sleep(100 * time.Millisecond) // the wave's work
+			sync.Release()
+		}
+		t.Logf("waits: %v; drainer rows: %d", waits, copied.Load())
+		_ = drainer.Process.Kill()
+		_ = drainer.Wait()
 
-			// this process drains; a sync in another process waits, gets
-			// its turn and dies holding the lock
-			drain := openTurns(t, dsn, mirror.DrainSide)
-			if _, err := takeWithin(drain, 5*time.Second); err != nil {
+		// this process drains; a sync in another process waits, gets
+		// its turn and dies holding the lock
+		drain := openTurns(t, dsn, mirror.DrainSide)
+		if _, err := takeWithin(drain, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		waiter, lines := startCopier(t, "wait", dsn, "waiting")
+		yielded := make(chan error, 1)
+		go func() {
+			for {
+				time.Sleep(drainTurn)
+				if y, err := drain.Yield(ctx); err != nil || y {
+					yielded <- err
+					return
+				}
+			}
+		}()
+		if l := <-lines; l != "held" {
+			t.Fatalf("the waiting sync said %q", l)
+		}
+		_ = waiter.Process.Kill()
+		_ = waiter.Wait()
+		select {
+		case err := <-yielded:
+			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			waiter, lines := startCopier(t, "wait", dsn, "waiting")
-			yielded := make(chan error, 1)
-			go func() {
-				for {
-					time.Sleep(drainTurn)
-					if y, err := drain.Yield(ctx); err != nil || y {
-						yielded <- err
-						return
-					}
-				}
-			}()
-			if l := <-lines; l != "held" {
-				t.Fatalf("the waiting sync said %q", l)
-			}
-			_ = waiter.Process.Kill()
-			_ = waiter.Wait()
-			select {
-			case err := <-yielded:
-				if err != nil {
-					t.Fatal(err)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("the drainer did not get the lock back from a sync that died holding it")
-			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the drainer did not get the lock back from a sync that died holding it")
+		}
 
-			// a sync that dies while it waits leaves no marker: the drainer
-			// keeps its turn
-			waiter, _ = startCopier(t, "wait", dsn, "waiting")
-			time.Sleep(500 * time.Millisecond) // it holds its marker now
-			_ = waiter.Process.Kill()
-			_ = waiter.Wait()
-			time.Sleep(drainTurn)
-			if y, err := drain.Yield(ctx); err != nil || y {
-				t.Fatalf("the drainer handed over to a dead sync: %v %v", y, err)
-			}
-		})
-	}
+		// a sync that dies while it waits leaves no marker: the drainer
+		// keeps its turn
+		waiter, _ = startCopier(t, "wait", dsn, "waiting")
+		time.Sleep(500 * time.Millisecond) // it holds its marker now
+		_ = waiter.Process.Kill()
+		_ = waiter.Wait()
+		time.Sleep(drainTurn)
+		if y, err := drain.Yield(ctx); err != nil || y {
+			t.Fatalf("the drainer handed over to a dead sync: %v %v", y, err)
+		}
+	})
 }
 
 // drainTurn is the drainer's: a Yield sooner than this does not look.

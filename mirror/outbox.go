@@ -50,8 +50,6 @@ func NewOutbox(db *sqldb.DB, log *slog.Logger, reg prometheus.Registerer) *Outbo
 	return o
 }
 
-func (o *Outbox) ts(t time.Time) any { return sqldb.StampArg(o.db.Dialect, t) }
-
 // DB is the control store the outbox lives in (the write fence runs its
 // transaction there).
 func (o *Outbox) DB() *sqldb.DB { return o.db }

@@ -3,7 +3,6 @@ package routing
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,25 +17,17 @@ import (
 // fenceStores runs fn on a SQLite and a PostgreSQL control store with
 // Patient's route on legacy.
 func fenceStores(t *testing.T, fn func(t *testing.T, db *sqldb.DB)) {
-	for _, d := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "control.db") }},
-		{"postgres", func(t *testing.T) string { return testutil.PostgresDSN(t) }},
-	} {
-		t.Run(d.name, func(t *testing.T) {
-			ctl, err := control.Open(context.Background(), d.dsn(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ctl.Close() })
-			if err := NewStore(ctl.DB).Ensure(context.Background(), []string{"Patient"}); err != nil {
-				t.Fatal(err)
-			}
-			fn(t, ctl.DB)
-		})
-	}
+	testutil.DSNs(t, func(t *testing.T, dsn string) {
+		ctl, err := control.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ctl.Close() })
+		if err := NewStore(ctl.DB).Ensure(context.Background(), []string{"Patient"}); err != nil {
+			t.Fatal(err)
+		}
+		fn(t, ctl.DB)
+	})
 }
 
 func move(ctx context.Context, db *sqldb.DB, to State) error {

@@ -14,22 +14,14 @@ import (
 )
 
 func stores(t *testing.T, fn func(t *testing.T, ctl *control.Store)) {
-	for _, d := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "sqlite://" + t.TempDir() + "/control.db" }},
-		{"postgres", func(t *testing.T) string { return testutil.PostgresDSN(t) }},
-	} {
-		t.Run(d.name, func(t *testing.T) {
-			ctl, err := control.Open(context.Background(), d.dsn(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ctl.Close() })
-			fn(t, ctl)
-		})
-	}
+	testutil.DSNs(t, func(t *testing.T, dsn string) {
+		ctl, err := control.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ctl.Close() })
+		fn(t, ctl)
+	})
 }
 
 func TestMoves(t *testing.T) {

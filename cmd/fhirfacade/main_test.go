@@ -185,55 +185,46 @@ func envOr(env []string, key, def string) string {
 // TestSeedResumesAfterKill kills a seed mid-run and runs it again: the
 // result is complete, with nothing twice.
 func TestSeedResumesAfterKill(t *testing.T) {
-	for _, d := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "l.db") }},
-		{"postgres", func(t *testing.T) string { return testutil.PostgresDSN(t) }},
-	} {
-		t.Run(d.name, func(t *testing.T) {
-			dsn := d.dsn(t)
-			env := []string{"FHIRFACADE_LEGACY_DSN=" + dsn}
-			cmd := command(t, t.TempDir(), env, "legacy", "seed", "--patients", "3000", "--batch", "100")
-			pr, err := cmd.StderrPipe()
+	testutil.DSNs(t, func(t *testing.T, dsn string) {
+		env := []string{"FHIRFACADE_LEGACY_DSN=" + dsn}
+		cmd := command(t, t.TempDir(), env, "legacy", "seed", "--patients", "3000", "--batch", "100")
+		pr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// kill it hard once a few batches have committed
+		buf := make([]byte, 4096)
+		seen := ""
+		for !strings.Contains(seen, "seeded 500/") {
+			n, err := pr.Read(buf)
 			if err != nil {
+				t.Fatalf("seed ended early: %v: %s", err, seen)
+			}
+			seen += string(buf[:n])
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if out, err := command(t, t.TempDir(), env, "legacy", "seed", "--patients", "3000").CombinedOutput(); err != nil {
+			t.Fatalf("rerun: %v\n%s", err, out)
+		}
+		db, err := sqldb.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		for table, want := range map[string]int{"pat_master": 3000, "visit": 9000, "lab_result": 60000} {
+			var n int
+			if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
+			if n != want {
+				t.Errorf("%s: %d rows, want %d", table, n, want)
 			}
-			// kill it hard once a few batches have committed
-			buf := make([]byte, 4096)
-			seen := ""
-			for !strings.Contains(seen, "seeded 500/") {
-				n, err := pr.Read(buf)
-				if err != nil {
-					t.Fatalf("seed ended early: %v: %s", err, seen)
-				}
-				seen += string(buf[:n])
-			}
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			if out, err := command(t, t.TempDir(), env, "legacy", "seed", "--patients", "3000").CombinedOutput(); err != nil {
-				t.Fatalf("rerun: %v\n%s", err, out)
-			}
-			db, err := sqldb.Open(context.Background(), dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			for table, want := range map[string]int{"pat_master": 3000, "visit": 9000, "lab_result": 60000} {
-				var n int
-				if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
-					t.Fatal(err)
-				}
-				if n != want {
-					t.Errorf("%s: %d rows, want %d", table, n, want)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // TestMappingsCheck lists an unmapped column and a missing one.

@@ -90,6 +90,21 @@ func Dialects(t *testing.T, fn func(t *testing.T, open func(testing.TB) *sqldb.D
 	}
 }
 
+// DSNs runs fn once per database URL kind the tests use: a fresh SQLite
+// file in the test's temporary folder, and a fresh PostgreSQL database
+// (dropped at cleanup; CI=true makes a missing PostgreSQL a failure).
+func DSNs(t *testing.T, fn func(t *testing.T, dsn string)) {
+	for _, d := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "store.db") }},
+		{"postgres", func(t *testing.T) string { return PostgresDSN(t) }},
+	} {
+		t.Run(d.name, func(t *testing.T) { fn(t, d.dsn(t)) })
+	}
+}
+
 // Shared is the path of a file under ../shared/reference (from the module
 // root), found by walking up from the test's folder.
 func Shared(t testing.TB, rel string) string {
