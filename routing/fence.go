@@ -23,8 +23,10 @@ type Enqueuer interface {
 // snapshot has not caught up yet: writes are never split between two
 // systems of record.
 //
-// PostgreSQL: SELECT ... FOR SHARE on the route row, and the outbox rows a
-// write queues are part of the same control-store transaction. SQLite:
+// PostgreSQL: a shared per-type advisory lock (sqldb.FenceLock: queued
+// fairly against a move's exclusive one) and SELECT ... FOR SHARE on the
+// route row; the outbox rows a write queues are part of the same
+// control-store transaction. SQLite:
 // see fileFence — no database lock is held across the write, and the
 // outbox rows are single statements.
 func (r *Router) fence(ctx context.Context, typ string, fn func(State, Enqueuer) error) error {

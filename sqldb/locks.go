@@ -3,9 +3,9 @@ package sqldb
 import "fmt"
 
 // How each dialect coordinates the control store's concurrent users. The
-// control store runs on PostgreSQL or SQLite; SQL Server answers as
-// PostgreSQL would where it has the feature and refuses nothing here (it
-// is never a control store: control.Open refuses it).
+// control store runs on PostgreSQL or SQLite; SQL Server is listed with no
+// coordination because it is never a control store (control.Open refuses
+// it).
 
 // Coordination is what a dialect offers for coordinating processes that
 // share a database.
