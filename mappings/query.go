@@ -116,40 +116,9 @@ func (s *Spec) compileSearch(aliases map[string]bool) error {
 			return fmt.Errorf("search %s: parameters starting with _ are built in", name)
 		}
 		p := &param{name: name, kind: ss.Type, spec: ss}
-		var raw []string
-		switch ss.Type {
-		case "token":
-			if ss.Constant != nil {
-				break
-			}
-			for _, c := range ss.Codings {
-				raw = append(raw, c.Column)
-				var m *codeMap
-				if c.Map != "" {
-					if m = s.maps[c.Map]; m == nil {
-						return fmt.Errorf("search %s: code map %q is not defined", name, c.Map)
-					}
-				}
-				p.maps = append(p.maps, m)
-			}
-		case "string":
-			raw = ss.Columns
-		case "date":
-			switch {
-			case len(ss.Period) == 2:
-				raw, p.dateKind = ss.Period, "period"
-			case ss.Column != "":
-				raw = []string{ss.Column}
-			}
-		case "reference", "quantity":
-			if ss.Column != "" {
-				raw = []string{ss.Column}
-			}
-			if ss.Type == "reference" && (ss.Target == "" || ss.Path == "") {
-				return fmt.Errorf("search %s: a reference needs a target type and the path of its element", name)
-			}
-		default:
-			return fmt.Errorf("search %s: unknown type %q (token, string, date, reference, quantity)", name, ss.Type)
+		raw, err := s.paramColumns(name, ss, p)
+		if err != nil {
+			return err
 		}
 		if len(raw) == 0 && ss.Constant == nil {
 			return fmt.Errorf("search %s: no column given", name)
@@ -178,6 +147,47 @@ func (s *Spec) compileSearch(aliases map[string]bool) error {
 		s.params[name] = p
 	}
 	return nil
+}
+
+// paramColumns is the columns a search parameter of ss's type reads, as
+// written in the spec, with the code maps of its codings set on p.
+func (s *Spec) paramColumns(name string, ss SearchSpec, p *param) ([]string, error) {
+	var raw []string
+	switch ss.Type {
+	case "token":
+		if ss.Constant != nil {
+			break
+		}
+		for _, c := range ss.Codings {
+			raw = append(raw, c.Column)
+			var m *codeMap
+			if c.Map != "" {
+				if m = s.maps[c.Map]; m == nil {
+					return nil, fmt.Errorf("search %s: code map %q is not defined", name, c.Map)
+				}
+			}
+			p.maps = append(p.maps, m)
+		}
+	case "string":
+		raw = ss.Columns
+	case "date":
+		switch {
+		case len(ss.Period) == 2:
+			raw, p.dateKind = ss.Period, "period"
+		case ss.Column != "":
+			raw = []string{ss.Column}
+		}
+	case "reference", "quantity":
+		if ss.Column != "" {
+			raw = []string{ss.Column}
+		}
+		if ss.Type == "reference" && (ss.Target == "" || ss.Path == "") {
+			return nil, fmt.Errorf("search %s: a reference needs a target type and the path of its element", name)
+		}
+	default:
+		return nil, fmt.Errorf("search %s: unknown type %q (token, string, date, reference, quantity)", name, ss.Type)
+	}
+	return raw, nil
 }
 
 // From is the FROM clause with the spec's joins.

@@ -214,19 +214,11 @@ func serve(ctx context.Context, o *serveOpts) error {
 	if err != nil {
 		return err
 	}
-	ctl, err := control.Open(ctx, o.controlDSN)
+	ctl, sealer, err := openControl(ctx, o.controlDSN)
 	if err != nil {
 		return err
 	}
 	defer ctl.Close()
-	key, err := ctl.Secret(ctx, "page-token-key", 32)
-	if err != nil {
-		return err
-	}
-	sealer, err := pagetoken.New(key, 24*time.Hour)
-	if err != nil {
-		return err
-	}
 	db, err := openLegacy(ctx, o.legacyDSN, log)
 	if err != nil {
 		return err
@@ -284,6 +276,24 @@ func serve(ctx context.Context, o *serveOpts) error {
 		return fmt.Errorf("FHIRFACADE_LISTEN=%s / FHIRFACADE_OPS_LISTEN=%s: %w", o.listen, o.opsListen, err)
 	}
 	return nil
+}
+
+// openControl opens (and migrates) the control store and makes the page
+// token sealer from the key every facade sharing the store uses.
+func openControl(ctx context.Context, dsn string) (*control.Store, *pagetoken.Sealer, error) {
+	ctl, err := control.Open(ctx, dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := ctl.Secret(ctx, "page-token-key", 32)
+	if err == nil {
+		var sealer *pagetoken.Sealer
+		if sealer, err = pagetoken.New(key, 24*time.Hour); err == nil {
+			return ctl, sealer, nil
+		}
+	}
+	ctl.Close()
+	return nil, nil, err
 }
 
 // upstreamRetry is the first wait before the FHIR server's
