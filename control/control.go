@@ -24,7 +24,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
 	}
-	if db.Dialect.Name() == "sqlserver" {
+	if !sqldb.CoordinationOf(db.Dialect).ControlStore {
 		db.Close()
 		return nil, fmt.Errorf("FHIRFACADE_CONTROL_DSN: the control store runs on PostgreSQL or SQLite, not SQL Server")
 	}
