@@ -1,6 +1,7 @@
 // Package control is the facade's own store (PostgreSQL in production,
-// SQLite embedded): secrets today; routes, journal, audit, parity, outbox
-// and checkpoints as those features land.
+// SQLite embedded) and the one owner of its tables: secrets, routes and
+// their journal, the audit chain, parity, sync runs and checkpoints, the
+// outbox and the id map, each behind typed methods.
 package control
 
 import (
@@ -24,7 +25,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
 	}
-	if db.Dialect.Name() == "sqlserver" {
+	if !sqldb.CoordinationOf(db.Dialect).ControlStore {
 		db.Close()
 		return nil, fmt.Errorf("FHIRFACADE_CONTROL_DSN: the control store runs on PostgreSQL or SQLite, not SQL Server")
 	}

@@ -112,17 +112,17 @@ type CopyTurns struct {
 // PostgreSQL it keeps one connection until Close).
 func OpenCopyTurns(ctx context.Context, db *sqldb.DB, side Copier) (*CopyTurns, error) {
 	c := &CopyTurns{side: side, l: noLocks{}}
-	switch db.Dialect.Name() {
-	case "sqlite":
-		if db.Path != "" && db.Path != ":memory:" {
-			c.l = &fileLocks{base: db.Path}
-		}
-	case "postgres":
+	switch co := sqldb.CoordinationOf(db.Dialect); {
+	case co.SessionLocks:
 		conn, err := db.Conn(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("copy lock: %s", sqldb.Describe(err))
 		}
 		c.l = &pgLocks{conn: conn}
+	case co.FileLocks:
+		if db.Path != "" && db.Path != ":memory:" {
+			c.l = &fileLocks{base: db.Path}
+		}
 	}
 	return c, nil
 }

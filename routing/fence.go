@@ -2,11 +2,10 @@ package routing
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
@@ -39,13 +38,10 @@ func (r *Router) fence(ctx context.Context, typ string, fn func(State, Enqueuer)
 		return fmt.Errorf("%w: control store: %s", backend.ErrUnavailable, sqldb.Describe(err))
 	}
 	defer tx.Rollback()
-	// the shared fence lock first: a move's exclusive request, once it
-	// waits, holds back new writes (FOR SHARE alone would let overlapping
-	// writes starve the move)
-	if _, err := tx.ExecContext(ctx, sqldb.FenceLock(db.Dialect, true), typ); err != nil {
-		return fmt.Errorf("%w: control store: %s", backend.ErrUnavailable, sqldb.Describe(err))
-	}
-	st, err := routeState(ctx, tx, db.Dialect, typ, sqldb.ForShare(db.Dialect))
+	// the shared fence lock first, then the row FOR SHARE: a move's
+	// exclusive request, once it waits, holds back new writes (FOR SHARE
+	// alone would let overlapping writes starve the move)
+	st, err := routeState(ctx, &control.Store{DB: db}, tx, typ, true)
 	if err != nil {
 		return err
 	}
@@ -69,24 +65,22 @@ func (r *Router) fileFenced(ctx context.Context, typ string, fn func(State, Enqu
 		return err
 	}
 	defer leave()
-	st, err := routeState(ctx, db, db.Dialect, typ, "")
+	st, err := routeState(ctx, &control.Store{DB: db}, db, typ, false)
 	if err != nil {
 		return err
 	}
 	return fn(st, txQueue{o: r.out, tx: db})
 }
 
-// routeState reads typ's state (legacy when it has no row).
-func routeState(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, d sqldb.Dialect, typ, lock string) (State, error) {
-	var st string
-	err := q.QueryRowContext(ctx, "SELECT state FROM route WHERE resource_type = "+d.Placeholder(1)+lock, typ).Scan(&st)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Legacy, nil
-	}
+// routeState reads typ's state for a write (legacy when it has no row),
+// under the shared fence lock when lockShared.
+func routeState(ctx context.Context, ctl *control.Store, q control.Querier, typ string, lockShared bool) (State, error) {
+	st, found, err := ctl.RouteStateForWrite(ctx, q, typ, lockShared)
 	if err != nil {
 		return "", fmt.Errorf("%w: control store: %s", backend.ErrUnavailable, sqldb.Describe(err))
+	}
+	if !found {
+		return Legacy, nil
 	}
 	return State(st), nil
 }

@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
@@ -88,7 +86,7 @@ type Event struct {
 // Store reads and changes the table in the control store.
 type Store struct {
 	db  *sqldb.DB
-	ctl *control.Store // the tables routing does not own (outbox counts)
+	ctl *control.Store // owns the route tables, and the outbox routing counts
 	// Threshold is the share of matching resources a parity report needs
 	// (default 1.0: everything matches, nothing missing on either side).
 	Threshold float64
@@ -111,16 +109,10 @@ func NewStore(db *sqldb.DB) *Store {
 	return &Store{db: db, ctl: ctl, Threshold: 1.0, now: time.Now, Evidence: ctl}
 }
 
-func (s *Store) ph(n int) string { return s.db.Dialect.Placeholder(n) }
-
-// ts binds a time for the control store.
-func (s *Store) ts(t time.Time) any { return sqldb.StampArg(s.db.Dialect, t) }
-
 // Ensure gives every mapped type a row (state legacy) if it has none.
 func (s *Store) Ensure(ctx context.Context, types []string) error {
 	for _, t := range types {
-		q := fmt.Sprintf("INSERT INTO route (resource_type, state, version, updated_at, updated_by) VALUES (%s, 'legacy', 1, %s, 'fhirfacade') ON CONFLICT (resource_type) DO NOTHING", s.ph(1), s.ph(2))
-		if _, err := s.db.ExecContext(ctx, q, t, s.ts(s.now())); err != nil {
+		if err := s.ctl.EnsureRoute(ctx, t, s.now()); err != nil {
 			return fmt.Errorf("routing: ensure %s: %s", t, sqldb.Describe(err))
 		}
 	}
@@ -129,61 +121,30 @@ func (s *Store) Ensure(ctx context.Context, types []string) error {
 
 // Load reads the whole table.
 func (s *Store) Load(ctx context.Context) (*Table, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT resource_type, state, version, updated_at, updated_by FROM route")
+	rows, err := s.ctl.Routes(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("routing: load: %s", sqldb.Describe(err))
 	}
-	defer rows.Close()
-	t := &Table{Routes: map[string]Route{}}
-	for rows.Next() {
-		var r Route
-		var at any
-		if err := rows.Scan(&r.Type, &r.State, &r.Version, &at, &r.UpdatedBy); err != nil {
-			return nil, err
-		}
-		r.UpdatedAt = control.ParseTime(at)
-		t.Routes[r.Type] = r
+	t := &Table{Routes: make(map[string]Route, len(rows))}
+	for _, r := range rows {
+		t.Routes[r.Type] = Route{Type: r.Type, State: State(r.State), Version: r.Version, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy}
 		t.serial += int64(r.Version)
 	}
-	return t, rows.Err()
-}
-
-// serial is a number that changes whenever any route changes (versions only
-// grow), read cheaply by the watcher.
-func (s *Store) serial(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.db.QueryRowContext(ctx, "SELECT COALESCE(SUM(version), 0) FROM route").Scan(&n)
-	return n, err
+	return t, nil
 }
 
 // History lists journal rows, newest last; typ "" lists all.
 func (s *Store) History(ctx context.Context, typ string) ([]Event, error) {
-	q := "SELECT id, resource_type, from_state, to_state, version, actor, reason, forced, parity_report, at FROM route_event"
-	var args []any
-	if typ != "" {
-		q += " WHERE resource_type = " + s.ph(1)
-		args = append(args, typ)
-	}
-	rows, err := s.db.QueryContext(ctx, q+" ORDER BY id", args...)
+	rows, err := s.ctl.RouteEvents(ctx, typ)
 	if err != nil {
 		return nil, fmt.Errorf("routing: history: %s", sqldb.Describe(err))
 	}
-	defer rows.Close()
 	var out []Event
-	for rows.Next() {
-		var e Event
-		var at any
-		var pr sql.NullInt64
-		if err := rows.Scan(&e.ID, &e.Type, &e.From, &e.To, &e.Version, &e.Actor, &e.Reason, &e.Forced, &pr, &at); err != nil {
-			return nil, err
-		}
-		if pr.Valid {
-			e.ParityReport = &pr.Int64
-		}
-		e.At = control.ParseTime(at)
-		out = append(out, e)
+	for _, e := range rows {
+		out = append(out, Event{ID: e.ID, Type: e.Type, From: State(e.From), To: State(e.To), Version: e.Version,
+			Actor: e.Actor, Reason: e.Reason, Forced: e.Forced, ParityReport: e.ParityReport, At: e.At})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Move asks for one route change.
@@ -321,24 +282,18 @@ func (s *Store) check(ctx context.Context, m Move) (*Plan, *sql.Tx, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("routing: %s", sqldb.Describe(err))
 	}
-	if lock := sqldb.FenceLock(s.db.Dialect, false); lock != "" {
-		// new writes of the type queue behind this (see Router.fence)
-		if _, err := tx.ExecContext(ctx, lock, m.Type); err != nil {
-			tx.Rollback()
-			return nil, nil, fmt.Errorf("routing: %s", sqldb.Describe(err))
-		}
-	}
-	q := "SELECT resource_type, state, version FROM route WHERE resource_type = " + s.ph(1) + sqldb.ForUpdate(s.db.Dialect)
-	var cur Route
-	err = tx.QueryRowContext(ctx, q, m.Type).Scan(&cur.Type, &cur.State, &cur.Version)
-	if errors.Is(err, sql.ErrNoRows) {
-		tx.Rollback()
-		return nil, nil, fmt.Errorf("%w: resource type %q has no route (mapped types get one at start-up)", ErrUnknown, m.Type)
-	}
+	// the type's fence lock, exclusively: new writes of the type queue
+	// behind it (see Router.fence)
+	row, found, err := s.ctl.RouteForMove(ctx, tx, m.Type)
 	if err != nil {
 		tx.Rollback()
 		return nil, nil, fmt.Errorf("routing: %s", sqldb.Describe(err))
 	}
+	if !found {
+		tx.Rollback()
+		return nil, nil, fmt.Errorf("%w: resource type %q has no route (mapped types get one at start-up)", ErrUnknown, m.Type)
+	}
+	cur := Route{Type: row.Type, State: State(row.State), Version: row.Version}
 	p := &Plan{Type: m.Type, From: cur.State, To: m.To, Version: cur.Version + 1}
 	if m.Version != 0 && m.Version != cur.Version {
 		tx.Rollback()
@@ -364,31 +319,13 @@ func (s *Store) check(ctx context.Context, m Move) (*Plan, *sql.Tx, error) {
 // apply is the compare-and-set and the journal row, then commit.
 func (s *Store) apply(ctx context.Context, tx *sql.Tx, m Move, p *Plan) (*Plan, error) {
 	defer tx.Rollback()
-	cur := Route{Version: p.Version - 1, State: p.From}
-	res, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE route SET state = %s, version = version + 1, updated_at = %s, updated_by = %s WHERE resource_type = %s AND version = %s",
-		s.ph(1), s.ph(2), s.ph(3), s.ph(4), s.ph(5)), string(m.To), s.ts(s.now()), m.Actor, m.Type, cur.Version)
+	moved, err := s.ctl.MoveRoute(ctx, tx, control.RouteMove{Type: m.Type, From: string(p.From), To: string(m.To), Version: p.Version - 1,
+		Actor: m.Actor, Reason: m.Reason, Forced: p.Forced, ParityReport: p.ParityReport, At: s.now()})
 	if err != nil {
 		return nil, fmt.Errorf("routing: %s", sqldb.Describe(err))
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
+	if !moved {
 		return nil, fmt.Errorf("%w: %s changed while this move was checked; try again", ErrStale, m.Type)
-	}
-	forced := sqldb.BoolArg(s.db.Dialect, p.Forced)
-	var pr any
-	if p.ParityReport != nil {
-		pr = *p.ParityReport
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO route_event (resource_type, from_state, to_state, version, actor, reason, forced, parity_report, at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-		s.ph(1), s.ph(2), s.ph(3), s.ph(4), s.ph(5), s.ph(6), s.ph(7), s.ph(8), s.ph(9)),
-		m.Type, string(cur.State), string(m.To), cur.Version+1, m.Actor, m.Reason, forced, pr, s.ts(s.now())); err != nil {
-		return nil, fmt.Errorf("routing: journal: %s", sqldb.Describe(err))
-	}
-	if sqldb.CoordinationOf(s.db.Dialect).Notify {
-		// delivered at commit, to every facade listening (Watcher.Listen);
-		// polling still catches it if a listener is down
-		if _, err := tx.ExecContext(ctx, "SELECT pg_notify('"+notifyChannel+"', $1)", m.Type); err != nil {
-			return nil, fmt.Errorf("routing: notify: %s", sqldb.Describe(err))
-		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("routing: commit: %s", sqldb.Describe(err))
@@ -480,9 +417,7 @@ func (s *Store) parityGuard(ctx context.Context, tx *sql.Tx, typ string, p *Plan
 	// from before the type entered shadow cannot vouch for them (found by
 	// the flip-under-load benchmark: 159 Patients renamed on legacy after
 	// parity would have gone missing from FHIR)
-	var shadowAt any
-	err = tx.QueryRowContext(ctx, "SELECT at FROM route_event WHERE resource_type = "+s.ph(1)+" AND from_state = 'legacy' AND to_state = 'shadow' ORDER BY id DESC LIMIT 1", typ).Scan(&shadowAt)
-	if err == nil && !at.After(control.ParseTime(shadowAt)) {
+	if shadowAt, ok, err := s.ctl.ShadowEnteredAt(ctx, tx, typ); err == nil && ok && !at.After(shadowAt) {
 		return fmt.Sprintf("parity report %d predates the move to shadow (mirroring started then): writes made on legacy before it are not in FHIR; run sync --incremental and parity again", id)
 	}
 	return ""
@@ -510,9 +445,6 @@ func NewWatcher(ctx context.Context, s *Store, interval time.Duration, onChange 
 // Current is the snapshot a request should use from start to end.
 func (w *Watcher) Current() *Table { return w.cur.Load() }
 
-// notifyChannel is the PostgreSQL channel route changes are announced on.
-const notifyChannel = "fhirfacade_routes"
-
 // Run polls until ctx ends. A change is one cheap query away, so every
 // process sees a flip within the interval (250 ms by default in serve); on
 // PostgreSQL it also LISTENs, so a flip is usually seen within milliseconds.
@@ -538,7 +470,7 @@ func (w *Watcher) Run(ctx context.Context) {
 // each; it reconnects after errors (polling covers the gap).
 func (w *Watcher) listen(ctx context.Context, wake chan<- struct{}) {
 	for ctx.Err() == nil {
-		err := w.listenOnce(ctx, wake)
+		err := w.store.ctl.ListenRoutes(ctx, wake)
 		if ctx.Err() != nil {
 			return
 		}
@@ -551,35 +483,9 @@ func (w *Watcher) listen(ctx context.Context, wake chan<- struct{}) {
 	}
 }
 
-func (w *Watcher) listenOnce(ctx context.Context, wake chan<- struct{}) error {
-	conn, err := w.store.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		pc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("routing: not a pgx connection")
-		}
-		if _, err := pc.Conn().Exec(ctx, "LISTEN "+notifyChannel); err != nil {
-			return err
-		}
-		for {
-			if _, err := pc.Conn().WaitForNotification(ctx); err != nil {
-				return err
-			}
-			select {
-			case wake <- struct{}{}:
-			default: // a wake-up is already pending
-			}
-		}
-	})
-}
-
 // check reloads the table when its serial moved, and swaps it in whole.
 func (w *Watcher) check(ctx context.Context) {
-	n, err := w.store.serial(ctx)
+	n, err := w.store.ctl.RouteSerial(ctx)
 	if err != nil || n == w.cur.Load().serial {
 		return
 	}

@@ -270,13 +270,8 @@ func seedCodes(ctx context.Context, db *sqldb.DB) error {
 func fixSequences(ctx context.Context, db *sqldb.DB) error {
 	tables := [][2]string{{"pat_master", "pat_id"}, {"visit", "visit_id"}, {"lab_result", "result_id"}}
 	for _, t := range tables {
-		var q string
-		switch db.Dialect.Name() {
-		case "postgres":
-			q = fmt.Sprintf("SELECT setval(pg_get_serial_sequence('%s', '%s'), COALESCE((SELECT MAX(%s) FROM %s), 0) + 1, false)", t[0], t[1], t[1], t[0])
-		case "sqlserver":
-			q = fmt.Sprintf("DECLARE @m int = (SELECT COALESCE(MAX(%s), 0) FROM %s); DBCC CHECKIDENT ('%s', RESEED, @m)", t[1], t[0], t[0])
-		default:
+		q := sqldb.ResetIdentity(db.Dialect, t[0], t[1])
+		if q == "" {
 			continue // SQLite AUTOINCREMENT follows explicit keys by itself
 		}
 		if _, err := db.ExecContext(ctx, q); err != nil {
@@ -349,12 +344,7 @@ func (w *writer) write(ctx context.Context, ps []patient) error {
 // the dialect's parameter limit allows (SQL Server: 2100).
 func (w *writer) insert(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any) error {
 	per := 2000 / len(cols)
-	prefix := ""
-	suffix := ""
-	if w.d.Name() == "sqlserver" {
-		prefix = "SET IDENTITY_INSERT " + table + " ON; "
-		suffix = "; SET IDENTITY_INSERT " + table + " OFF"
-	}
+	prefix, suffix := sqldb.IdentityInsert(w.d, table)
 	for lo := 0; lo < len(rows); lo += per {
 		chunk := rows[lo:min(lo+per, len(rows))]
 		var b strings.Builder

@@ -213,6 +213,49 @@ func StampArg(d Dialect, t time.Time) any {
 	return t.UTC()
 }
 
+// SortableStamp is the layout of SortableStampArg's SQLite text: fixed
+// width (always six fractional digits), so text order is time order.
+const SortableStamp = "2006-01-02T15:04:05.000000Z"
+
+// SortableStampArg binds an instant for a control-store timestamp column
+// that SQL compares (the audit trail's recorded): SortableStamp text,
+// truncated to the microsecond, in SQLite; timestamptz elsewhere.
+func SortableStampArg(d Dialect, t time.Time) any {
+	if d.Name() == "sqlite" {
+		return t.UTC().Format(SortableStamp)
+	}
+	return t.UTC()
+}
+
+// resetIdentitySQL are the dialects' "move table's identity column col
+// past its largest value" statements ("" where the identity follows
+// explicit keys by itself: SQLite's AUTOINCREMENT).
+var resetIdentitySQL = map[string]string{
+	"sqlite":    "",
+	"postgres":  "SELECT setval(pg_get_serial_sequence('%[1]s', '%[2]s'), COALESCE((SELECT MAX(%[2]s) FROM %[1]s), 0) + 1, false)",
+	"sqlserver": "DECLARE @m int = (SELECT COALESCE(MAX(%[2]s), 0) FROM %[1]s); DBCC CHECKIDENT ('%[1]s', RESEED, @m)",
+}
+
+// ResetIdentity is the statement that moves table's identity column col
+// past the keys inserted explicitly ("" when none is needed). table and
+// col are trusted names, never client input.
+func ResetIdentity(d Dialect, table, col string) string {
+	if f := resetIdentitySQL[d.Name()]; f != "" {
+		return fmt.Sprintf(f, table, col)
+	}
+	return ""
+}
+
+// IdentityInsert wraps a statement that gives table's identity column
+// explicit values: what goes before and after it ("" where explicit
+// values need no permission; SQL Server's IDENTITY_INSERT).
+func IdentityInsert(d Dialect, table string) (before, after string) {
+	if d.Name() == "sqlserver" {
+		return "SET IDENTITY_INSERT " + table + " ON; ", "; SET IDENTITY_INSERT " + table + " OFF"
+	}
+	return "", ""
+}
+
 // BoolArg binds a boolean (SQLite keeps 0 and 1).
 func BoolArg(d Dialect, b bool) any {
 	if d.Name() == "sqlite" {

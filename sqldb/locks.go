@@ -5,7 +5,7 @@ import "fmt"
 // How each dialect coordinates the control store's concurrent users. The
 // control store runs on PostgreSQL or SQLite; SQL Server is listed with no
 // coordination because it is never a control store (control.Open refuses
-// it).
+// it: ControlStore).
 
 // Coordination is what a dialect offers for coordinating processes that
 // share a database.
@@ -18,6 +18,15 @@ type Coordination struct {
 	// Notify: a committed transaction can wake listeners (LISTEN/NOTIFY);
 	// without it watchers poll.
 	Notify bool
+	// SessionLocks: advisory locks held by one connection until it
+	// unlocks them or ends (pg_try_advisory_lock), so processes can take
+	// turns over a connection each.
+	SessionLocks bool
+	// FileLocks: the database is a file on this machine, so processes
+	// sharing it can take turns over lock files beside it (flock).
+	FileLocks bool
+	// ControlStore: the dialect can hold the control store.
+	ControlStore bool
 }
 
 // CoordinationOf is d's Coordination.
@@ -26,8 +35,8 @@ func CoordinationOf(d Dialect) Coordination {
 }
 
 var coordination = map[string]Coordination{
-	"postgres":  {RowLocks: true, Notify: true},
-	"sqlite":    {},
+	"postgres":  {RowLocks: true, Notify: true, SessionLocks: true, ControlStore: true},
+	"sqlite":    {FileLocks: true, ControlStore: true},
 	"sqlserver": {},
 }
 
