@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/fhirfacade/fhirfacade/search"
+	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 // dateCond translates one prefixed date value. The target of a row is a
@@ -66,55 +67,67 @@ func (t target) ceilDay(x time.Time) DateVal {
 	return DateVal{f.AddDate(0, 0, 1)}
 }
 
+// col is the i-th column as compared (an instant column as an instant).
+func (t target) col(i int) string { return t.b.cmp(t.p.cols[i]) }
+
+// at binds x for the i-th column: an instant for an instant column, else
+// the legacy wall clock.
+func (t target) at(i int, x time.Time) string {
+	if t.b.s.kindOf(t.p.cols[i]) == sqldb.KindInstant {
+		return t.b.arg(InstantVal{x})
+	}
+	return t.b.arg(t.local(x))
+}
+
 // present is appended to ne so that NULL targets never match (a resource
 // without the value does not match any date search).
 func (t target) present() string {
 	if t.p.dateKind == "period" {
-		return " AND (" + t.p.cols[0] + " IS NOT NULL OR " + t.p.cols[1] + " IS NOT NULL)"
+		return " AND (" + t.col(0) + " IS NOT NULL OR " + t.col(1) + " IS NOT NULL)"
 	}
-	return " AND " + t.p.cols[0] + " IS NOT NULL"
+	return " AND " + t.col(0) + " IS NOT NULL"
 }
 
 // loLT: Tl < x
 func (t target) loLT(x time.Time) string {
-	c := t.p.cols[0]
+	c := t.col(0)
 	switch t.p.dateKind {
 	case "date":
 		return c + " < " + t.b.arg(t.ceilDay(x))
 	case "period":
-		return "((" + c + " IS NULL AND " + t.p.cols[1] + " IS NOT NULL) OR " + c + " < " + t.b.arg(t.local(x)) + ")"
+		return "((" + c + " IS NULL AND " + t.col(1) + " IS NOT NULL) OR " + c + " < " + t.at(0, x) + ")"
 	}
-	return c + " < " + t.b.arg(t.local(x))
+	return c + " < " + t.at(0, x)
 }
 
 // loGE: Tl >= x
 func (t target) loGE(x time.Time) string {
-	c := t.p.cols[0]
+	c := t.col(0)
 	if t.p.dateKind == "date" {
 		return c + " >= " + t.b.arg(t.ceilDay(x))
 	}
-	return c + " >= " + t.b.arg(t.local(x))
+	return c + " >= " + t.at(0, x)
 }
 
 // hiGT: Th > x (an instant's Th is just after it: t >= x)
 func (t target) hiGT(x time.Time) string {
 	switch t.p.dateKind {
 	case "date":
-		return t.p.cols[0] + " >= " + t.b.arg(t.floorDay(x))
+		return t.col(0) + " >= " + t.b.arg(t.floorDay(x))
 	case "period":
-		e := t.p.cols[1]
-		return "((" + e + " IS NULL AND " + t.p.cols[0] + " IS NOT NULL) OR " + e + " >= " + t.b.arg(t.local(x)) + ")"
+		e := t.col(1)
+		return "((" + e + " IS NULL AND " + t.col(0) + " IS NOT NULL) OR " + e + " >= " + t.at(1, x) + ")"
 	}
-	return t.p.cols[0] + " >= " + t.b.arg(t.local(x))
+	return t.col(0) + " >= " + t.at(0, x)
 }
 
 // hiLE: Th <= x
 func (t target) hiLE(x time.Time) string {
 	switch t.p.dateKind {
 	case "date":
-		return t.p.cols[0] + " < " + t.b.arg(t.floorDay(x))
+		return t.col(0) + " < " + t.b.arg(t.floorDay(x))
 	case "period":
-		return t.p.cols[1] + " < " + t.b.arg(t.local(x))
+		return t.col(1) + " < " + t.at(1, x)
 	}
-	return t.p.cols[0] + " < " + t.b.arg(t.local(x))
+	return t.col(0) + " < " + t.at(0, x)
 }

@@ -36,6 +36,9 @@ func (s *Spec) RowMeta(row Row) (Meta, error) {
 // are omitted, as FHIR requires.
 func (s *Spec) Encode(b []byte, row Row) ([]byte, Meta, error) {
 	orig := len(b)
+	if err := s.Normalize(row); err != nil {
+		return b, Meta{}, fmt.Errorf("%s/%s: %w", s.ResourceType, s.IDOfRow(row), err)
+	}
 	m, err := s.RowMeta(row)
 	if err != nil {
 		return b, m, err

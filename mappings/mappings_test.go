@@ -343,9 +343,9 @@ func FuzzDecode(f *testing.F) {
 
 func TestBadSpecs(t *testing.T) {
 	cases := []struct{ name, yaml, want string }{
-		{"injection in table", "resourceType: Patient\ntable: \"x; DROP TABLE y\"\nkey: id\nid: \"{{id | int}}\"\nlastUpdated: u\ntemplate: {resourceType: Patient}\n", "not a plain SQL identifier"},
+		{"injection in table", "resourceType: Patient\ntable: \"x; DROP TABLE y\"\nkey: id\nid: \"{{id | int}}\"\nlastUpdated: u\ntemplate: {resourceType: Patient}\n", "not a plain SQL name"},
 		{"unknown field", "resourceType: Patient\ntabel: x\n", "field tabel not found"},
-		{"unknown column alias", "resourceType: Patient\ntable: p\nkey: id\nid: \"{{id | int}}\"\nlastUpdated: u\ntemplate: {resourceType: Patient, gender: \"{{zz.sex}}\"}\n", "not a column"},
+		{"unknown column alias", "resourceType: Patient\ntable: p\nkey: id\nid: \"{{id | int}}\"\nlastUpdated: u\ntemplate: {resourceType: Patient, gender: \"{{zz.sex}}\"}\n", "is not the table (t) or a join alias"},
 		{"unknown transform", "resourceType: Patient\ntable: p\nkey: id\nid: \"{{id | int}}\"\nlastUpdated: u\ntemplate: {resourceType: Patient, gender: \"{{sex | soundex}}\"}\n", "unknown transform"},
 		{"unknown map", "resourceType: Patient\ntable: p\nkey: id\nid: \"{{id | int}}\"\nlastUpdated: u\ntemplate: {resourceType: Patient, gender: \"{{sex | code:nope}}\"}\n", "code map \"nope\""},
 	}

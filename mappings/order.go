@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fhirfacade/fhirfacade/search"
+	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 // sortKeys resolves _sort into columns; the key always ends the order so
@@ -38,58 +40,99 @@ func (s *Spec) sortable() []string {
 }
 
 // order builds ORDER BY and, after a cursor, the keyset condition. NULL sort
-// values come last in both directions; the key breaks ties ascending.
+// values come last in both directions; the key breaks ties in the
+// direction of the last sort, so that an index on a sort column serves the
+// whole order by scanning one way. Columns the live schema says are NOT
+// NULL get no NULL handling at all: a planner can then serve the order
+// from their index (a CASE over the column cannot be).
 func (s *Spec) order(b *builder, sorts []search.Sort, after *Cursor) (string, string, error) {
 	cols, desc, err := s.sortKeys(sorts)
 	if err != nil {
 		return "", "", err
 	}
-	key := "t." + s.Key
+	keyDesc := len(desc) > 0 && desc[len(desc)-1]
 	var ob []string
 	for i, c := range cols {
-		dir := ""
-		if desc[i] {
-			dir = " DESC"
-		}
-		ob = append(ob, "CASE WHEN "+c+" IS NULL THEN 1 ELSE 0 END", c+dir)
+		ob = append(ob, s.orderTerm(b, c, desc[i])...)
 	}
-	ob = append(ob, key)
+	ob = append(ob, b.c("t."+s.Key)+map[bool]string{true: " DESC"}[keyDesc])
 	if after == nil {
 		return strings.Join(ob, ", "), "", nil
 	}
+	vals, err := s.cursorVals(cols, after)
+	if err != nil {
+		return "", "", err
+	}
+	return strings.Join(ob, ", "), s.keyset(b, cols, append(desc, keyDesc), vals, 0), nil
+}
+
+// orderTerm is one sort column's ORDER BY terms, NULLs last.
+func (s *Spec) orderTerm(b *builder, ref string, desc bool) []string {
+	c := b.cmp(ref)
+	dir := map[bool]string{true: " DESC"}[desc]
+	switch {
+	case !s.nullable(ref):
+		return []string{c + dir}
+	case sqldb.NullsLast(b.d):
+		return []string{c + dir + " NULLS LAST"}
+	}
+	return []string{"CASE WHEN " + c + " IS NULL THEN 1 ELSE 0 END", c + dir}
+}
+
+// nullable reports whether a column may hold NULL (unknown before Bind:
+// assumed so).
+func (s *Spec) nullable(ref string) bool {
+	c, ok := s.live[ref]
+	return !ok || c.Nullable
+}
+
+// cursorVals decodes a cursor's values for the sort columns and the key.
+func (s *Spec) cursorVals(cols []string, after *Cursor) ([]any, error) {
 	if len(after.Vals) != len(cols)+1 {
-		return "", "", fmt.Errorf("%w: page token does not fit this search", search.ErrInvalid)
+		return nil, fmt.Errorf("%w: page token does not fit this search", search.ErrInvalid)
 	}
 	vals := make([]any, len(after.Vals))
 	for i, raw := range after.Vals {
-		kind := "key"
+		ref := "t." + s.Key
 		if i < len(cols) {
-			kind = s.colKind(cols[i])
+			ref = cols[i]
 		}
-		v, err := decodeCursorVal(raw, kind)
+		v, err := decodeCursorVal(raw, s.cursorKind(ref, i < len(cols)))
 		if err != nil {
-			return "", "", fmt.Errorf("%w: page token: %v", search.ErrInvalid, err)
+			return nil, fmt.Errorf("%w: page token: %v", search.ErrInvalid, err)
 		}
 		vals[i] = v
 	}
-	// (c1, c2, ..., key) > (v1, v2, ..., k) in the order above, expanded
-	// because SQL Server has no row-value comparison
-	var build func(i int) string
-	build = func(i int) string {
-		if i == len(cols) {
-			return key + " > " + b.arg(vals[i])
-		}
-		c := cols[i]
-		if vals[i] == nil { // in the NULL tail: only NULLs follow
-			return "(" + c + " IS NULL AND " + build(i+1) + ")"
-		}
-		op := " > "
-		if desc[i] {
-			op = " < "
-		}
-		return "(" + c + op + b.arg(vals[i]) + " OR " + c + " IS NULL OR (" + c + " = " + b.arg(vals[i]) + " AND " + build(i+1) + "))"
+	return vals, nil
+}
+
+// cursorKind is how a cursor value of ref is read back.
+func (s *Spec) cursorKind(ref string, sorted bool) string {
+	switch {
+	case s.kindOf(ref) == sqldb.KindInstant:
+		return "instant"
+	case sorted:
+		return s.colKind(ref)
 	}
-	return strings.Join(ob, ", "), build(0), nil
+	return "key"
+}
+
+// keyset is (c1, c2, ..., key) after (v1, v2, ..., k) in the order's
+// directions, expanded because SQL Server has no row-value comparison.
+func (s *Spec) keyset(b *builder, cols []string, desc []bool, vals []any, i int) string {
+	op := map[bool]string{false: " > ", true: " < "}[desc[i]]
+	if i == len(cols) {
+		return b.c("t."+s.Key) + op + b.arg(vals[i])
+	}
+	c := b.cmp(cols[i])
+	if vals[i] == nil { // in the NULL tail: only NULLs follow
+		return "(" + c + " IS NULL AND " + s.keyset(b, cols, desc, vals, i+1) + ")"
+	}
+	nulls := ""
+	if s.nullable(cols[i]) {
+		nulls = " OR " + c + " IS NULL"
+	}
+	return "(" + c + op + b.arg(vals[i]) + nulls + " OR (" + c + " = " + b.arg(vals[i]) + " AND " + s.keyset(b, cols, desc, vals, i+1) + "))"
 }
 
 // CursorAfter is the cursor positioned after row for the given sort.
@@ -98,6 +141,10 @@ func (s *Spec) CursorAfter(row Row, sorts []search.Sort) (*Cursor, error) {
 	if err != nil {
 		return nil, err
 	}
+	// normalised (an instant as an instant) so that the position reads
+	// back as the value the keyset compares; an unreadable value was
+	// reported by Encode already
+	_ = s.Normalize(row)
 	c := &Cursor{}
 	for _, col := range append(cols, "t."+s.Key) {
 		c.Vals = append(c.Vals, encodeCursorVal(row[s.colIndex[col]]))
@@ -116,7 +163,9 @@ func encodeCursorVal(v any) any {
 	}
 	if t, ok, err := asTime(v); err == nil && ok {
 		if _, isStr := v.(string); !isStr {
-			return "t:" + t.Format("2006-01-02T15:04:05.999999999")
+			// with its offset: an instant column's value reads back as
+			// the same instant, a wall clock (UTC) as the same clock
+			return "t:" + t.Format(time.RFC3339Nano)
 		}
 	}
 	str, _ := asString(v)
@@ -153,7 +202,10 @@ func decodeCursorVal(raw any, kind string) (any, error) {
 		if err != nil || !ok {
 			return nil, fmt.Errorf("malformed position")
 		}
-		if kind == "date" {
+		switch kind {
+		case "instant":
+			return InstantVal{t}, nil
+		case "date":
 			return DateVal{t}, nil
 		}
 		return DateTimeVal{t}, nil

@@ -25,7 +25,29 @@ type Stmt struct {
 
 type builder struct {
 	d    sqldb.Dialect
+	s    *Spec
 	args []any
+}
+
+// c renders a column reference for the builder's dialect.
+func (b *builder) c(ref string) string { return b.s.sqlCol(b.d, ref) }
+
+// cmp renders a column for comparing and sorting: an instant column as
+// an expression that compares as instants do.
+func (b *builder) cmp(ref string) string {
+	if b.s.kindOf(ref) == sqldb.KindInstant {
+		return sqldb.InstantExpr(b.d, b.c(ref))
+	}
+	return b.c(ref)
+}
+
+// text renders a column for LIKE: read as text when it holds another type.
+func (b *builder) text(ref string) string {
+	switch b.s.kindOf(ref) {
+	case sqldb.KindText, sqldb.KindUnknown:
+		return b.c(ref)
+	}
+	return sqldb.TextExpr(b.d, b.c(ref))
 }
 
 func (b *builder) arg(v any) string {
@@ -34,6 +56,8 @@ func (b *builder) arg(v any) string {
 		v = b.d.DateArg(x.Time)
 	case DateTimeVal:
 		v = b.d.TimeArg(x.Time)
+	case InstantVal:
+		v = sqldb.InstantArg(b.d, x.Time)
 	}
 	b.args = append(b.args, v)
 	return b.d.Placeholder(len(b.args))
@@ -103,10 +127,9 @@ func (s *Spec) compileSearch(aliases map[string]bool) error {
 		"_lastUpdated": {name: "_lastUpdated", kind: "date", cols: []string{"t." + s.LastUpdated}, dateKind: "datetime", sortCol: "t." + s.LastUpdated},
 	}
 	checkCol := func(name, c string) (string, error) {
-		ref := qualify(c)
-		alias, col := splitRef(ref)
-		if !aliases[alias] || !identRE.MatchString(col) {
-			return "", fmt.Errorf("search %s: %q is not a column of the table or a join", name, c)
+		ref, err := s.ref(c)
+		if err != nil {
+			return "", fmt.Errorf("search %s: %v", name, err)
 		}
 		s.col(ref) // sort and cursor values come from the select list
 		return ref, nil
@@ -190,18 +213,30 @@ func (s *Spec) paramColumns(name string, ss SearchSpec, p *param) ([]string, err
 	return raw, nil
 }
 
-// From is the FROM clause with the spec's joins.
-func (s *Spec) From() string {
+// from is the FROM clause with the spec's joins.
+func (s *Spec) from(d sqldb.Dialect) string {
+	if s.d == d && s.fromSQL != "" {
+		return s.fromSQL
+	}
 	var b strings.Builder
-	b.WriteString(s.Table + " t")
+	b.WriteString(s.sqlTable(d, "t") + " t")
 	for _, j := range s.Joins {
-		fmt.Fprintf(&b, " LEFT JOIN %s %s ON %s.%s = t.%s", j.Table, j.Alias, j.Alias, j.Key, j.On)
+		fmt.Fprintf(&b, " LEFT JOIN %s %s ON %s = %s", s.sqlTable(d, j.Alias), j.Alias, s.sqlCol(d, j.Alias+"."+j.Key), s.sqlCol(d, "t."+j.On))
 	}
 	return b.String()
 }
 
-// SelectList is the comma-separated select list; rows scan in this order.
-func (s *Spec) SelectList() string { return strings.Join(s.cols, ", ") }
+// selectList is the comma-separated select list; rows scan in this order.
+func (s *Spec) selectList(d sqldb.Dialect) string {
+	if s.d == d && s.selectSQL != "" {
+		return s.selectSQL
+	}
+	out := make([]string, len(s.cols))
+	for i, c := range s.cols {
+		out[i] = s.sqlCol(d, c)
+	}
+	return strings.Join(out, ", ")
+}
 
 // NumCols is the width of a row.
 func (s *Spec) NumCols() int { return len(s.cols) }
@@ -217,7 +252,13 @@ func (s *Spec) KeyOf(id string) (any, error) {
 	if err != nil {
 		return nil, search.ErrNoMatch
 	}
-	return v[0], nil
+	// an id that no value of the key column's type can be (not a uuid
+	// for a uuid key) names no row: binding it would fail the query
+	key, ok := s.coerceKey("t."+s.Key, v[0])
+	if !ok {
+		return nil, search.ErrNoMatch
+	}
+	return key, nil
 }
 
 // ReadStmt selects the row of one id.
@@ -226,9 +267,9 @@ func (s *Spec) ReadStmt(d sqldb.Dialect, id string) (Stmt, error) {
 	if err != nil {
 		return Stmt{}, err
 	}
-	b := &builder{d: d}
-	where := "t." + s.Key + " = " + b.arg(key)
-	return Stmt{SQL: d.Select(s.SelectList(), s.From(), where, "", 0), Args: b.args}, nil
+	b := &builder{d: d, s: s}
+	where := b.c("t."+s.Key) + " = " + b.arg(key)
+	return Stmt{SQL: d.Select(s.selectList(d), s.from(d), where, "", 0), Args: b.args}, nil
 }
 
 // Cursor is the keyset position after the last row of a page: the sort
@@ -249,7 +290,7 @@ type SearchRequest struct {
 // SearchStmt translates a search into one parameterised statement. It
 // returns the names of parameters it ignored (lenient mode).
 func (s *Spec) SearchStmt(d sqldb.Dialect, r SearchRequest) (Stmt, []string, error) {
-	b := &builder{d: d}
+	b := &builder{d: d, s: s}
 	where, ignored, err := s.where(b, r)
 	if err != nil {
 		return Stmt{}, nil, err
@@ -261,17 +302,17 @@ func (s *Spec) SearchStmt(d sqldb.Dialect, r SearchRequest) (Stmt, []string, err
 	if keyset != "" {
 		where = append(where, keyset)
 	}
-	return Stmt{SQL: d.Select(s.SelectList(), s.From(), strings.Join(where, " AND "), order, r.Limit), Args: b.args}, ignored, nil
+	return Stmt{SQL: d.Select(s.selectList(d), s.from(d), strings.Join(where, " AND "), order, r.Limit), Args: b.args}, ignored, nil
 }
 
 // CountStmt counts every row the search matches (_total, _summary=count).
 func (s *Spec) CountStmt(d sqldb.Dialect, r SearchRequest) (Stmt, error) {
-	b := &builder{d: d}
+	b := &builder{d: d, s: s}
 	where, _, err := s.where(b, r)
 	if err != nil {
 		return Stmt{}, err
 	}
-	return Stmt{SQL: d.Select("COUNT(*)", s.From(), strings.Join(where, " AND "), "", 0), Args: b.args}, nil
+	return Stmt{SQL: d.Select("COUNT(*)", s.from(d), strings.Join(where, " AND "), "", 0), Args: b.args}, nil
 }
 
 // where ANDs every parameter; each parameter ORs its values.
@@ -300,7 +341,7 @@ func (s *Spec) where(b *builder, r SearchRequest) ([]string, []string, error) {
 
 func (s *Spec) paramCond(b *builder, p *param, qp search.Param, now time.Time) (string, error) {
 	if qp.Modifier == "missing" {
-		return s.missing(p, qp)
+		return s.missing(b, p, qp)
 	}
 	var alts []string
 	for _, v := range qp.Values {
@@ -319,7 +360,7 @@ func (s *Spec) paramCond(b *builder, p *param, qp search.Param, now time.Time) (
 	return "(" + strings.Join(alts, " OR ") + ")", nil
 }
 
-func (s *Spec) missing(p *param, qp search.Param) (string, error) {
+func (s *Spec) missing(b *builder, p *param, qp search.Param) (string, error) {
 	if len(qp.Values) != 1 || (qp.Values[0] != "true" && qp.Values[0] != "false") {
 		return "", fmt.Errorf("%w: %s:missing takes true or false", search.ErrInvalid, qp.Name)
 	}
@@ -332,9 +373,9 @@ func (s *Spec) missing(p *param, qp search.Param) (string, error) {
 	var parts []string
 	for _, c := range p.cols {
 		if qp.Values[0] == "true" {
-			parts = append(parts, c+" IS NULL")
+			parts = append(parts, b.c(c)+" IS NULL")
 		} else {
-			parts = append(parts, c+" IS NOT NULL")
+			parts = append(parts, b.c(c)+" IS NOT NULL")
 		}
 	}
 	if qp.Values[0] == "true" {
@@ -356,7 +397,7 @@ func (s *Spec) valueCond(b *builder, p *param, mod, raw string, now time.Time) (
 		// :not also matches rows where the value is absent
 		var nulls []string
 		for _, col := range p.cols {
-			nulls = append(nulls, col+" IS NULL")
+			nulls = append(nulls, b.c(col)+" IS NULL")
 		}
 		if len(nulls) == 0 {
 			return "NOT (" + c + ")", nil
@@ -394,7 +435,7 @@ func (s *Spec) tokenCond(b *builder, p *param, raw string) (string, error) {
 		if err != nil || tok.HasSystem {
 			return "", search.ErrNoMatch
 		}
-		return p.cols[0] + " = " + b.arg(key), nil
+		return b.c(p.cols[0]) + " = " + b.arg(key), nil
 	}
 	if c := p.spec.Constant; c != nil {
 		if tok.Code == c.Code && (!tok.HasSystem || tok.System == c.System || (tok.System == "" && c.System == "")) {
@@ -407,25 +448,13 @@ func (s *Spec) tokenCond(b *builder, p *param, raw string) (string, error) {
 		if tok.HasSystem && tok.System != cs.System {
 			continue
 		}
-		col := p.cols[i]
+		col := b.c(p.cols[i])
 		if tok.Code == "" { // system| : any code in that system
 			alts = append(alts, col+" IS NOT NULL")
 			continue
 		}
-		codes := []string{tok.Code}
-		if m := p.maps[i]; m != nil {
-			codes = m.all[tok.Code]
-		}
-		switch len(codes) {
-		case 0:
-		case 1:
-			alts = append(alts, col+" = "+b.arg(codes[0]))
-		default:
-			phs := make([]string, len(codes))
-			for j, c := range codes {
-				phs[j] = b.arg(c)
-			}
-			alts = append(alts, col+" IN ("+strings.Join(phs, ", ")+")")
+		if alt, ok := s.codingCond(b, p, i, tok.Code); ok {
+			alts = append(alts, alt)
 		}
 	}
 	switch len(alts) {
@@ -437,6 +466,41 @@ func (s *Spec) tokenCond(b *builder, p *param, raw string) (string, error) {
 	return "(" + strings.Join(alts, " OR ") + ")", nil
 }
 
+// codingCond is one coding's condition for code (ok false: no value of the
+// column can match it): the code through the coding's map, each legacy
+// code read as a value of the column's type; the built-in map "present"
+// matches on whether the column holds a value at all (deceased from a
+// death date).
+func (s *Spec) codingCond(b *builder, p *param, i int, code string) (string, bool) {
+	ref := p.cols[i]
+	codes := []string{code}
+	if m := p.maps[i]; m != nil {
+		if m.present {
+			switch code {
+			case "true":
+				return b.c(ref) + " IS NOT NULL", true
+			case "false":
+				return b.c(ref) + " IS NULL", true
+			}
+			return "", false
+		}
+		codes = m.all[code]
+	}
+	var phs []string
+	for _, c := range codes {
+		if v, ok := coerce(s.kindOf(ref), c); ok {
+			phs = append(phs, b.arg(v))
+		}
+	}
+	switch len(phs) {
+	case 0:
+		return "", false
+	case 1:
+		return b.c(ref) + " = " + phs[0], true
+	}
+	return b.c(ref) + " IN (" + strings.Join(phs, ", ") + ")", true
+}
+
 func (s *Spec) stringCond(b *builder, p *param, mod, raw string) (string, error) {
 	v, err := search.Unescape(raw)
 	if err != nil {
@@ -446,7 +510,8 @@ func (s *Spec) stringCond(b *builder, p *param, mod, raw string) (string, error)
 		return "", errors.New("empty string value")
 	}
 	var alts []string
-	for _, col := range p.cols {
+	for _, ref := range p.cols {
+		col := b.text(ref)
 		switch mod {
 		case "", "contains":
 			pat := sqldb.EscapeLike(v) + "%"
@@ -500,7 +565,10 @@ func (s *Spec) referenceCond(b *builder, p *param, mod, raw string) (string, err
 	if err != nil {
 		return "", err
 	}
-	return p.cols[0] + " = " + b.arg(key), nil
+	if key, ok := s.coerceKey(p.cols[0], key); ok {
+		return b.c(p.cols[0]) + " = " + b.arg(key), nil
+	}
+	return "", search.ErrNoMatch
 }
 
 func (s *Spec) quantityCond(b *builder, p *param, raw string) (string, error) {
@@ -510,7 +578,14 @@ func (s *Spec) quantityCond(b *builder, p *param, raw string) (string, error) {
 	if !ok || parts[0] == "" {
 		return "", fmt.Errorf("%q is not a number", parts[0])
 	}
-	col := sqldb.Numeric(b.d, p.cols[0])
+	col := b.c(p.cols[0])
+	switch s.kindOf(p.cols[0]) {
+	case sqldb.KindInt, sqldb.KindDecimal, sqldb.KindFloat:
+		// a number column compares as it is (the text-to-number guard
+		// would fail on it: PostgreSQL has no regex match on numeric)
+	default:
+		col = sqldb.Numeric(b.d, col)
+	}
 	// implicit precision: 5.4 means [5.35, 5.45)
 	dec := 0
 	if i := strings.IndexByte(parts[0], '.'); i >= 0 {
@@ -548,7 +623,7 @@ func (s *Spec) quantityCond(b *builder, p *param, raw string) (string, error) {
 		if p.spec.UnitColumn == "" {
 			return "", search.ErrNoMatch
 		}
-		c += " AND " + qualify(p.spec.UnitColumn) + " = " + b.arg(parts[2])
+		c += " AND " + b.c(qualify(p.spec.UnitColumn)) + " = " + b.arg(parts[2])
 	}
 	return "(" + c + ")", nil
 }

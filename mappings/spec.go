@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fhirfacade/fhirfacade/sqldb"
 	"gopkg.in/yaml.v3"
 )
 
@@ -53,6 +54,15 @@ type Spec struct {
 	updIdx   int
 	params   map[string]*param
 	colPaths map[string]string // "alias.col" -> first FHIR path that writes it
+	tables   map[string]tableName
+
+	// bound to a live database (Bind)
+	live      map[string]sqldb.Column // "alias.col" -> its live column
+	d         sqldb.Dialect           // the dialect SQL was rendered for
+	colSQL    map[string]string       // "alias.col" -> SQL, for d
+	selectSQL string
+	fromSQL   string
+	norm      []normalizer // per select-list column
 }
 
 // Join is a lookup table joined to the main table (LEFT JOIN alias ON
@@ -259,12 +269,18 @@ func (s *Spec) Columns() (mapped, ignored map[string][]string) {
 	return mapped, ignored
 }
 
-// qualify turns "col" into "t.col" and leaves "alias.col" alone.
-func qualify(ref string) string {
-	if strings.Contains(ref, ".") {
-		return ref
+// qualify turns a spec's column ("col", "alias.col", "[Name Prefix]",
+// "j.\"Code\"") into the engine's reference "alias.name", unquoted; a
+// malformed name is returned as given (compile reports it).
+func qualify(col string) string {
+	parts, err := parseName(col, 2)
+	switch {
+	case err != nil:
+		return col
+	case len(parts) == 1:
+		return "t." + parts[0]
 	}
-	return "t." + ref
+	return parts[0] + "." + parts[1]
 }
 
 func splitRef(ref string) (alias, col string) {
@@ -279,10 +295,8 @@ func (s *Spec) compile() error {
 	if s.ResourceType == "" || !identRE.MatchString(s.ResourceType) {
 		return fmt.Errorf("resourceType is missing or malformed")
 	}
-	for field, v := range map[string]string{"table": s.Table, "key": s.Key, "lastUpdated": s.LastUpdated} {
-		if !identRE.MatchString(v) {
-			return fmt.Errorf("%s %q is not a plain SQL identifier", field, v)
-		}
+	if err := s.compileNames(); err != nil {
+		return err
 	}
 	loc, err := time.LoadLocation(orDefault(s.Timezone, "UTC"))
 	if err != nil {
@@ -291,17 +305,6 @@ func (s *Spec) compile() error {
 	s.loc = loc
 	aliases := map[string]bool{"t": true}
 	for _, j := range s.Joins {
-		for field, v := range map[string]string{"alias": j.Alias, "table": j.Table, "key": j.Key, "on": j.On} {
-			if !identRE.MatchString(v) {
-				return fmt.Errorf("join %s %q is not a plain SQL identifier", field, v)
-			}
-		}
-		if j.ResolveBy != "" && !identRE.MatchString(j.ResolveBy) {
-			return fmt.Errorf("join resolveBy %q is not a plain SQL identifier", j.ResolveBy)
-		}
-		if aliases[j.Alias] {
-			return fmt.Errorf("join alias %q is used twice", j.Alias)
-		}
 		aliases[j.Alias] = true
 	}
 	if err := s.compileMaps(); err != nil {
@@ -359,10 +362,13 @@ func (s *Spec) col(ref string) int {
 // codeMap is an ordered two-way translation between legacy codes and FHIR
 // codes; the first legacy code listed for a FHIR code is the one written.
 type codeMap struct {
-	fwd map[string]string
-	rev map[string]string
-	all map[string][]string // FHIR code -> every legacy code (search)
-	def string              // "_default": FHIR code for unlisted legacy codes
+	// present: the built-in map of a token over a column of any type:
+	// true when it holds a value, false when it is NULL
+	present bool
+	fwd     map[string]string
+	rev     map[string]string
+	all     map[string][]string // FHIR code -> every legacy code (search)
+	def     string              // "_default": FHIR code for unlisted legacy codes
 }
 
 func (s *Spec) compileMaps() error {
@@ -370,7 +376,7 @@ func (s *Spec) compileMaps() error {
 		fwd: map[string]string{"Y": "true", "N": "false"},
 		rev: map[string]string{"true": "Y", "false": "N"},
 		all: map[string][]string{"true": {"Y"}, "false": {"N"}},
-	}}
+	}, "present": {present: true}}
 	for name, n := range s.CodeMaps {
 		if n.Kind != yaml.MappingNode {
 			return fmt.Errorf("codeMaps.%s must be a mapping of legacy code to FHIR code", name)

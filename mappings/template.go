@@ -131,10 +131,9 @@ func (c *compiler) expr(src, path string) (*expr, error) {
 	e := &expr{path: path}
 	for _, col := range strings.Split(parts[0], ",") {
 		col = strings.TrimSpace(col)
-		ref := qualify(col)
-		alias, name := splitRef(ref)
-		if !c.aliases[alias] || !identRE.MatchString(name) {
-			return nil, fmt.Errorf("%s: %q is not a column of the table or a join", path, col)
+		ref, err := c.s.ref(col)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
 		}
 		e.refs = append(e.refs, ref)
 		e.cols = append(e.cols, c.s.col(ref))

@@ -13,7 +13,7 @@ func (s *Spec) mainCols(v Values) []string {
 	for ref := range v {
 		alias, col := splitRef(ref)
 		if alias == "t" && col != s.Key && col != s.LastUpdated {
-			cols = append(cols, col)
+			cols = append(cols, ref)
 		}
 	}
 	sort.Strings(cols)
@@ -23,33 +23,36 @@ func (s *Spec) mainCols(v Values) []string {
 // InsertStmt inserts v with the given last-updated stamp and returns the
 // generated key.
 func (s *Spec) InsertStmt(d sqldb.Dialect, v Values, stamp DateTimeVal) Stmt {
-	b := &builder{d: d}
-	cols := s.mainCols(v)
-	for _, c := range cols {
-		b.arg(v["t."+c])
+	b := &builder{d: d, s: s}
+	var names []string
+	for _, ref := range s.mainCols(v) {
+		b.arg(s.writeArg(ref, v[ref]))
+		names = append(names, s.sqlName(d, ref))
 	}
-	b.arg(stamp)
-	cols = append(cols, s.LastUpdated)
-	return Stmt{SQL: d.InsertReturning(s.Table, cols, 1, s.Key), Args: b.args}
+	upd := "t." + s.LastUpdated
+	b.arg(s.writeArg(upd, stamp))
+	names = append(names, s.sqlName(d, upd))
+	return Stmt{SQL: d.InsertReturning(s.sqlTable(d, "t"), names, 1, s.sqlName(d, "t."+s.Key)), Args: b.args}
 }
 
 // UpdateStmt replaces the mapped columns of the row with key, only if its
 // stamp is still old (optimistic concurrency: 0 rows means it changed).
 func (s *Spec) UpdateStmt(d sqldb.Dialect, key any, v Values, old, stamp DateTimeVal) Stmt {
-	b := &builder{d: d}
+	b := &builder{d: d, s: s}
 	var sets []string
-	for _, c := range s.mainCols(v) {
-		sets = append(sets, c+" = "+b.arg(v["t."+c]))
+	for _, ref := range s.mainCols(v) {
+		sets = append(sets, s.sqlName(d, ref)+" = "+b.arg(s.writeArg(ref, v[ref])))
 	}
-	sets = append(sets, s.LastUpdated+" = "+b.arg(stamp))
-	where := s.Key + " = " + b.arg(key) + " AND " + s.LastUpdated + " = " + b.arg(old)
-	return Stmt{SQL: "UPDATE " + s.Table + " SET " + strings.Join(sets, ", ") + " WHERE " + where, Args: b.args}
+	upd, k := "t."+s.LastUpdated, s.sqlName(d, "t."+s.Key)
+	sets = append(sets, s.sqlName(d, upd)+" = "+b.arg(s.writeArg(upd, stamp)))
+	where := k + " = " + b.arg(key) + " AND " + s.sqlName(d, upd) + " = " + b.arg(s.writeArg(upd, old))
+	return Stmt{SQL: "UPDATE " + s.sqlTable(d, "t") + " SET " + strings.Join(sets, ", ") + " WHERE " + where, Args: b.args}
 }
 
 // DeleteStmt deletes the row with key.
 func (s *Spec) DeleteStmt(d sqldb.Dialect, key any) Stmt {
-	b := &builder{d: d}
-	return Stmt{SQL: "DELETE FROM " + s.Table + " WHERE " + s.Key + " = " + b.arg(key), Args: b.args}
+	b := &builder{d: d, s: s}
+	return Stmt{SQL: "DELETE FROM " + s.sqlTable(d, "t") + " WHERE " + s.sqlName(d, "t."+s.Key) + " = " + b.arg(key), Args: b.args}
 }
 
 // ResolveStmt finds the main table's join column from the value the
@@ -60,9 +63,9 @@ func (s *Spec) ResolveStmt(d sqldb.Dialect, j Join, v Values) (Stmt, bool) {
 	if j.ResolveBy == "" || given == nil {
 		return Stmt{}, false
 	}
-	b := &builder{d: d}
-	where := j.ResolveBy + " = " + b.arg(given)
-	return Stmt{SQL: d.Select(j.Key, j.Table, where, "", 0), Args: b.args}, true
+	b := &builder{d: d, s: s}
+	where := s.sqlName(d, j.Alias+"."+j.ResolveBy) + " = " + b.arg(given)
+	return Stmt{SQL: d.Select(s.sqlName(d, j.Alias+"."+j.Key), s.sqlTable(d, j.Alias), where, "", 0), Args: b.args}, true
 }
 
 // PathOf is the FHIR element that fills a qualified column, for messages.
@@ -75,6 +78,9 @@ func (s *Spec) PathOf(ref string) string {
 
 // StampOf reads the last-updated stamp of a row.
 func (s *Spec) StampOf(row Row) (DateTimeVal, error) {
+	if err := s.Normalize(row); err != nil {
+		return DateTimeVal{}, err
+	}
 	t, _, err := asTime(row[s.updIdx])
 	return DateTimeVal{t}, err
 }

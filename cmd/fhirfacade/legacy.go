@@ -1,10 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"sort"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -70,82 +69,7 @@ func mappingsCmd() *cobra.Command {
 		Use:   "check",
 		Short: "List live legacy columns no spec maps or ignores, and spec columns the database lacks (exit 1 if any)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			reg, err := loadMappings(dir)
-			if err != nil {
-				return err
-			}
-			db, err := sqldb.Open(cmd.Context(), orDefault(dsn, defaultLegacyDSN))
-			if err != nil {
-				return fmt.Errorf("FHIRFACADE_LEGACY_DSN: %w", err)
-			}
-			defer db.Close()
-			mapped, ignored := map[string]map[string]bool{}, map[string]map[string]bool{}
-			add := func(into map[string]map[string]bool, from map[string][]string) {
-				for t, cols := range from {
-					if into[t] == nil {
-						into[t] = map[string]bool{}
-					}
-					for _, c := range cols {
-						into[t][strings.ToLower(c)] = true
-					}
-				}
-			}
-			for _, typ := range reg.Types() {
-				m, i := reg.Spec(typ).Columns()
-				add(mapped, m)
-				add(ignored, i)
-			}
-			tables := map[string]bool{}
-			for t := range mapped {
-				tables[t] = true
-			}
-			for t := range ignored {
-				tables[t] = true
-			}
-			names := make([]string, 0, len(tables))
-			for t := range tables {
-				names = append(names, t)
-			}
-			sort.Strings(names)
-			problems := 0
-			for _, t := range names {
-				live, err := db.Columns(cmd.Context(), t)
-				if err != nil {
-					return err
-				}
-				if len(live) == 0 {
-					fmt.Printf("missing table  %s (named by a spec, not in the database)\n", t)
-					problems++
-					continue
-				}
-				have := map[string]bool{}
-				for _, c := range live {
-					have[c] = true
-					if !mapped[t][c] && !ignored[t][c] {
-						fmt.Printf("unmapped       %s.%s (neither mapped nor listed under ignore)\n", t, c)
-						problems++
-					}
-				}
-				for _, set := range []map[string]bool{mapped[t], ignored[t]} {
-					cols := make([]string, 0, len(set))
-					for c := range set {
-						cols = append(cols, c)
-					}
-					sort.Strings(cols)
-					for _, c := range cols {
-						if !have[c] {
-							fmt.Printf("missing column %s.%s (named by a spec, not in the database)\n", t, c)
-							problems++
-						}
-					}
-				}
-			}
-			if problems > 0 {
-				fmt.Printf("%d problem(s)\n", problems)
-				return exitCode(1)
-			}
-			fmt.Printf("every column of %d table(s) is mapped or ignored, and every spec column exists\n", len(names))
-			return nil
+			return checkMappings(cmd.Context(), dir, orDefault(dsn, defaultLegacyDSN))
 		},
 	}
 	check.Flags().StringVar(&dsn, "legacy-dsn", "", "legacy database URL (default "+defaultLegacyDSN+")")
@@ -153,6 +77,38 @@ func mappingsCmd() *cobra.Command {
 	bindEnv(check)
 	cmd.AddCommand(check)
 	return cmd
+}
+
+// checkMappings binds the specs to the live database and lists what does
+// not fit: fatal problems (every request would fail) and columns nobody
+// decided about; exit 1 when there are any.
+func checkMappings(ctx context.Context, dir, dsn string) error {
+	reg, err := loadMappings(dir)
+	if err != nil {
+		return err
+	}
+	db, err := sqldb.Open(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("FHIRFACADE_LEGACY_DSN: %w", err)
+	}
+	defer db.Close()
+	probs, err := reg.Bind(ctx, db, db.Dialect)
+	if err != nil {
+		return err
+	}
+	for _, p := range probs {
+		level := "advice"
+		if p.Fatal {
+			level = "error "
+		}
+		fmt.Printf("%s  %s\n", level, p)
+	}
+	if len(probs) > 0 {
+		fmt.Printf("%d problem(s)\n", len(probs))
+		return exitCode(1)
+	}
+	fmt.Printf("%d spec(s) fit the live database: every column exists and has a type its transforms and searches read, and every column of their tables is mapped or ignored\n", len(reg.Types()))
+	return nil
 }
 
 func orDefault(v, d string) string {

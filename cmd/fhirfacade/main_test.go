@@ -254,7 +254,7 @@ func TestMappingsCheck(t *testing.T) {
 	if !ok || ee.ExitCode() != 1 {
 		t.Fatalf("want exit 1, got %v\n%s", err, out)
 	}
-	for _, want := range []string{"unmapped       pat_master.nickname", "missing column visit.dept_cd"} {
+	for _, want := range []string{"advice  (all specs): pat_master.nickname: neither mapped nor listed under ignore", "error   encounter.yaml: visit.dept_cd: no such column"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -64,6 +64,10 @@ func (f *sideFlags) open(ctx context.Context, needFHIR bool) (*sides, error) {
 	if s.db, err = sqldb.Open(ctx, orDefault(f.legacyDSN, defaultLegacyDSN)); err != nil {
 		return nil, fmt.Errorf("FHIRFACADE_LEGACY_DSN: %w", err)
 	}
+	if err := s.reg.BindLive(ctx, s.db); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("FHIRFACADE_MAPPINGS: %w", err)
+	}
 	if s.ctl, err = control.Open(ctx, f.controlDSN); err != nil {
 		s.close()
 		return nil, err

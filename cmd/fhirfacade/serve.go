@@ -224,6 +224,9 @@ func serve(ctx context.Context, o *serveOpts) error {
 		return err
 	}
 	defer db.Close()
+	if err := reg.BindLive(ctx, db); err != nil {
+		return fmt.Errorf("FHIRFACADE_MAPPINGS: %w", err)
+	}
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.DB, "legacy"), collectors.NewDBStatsCollector(ctl.DB.DB, "control"))

@@ -27,6 +27,10 @@ func Seed(t testing.TB, db *sqldb.DB, patients int) *mappings.Registry {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// bound as a facade binds them: live names, column kinds
+	if err := reg.BindLive(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
 	return reg
 }
 

@@ -1,0 +1,154 @@
+package mappings
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+// InstantVal is an instant bound to a column that holds instants
+// (timestamptz, datetimeoffset): compared as an instant, never as a wall
+// clock in some zone.
+type InstantVal struct{ time.Time }
+
+// normalizer turns a value as the driver scanned it into the form the
+// transforms read, by the column's kind (nil: as scanned).
+type normalizer func(v any) (any, error)
+
+// normalizerFor is the normalizer of a column kind.
+func normalizerFor(d sqldb.Dialect, k sqldb.Kind, loc *time.Location) normalizer {
+	switch k {
+	case sqldb.KindInstant:
+		// the transforms read a time's wall clock in the spec's zone: an
+		// instant shown in that zone keeps its meaning (a timestamptz
+		// read as a zone-less clock was served hours off)
+		return func(v any) (any, error) {
+			t, ok, err := asInstant(v)
+			if !ok || err != nil {
+				return nil, err
+			}
+			return t.In(loc), nil
+		}
+	case sqldb.KindUUID:
+		return func(v any) (any, error) {
+			if b, ok := v.([]byte); ok && len(b) == 16 {
+				return sqldb.UUIDText(d, b), nil
+			}
+			if str, ok := asString(v); ok {
+				return strings.ToLower(str), nil
+			}
+			return nil, nil
+		}
+	case sqldb.KindDecimal, sqldb.KindFloat:
+		return func(v any) (any, error) {
+			switch x := v.(type) {
+			case float64:
+				return strconv.FormatFloat(x, 'f', -1, 64), nil
+			case []byte:
+				return string(x), nil
+			}
+			return v, nil
+		}
+	}
+	return nil
+}
+
+// instantLayouts are the text forms of an instant a legacy column may hold
+// (SQLite keeps them as text): each with its offset.
+var instantLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999 -07:00", "2006-01-02T15:04:05.999999999 -07:00"}
+
+var errNoOffset = errors.New("an instant column holds a time without a UTC offset")
+
+func asInstant(v any) (time.Time, bool, error) {
+	switch x := v.(type) {
+	case nil:
+		return time.Time{}, false, nil
+	case time.Time:
+		return x, true, nil
+	}
+	str, ok := asString(v)
+	if !ok {
+		return time.Time{}, false, nil
+	}
+	for _, l := range instantLayouts {
+		if t, err := time.Parse(l, str); err == nil {
+			return t, true, nil
+		}
+	}
+	return time.Time{}, false, fmt.Errorf("%w: %q", errNoOffset, str)
+}
+
+// Normalize converts a scanned row's values by their columns' kinds (a
+// bound spec; an unbound one leaves the row as scanned). It may be called
+// again on the same row: a normalised value stays as it is. An error
+// names the column whose value cannot be read.
+func (s *Spec) Normalize(row Row) error {
+	for i, n := range s.norm {
+		if n == nil || row[i] == nil {
+			continue
+		}
+		v, err := n(row[i])
+		if err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrUnmappable, s.cols[i], err)
+		}
+		row[i] = v
+	}
+	return nil
+}
+
+// kindOf is a bound column's kind (unknown before Bind).
+func (s *Spec) kindOf(ref string) sqldb.Kind { return s.live[ref].Kind }
+
+// coerce reads a search or id value as a value of a column of kind k; ok
+// is false when no value of that column can equal it (the condition then
+// matches nothing, where binding it would make the database fail).
+func coerce(k sqldb.Kind, v string) (any, bool) {
+	switch k {
+	case sqldb.KindUUID:
+		u, err := uuid.Parse(v)
+		if err != nil || strings.ContainsAny(v, "{}:") {
+			return nil, false
+		}
+		return u.String(), true
+	case sqldb.KindInt:
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		return n, err == nil
+	case sqldb.KindDecimal, sqldb.KindFloat:
+		if _, ok := new(big.Rat).SetString(v); !ok || strings.ContainsAny(v, "/eE") {
+			return nil, false
+		}
+		return v, true
+	case sqldb.KindBool:
+		b, err := strconv.ParseBool(v)
+		return b, err == nil
+	case sqldb.KindDate, sqldb.KindDateTime, sqldb.KindInstant:
+		return nil, false
+	}
+	return v, true
+}
+
+// coerceKey checks a decoded key value against the key column's kind.
+func (s *Spec) coerceKey(ref string, v any) (any, bool) {
+	if str, isStr := v.(string); isStr {
+		return coerce(s.kindOf(ref), str)
+	}
+	return v, true
+}
+
+// writeArg is the value to bind for a written column: a wall-clock
+// date-time decoded in the spec's zone becomes an instant for an instant
+// column.
+func (s *Spec) writeArg(ref string, v any) any {
+	if dt, ok := v.(DateTimeVal); ok && s.kindOf(ref) == sqldb.KindInstant {
+		t := dt.Time
+		return InstantVal{time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), s.loc)}
+	}
+	return v
+}

@@ -1,0 +1,134 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Kind is what a live column holds, whatever the dialect calls its type:
+// the mapping engine converts values by Kind, never by guessing from what
+// the driver happens to return.
+type Kind string
+
+// The column kinds.
+const (
+	KindUnknown  Kind = ""         // a type not listed (binary, xml, …): values pass through
+	KindText     Kind = "text"     // char, varchar, nvarchar, text, …
+	KindInt      Kind = "int"      // whole numbers
+	KindDecimal  Kind = "decimal"  // exact numbers with a scale: decimal, numeric, money
+	KindFloat    Kind = "float"    // approximate numbers: real, float, double
+	KindBool     Kind = "bool"     // bit, boolean
+	KindDate     Kind = "date"     // a calendar day
+	KindDateTime Kind = "datetime" // a zone-less wall clock: timestamp, datetime, datetime2
+	KindInstant  Kind = "instant"  // an instant: timestamptz, datetimeoffset
+	KindUUID     Kind = "uuid"     // uuid, uniqueidentifier
+)
+
+// kindOfType classifies a type name as the catalogs spell it (lower case,
+// without length or precision). SQLite has no types, only the names a
+// CREATE TABLE declared, so the same names are read from its declarations.
+var kindOfType = map[string]Kind{
+	"char": KindText, "varchar": KindText, "nchar": KindText, "nvarchar": KindText,
+	"text": KindText, "ntext": KindText, "character": KindText, "character varying": KindText,
+	"bpchar": KindText, "citext": KindText, "clob": KindText, "string": KindText,
+	"tinytext": KindText, "mediumtext": KindText, "longtext": KindText, "enum": KindText,
+	"varchar2": KindText, "nvarchar2": KindText, "name": KindText,
+	"int": KindInt, "integer": KindInt, "bigint": KindInt, "smallint": KindInt, "tinyint": KindInt,
+	"mediumint": KindInt, "int2": KindInt, "int4": KindInt, "int8": KindInt,
+	"decimal": KindDecimal, "numeric": KindDecimal, "money": KindDecimal, "smallmoney": KindDecimal,
+	"real": KindFloat, "float": KindFloat, "double": KindFloat, "double precision": KindFloat,
+	"float4": KindFloat, "float8": KindFloat,
+	"bit": KindBool, "boolean": KindBool, "bool": KindBool,
+	"date":      KindDate,
+	"timestamp": KindDateTime, "timestamp without time zone": KindDateTime, "datetime": KindDateTime,
+	"datetime2": KindDateTime, "smalldatetime": KindDateTime,
+	"timestamptz": KindInstant, "timestamp with time zone": KindInstant, "datetimeoffset": KindInstant,
+	"uuid": KindUUID, "uniqueidentifier": KindUUID,
+}
+
+// KindOf classifies a declared or catalogued type name: "NUMERIC(12,4)",
+// "timestamp(3) without time zone", "DATETIMEOFFSET(7)".
+func KindOf(typ string) Kind {
+	t := strings.ToLower(strings.TrimSpace(typ))
+	if i := strings.IndexByte(t, '('); i >= 0 {
+		// "timestamp(3) without time zone": the precision sits inside
+		if j := strings.IndexByte(t[i:], ')'); j >= 0 {
+			t = strings.TrimSpace(t[:i]) + t[i+j+1:]
+		} else {
+			t = t[:i]
+		}
+	}
+	t = strings.Join(strings.Fields(strings.TrimSuffix(t, " unsigned")), " ")
+	return kindOfType[t]
+}
+
+// Column is one live column of a table.
+type Column struct {
+	Table    string // the table's name as the database spells it
+	Name     string // as the database spells it
+	Type     string // as the catalog or declaration spells it
+	Kind     Kind
+	Nullable bool
+}
+
+// columnSQL lists a table's columns (name, type, nullable as 1/0) in order:
+// the first argument is the schema ("" for the default one), the second the
+// table. Names are compared without regard to case: the caller picks an
+// exact match when a database holds names that differ only in case.
+var columnSQL = map[string]string{
+	"sqlite": "SELECT name, type, CASE WHEN \"notnull\" = 1 OR pk > 0 THEN 0 ELSE 1 END FROM pragma_table_info(?2) WHERE ?1 = ?1 ORDER BY cid",
+	"postgres": "SELECT column_name, CASE WHEN data_type = 'USER-DEFINED' THEN udt_name ELSE data_type END, CASE WHEN is_nullable = 'YES' THEN 1 ELSE 0 END, table_name " +
+		"FROM information_schema.columns WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND lower(table_name) = lower($2) ORDER BY ordinal_position",
+	"sqlserver": "SELECT COLUMN_NAME, DATA_TYPE, CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, TABLE_NAME " +
+		"FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = COALESCE(NULLIF(@p1, ''), SCHEMA_NAME()) AND TABLE_NAME = @p2 ORDER BY ORDINAL_POSITION",
+	"mysql": "SELECT COLUMN_NAME, DATA_TYPE, CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, TABLE_NAME " +
+		"FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = COALESCE(NULLIF(?, ''), DATABASE()) AND lower(TABLE_NAME) = lower(?) ORDER BY ORDINAL_POSITION",
+}
+
+// TableColumns lists the live columns of table ("schema.table" or
+// "table"), with their kinds; an unknown table has none. SQLite has no
+// schemas: a qualifier is ignored there.
+func (db *DB) TableColumns(ctx context.Context, schema, table string) ([]Column, error) {
+	q, ok := columnSQL[db.Dialect.Name()]
+	if !ok {
+		return nil, fmt.Errorf("introspect %s: no catalog query for dialect %s", table, db.Dialect.Name())
+	}
+	rows, err := db.QueryContext(ctx, q, schema, table)
+	if err != nil {
+		return nil, fmt.Errorf("introspect %s: %s", table, Describe(err))
+	}
+	defer rows.Close()
+	byTable := map[string][]Column{}
+	var order []string
+	cols, _ := rows.Columns()
+	for rows.Next() {
+		var c Column
+		var nullable int
+		live := table
+		dest := []any{&c.Name, &c.Type, &nullable}
+		if len(cols) == 4 {
+			dest = append(dest, &live)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("introspect %s: %s", table, Describe(err))
+		}
+		c.Kind, c.Nullable, c.Table = KindOf(c.Type), nullable == 1, live
+		if _, seen := byTable[live]; !seen {
+			order = append(order, live)
+		}
+		byTable[live] = append(byTable[live], c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("introspect %s: %s", table, Describe(err))
+	}
+	// PostgreSQL folds unquoted names to lower case and keeps quoted ones:
+	// "PatientMaster" and patientmaster can both exist; the exact one wins
+	if c, ok := byTable[table]; ok {
+		return c, nil
+	}
+	if len(order) == 1 {
+		return byTable[order[0]], nil
+	}
+	return nil, nil
+}

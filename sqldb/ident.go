@@ -1,0 +1,53 @@
+package sqldb
+
+import (
+	"regexp"
+	"strings"
+)
+
+// plainRE is a name no dialect needs quoted: SQL renders it bare, which
+// keeps the SQL of plain schemas as a person would write it.
+var plainRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// quoteFor is each dialect's identifier quoting.
+var quoteFor = map[string][2]string{
+	"postgres":  {`"`, `"`},
+	"sqlite":    {`"`, `"`},
+	"sqlserver": {"[", "]"},
+	"mysql":     {"`", "`"},
+}
+
+// QuoteName renders one unquoted name for d: bare when plain, quoted
+// otherwise (mixed case, spaces, reserved-looking characters).
+func QuoteName(d Dialect, name string) string {
+	if plainRE.MatchString(name) && !reserved[name] {
+		return name
+	}
+	q, ok := quoteFor[d.Name()]
+	if !ok {
+		q = [2]string{`"`, `"`}
+	}
+	return q[0] + strings.ReplaceAll(name, q[1], q[1]+q[1]) + q[1]
+}
+
+// reserved are lower-case words a legacy schema may use as a column name
+// that some dialect reserves: always quoted.
+var reserved = map[string]bool{
+	"user": true, "order": true, "group": true, "select": true, "from": true, "where": true,
+	"table": true, "key": true, "value": true, "date": true, "time": true, "timestamp": true,
+	"status": false, "type": false, "index": true, "desc": true, "asc": true, "check": true,
+	"default": true, "primary": true, "references": true, "end": true, "case": true,
+}
+
+// schemaless dialects keep one schema per database (SQLite: per file): a
+// qualifier written for SQL Server (dbo.X) is dropped there.
+var schemaless = map[string]bool{"sqlite": true}
+
+// TableSQL renders a table name, qualified by schema where the dialect
+// has schemas and one is given.
+func TableSQL(d Dialect, schema, name string) string {
+	if schema == "" || schemaless[d.Name()] {
+		return QuoteName(d, name)
+	}
+	return QuoteName(d, schema) + "." + QuoteName(d, name)
+}

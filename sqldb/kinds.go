@@ -1,0 +1,74 @@
+package sqldb
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// mixedEndianUUID: SQL Server's uniqueidentifier comes back from the
+// driver as 16 bytes with its first three groups little-endian.
+var mixedEndianUUID = map[string]bool{"sqlserver": true}
+
+// UUIDText is the canonical text of a uuid as the driver of d scanned it.
+func UUIDText(d Dialect, b []byte) string {
+	var u uuid.UUID
+	copy(u[:], b)
+	if mixedEndianUUID[d.Name()] {
+		u[0], u[1], u[2], u[3] = b[3], b[2], b[1], b[0]
+		u[4], u[5] = b[5], b[4]
+		u[6], u[7] = b[7], b[6]
+	}
+	return u.String()
+}
+
+// textInstants: dialects with no time type, where an instant column holds
+// ISO 8601 text with an offset. Text with different offsets does not
+// compare or sort as instants do, so such a column is compared through
+// instantSQL and bound as UTC text in the same form.
+var textInstants = map[string]string{
+	"sqlite": "strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s)",
+}
+
+// InstantExpr is col, an instant column, as an expression that compares
+// and sorts as instants do.
+func InstantExpr(d Dialect, col string) string {
+	if f, ok := textInstants[d.Name()]; ok {
+		return fmt.Sprintf(f, col)
+	}
+	return col
+}
+
+// InstantArg binds an instant to compare with InstantExpr.
+func InstantArg(d Dialect, t time.Time) any {
+	if _, ok := textInstants[d.Name()]; ok {
+		return t.UTC().Format("2006-01-02 15:04:05.000")
+	}
+	return t.UTC()
+}
+
+// textSQL renders a column of any type as text, for LIKE (PostgreSQL has
+// no LIKE on uuid or numbers).
+var textSQL = map[string]string{
+	"postgres":  "CAST(%s AS text)",
+	"sqlserver": "CAST(%s AS nvarchar(4000))",
+	"mysql":     "CAST(%s AS CHAR)",
+	"sqlite":    "%s",
+}
+
+// TextExpr is col read as text.
+func TextExpr(d Dialect, col string) string {
+	f, ok := textSQL[d.Name()]
+	if !ok {
+		f = "%s"
+	}
+	return fmt.Sprintf(f, col)
+}
+
+// nullsLast: dialects whose ORDER BY takes NULLS LAST (planners serve it
+// from an index; the CASE other dialects need cannot be).
+var nullsLast = map[string]bool{"postgres": true, "sqlite": true}
+
+// NullsLast reports whether d's ORDER BY takes NULLS LAST.
+func NullsLast(d Dialect) bool { return nullsLast[d.Name()] }
