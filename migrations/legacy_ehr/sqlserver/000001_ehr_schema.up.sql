@@ -9,7 +9,7 @@ CREATE TABLE [dbo].[RaceCode] (
   [Code]        nvarchar(10)  NOT NULL,
   [Description] nvarchar(100) NOT NULL,
   [CDCCode]     varchar(10)   NULL,
-  [IsActive]    bit           NOT NULL CONSTRAINT [DF_RaceCode_IsActive] DEFAULT (1),
+  [IsActive]    bit           NOT NULL DEFAULT (1),
   CONSTRAINT [PK_RaceCode] PRIMARY KEY ([Code])
 );
 
@@ -17,14 +17,14 @@ CREATE TABLE [dbo].[EthnicityCode] (
   [Code]        nvarchar(10)  NOT NULL,
   [Description] nvarchar(100) NOT NULL,
   [CDCCode]     varchar(10)   NULL,
-  [IsActive]    bit           NOT NULL CONSTRAINT [DF_EthnicityCode_IsActive] DEFAULT (1),
+  [IsActive]    bit           NOT NULL DEFAULT (1),
   CONSTRAINT [PK_EthnicityCode] PRIMARY KEY ([Code])
 );
 
 CREATE TABLE [dbo].[VisitType] (
   [Code]        nvarchar(10)  NOT NULL,
   [Description] nvarchar(100) NOT NULL,
-  [IsInpatient] bit           NOT NULL CONSTRAINT [DF_VisitType_IsInpatient] DEFAULT (0),
+  [IsInpatient] bit           NOT NULL DEFAULT (0),
   CONSTRAINT [PK_VisitType] PRIMARY KEY ([Code])
 );
 
@@ -33,12 +33,12 @@ CREATE TABLE [dbo].[LabTest] (
   [LOINC]     varchar(10)   NULL,
   [Display]   nvarchar(200) NOT NULL,
   [Unit]      nvarchar(20)  NULL,
-  [IsActive]  bit           NOT NULL CONSTRAINT [DF_LabTest_IsActive] DEFAULT (1),
+  [IsActive]  bit           NOT NULL DEFAULT (1),
   CONSTRAINT [PK_LabTest] PRIMARY KEY ([LocalCode])
 );
 
 CREATE TABLE [dbo].[PatientMaster] (
-  [PatientGUID]   uniqueidentifier  NOT NULL CONSTRAINT [DF_PatientMaster_PatientGUID] DEFAULT (NEWID()),
+  [PatientGUID]   uniqueidentifier  NOT NULL DEFAULT (NEWID()),
   [MRN]           nvarchar(20)      NOT NULL,
   [SiteCode]      varchar(10)       NOT NULL,
   [LastName]      nvarchar(60)      NOT NULL,
@@ -58,9 +58,9 @@ CREATE TABLE [dbo].[PatientMaster] (
   [HomePhone]     varchar(25)       NULL,
   [DeathDate]     datetime2(0)      NULL,
   [SSN]           char(11)          NULL,
-  [IsActive]      bit               NOT NULL CONSTRAINT [DF_PatientMaster_IsActive] DEFAULT (1),
+  [IsActive]      bit               NOT NULL DEFAULT (1),
   [ModifiedAt]    datetimeoffset(7) NULL,
-  [CreatedAt]     datetime2(7)      NOT NULL CONSTRAINT [DF_PatientMaster_CreatedAt] DEFAULT (SYSDATETIME()),
+  [CreatedAt]     datetime2(7)      NOT NULL DEFAULT (SYSDATETIME()),
   CONSTRAINT [PK_PatientMaster] PRIMARY KEY ([PatientGUID]),
   CONSTRAINT [UQ_PatientMaster_MRN] UNIQUE ([MRN]),
   CONSTRAINT [FK_PatientMaster_RaceCode] FOREIGN KEY ([RaceCode]) REFERENCES [dbo].[RaceCode] ([Code]),
@@ -71,7 +71,7 @@ CREATE INDEX [IX_PatientMaster_DOB]        ON [dbo].[PatientMaster] ([DOB]);
 CREATE INDEX [IX_PatientMaster_ModifiedAt] ON [dbo].[PatientMaster] ([ModifiedAt]);
 
 CREATE TABLE [dbo].[PatientVisit] (
-  [VisitGUID]         uniqueidentifier  NOT NULL CONSTRAINT [DF_PatientVisit_VisitGUID] DEFAULT (NEWID()),
+  [VisitGUID]         uniqueidentifier  NOT NULL DEFAULT (NEWID()),
   [PatientGUID]       uniqueidentifier  NOT NULL,
   [VisitNumber]       varchar(20)       NOT NULL,
   [VisitTypeCode]     nvarchar(10)      NOT NULL,
@@ -90,7 +90,7 @@ CREATE INDEX [IX_PatientVisit_AdmitDateTime]             ON [dbo].[PatientVisit]
 CREATE INDEX [IX_PatientVisit_ModifiedAt]                ON [dbo].[PatientVisit] ([ModifiedAt]);
 
 CREATE TABLE [dbo].[LabResult] (
-  [ResultGUID]         uniqueidentifier  NOT NULL CONSTRAINT [DF_LabResult_ResultGUID] DEFAULT (NEWID()),
+  [ResultGUID]         uniqueidentifier  NOT NULL DEFAULT (NEWID()),
   [PatientGUID]        uniqueidentifier  NOT NULL,
   [VisitGUID]          uniqueidentifier  NULL,
   [TestCode]           nvarchar(20)      NOT NULL,
