@@ -253,11 +253,13 @@ func EHRPatientData(i int) EHRPatient {
 // ehrDemographics fills race, ethnicity, address, phone and SSN, each NULL
 // now and then, in the formats a registration desk types.
 func ehrDemographics(p *EHRPatient, r *rand.Rand, cities []ehrCity) {
+	// weighted like a US registry; "C" is a retired code older rows keep
+	races := []string{"W", "W", "W", "W", "W", "B", "B", "A", "O", "UNK", "DECL", "C", "AI", "PI"}
 	if r.IntN(12) != 0 {
-		p.Race = EHRRaceCodes[r.IntN(len(EHRRaceCodes))].Code
+		p.Race = races[r.IntN(len(races))]
 	}
 	if r.IntN(10) != 0 {
-		p.Ethnicity = EHREthnicityCodes[r.IntN(len(EHREthnicityCodes))].Code
+		p.Ethnicity = []string{"N", "N", "N", "N", "N", "H", "H", "U", "D"}[r.IntN(9)]
 	}
 	if p.N%30 != 29 {
 		c := cities[r.IntN(len(cities))]
