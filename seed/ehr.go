@@ -273,11 +273,12 @@ func ehrDemographics(p *EHRPatient, r *rand.Rand, cities []ehrCity) {
 			p.Lon = fmt.Sprintf("%.6f", c.lon+(r.Float64()-0.5)/10)
 		}
 	}
-	a, b, c := r.IntN(100), r.IntN(10000), r.IntN(5)
+	// 555-0100..0199 are the fictional numbers; four ways of typing one
+	area, line, style := []string{"518", "860", "615", "901"}[r.IntN(4)], r.IntN(100), r.IntN(5)
 	p.Phone = []string{
-		fmt.Sprintf("(555) 01%02d-%04d", a, b), fmt.Sprintf("555-01%02d-%04d", a, b),
-		fmt.Sprintf("555.01%02d.%04d", a, b), fmt.Sprintf("55501%02d%04d", a, b), "",
-	}[c]
+		fmt.Sprintf("(%s) 555-01%02d", area, line), fmt.Sprintf("%s-555-01%02d", area, line),
+		fmt.Sprintf("%s.555.01%02d", area, line), fmt.Sprintf("%s55501%02d", area, line), "",
+	}[style]
 	if r.IntN(8) != 0 {
 		// 9xx area numbers are never issued: obviously synthetic
 		p.SSN = fmt.Sprintf("9%02d-%02d-%04d", r.IntN(100), 1+r.IntN(99), 1+r.IntN(9999))
