@@ -1,6 +1,6 @@
-// Package migrations holds the embedded golang-migrate schemas for the legacy
-// demo database (SQL Server, PostgreSQL, SQLite) and for the control store
-// (PostgreSQL, SQLite), and runs them.
+// Package migrations holds the embedded golang-migrate schemas for the two
+// legacy demo databases (SQL Server, PostgreSQL, SQLite) and for the control
+// store (PostgreSQL, SQLite), and runs them.
 package migrations
 
 import (
@@ -17,7 +17,7 @@ import (
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 )
 
-//go:embed legacy control
+//go:embed legacy legacy_ehr control
 var files embed.FS
 
 // Store names which schema to migrate.
@@ -26,9 +26,21 @@ type Store string
 const (
 	// Legacy is the demo legacy clinical schema.
 	Legacy Store = "legacy"
+	// LegacyEHR is the second demo legacy schema, in the style of a SQL
+	// Server EHR database (dbo.PatientMaster, uniqueidentifier keys,
+	// datetimeoffset); see legacy_ehr/README.md.
+	LegacyEHR Store = "legacy_ehr"
 	// Control is the facade's own control store.
 	Control Store = "control"
 )
+
+// versionTables keeps each store's golang-migrate bookkeeping apart, so the
+// stores can share one database (both demo schemas in one SQLite file).
+var versionTables = map[Store]string{
+	Legacy:    "schema_migrations",
+	LegacyEHR: "ehr_schema_migrations",
+	Control:   "facade_schema_migrations",
+}
 
 // Up applies every pending migration of store to db, whose dialect is one of
 // "sqlite", "postgres", "sqlserver". Running it again is a no-op.
@@ -38,9 +50,9 @@ func Up(db *sql.DB, store Store, dialect string) error {
 		return fmt.Errorf("migrations: no %s schema for dialect %q: %w", store, dialect, err)
 	}
 	var drv database.Driver
-	table := "schema_migrations"
-	if store == Control {
-		table = "facade_schema_migrations"
+	table, ok := versionTables[store]
+	if !ok {
+		return fmt.Errorf("migrations: unknown store %q", store)
 	}
 	switch dialect {
 	case "sqlite":

@@ -12,6 +12,7 @@ import (
 	_ "github.com/golang-migrate/migrate/v4/source/file"
 
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/migrations"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
@@ -85,6 +86,59 @@ func TestOutboxUnmirrorable(t *testing.T) {
 			}
 		}
 		if err := m.Up(); err != nil && err != migrate.ErrNoChange {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestLegacyEHRDownUp: the EHR schema's down migrations undo its up
+// migrations on both testable dialects (the view first, then the tables),
+// and it migrates up again; it shares the database with the first demo
+// schema, each with its own version table.
+func TestLegacyEHRDownUp(t *testing.T) {
+	testutil.Dialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
+		db := open(t)
+		d := db.Dialect.Name()
+		if err := migrations.Up(db.DB, migrations.Legacy, d); err != nil {
+			t.Fatal(err)
+		}
+		if err := migrations.Up(db.DB, migrations.LegacyEHR, d); err != nil {
+			t.Fatal(err)
+		}
+		var drv database.Driver
+		var err error
+		if d == "sqlite" {
+			drv, err = sqlite.WithInstance(db.DB, &sqlite.Config{MigrationsTable: "ehr_schema_migrations"})
+		} else {
+			drv, err = pgx.WithInstance(db.DB, &pgx.Config{MigrationsTable: "ehr_schema_migrations"})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := migrate.NewWithDatabaseInstance("file://legacy_ehr/"+d, d, drv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _, err := m.Version(); err != nil || v != 2 {
+			t.Fatalf("EHR schema at version %d (%v), want 2", v, err)
+		}
+		if err := m.Down(); err != nil {
+			t.Fatal(err)
+		}
+		table := `"PatientMaster"`
+		if d == "postgres" {
+			table = `dbo."PatientMaster"`
+		}
+		if _, err := db.Exec("SELECT 1 FROM " + table); err == nil {
+			t.Fatal("PatientMaster still there after down")
+		}
+		if _, err := db.Exec("SELECT 1 FROM pat_master"); err != nil {
+			t.Fatalf("the first demo schema went down too: %v", err)
+		}
+		if err := migrations.Up(db.DB, migrations.LegacyEHR, d); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("SELECT 1 FROM " + table); err != nil {
 			t.Fatal(err)
 		}
 	})

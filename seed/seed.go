@@ -340,15 +340,22 @@ func (w *writer) write(ctx context.Context, ps []patient) error {
 	return tx.Commit()
 }
 
-// insert writes rows with multi-row INSERTs, as many rows per statement as
-// the dialect's parameter limit allows (SQL Server: 2100).
+// insert writes rows with multi-row INSERTs, explicit keys allowed on SQL
+// Server's identity columns.
 func (w *writer) insert(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any) error {
-	per := 2000 / len(cols)
 	prefix, suffix := sqldb.IdentityInsert(w.d, table)
+	return insertRows(ctx, tx, w.d, prefix+"INSERT INTO "+table, cols, rows, suffix)
+}
+
+// insertRows writes rows with multi-row INSERTs (head is "INSERT INTO t",
+// cols are already quoted as the dialect needs), as many rows per statement
+// as the dialect's parameter limit allows (SQL Server: 2100).
+func insertRows(ctx context.Context, tx *sql.Tx, d sqldb.Dialect, head string, cols []string, rows [][]any, suffix string) error {
+	per := 2000 / len(cols)
 	for lo := 0; lo < len(rows); lo += per {
 		chunk := rows[lo:min(lo+per, len(rows))]
 		var b strings.Builder
-		b.WriteString(prefix + "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+		b.WriteString(head + " (" + strings.Join(cols, ", ") + ") VALUES ")
 		args := make([]any, 0, len(chunk)*len(cols))
 		for i, r := range chunk {
 			if i > 0 {
@@ -360,7 +367,7 @@ func (w *writer) insert(ctx context.Context, tx *sql.Tx, table string, cols []st
 					b.WriteString(", ")
 				}
 				args = append(args, r[j])
-				b.WriteString(w.d.Placeholder(len(args)))
+				b.WriteString(d.Placeholder(len(args)))
 			}
 			b.WriteByte(')')
 		}

@@ -31,6 +31,13 @@ var textInstants = map[string]string{
 	"sqlite": "strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s)",
 }
 
+// TimesAsText reports whether d keeps date-times as ISO 8601 text (it has
+// no time type).
+func TimesAsText(d Dialect) bool {
+	_, ok := textInstants[d.Name()]
+	return ok
+}
+
 // InstantExpr is col, an instant column, as an expression that compares
 // and sorts as instants do.
 func InstantExpr(d Dialect, col string) string {

@@ -12,51 +12,76 @@ import (
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
+// legacySchema is one demo legacy schema of `legacy migrate|seed --schema`.
+type legacySchema struct {
+	store migrations.Store
+	seed  func(context.Context, *sqldb.DB, seed.Options) error
+}
+
+var legacySchemas = map[string]legacySchema{
+	"demo": {migrations.Legacy, seed.Run},       // pat_master, visit, lab_result
+	"ehr":  {migrations.LegacyEHR, seed.RunEHR}, // dbo.PatientMaster, SQL Server EHR style
+}
+
+// openLegacySchema opens the legacy database and brings schema up to date in it.
+func openLegacySchema(ctx context.Context, dsn, schema string) (*sqldb.DB, legacySchema, error) {
+	s, ok := legacySchemas[schema]
+	if !ok {
+		return nil, s, fmt.Errorf("--schema %q: want demo or ehr", schema)
+	}
+	db, err := sqldb.Open(ctx, orDefault(dsn, defaultLegacyDSN))
+	if err != nil {
+		return nil, s, fmt.Errorf("FHIRFACADE_LEGACY_DSN: %w", err)
+	}
+	if err := migrations.Up(db.DB, s.store, db.Dialect.Name()); err != nil {
+		db.Close()
+		return nil, s, err
+	}
+	return db, s, nil
+}
+
 func legacyCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "legacy", Short: "Create and fill the demo legacy schema (any legacy dialect)"}
-	var dsn string
+	cmd := &cobra.Command{Use: "legacy", Short: "Create and fill a demo legacy schema (any legacy dialect)"}
+	const schemaHelp = "demo schema: demo (pat_master, visit, lab_result) or ehr (dbo.PatientMaster, SQL Server EHR style)"
+	var dsn, schema string
 	migrate := &cobra.Command{
 		Use:   "migrate",
-		Short: "Create or upgrade the demo legacy schema",
+		Short: "Create or upgrade a demo legacy schema",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := sqldb.Open(cmd.Context(), orDefault(dsn, defaultLegacyDSN))
+			db, _, err := openLegacySchema(cmd.Context(), dsn, schema)
 			if err != nil {
-				return fmt.Errorf("FHIRFACADE_LEGACY_DSN: %w", err)
-			}
-			defer db.Close()
-			if err := migrations.Up(db.DB, migrations.Legacy, db.Dialect.Name()); err != nil {
 				return err
 			}
-			fmt.Println("legacy schema is up to date on", db.Redacted)
+			defer db.Close()
+			fmt.Printf("legacy schema %s is up to date on %s\n", schema, db.Redacted)
 			return nil
 		},
 	}
 	migrate.Flags().StringVar(&dsn, "legacy-dsn", "", "legacy database URL (default "+defaultLegacyDSN+")")
+	migrate.Flags().StringVar(&schema, "schema", "demo", schemaHelp)
 	bindEnv(migrate)
 
 	var patients, batch int
-	var sdsn string
+	var sdsn, sschema string
 	seedC := &cobra.Command{
 		Use:   "seed",
-		Short: "Fill the demo schema with deterministic synthetic patients (resumable)",
+		Short: "Fill a demo legacy schema with deterministic synthetic patients (resumable)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if patients < 1 {
 				return fmt.Errorf("--patients must be at least 1")
 			}
-			db, err := sqldb.Open(cmd.Context(), orDefault(sdsn, defaultLegacyDSN))
+			db, s, err := openLegacySchema(cmd.Context(), sdsn, sschema)
 			if err != nil {
-				return fmt.Errorf("FHIRFACADE_LEGACY_DSN: %w", err)
-			}
-			defer db.Close()
-			if err := migrations.Up(db.DB, migrations.Legacy, db.Dialect.Name()); err != nil {
 				return err
 			}
-			return seed.Run(cmd.Context(), db, seed.Options{Patients: patients, BatchSize: batch, Progress: os.Stderr})
+			defer db.Close()
+			return s.seed(cmd.Context(), db, seed.Options{Patients: patients, BatchSize: batch, Progress: os.Stderr})
 		},
 	}
-	seedC.Flags().IntVar(&patients, "patients", 300, "number of patients (each with 3 visits and 20 lab results)")
+	seedC.Flags().IntVar(&patients, "patients", 300, "number of patients (demo: 3 visits and 20 lab results each; ehr: 2 visits and 8)")
 	seedC.Flags().IntVar(&batch, "batch", 500, "patients per transaction")
 	seedC.Flags().StringVar(&sdsn, "legacy-dsn", "", "legacy database URL (default "+defaultLegacyDSN+")")
+	seedC.Flags().StringVar(&sschema, "schema", "demo", schemaHelp)
 	bindEnv(seedC)
 	cmd.AddCommand(migrate, seedC)
 	return cmd
