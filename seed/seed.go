@@ -277,7 +277,7 @@ func fixSequences(ctx context.Context, db *sqldb.DB) error {
 		case "sqlserver":
 			q = fmt.Sprintf("DECLARE @m int = (SELECT COALESCE(MAX(%s), 0) FROM %s); DBCC CHECKIDENT ('%s', RESEED, @m)", t[1], t[0], t[0])
 		default:
-			continue // SQLite AUTOINCREMENT follows explicit keys by itself
+			continue // SQLite AUTOINCREMENT and MySQL AUTO_INCREMENT follow explicit keys by themselves
 		}
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("seed: reset %s sequence: %w", t[0], err)

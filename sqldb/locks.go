@@ -3,9 +3,9 @@ package sqldb
 import "fmt"
 
 // How each dialect coordinates the control store's concurrent users. The
-// control store runs on PostgreSQL or SQLite; SQL Server is listed with no
-// coordination because it is never a control store (control.Open refuses
-// it).
+// control store runs on PostgreSQL or SQLite; SQL Server and MySQL/MariaDB
+// are listed with no coordination because they are never a control store
+// (control.Open refuses them).
 
 // Coordination is what a dialect offers for coordinating processes that
 // share a database.
@@ -29,6 +29,7 @@ var coordination = map[string]Coordination{
 	"postgres":  {RowLocks: true, Notify: true},
 	"sqlite":    {},
 	"sqlserver": {},
+	"mysql":     {},
 }
 
 // ForShare is the clause that locks the selected rows against change by

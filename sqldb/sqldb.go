@@ -1,5 +1,5 @@
 // Package sqldb opens the legacy and control databases by URL scheme
-// (sqlserver://, postgres://, sqlite://PATH) and describes each SQL dialect's
+// (sqlserver://, postgres://, mysql://, sqlite://PATH) and describes each SQL dialect's
 // differences behind one interface, so the mapping engine writes no
 // dialect-specific SQL of its own.
 package sqldb
@@ -7,6 +7,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	sqldriver "database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"  // registers driver "pgx"
 	_ "github.com/microsoft/go-mssqldb" // registers driver "sqlserver"
 	_ "modernc.org/sqlite"              // registers driver "sqlite"
@@ -48,11 +50,12 @@ func Redact(dsn string) string {
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	scheme, rest, ok := strings.Cut(dsn, "://")
 	if !ok {
-		return nil, fmt.Errorf("%w: %q: want sqlserver://, postgres:// or sqlite://PATH", ErrBadDSN, Redact(dsn))
+		return nil, fmt.Errorf("%w: %q: want sqlserver://, postgres://, mysql:// or sqlite://PATH", ErrBadDSN, Redact(dsn))
 	}
 	var (
 		driver, conn, file string
 		d                  Dialect
+		myCfg              *mysql.Config
 	)
 	switch strings.ToLower(scheme) {
 	case "sqlite":
@@ -73,17 +76,32 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		driver, conn, d = "pgx", dsn, Postgres{}
 	case "sqlserver":
 		driver, conn, d = "sqlserver", dsn, SQLServer{}
+	case "mysql", "mariadb":
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s", ErrBadDSN, Redact(dsn))
+		}
+		if myCfg, err = mysqlConfig(u); err != nil {
+			return nil, err
+		}
+		driver, d = "mysql", MySQL{}
 	default:
 		return nil, fmt.Errorf("%w: unknown scheme %q in %s", ErrBadDSN, scheme, Redact(dsn))
 	}
 	var db *sql.DB
 	var err error
-	if driver == "sqlite" {
+	switch driver {
+	case "sqlite":
 		var c *serialConnector
 		if c, err = newSerialConnector(conn, file); err == nil {
 			db = sql.OpenDB(c)
 		}
-	} else {
+	case "mysql":
+		var c sqldriver.Connector
+		if c, err = mysql.NewConnector(myCfg); err == nil {
+			db = sql.OpenDB(c)
+		}
+	default:
 		db, err = sql.Open(driver, conn)
 	}
 	if err != nil {
@@ -103,6 +121,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect %s: %v", Redact(dsn), redactErr(err, dsn))
+	}
+	if driver == "mysql" {
+		if d, err = mysqlDialect(pctx, db); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("connect %s: %v", Redact(dsn), redactErr(err, dsn))
+		}
 	}
 	return &DB{DB: db, Dialect: d, Redacted: Redact(dsn), Path: file}, nil
 }
@@ -127,6 +151,8 @@ func (db *DB) Columns(ctx context.Context, table string) ([]string, error) {
 		q = "SELECT name FROM pragma_table_info(?1) ORDER BY cid"
 	case "postgres":
 		q = "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
+	case "mysql":
+		q = "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position"
 	default:
 		q = "SELECT column_name FROM information_schema.columns WHERE table_name = @p1 ORDER BY ordinal_position"
 	}
