@@ -12,6 +12,7 @@ func TestCoordination(t *testing.T) {
 	}{
 		{Postgres{}, true, true, " FOR SHARE", "SELECT pg_advisory_xact_lock_shared(727100, hashtext($1))", "SELECT pg_advisory_xact_lock(727100, hashtext($1))"},
 		{SQLite{}, false, false, "", "", ""},
+		{MySQL{}, false, false, "", "", ""},
 	}
 	for _, c := range cases {
 		co := CoordinationOf(c.d)
