@@ -150,6 +150,13 @@ func DSNs(t *testing.T, fn func(t *testing.T, dsn string)) {
 	}
 }
 
+// LegacyDSNs is DSNs plus a fresh MySQL/MariaDB database, for tests of
+// the legacy side only (MariaDB is never a control store).
+func LegacyDSNs(t *testing.T, fn func(t *testing.T, dsn string)) {
+	DSNs(t, fn)
+	t.Run("mysql", func(t *testing.T) { fn(t, MySQLDSN(t)) })
+}
+
 // Shared is the path of a file under ../shared/reference (from the module
 // root), found by walking up from the test's folder.
 func Shared(t testing.TB, rel string) string {
