@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fhirfacade/fhirfacade/migrations"
@@ -21,6 +22,11 @@ type Store struct {
 
 // Open connects to dsn (postgres:// or sqlite://) and migrates it.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	// refused before connecting, so the message is the same whether or
+	// not that server is up
+	if scheme, _, _ := strings.Cut(dsn, "://"); strings.EqualFold(scheme, "mysql") || strings.EqualFold(scheme, "mariadb") {
+		return nil, fmt.Errorf("FHIRFACADE_CONTROL_DSN: the control store runs on PostgreSQL or SQLite, not MySQL/MariaDB (a mysql:// URL serves as FHIRFACADE_LEGACY_DSN only)")
+	}
 	db, err := sqldb.Open(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)

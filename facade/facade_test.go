@@ -175,7 +175,7 @@ func (e *env) wantStatus(r resp, want int, what string) {
 }
 
 func TestFacade(t *testing.T) {
-	testutil.Dialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
+	testutil.LegacyDialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
 		e := newEnv(t, open)
 		t.Run("read", func(t *testing.T) { e.t = t; testRead(e) })
 		t.Run("paging with include to the last page", func(t *testing.T) { e.t = t; testPaging(e) })

@@ -358,6 +358,8 @@ func TestStranglerWalk(t *testing.T) {
 	}{
 		{"sqlite", testutil.SQLite, func(t *testing.T) string { return "sqlite://" + t.TempDir() + "/control.db" }},
 		{"postgres", testutil.Postgres, func(t *testing.T) string { return testutil.PostgresDSN(t) }},
+		// MariaDB is a legacy database only: its control store is SQLite
+		{"mysql", testutil.MySQL, func(t *testing.T) string { return "sqlite://" + t.TempDir() + "/control.db" }},
 	} {
 		t.Run(d.name, func(t *testing.T) {
 			w := newWorldWith(t, d.legacy(t), d.ctl(t), true)

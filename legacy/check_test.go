@@ -19,7 +19,7 @@ import (
 // create refuses, with the same element, except what only the database can
 // tell (an unknown lookup code): it cannot drift from the reverse mirror.
 func TestCheckWriteAgreesWithCreate(t *testing.T) {
-	testutil.Dialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
+	testutil.LegacyDialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
 		db := open(t)
 		reg := testutil.Seed(t, db, 3)
 		b := legacy.New(db, reg)

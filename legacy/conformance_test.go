@@ -13,7 +13,7 @@ import (
 // TestConformance runs the Backend conformance suite on the legacy backend
 // over each SQL dialect that runs here (the demo schema, seeded).
 func TestConformance(t *testing.T) {
-	testutil.Dialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
+	testutil.LegacyDialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
 		backendtest.Exercise(t, func(t *testing.T) backend.Backend {
 			db := open(t)
 			return legacy.New(db, testutil.Seed(t, db, 5))

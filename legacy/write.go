@@ -141,8 +141,8 @@ func (b *Backend) Create(ctx context.Context, typ string, body map[string]any, i
 			return err
 		}
 		st := s.InsertStmt(b.db.Dialect, v, b.stamp(s, nil))
-		var key any
-		if err := tx.QueryRowContext(ctx, st.SQL, st.Args...).Scan(&key); err != nil {
+		key, err := sqldb.InsertKey(ctx, tx, b.db.Dialect, st.SQL, st.Args...)
+		if err != nil {
 			return constraintErr(s, err)
 		}
 		id, err := s.IDOf(key)

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +56,8 @@ func golden(t *testing.T, name string, got []byte) {
 var now = time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 
 // TestSearchSQLGolden pins the SQL each dialect gets for a table of
-// searches, T-SQL included (no SQL Server runs in CI: this is its check).
+// searches, T-SQL included (no SQL Server runs in CI: this is its check),
+// and MySQL (whose positional ? placeholders must follow argument order).
 func TestSearchSQLGolden(t *testing.T) {
 	reg := registry(t)
 	cases := []struct{ name, typ, query string }{
@@ -72,7 +75,7 @@ func TestSearchSQLGolden(t *testing.T) {
 		{"observation-value-quantity", "Observation", "value-quantity=gt5.4&encounter=Encounter/3"},
 		{"observation-date-prefixes", "Observation", "date=ne2024-01-01&date=sa2020-05-05T10:00:00Z&date=ap2024-06-01"},
 	}
-	dialects := []sqldb.Dialect{sqldb.SQLite{}, sqldb.Postgres{}, sqldb.SQLServer{}}
+	dialects := []sqldb.Dialect{sqldb.SQLite{}, sqldb.Postgres{}, sqldb.SQLServer{}, sqldb.MySQL{}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			vals, err := url.ParseQuery(c.query)
@@ -90,9 +93,29 @@ func TestSearchSQLGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				fmt.Fprintf(&out, "-- %s\n%s\n-- args: %s\n\n", d.Name(), st.SQL, fmtArgs(st.Args))
+				if d.Name() == "postgres" {
+					inTextOrder(t, st.SQL, len(st.Args))
+				}
 			}
 			golden(t, "sql/"+c.name+".sql", out.Bytes())
 		})
+	}
+}
+
+var pgParam = regexp.MustCompile(`\$[0-9]+`)
+
+// inTextOrder checks that the numbered placeholders of q appear as $1, $2,
+// … $n in the text: the order MySQL's positional ? binds its arguments in.
+func inTextOrder(t *testing.T, q string, n int) {
+	t.Helper()
+	got := pgParam.FindAllString(q, -1)
+	if len(got) != n {
+		t.Fatalf("%d placeholders for %d arguments: %s", len(got), n, q)
+	}
+	for i, ph := range got {
+		if ph != "$"+strconv.Itoa(i+1) {
+			t.Fatalf("placeholder %d is %s: arguments are not bound in text order (MySQL's ? would take the wrong ones): %s", i+1, ph, q)
+		}
 	}
 }
 

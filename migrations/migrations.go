@@ -1,9 +1,10 @@
 // Package migrations holds the embedded golang-migrate schemas for the two
-// legacy demo databases (SQL Server, PostgreSQL, SQLite) and for the control
-// store (PostgreSQL, SQLite), and runs them.
+// legacy demo databases (SQL Server, PostgreSQL, MySQL/MariaDB, SQLite) and
+// for the control store (PostgreSQL, SQLite), and runs them.
 package migrations
 
 import (
+	"context"
 	"database/sql"
 	"embed"
 	"errors"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/golang-migrate/migrate/v4"
 	"github.com/golang-migrate/migrate/v4/database"
+	"github.com/golang-migrate/migrate/v4/database/mysql"
 	"github.com/golang-migrate/migrate/v4/database/pgx/v5"
 	"github.com/golang-migrate/migrate/v4/database/sqlite"
 	"github.com/golang-migrate/migrate/v4/database/sqlserver"
@@ -43,7 +45,8 @@ var versionTables = map[Store]string{
 }
 
 // Up applies every pending migration of store to db, whose dialect is one of
-// "sqlite", "postgres", "sqlserver". Running it again is a no-op.
+// "sqlite", "postgres", "sqlserver", "mysql" (legacy only). Running it again
+// is a no-op.
 func Up(db *sql.DB, store Store, dialect string) error {
 	src, err := iofs.New(files, string(store)+"/"+dialect)
 	if err != nil {
@@ -61,6 +64,16 @@ func Up(db *sql.DB, store Store, dialect string) error {
 		drv, err = pgx.WithInstance(db, &pgx.Config{MigrationsTable: table})
 	case "sqlserver":
 		drv, err = sqlserver.WithInstance(db, &sqlserver.Config{MigrationsTable: table})
+	case "mysql":
+		// WithConnection on a connection of our own: the driver's Close
+		// would otherwise close the caller's whole pool. (The connection
+		// must allow several statements at once; sqldb.Open's does.)
+		var conn *sql.Conn
+		if conn, err = db.Conn(context.Background()); err != nil {
+			return fmt.Errorf("migrations: mysql: %w", err)
+		}
+		defer conn.Close()
+		drv, err = mysql.WithConnection(context.Background(), conn, &mysql.Config{MigrationsTable: table})
 	default:
 		return fmt.Errorf("migrations: unknown dialect %q", dialect)
 	}

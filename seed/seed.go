@@ -272,7 +272,7 @@ func fixSequences(ctx context.Context, db *sqldb.DB) error {
 	for _, t := range tables {
 		q := sqldb.ResetIdentity(db.Dialect, t[0], t[1])
 		if q == "" {
-			continue // SQLite AUTOINCREMENT follows explicit keys by itself
+			continue // SQLite AUTOINCREMENT and MySQL AUTO_INCREMENT follow explicit keys by themselves
 		}
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("seed: reset %s sequence: %w", t[0], err)

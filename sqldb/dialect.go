@@ -13,7 +13,8 @@ import (
 // method returns SQL text built only from identifiers the mapping specs have
 // already validated and from placeholders: values are always bound.
 type Dialect interface {
-	// Name is "sqlite", "postgres" or "sqlserver" (also the migrations folder).
+	// Name is "sqlite", "postgres", "sqlserver" or "mysql" (also the
+	// migrations folder).
 	Name() string
 	// Placeholder is the n-th (1-based) bind parameter.
 	Placeholder(n int) string
@@ -199,6 +200,9 @@ var numericSQL = map[string]string{
 	"sqlite":    "(CASE WHEN %[1]s <> '' AND trim(%[1]s, '0123456789.-') = '' AND %[1]s NOT LIKE '%%.%%.%%' THEN CAST(%[1]s AS REAL) END)",
 	"postgres":  `(CASE WHEN %[1]s ~ '^-?[0-9]+(\.[0-9]+)?$' THEN %[1]s::numeric END)`,
 	"sqlserver": "TRY_CAST(%[1]s AS decimal(38,10))",
+	// [.] rather than \. : a backslash in a MySQL string literal means
+	// different things under different sql_modes
+	"mysql": "(CASE WHEN %[1]s REGEXP '^-?[0-9]+([.][0-9]+)?$' THEN CAST(%[1]s AS DECIMAL(38,10)) END)",
 }
 
 // Numeric is col read as a number, NULL when the text is not a plain decimal.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
 	mssql "github.com/microsoft/go-mssqldb"
 	"modernc.org/sqlite"
@@ -27,6 +28,15 @@ func IsConstraint(err error) bool {
 			return true
 		}
 	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		// duplicate key, foreign key (parent missing / row referenced),
+		// NULL into NOT NULL, no default, CHECK (MySQL 3819, MariaDB 4025)
+		switch my.Number {
+		case 1062, 1451, 1452, 1048, 1364, 3819, 4025:
+			return true
+		}
+	}
 	return false
 }
 
@@ -44,6 +54,10 @@ func IsRetryable(err error) bool {
 	var me mssql.Error
 	if errors.As(err, &me) {
 		return me.Number == 1205
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return my.Number == 1213 || my.Number == 1205 // deadlock, lock wait timeout
 	}
 	return false
 }
@@ -64,6 +78,10 @@ func Describe(err error) string {
 	if errors.As(err, &me) {
 		return fmt.Sprintf("sqlserver error %d", me.Number)
 	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return fmt.Sprintf("mysql error %d", my.Number)
+	}
 	return err.Error()
 }
 
@@ -78,6 +96,14 @@ func IsDataError(err error) bool {
 	if errors.As(err, &me) {
 		switch me.Number {
 		case 8152, 2628, 8115, 241, 242:
+			return true
+		}
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		// too long, out of range, bad date-time, bad number, truncated
+		switch my.Number {
+		case 1406, 1264, 1292, 1366, 1265:
 			return true
 		}
 	}

@@ -3,9 +3,9 @@ package sqldb
 import "fmt"
 
 // How each dialect coordinates the control store's concurrent users. The
-// control store runs on PostgreSQL or SQLite; SQL Server is listed with no
-// coordination because it is never a control store (control.Open refuses
-// it: ControlStore).
+// control store runs on PostgreSQL or SQLite; SQL Server and MySQL/MariaDB
+// are listed with no coordination because they are never a control store
+// (control.Open refuses them: ControlStore).
 
 // Coordination is what a dialect offers for coordinating processes that
 // share a database.
@@ -38,6 +38,7 @@ var coordination = map[string]Coordination{
 	"postgres":  {RowLocks: true, Notify: true, SessionLocks: true, ControlStore: true},
 	"sqlite":    {FileLocks: true, ControlStore: true},
 	"sqlserver": {},
+	"mysql":     {},
 }
 
 // ForShare is the clause that locks the selected rows against change by

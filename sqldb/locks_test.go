@@ -15,6 +15,7 @@ func TestCoordination(t *testing.T) {
 			" FOR SHARE", "SELECT pg_advisory_xact_lock_shared(727100, hashtext($1))", "SELECT pg_advisory_xact_lock(727100, hashtext($1))"},
 		{SQLite{}, Coordination{FileLocks: true, ControlStore: true}, "", "", ""},
 		{SQLServer{}, Coordination{}, "", "", ""},
+		{MySQL{}, Coordination{}, "", "", ""},
 	}
 	for _, c := range cases {
 		if co := CoordinationOf(c.d); co != c.want {

@@ -1,5 +1,5 @@
 // Package sqldb opens the legacy and control databases by URL scheme
-// (sqlserver://, postgres://, sqlite://PATH) and describes each SQL dialect's
+// (sqlserver://, postgres://, mysql://, sqlite://PATH) and describes each SQL dialect's
 // differences behind one interface, so the mapping engine writes no
 // dialect-specific SQL of its own.
 package sqldb
@@ -7,6 +7,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	sqldriver "database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"  // registers driver "pgx"
 	_ "github.com/microsoft/go-mssqldb" // registers driver "sqlserver"
 	_ "modernc.org/sqlite"              // registers driver "sqlite"
@@ -46,49 +48,29 @@ func Redact(dsn string) string {
 // Open opens dsn. sqlite:// paths are created (with their folder) when
 // missing; the connection is checked with a ping.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	scheme, rest, ok := strings.Cut(dsn, "://")
-	if !ok {
-		return nil, fmt.Errorf("%w: %q: want sqlserver://, postgres:// or sqlite://PATH", ErrBadDSN, Redact(dsn))
-	}
-	var (
-		driver, conn, file string
-		d                  Dialect
-	)
-	switch strings.ToLower(scheme) {
-	case "sqlite":
-		path := rest
-		if path == "" {
-			return nil, fmt.Errorf("%w: sqlite:// needs a file path", ErrBadDSN)
-		}
-		if path != ":memory:" {
-			if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-				return nil, fmt.Errorf("sqlite: create folder for %s: %w", path, err)
-			}
-		}
-		// WAL lets readers proceed while a writer commits; busy_timeout makes
-		// concurrent writers wait instead of failing with SQLITE_BUSY.
-		conn = "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-		driver, d, file = "sqlite", SQLite{}, path
-	case "postgres", "postgresql":
-		driver, conn, d = "pgx", dsn, Postgres{}
-	case "sqlserver":
-		driver, conn, d = "sqlserver", dsn, SQLServer{}
-	default:
-		return nil, fmt.Errorf("%w: unknown scheme %q in %s", ErrBadDSN, scheme, Redact(dsn))
+	t, err := target(dsn)
+	if err != nil {
+		return nil, err
 	}
 	var db *sql.DB
-	var err error
-	if driver == "sqlite" {
+	switch t.driver {
+	case "sqlite":
 		var c *serialConnector
-		if c, err = newSerialConnector(conn, file); err == nil {
+		if c, err = newSerialConnector(t.conn, t.file); err == nil {
 			db = sql.OpenDB(c)
 		}
-	} else {
-		db, err = sql.Open(driver, conn)
+	case "mysql":
+		var c sqldriver.Connector
+		if c, err = mysql.NewConnector(t.mysql); err == nil {
+			db = sql.OpenDB(c)
+		}
+	default:
+		db, err = sql.Open(t.driver, t.conn)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %v", Redact(dsn), redactErr(err, dsn))
 	}
+	d := t.dialect
 	if d.Name() == "sqlite" {
 		// One writer at a time is all SQLite allows; a small pool of
 		// readers is plenty for the embedded default.
@@ -100,11 +82,61 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := db.PingContext(pctx); err != nil {
+	err = db.PingContext(pctx)
+	if err == nil && t.driver == "mysql" {
+		d, err = mysqlDialect(pctx, db)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect %s: %v", Redact(dsn), redactErr(err, dsn))
 	}
-	return &DB{DB: db, Dialect: d, Redacted: Redact(dsn), Path: file}, nil
+	return &DB{DB: db, Dialect: d, Redacted: Redact(dsn), Path: t.file}, nil
+}
+
+// dsnTarget is what a database URL names: the driver, its connection
+// string or configuration, and the dialect.
+type dsnTarget struct {
+	driver, conn, file string
+	mysql              *mysql.Config
+	dialect            Dialect
+}
+
+func target(dsn string) (dsnTarget, error) {
+	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return dsnTarget{}, fmt.Errorf("%w: %q: want sqlserver://, postgres://, mysql:// or sqlite://PATH", ErrBadDSN, Redact(dsn))
+	}
+	switch strings.ToLower(scheme) {
+	case "sqlite":
+		path := rest
+		if path == "" {
+			return dsnTarget{}, fmt.Errorf("%w: sqlite:// needs a file path", ErrBadDSN)
+		}
+		if path != ":memory:" {
+			if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+				return dsnTarget{}, fmt.Errorf("sqlite: create folder for %s: %w", path, err)
+			}
+		}
+		// WAL lets readers proceed while a writer commits; busy_timeout makes
+		// concurrent writers wait instead of failing with SQLITE_BUSY.
+		conn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		return dsnTarget{driver: "sqlite", conn: conn, file: path, dialect: SQLite{}}, nil
+	case "postgres", "postgresql":
+		return dsnTarget{driver: "pgx", conn: dsn, dialect: Postgres{}}, nil
+	case "sqlserver":
+		return dsnTarget{driver: "sqlserver", conn: dsn, dialect: SQLServer{}}, nil
+	case "mysql", "mariadb":
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return dsnTarget{}, fmt.Errorf("%w: %s", ErrBadDSN, Redact(dsn))
+		}
+		cfg, err := mysqlConfig(u)
+		if err != nil {
+			return dsnTarget{}, err
+		}
+		return dsnTarget{driver: "mysql", mysql: cfg, dialect: MySQL{}}, nil
+	}
+	return dsnTarget{}, fmt.Errorf("%w: unknown scheme %q in %s", ErrBadDSN, scheme, Redact(dsn))
 }
 
 // redactErr keeps a driver error from echoing the password it was given.
@@ -127,6 +159,8 @@ func (db *DB) Columns(ctx context.Context, table string) ([]string, error) {
 		q = "SELECT name FROM pragma_table_info(?1) ORDER BY cid"
 	case "postgres":
 		q = "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
+	case "mysql":
+		q = "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position"
 	default:
 		q = "SELECT column_name FROM information_schema.columns WHERE table_name = @p1 ORDER BY ordinal_position"
 	}

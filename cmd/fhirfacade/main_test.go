@@ -185,7 +185,7 @@ func envOr(env []string, key, def string) string {
 // TestSeedResumesAfterKill kills a seed mid-run and runs it again: the
 // result is complete, with nothing twice.
 func TestSeedResumesAfterKill(t *testing.T) {
-	testutil.DSNs(t, func(t *testing.T, dsn string) {
+	testutil.LegacyDSNs(t, func(t *testing.T, dsn string) {
 		env := []string{"FHIRFACADE_LEGACY_DSN=" + dsn}
 		cmd := command(t, t.TempDir(), env, "legacy", "seed", "--patients", "3000", "--batch", "100")
 		pr, err := cmd.StderrPipe()
@@ -227,38 +227,41 @@ func TestSeedResumesAfterKill(t *testing.T) {
 	})
 }
 
-// TestMappingsCheck lists an unmapped column and a missing one.
+// TestMappingsCheck lists an unmapped column and a missing one, on each
+// legacy dialect's live schema.
 func TestMappingsCheck(t *testing.T) {
-	dir := t.TempDir()
-	dsn := "FHIRFACADE_LEGACY_DSN=sqlite://" + filepath.Join(dir, "l.db")
-	if out, err := command(t, dir, []string{dsn}, "legacy", "migrate").CombinedOutput(); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	out, err := command(t, dir, []string{dsn}, "mappings", "check").CombinedOutput()
-	if err != nil {
-		t.Fatalf("demo schema should check clean: %v\n%s", err, out)
-	}
-	db, err := sqldb.Open(context.Background(), "sqlite://"+filepath.Join(dir, "l.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("ALTER TABLE pat_master ADD COLUMN nickname VARCHAR(20)"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("ALTER TABLE visit DROP COLUMN dept_cd"); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	out, err = command(t, dir, []string{dsn}, "mappings", "check").CombinedOutput()
-	ee, ok := err.(*exec.ExitError)
-	if !ok || ee.ExitCode() != 1 {
-		t.Fatalf("want exit 1, got %v\n%s", err, out)
-	}
-	for _, want := range []string{"advice  (all specs): pat_master.nickname: neither mapped nor listed under ignore", "error   encounter.yaml: visit.dept_cd: no such column"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
+	testutil.LegacyDSNs(t, func(t *testing.T, legacyDSN string) {
+		dir := t.TempDir()
+		dsn := "FHIRFACADE_LEGACY_DSN=" + legacyDSN
+		if out, err := command(t, dir, []string{dsn}, "legacy", "migrate").CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
 		}
-	}
+		out, err := command(t, dir, []string{dsn}, "mappings", "check").CombinedOutput()
+		if err != nil {
+			t.Fatalf("demo schema should check clean: %v\n%s", err, out)
+		}
+		db, err := sqldb.Open(context.Background(), legacyDSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("ALTER TABLE pat_master ADD COLUMN nickname VARCHAR(20)"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("ALTER TABLE visit DROP COLUMN dept_cd"); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		out, err = command(t, dir, []string{dsn}, "mappings", "check").CombinedOutput()
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != 1 {
+			t.Fatalf("want exit 1, got %v\n%s", err, out)
+		}
+		for _, want := range []string{"pat_master.nickname: neither mapped nor listed under ignore", "encounter.yaml: visit.dept_cd: no such column"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+	})
 }
 
 // TestListenInUse: an address already taken stops serve with an error

@@ -70,7 +70,7 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&o.baseURL, "base-url", "", "public FHIR base URL used in every absolute URL (links, Location) (default http://<listen>/fhir)")
 	f.StringVar(&o.allowedHosts, "allowed-hosts", "", "further Host names the API answers for, comma-separated, each name or name:port (always: the base URL's host, and localhost/127.0.0.1/[::1] with the listen port)")
 	f.StringVar(&o.trustedProxies, "trusted-proxies", "", "CIDRs of proxies whose X-Forwarded-*/Forwarded headers are believed, comma-separated (default: none)")
-	f.StringVar(&o.legacyDSN, "legacy-dsn", "", "legacy database: sqlserver://, postgres:// or sqlite://PATH (default "+defaultLegacyDSN+", created and seeded on first run)")
+	f.StringVar(&o.legacyDSN, "legacy-dsn", "", "legacy database: sqlserver://, postgres://, mysql:// or sqlite://PATH (default "+defaultLegacyDSN+", created and seeded on first run)")
 	f.StringVar(&o.controlDSN, "control-dsn", defaultControlDSN, "control store: postgres:// or sqlite://PATH")
 	f.StringVar(&o.fhirURL, "fhir-url", "", "upstream FHIR base URL (none: every type stays on legacy)")
 	f.StringVar(&o.fhirAuth, "fhir-auth", "none", "upstream authentication: none, bearer, azure")
