@@ -90,7 +90,9 @@ func (s *Server) resolve(c echo.Context, interaction string) (string, backend.Ba
 func setResourceHeaders(c echo.Context, r *backend.Resource) {
 	h := c.Response().Header()
 	h.Set("ETag", `W/"`+r.VersionID+`"`)
-	h.Set("Last-Modified", r.LastUpdated.UTC().Format(http.TimeFormat))
+	if !r.LastUpdated.IsZero() { // a legacy row may have no stamp
+		h.Set("Last-Modified", r.LastUpdated.UTC().Format(http.TimeFormat))
+	}
 }
 
 func (s *Server) read(c echo.Context) error {

@@ -2,6 +2,7 @@ package mappings
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"time"
 )
@@ -23,6 +24,12 @@ func (s *Spec) RowMeta(row Row) (Meta, error) {
 		return Meta{}, fmt.Errorf("%w: %s.%s: key %v: %v", ErrUnmappable, s.Table, s.Key, row[s.keyIdx], err)
 	}
 	id = s.idTmpl.prefix + id + s.idTmpl.suffix
+	if s.updIdx < 0 || row[s.updIdx] == nil {
+		// no stamp (none mapped, or NULL on this row, as on rows nobody
+		// touched since a conversion): no meta.lastUpdated, and a version
+		// that changes whenever the row's content does
+		return Meta{ID: id, VersionID: rowVersion(row)}, nil
+	}
 	t, ok, err := asTime(row[s.updIdx])
 	if err != nil || !ok {
 		return Meta{}, fmt.Errorf("%w: %s.%s of key %s: not a time", ErrUnmappable, s.Table, s.LastUpdated, id)
@@ -49,9 +56,12 @@ func (s *Spec) Encode(b []byte, row Row) ([]byte, Meta, error) {
 	b = appendJSONString(b, m.ID)
 	b = append(b, `,"meta":{"versionId":`...)
 	b = appendJSONString(b, m.VersionID)
-	b = append(b, `,"lastUpdated":"`...)
-	b = m.LastUpdated.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
-	b = append(b, `"}`...)
+	if !m.LastUpdated.IsZero() {
+		b = append(b, `,"lastUpdated":"`...)
+		b = m.LastUpdated.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+		b = append(b, '"')
+	}
+	b = append(b, '}')
 	e := encoder{row: row, s: s}
 	for i, k := range s.root.keys[1:] { // [0] is resourceType
 		mark := len(b)
@@ -204,4 +214,15 @@ func (s *Spec) IDOf(key any) (string, error) {
 func (s *Spec) IDOfRow(row Row) string {
 	id, _ := s.IDOf(row[s.keyIdx])
 	return id
+}
+
+// rowVersion is a version id from a row's content: "h" and 16 hex digits
+// of a hash over every selected value (never a number, so it cannot be
+// taken for a stamp-based version).
+func rowVersion(row Row) string {
+	h := fnv.New64a()
+	for _, v := range row {
+		fmt.Fprintf(h, "%T:%v\x00", v, v)
+	}
+	return fmt.Sprintf("h%016x", h.Sum64())
 }

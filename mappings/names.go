@@ -15,6 +15,9 @@ func (s *Spec) compileNames() error {
 	}
 	s.tables = map[string]tableName{"t": t}
 	for field, v := range map[string]*string{"key": &s.Key, "lastUpdated": &s.LastUpdated} {
+		if *v == "" && field == "lastUpdated" {
+			continue // optional: versions then come from the row's content
+		}
 		if err := unquote(field, v); err != nil {
 			return err
 		}

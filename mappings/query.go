@@ -85,7 +85,7 @@ func (p *param) columns() []string {
 }
 
 func (s *Spec) colKind(ref string) string {
-	if ref == "t."+s.LastUpdated {
+	if s.LastUpdated != "" && ref == "t."+s.LastUpdated {
 		return "datetime"
 	}
 	var kind string
@@ -123,8 +123,10 @@ func (s *Spec) colKind(ref string) string {
 
 func (s *Spec) compileSearch(aliases map[string]bool) error {
 	s.params = map[string]*param{
-		"_id":          {name: "_id", kind: "token", cols: []string{"t." + s.Key}, idOf: s.idTmpl, sortCol: "t." + s.Key},
-		"_lastUpdated": {name: "_lastUpdated", kind: "date", cols: []string{"t." + s.LastUpdated}, dateKind: "datetime", sortCol: "t." + s.LastUpdated},
+		"_id": {name: "_id", kind: "token", cols: []string{"t." + s.Key}, idOf: s.idTmpl, sortCol: "t." + s.Key},
+	}
+	if s.LastUpdated != "" {
+		s.params["_lastUpdated"] = &param{name: "_lastUpdated", kind: "date", cols: []string{"t." + s.LastUpdated}, dateKind: "datetime", sortCol: "t." + s.LastUpdated}
 	}
 	checkCol := func(name, c string) (string, error) {
 		ref, err := s.ref(c)

@@ -20,7 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-//go:embed specs/*.yaml
+//go:embed specs/*.yaml specs_ehr/*.yaml
 var embedded embed.FS
 
 // ErrSpec marks a mapping spec that cannot be used; the message names the
@@ -119,6 +119,17 @@ type Registry struct {
 // LoadEmbedded compiles the specs shipped in the binary.
 func LoadEmbedded() (*Registry, error) {
 	sub, err := fs.Sub(embedded, "specs")
+	if err != nil {
+		return nil, err
+	}
+	return Load(sub)
+}
+
+// LoadEmbeddedEHR compiles the shipped specs of the second demo schema
+// (SQL Server EHR style, migrations/legacy_ehr): what a migration engineer
+// writes for a database nobody here designed.
+func LoadEmbeddedEHR() (*Registry, error) {
+	sub, err := fs.Sub(embedded, "specs_ehr")
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +324,14 @@ func (s *Spec) compile() error {
 	s.colIndex = map[string]int{}
 	s.colPaths = map[string]string{}
 	s.keyIdx = s.col("t." + s.Key)
-	s.updIdx = s.col("t." + s.LastUpdated)
+	s.updIdx = -1
+	if s.LastUpdated != "" {
+		s.updIdx = s.col("t." + s.LastUpdated)
+	} else if s.WriteBack.Create || s.WriteBack.Update || s.WriteBack.Delete {
+		// If-Match and the update's compare-and-set need a stamp the
+		// database moves on every change
+		return fmt.Errorf("writeBack needs a lastUpdated column (optimistic concurrency compares it)")
+	}
 	c := &compiler{s: s, aliases: aliases}
 	if s.Template.Kind != yaml.MappingNode {
 		return fmt.Errorf("template must be a mapping")

@@ -58,6 +58,9 @@ var transforms = map[string]constructor{
 	"yn":       ynTransform,
 	"deceased": deceasedTransform,
 	"labvalue": labvalueTransform,
+	"decimal":  decimalTransform,
+	// deceasedDate: deceased[x] from one death date column
+	"deceasedDate": deceasedDateTransform,
 }
 
 func newTransform(s *Spec, name, arg string) (*transform, error) {

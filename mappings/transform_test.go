@@ -180,6 +180,28 @@ func TestTransformLabValue(t *testing.T) {
 	})
 }
 
+func TestTransformDecimal(t *testing.T) {
+	runTransform(t, "decimal", []trCase{
+		{name: "precision kept", cols: []any{"5.4000"}, want: "5.4000"},
+		{name: "negative", cols: []any{"-73.756230"}, want: "-73.756230"},
+		{name: "whole", cols: []any{"82"}, want: "82"},
+		{name: "NULL", cols: []any{nil}},
+		{name: "not a number", cols: []any{"$1.50"}, err: "not a decimal"},
+		{name: "dec", in: num("5.40"), want: "[5.40]"},
+		{name: "dec string", in: "5.4", err: "want a decimal"},
+	})
+}
+
+func TestTransformDeceasedDate(t *testing.T) {
+	runTransform(t, "deceasedDate", []trCase{
+		{name: "date-time in the spec's zone", cols: []any{"2020-01-02 03:04:05"}, suffix: "DateTime", want: `"2020-01-02T03:04:05-05:00"`},
+		{name: "NULL: left out", cols: []any{nil}},
+		{name: "dec DateTime", suffix: "DateTime", in: "2020-01-02T08:04:05Z", want: "[2020-01-02 03:04:05 +0000 UTC]"},
+		{name: "dec false clears", suffix: "Boolean", in: false, want: "[<nil>]"},
+		{name: "dec true", suffix: "Boolean", in: true, err: "date of death only"},
+	})
+}
+
 // TestTransformRegistry: every registered name constructs, an unknown one
 // is refused, and the default is string.
 func TestTransformRegistry(t *testing.T) {

@@ -27,15 +27,16 @@ func union(ks ...kinds) kinds { return slices.Concat(ks...) }
 // read) or silently change the value; text is allowed where legacy
 // schemas keep values as text. An unknown kind is never refused.
 var transformKinds = map[string][]kinds{
-	"string":   {anyKind},
-	"int":      {union(kinds{sqldb.KindInt}, textual)},
-	"decimal":  {union(numbers, textual)},
-	"code":     {union(textual, kinds{sqldb.KindInt, sqldb.KindBool})},
-	"date":     {dateLike},
-	"datetime": {union(times, textual)},
-	"yn":       {union(textual, kinds{sqldb.KindBool})},
-	"deceased": {union(textual, kinds{sqldb.KindBool}), union(times, textual)},
-	"labvalue": {anyKind},
+	"string":       {anyKind},
+	"int":          {union(kinds{sqldb.KindInt}, textual)},
+	"decimal":      {union(numbers, textual)},
+	"code":         {union(textual, kinds{sqldb.KindInt, sqldb.KindBool})},
+	"date":         {dateLike},
+	"datetime":     {union(times, textual)},
+	"yn":           {union(textual, kinds{sqldb.KindBool})},
+	"deceased":     {union(textual, kinds{sqldb.KindBool}), union(times, textual)},
+	"labvalue":     {anyKind},
+	"deceasedDate": {union(times, dateLike)},
 }
 
 // searchKinds says which column kinds each search parameter type compares

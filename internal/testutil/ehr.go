@@ -4,15 +4,17 @@ import (
 	"context"
 	"testing"
 
+	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/migrations"
 	"github.com/fhirfacade/fhirfacade/seed"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 // SeedEHR creates the second demo legacy schema (migrations.LegacyEHR,
-// dbo.PatientMaster ...) in db and seeds patients patients (2 visits and 8
-// lab results each; seed.EHRPatientData(i) names their values).
-func SeedEHR(t testing.TB, db *sqldb.DB, patients int) {
+// dbo.PatientMaster ...) in db, seeds patients patients (2 visits and 8
+// lab results each; seed.EHRPatientData(i) names their values) and
+// returns its shipped specs, bound to db.
+func SeedEHR(t testing.TB, db *sqldb.DB, patients int) *mappings.Registry {
 	t.Helper()
 	if err := migrations.Up(db.DB, migrations.LegacyEHR, db.Dialect.Name()); err != nil {
 		t.Fatal(err)
@@ -20,4 +22,12 @@ func SeedEHR(t testing.TB, db *sqldb.DB, patients int) {
 	if err := seed.RunEHR(context.Background(), db, seed.Options{Patients: patients}); err != nil {
 		t.Fatal(err)
 	}
+	reg, err := mappings.LoadEmbeddedEHR()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.BindLive(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	return reg
 }
