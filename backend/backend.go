@@ -6,6 +6,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/fhirfacade/fhirfacade/search"
@@ -22,7 +23,32 @@ var (
 	ErrInvalid            = errors.New("invalid request")       // 400
 	ErrUnprocessable      = errors.New("unprocessable content") // 422
 	ErrUnavailable        = errors.New("backend unavailable")   // 503
+	// ErrUnmappable: a stored row holds a value its mapping cannot
+	// translate (a malformed date, an unknown code); see RowError.
+	ErrUnmappable = errors.New("stored value cannot be mapped")
 )
+
+// RowError is a stored row that cannot be turned into a valid resource:
+// which one, and which element and column (Detail holds the reason with
+// the value, for the server's own reports; the value is PHI, so what the
+// facade tells a client names only the element and column).
+type RowError struct {
+	Type, ID     string
+	Path, Column string
+	Detail       string
+}
+
+func (e *RowError) Error() string {
+	return fmt.Sprintf("%s/%s: %s (column %s): %s", e.Type, e.ID, e.Path, e.Column, e.Detail)
+}
+
+// Unwrap makes RowError an ErrUnmappable.
+func (e *RowError) Unwrap() error { return ErrUnmappable }
+
+// Public is the message a client may see: the row, element and column.
+func (e *RowError) Public() string {
+	return fmt.Sprintf("%s/%s: the stored value of %s (legacy column %s) cannot be mapped", e.Type, e.ID, e.Path, e.Column)
+}
 
 // ElementError is a write refused because of one element of the resource:
 // Path names it (FHIRPath-like, e.g. "Patient.identifier[0].value"), and
@@ -62,7 +88,8 @@ type SearchOptions struct {
 // Unmappable is a stored row that cannot be turned into a valid resource.
 type Unmappable struct {
 	ID     string
-	Reason string
+	Reason string // with the value: for the server's own reports (sync, parity)
+	Public string // the row, element and column only: what a client may see
 }
 
 // SearchResult is one page of matches.

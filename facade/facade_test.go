@@ -29,6 +29,7 @@ type env struct {
 	srv  *httptest.Server
 	ops  *httptest.Server // the operations listener (OpsHandler)
 	logs *bytes.Buffer
+	db   *sqldb.DB // the legacy database
 }
 
 func newEnv(t *testing.T, open func(testing.TB) *sqldb.DB) *env {
@@ -55,7 +56,7 @@ func newEnv(t *testing.T, open func(testing.TB) *sqldb.DB) *env {
 	}, production(0))
 	ops := httptest.NewServer(srv.OpsHandler())
 	t.Cleanup(ops.Close)
-	return &env{t: t, srv: hs, ops: ops, logs: logs}
+	return &env{t: t, srv: hs, ops: ops, logs: logs, db: db}
 }
 
 // production gives a test server the HTTP server's header limit (and

@@ -83,6 +83,15 @@ func classify(err error) *HTTPError {
 			he.Path = el.Path
 		}
 		return he
+	case errors.Is(err, backend.ErrUnmappable):
+		// a stored row the mapping cannot translate: its key, element and
+		// column are named, its value (PHI) is not
+		he := &HTTPError{Status: 422, Code: "processing", Msg: "a stored resource cannot be mapped", Err: err}
+		var re *backend.RowError
+		if errors.As(err, &re) {
+			he.Msg, he.Path = re.Public(), re.Path
+		}
+		return he
 	case errors.Is(err, backend.ErrInvalid), errors.Is(err, search.ErrInvalid):
 		return &HTTPError{Status: 400, Code: "invalid", Msg: err.Error(), Err: err}
 	case errors.Is(err, pagetoken.ErrInvalid):

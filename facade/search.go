@@ -193,9 +193,15 @@ func (s *Server) narrowSearch(c echo.Context, run *searchRun) error {
 // matches for the audit trail.
 func (s *Server) fetchSearch(c echo.Context, run *searchRun) error {
 	q := run.q
-	res, err := run.be.Search(c.Request().Context(), run.typ, q, backend.SearchOptions{Cursor: run.pos, Count: run.count, Strict: run.strict, Total: q.Total == "accurate" || q.Total == "estimate" || q.Summary == "count"})
+	// lenient: one stored row the mapping cannot translate leaves that
+	// row out with a warning, not the whole page; strict: 422 naming it
+	res, err := run.be.Search(c.Request().Context(), run.typ, q, backend.SearchOptions{Cursor: run.pos, Count: run.count, Strict: run.strict, Partial: !run.strict,
+		Total: q.Total == "accurate" || q.Total == "estimate" || q.Summary == "count"})
 	if err != nil {
 		return err
+	}
+	for _, u := range res.Unmappable {
+		run.warnings = append(run.warnings, u.Public+"; it is left out of this page (Prefer: handling=strict makes this an error)")
 	}
 	res.Resources = s.keepInCompartment(c, res.Resources, run.d)
 	for _, name := range res.Ignored {

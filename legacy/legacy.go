@@ -185,7 +185,12 @@ func (b *Backend) Search(ctx context.Context, typ string, q *search.Query, opts 
 				return nil, err
 			}
 			id := s.IDOfRow(row)
-			res.Unmappable = append(res.Unmappable, backend.Unmappable{ID: id, Reason: err.Error()})
+			u := backend.Unmappable{ID: id, Reason: err.Error(), Public: typ + "/" + id + ": cannot be mapped"}
+			var re *backend.RowError
+			if errors.As(err, &re) {
+				u.Public = re.Public()
+			}
+			res.Unmappable = append(res.Unmappable, u)
 			continue
 		}
 		res.Resources = append(res.Resources, &backend.Resource{Type: typ, ID: m.ID, VersionID: m.VersionID, LastUpdated: m.LastUpdated, JSON: buf[start:len(buf):len(buf)]})

@@ -1,10 +1,14 @@
 package mappings
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/fhirfacade/fhirfacade/backend"
 )
 
 // Row is one scanned legacy row in the spec's select-list order.
@@ -32,7 +36,7 @@ func (s *Spec) RowMeta(row Row) (Meta, error) {
 	}
 	t, ok, err := asTime(row[s.updIdx])
 	if err != nil || !ok {
-		return Meta{}, fmt.Errorf("%w: %s.%s of key %s: not a time", ErrUnmappable, s.Table, s.LastUpdated, id)
+		return Meta{}, &backend.RowError{Type: s.ResourceType, ID: id, Path: s.ResourceType + ".meta.lastUpdated", Column: s.LastUpdated, Detail: "not a time"}
 	}
 	lu := inZone(t, s.loc)
 	return Meta{ID: id, VersionID: strconv.FormatInt(lu.UnixMilli(), 10), LastUpdated: lu}, nil
@@ -44,7 +48,11 @@ func (s *Spec) RowMeta(row Row) (Meta, error) {
 func (s *Spec) Encode(b []byte, row Row) ([]byte, Meta, error) {
 	orig := len(b)
 	if err := s.Normalize(row); err != nil {
-		return b, Meta{}, fmt.Errorf("%s/%s: %w", s.ResourceType, s.IDOfRow(row), err)
+		var re *backend.RowError
+		if errors.As(err, &re) {
+			re.ID = s.IDOfRow(row)
+		}
+		return b, Meta{}, err
 	}
 	m, err := s.RowMeta(row)
 	if err != nil {
@@ -74,7 +82,8 @@ func (s *Spec) Encode(b []byte, row Row) ([]byte, Meta, error) {
 	}
 	if e.err != nil {
 		// the caller's buffer comes back as it was given
-		return b[:orig], m, fmt.Errorf("%w: %s/%s: %v", ErrUnmappable, s.ResourceType, m.ID, e.err)
+		e.err.Type, e.err.ID = s.ResourceType, m.ID
+		return b[:orig], m, e.err
 	}
 	return append(b, '}'), m, nil
 }
@@ -90,7 +99,7 @@ const (
 type encoder struct {
 	row Row
 	s   *Spec
-	err error
+	err *backend.RowError
 	tmp []any
 }
 
@@ -112,9 +121,7 @@ func (e *encoder) keyed(b []byte, key string, n *node) ([]byte, state) {
 		keyEnd := len(b)
 		b = append(b, `":`...)
 		out, suffix, ok, err := n.expr.tr.enc(b, e.vals(n.expr))
-		if err != nil && e.err == nil {
-			e.err = fmt.Errorf("%s: %v", n.path, err)
-		}
+		e.fail(n.expr, n.path, err)
 		if !ok || err != nil {
 			return b[:mark], stNone
 		}
@@ -137,18 +144,14 @@ func (e *encoder) value(b []byte, n *node) ([]byte, state) {
 		return append(b, n.lit...), stLiteral
 	case kExpr:
 		out, _, ok, err := n.expr.tr.enc(b, e.vals(n.expr))
-		if err != nil && e.err == nil {
-			e.err = fmt.Errorf("%s: %v", n.path, err)
-		}
+		e.fail(n.expr, n.path, err)
 		if !ok || err != nil {
 			return b, stNone
 		}
 		return out, stDynamic
 	case kInterp:
 		str, ok, err := n.interp.exprs[0].tr.text(e.vals(n.interp.exprs[0]))
-		if err != nil && e.err == nil {
-			e.err = fmt.Errorf("%s: %v", n.path, err)
-		}
+		e.fail(n.interp.exprs[0], n.path, err)
 		if !ok || err != nil {
 			return b, stNone
 		}
@@ -225,4 +228,17 @@ func rowVersion(row Row) string {
 		fmt.Fprintf(h, "%T:%v\x00", v, v)
 	}
 	return fmt.Sprintf("h%016x", h.Sum64())
+}
+
+// fail records the first value the template could not encode: its
+// element, its columns and the reason.
+func (e *encoder) fail(x *expr, path string, err error) {
+	if err == nil || e.err != nil {
+		return
+	}
+	cols := make([]string, len(x.refs))
+	for i, r := range x.refs {
+		_, cols[i] = splitRef(r)
+	}
+	e.err = &backend.RowError{Path: path, Column: strings.Join(cols, ", "), Detail: err.Error()}
 }

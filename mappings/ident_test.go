@@ -1,9 +1,14 @@
 package mappings
 
 import (
+	"errors"
+	"net/url"
 	"strings"
 	"testing"
+	"testing/fstest"
+	"time"
 
+	"github.com/fhirfacade/fhirfacade/search"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
@@ -66,5 +71,38 @@ func TestTransformKindsListed(t *testing.T) {
 		if _, ok := transformKinds[name]; !ok {
 			t.Errorf("transform %s has no entry in transformKinds", name)
 		}
+	}
+}
+
+// TestNoLastUpdated: a spec without lastUpdated compiles (read-only),
+// versions rows by content, and refuses _lastUpdated with a clear error.
+func TestNoLastUpdated(t *testing.T) {
+	src := "resourceType: Patient\ntable: p\nkey: id\nid: \"{{id | int}}\"\ntemplate: {resourceType: Patient, gender: \"{{sex}}\"}\n"
+	reg, err := Load(fstest.MapFS{"p.yaml": {Data: []byte(src)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := reg.Spec("Patient")
+	js, m, err := s.Encode(nil, Row{int64(7), "female"})
+	if err != nil || m.LastUpdated != (time.Time{}) || !strings.HasPrefix(m.VersionID, "h") || strings.Contains(string(js), "lastUpdated") {
+		t.Fatalf("encode: %s %+v %v", js, m, err)
+	}
+	if _, m2, _ := s.Encode(nil, Row{int64(7), "male"}); m2.VersionID == m.VersionID {
+		t.Errorf("content changed, version %s did not", m.VersionID)
+	}
+	for _, q := range []string{"_lastUpdated=ge2024", "_sort=_lastUpdated"} {
+		vals, _ := url.ParseQuery(q)
+		sq, err := search.ParseQuery(vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = s.SearchStmt(sqldb.Postgres{}, SearchRequest{Query: sq, Limit: 10})
+		if !errors.Is(err, search.ErrInvalid) || !strings.Contains(err.Error(), "no last-updated column") {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+	bad := strings.Replace(src, "template:", "writeBack: {create: true}\ntemplate:", 1)
+	if _, err := Load(fstest.MapFS{"p.yaml": {Data: []byte(bad)}}); err == nil || !strings.Contains(err.Error(), "writeBack needs a lastUpdated") {
+		t.Errorf("writeBack without lastUpdated: %v", err)
 	}
 }

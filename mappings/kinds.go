@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
@@ -96,7 +97,8 @@ func (s *Spec) Normalize(row Row) error {
 		}
 		v, err := n(row[i])
 		if err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrUnmappable, s.cols[i], err)
+			_, col := splitRef(s.cols[i])
+			return &backend.RowError{Type: s.ResourceType, Path: s.PathOf(s.cols[i]), Column: col, Detail: err.Error()}
 		}
 		row[i] = v
 	}

@@ -17,6 +17,9 @@ func (s *Spec) sortKeys(sorts []search.Sort) ([]string, []bool, error) {
 	var desc []bool
 	for _, so := range sorts {
 		p := s.params[so.Param]
+		if p == nil && so.Param == "_lastUpdated" {
+			return nil, nil, s.noStamp()
+		}
 		if p == nil || p.sortCol == "" {
 			return nil, nil, fmt.Errorf("%w: _sort=%s (sortable: %s)", ErrUnsupported, so.Param, strings.Join(s.sortable(), ", "))
 		}
@@ -211,4 +214,10 @@ func decodeCursorVal(raw any, kind string) (any, error) {
 		return DateTimeVal{t}, nil
 	}
 	return nil, fmt.Errorf("malformed position")
+}
+
+// noStamp is the error of _lastUpdated on a type whose spec maps no
+// last-updated column: an error, not a silently ignored parameter.
+func (s *Spec) noStamp() error {
+	return fmt.Errorf("%w: _lastUpdated: the legacy table of %s has no last-updated column (its spec names none)", search.ErrInvalid, s.ResourceType)
 }

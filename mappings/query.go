@@ -322,6 +322,9 @@ func (s *Spec) where(b *builder, r SearchRequest) ([]string, []string, error) {
 	var conds, ignored []string
 	for _, qp := range r.Query.Params {
 		p := s.params[qp.Name]
+		if p == nil && qp.Name == "_lastUpdated" {
+			return nil, nil, s.noStamp()
+		}
 		if p == nil && (strings.Contains(qp.Name, ".") || strings.HasPrefix(qp.Name, "_has")) {
 			return nil, nil, fmt.Errorf("%w: chained and reverse-chained search (%s)", ErrUnsupported, qp.Name)
 		}

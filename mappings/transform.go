@@ -16,7 +16,7 @@ import (
 var (
 	// ErrUnmappable: a legacy row holds a value the spec cannot translate
 	// (an unknown code, a malformed date). It names the column and the key.
-	ErrUnmappable = errors.New("legacy value cannot be mapped")
+	ErrUnmappable = backend.ErrUnmappable
 	// ErrUnprocessable: a written resource holds data the legacy schema
 	// cannot store, or a value it cannot take (backend.ErrUnprocessable;
 	// a *backend.ElementError names the element).
