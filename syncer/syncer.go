@@ -53,6 +53,9 @@ type Result struct {
 	Failures                 []Failure // the first 100
 	// LockWaitMax is the longest a wave waited for the copy lock.
 	LockWaitMax time.Duration
+	// Note says why an incremental run copied everything (no watermark:
+	// no earlier run finished, or the type has no last-updated column).
+	Note string
 }
 
 // Syncer copies one side to the other.
@@ -103,6 +106,9 @@ func (s *Syncer) Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	q := &search.Query{}
+	if opts.Incremental && cp.watermark == "" {
+		res.Note = "incremental: no watermark (no earlier run finished with one, or the type's legacy table has no last-updated column): copied in full, and rows gone from legacy removed"
+	}
 	if opts.Incremental && cp.watermark != "" {
 		since, _ := time.Parse(time.RFC3339Nano, cp.watermark)
 		q.Params = []search.Param{{Name: "_lastUpdated", Values: []string{"ge" + since.Add(-opts.Overlap).UTC().Format(time.RFC3339)}}}

@@ -195,6 +195,9 @@ func syncType(ctx context.Context, s *sides, o syncer.Options, typ string) (fail
 	if res != nil {
 		fmt.Printf("sync %s: %d written, %d failed, %d deleted in FHIR%s (%v)\n", typ, res.Written, res.Failed, res.Deleted,
 			map[bool]string{true: ", resumed from a checkpoint", false: ""}[res.Resumed], time.Since(start).Round(time.Millisecond))
+		if res.Note != "" {
+			fmt.Printf("  %s\n", res.Note)
+		}
 		for _, fl := range res.Failures {
 			fmt.Printf("  failed %s/%s: %s\n", typ, fl.ID, fl.Reason)
 		}
