@@ -90,8 +90,10 @@ func (s *Spec) writableCols() []string {
 				out = append(out, n.expr.refs...)
 			}
 		case kInterp:
-			if !n.interp.exprs[0].derived {
-				out = append(out, n.interp.exprs[0].refs...)
+			for _, x := range n.interp.exprs {
+				if !x.derived {
+					out = append(out, x.refs...)
+				}
 			}
 		case kObject, kArray:
 			for _, k := range n.kids {
@@ -157,7 +159,7 @@ func (d decoder) walk(n *node, v any, path string, out Values) error {
 		if !ok || !strings.HasPrefix(str, it.prefix) || !strings.HasSuffix(str, it.suffix) || len(str) < len(it.prefix)+len(it.suffix) {
 			return &backend.ElementError{Path: path, Msg: fmt.Sprintf("want %s...%s", it.prefix, it.suffix)}
 		}
-		return d.assign(it.exprs[0], "", str[len(it.prefix):len(str)-len(it.suffix)], path, out)
+		return d.assignText(it, str[len(it.prefix):len(str)-len(it.suffix)], path, out)
 	case kObject:
 		m, ok := v.(map[string]any)
 		if !ok {
@@ -272,4 +274,27 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// assignText splits the text between an interpolation's prefix and suffix
+// at the literals between its expressions (each at its first occurrence)
+// and assigns the pieces; derived expressions are skipped.
+func (d decoder) assignText(it *interp, body, path string, out Values) error {
+	for i, x := range it.exprs {
+		piece := body
+		if i < len(it.mids) {
+			j := strings.Index(body, it.mids[i])
+			if j < 0 {
+				return &backend.ElementError{Path: path, Msg: fmt.Sprintf("want the text to have %q between its parts", it.mids[i])}
+			}
+			piece, body = body[:j], body[j+len(it.mids[i]):]
+		}
+		if x.derived {
+			continue
+		}
+		if err := d.assign(x, "", piece, path, out); err != nil {
+			return err
+		}
+	}
+	return nil
 }

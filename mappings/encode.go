@@ -150,12 +150,11 @@ func (e *encoder) value(b []byte, n *node) ([]byte, state) {
 		}
 		return out, stDynamic
 	case kInterp:
-		str, ok, err := n.interp.exprs[0].tr.text(e.vals(n.interp.exprs[0]))
-		e.fail(n.interp.exprs[0], n.path, err)
-		if !ok || err != nil {
+		str, ok := e.text(n)
+		if !ok {
 			return b, stNone
 		}
-		return appendJSONString(b, n.interp.prefix+str+n.interp.suffix), stDynamic
+		return appendJSONString(b, str), stDynamic
 	case kObject:
 		start := len(b)
 		b = append(b, '{')
@@ -241,4 +240,30 @@ func (e *encoder) fail(x *expr, path string, err error) {
 		_, cols[i] = splitRef(r)
 	}
 	e.err = &backend.RowError{Path: path, Column: strings.Join(cols, ", "), Detail: err.Error()}
+}
+
+// text renders an interpolated string. As R2RML does, a NULL in any of
+// its expressions leaves the whole string out (never "Dr.  Smith").
+func (e *encoder) text(n *node) (string, bool) {
+	it := n.interp
+	if len(it.exprs) == 1 {
+		str, ok, err := it.exprs[0].tr.text(e.vals(it.exprs[0]))
+		e.fail(it.exprs[0], n.path, err)
+		return it.prefix + str + it.suffix, ok && err == nil
+	}
+	var sb strings.Builder
+	sb.WriteString(it.prefix)
+	for i, x := range it.exprs {
+		str, ok, err := x.tr.text(e.vals(x))
+		e.fail(x, n.path, err)
+		if !ok || err != nil {
+			return "", false
+		}
+		if i > 0 {
+			sb.WriteString(it.mids[i-1])
+		}
+		sb.WriteString(str)
+	}
+	sb.WriteString(it.suffix)
+	return sb.String(), true
 }

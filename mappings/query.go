@@ -96,7 +96,10 @@ func (s *Spec) colKind(ref string) string {
 		case kExpr:
 			x = n.expr
 		case kInterp:
-			x = n.interp.exprs[0]
+			for _, ix := range n.interp.exprs {
+				walk(&node{kind: kExpr, expr: ix})
+			}
+			return
 		case kObject, kArray:
 			for _, k := range n.kids {
 				walk(k)

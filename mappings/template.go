@@ -41,10 +41,13 @@ type expr struct {
 	path    string
 }
 
-// interp is literal text around exactly one expression ("Patient/{{pat_id}}").
+// interp is literal text around one or more expressions
+// ("Patient/{{pat_id}}", "{{[Name Prefix]}} {{FirstName}} {{LastName}}").
+// mids are the literals between the expressions (one fewer than exprs).
 type interp struct {
 	prefix, suffix string
 	exprs          []*expr
+	mids           []string
 }
 
 type compiler struct {
@@ -90,11 +93,13 @@ func (c *compiler) node(n *yaml.Node, path string) (*node, error) {
 				if err != nil {
 					return nil, err
 				}
-				if it.prefix == "" && it.suffix == "" {
+				if it.prefix == "" && it.suffix == "" && len(it.exprs) == 1 {
 					return &node{kind: kExpr, path: path, expr: it.exprs[0], dynamic: true}, nil
 				}
-				if it.exprs[0].tr.text == nil {
-					return nil, fmt.Errorf("%s: transform %s cannot be used inside text", path, it.exprs[0].tr.name)
+				for _, x := range it.exprs {
+					if x.tr.text == nil {
+						return nil, fmt.Errorf("%s: transform %s cannot be used inside text", path, x.tr.name)
+					}
 				}
 				return &node{kind: kInterp, path: path, interp: it, dynamic: true}, nil
 			}
@@ -116,14 +121,30 @@ func (c *compiler) node(n *yaml.Node, path string) (*node, error) {
 
 func (c *compiler) interp(s, path string) (*interp, error) {
 	locs := exprRE.FindAllStringSubmatchIndex(s, -1)
-	if len(locs) != 1 {
-		return nil, fmt.Errorf("%s: want exactly one {{...}} expression in %q", path, s)
+	if len(locs) == 0 {
+		return nil, fmt.Errorf("%s: no {{...}} expression in %q", path, s)
 	}
-	e, err := c.expr(s[locs[0][2]:locs[0][3]], path)
-	if err != nil {
-		return nil, err
+	it := &interp{prefix: s[:locs[0][0]], suffix: s[locs[len(locs)-1][1]:]}
+	for i, l := range locs {
+		e, err := c.expr(s[l[2]:l[3]], path)
+		if err != nil {
+			return nil, err
+		}
+		it.exprs = append(it.exprs, e)
+		if i > 0 {
+			it.mids = append(it.mids, s[locs[i-1][1]:l[0]])
+		}
 	}
-	return &interp{prefix: s[:locs[0][0]], suffix: s[locs[0][1]:], exprs: []*expr{e}}, nil
+	if len(it.exprs) > 1 {
+		// several values in one string are written back by splitting it at
+		// the literals between them: each needs one (or all are derived)
+		for i, m := range it.mids {
+			if m == "" && !(it.exprs[i].derived && it.exprs[i+1].derived) {
+				return nil, fmt.Errorf("%s: {{...}}{{...}} with nothing between them cannot be split on write-back (mark them | derived, or put text between)", path)
+			}
+		}
+	}
+	return it, nil
 }
 
 func (c *compiler) expr(src, path string) (*expr, error) {
