@@ -132,6 +132,12 @@ func (s *Server) fetchIncluded(c echo.Context, inc include, matches []*backend.R
 		}
 	}
 	be := s.routes(c).BackendFor(inc.target)
+	if be == nil && len(ids) > 0 {
+		// a reference to a type this facade does not serve (a mapping's
+		// reference to a Practitioner kept elsewhere)
+		*warnings = append(*warnings, fmt.Sprintf("_include=%s:%s: %s is not served here; those resources are left out", inc.src, inc.param, inc.target))
+		return nil, nil
+	}
 	if be == nil || len(ids) == 0 {
 		return nil, nil
 	}

@@ -569,9 +569,13 @@ func (s *Spec) referenceCond(b *builder, p *param, mod, raw string) (string, err
 		}
 		id = v[i+1:]
 	}
-	key, err := p.target.KeyOf(id)
-	if err != nil {
-		return "", err
+	var key any = id
+	if p.target != nil {
+		k, err := p.target.KeyOf(id)
+		if err != nil {
+			return "", err
+		}
+		key = k
 	}
 	if key, ok := s.coerceKey(p.cols[0], key); ok {
 		return b.c(p.cols[0]) + " = " + b.arg(key), nil

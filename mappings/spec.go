@@ -108,6 +108,9 @@ type WriteBack struct {
 	Defaults       map[string]string `yaml:"defaults"`
 }
 
+// fhirTypeRE is a resource type name.
+var fhirTypeRE = regexp.MustCompile(`^[A-Z][A-Za-z]{1,63}$`)
+
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 
 // Registry is the set of compiled specs, by resource type.
@@ -182,11 +185,13 @@ func Load(fsys fs.FS) (*Registry, error) {
 	for _, s := range r.specs {
 		for name, p := range s.params {
 			if p.kind == "reference" {
-				t, ok := r.specs[p.spec.Target]
-				if !ok {
-					return nil, fmt.Errorf("%w: %s: search %s targets %s, which has no spec", ErrSpec, s.file, name, p.spec.Target)
+				// a target with no spec (a Practitioner that lives in
+				// another system) is searched by the literal id the
+				// column holds
+				p.target = r.specs[p.spec.Target]
+				if p.target == nil && !fhirTypeRE.MatchString(p.spec.Target) {
+					return nil, fmt.Errorf("%w: %s: search %s: target %q is not a resource type name", ErrSpec, s.file, name, p.spec.Target)
 				}
-				p.target = t
 			}
 		}
 	}

@@ -2,9 +2,13 @@ package mappings
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/fhirfacade/fhirfacade/search"
+	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 // TestSeveralExpressions: one string may hold several {{...}}; a NULL in
@@ -74,5 +78,44 @@ writeBack: {create: true}
 	bad := strings.Replace(src, `"{{city}}, {{state}}"`, `"{{city}}{{state}}"`, 1)
 	if _, err := Load(fstest.MapFS{"p.yaml": {Data: []byte(bad)}}); err == nil || !strings.Contains(err.Error(), "cannot be split") {
 		t.Errorf("adjacent expressions: %v", err)
+	}
+}
+
+// TestReferenceToUnmappedType: a reference parameter may target a type no
+// spec maps (a Practitioner kept elsewhere): it is searched by the literal
+// id its column holds.
+func TestReferenceToUnmappedType(t *testing.T) {
+	src := `resourceType: Observation
+table: o
+key: id
+id: "{{id | int}}"
+lastUpdated: u
+template:
+  resourceType: Observation
+  performer: [{reference: "Practitioner/{{prov}}"}]
+search:
+  performer: {type: reference, column: prov, target: Practitioner, path: performer}
+`
+	reg, err := Load(fstest.MapFS{"o.yaml": {Data: []byte(src)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ q, want string }{
+		{"performer=Practitioner/abc", "t.prov = $1"},
+		{"performer=abc", "t.prov = $1"},
+		{"performer=Organization/abc", "1=0"},
+	} {
+		vals, _ := url.ParseQuery(c.q)
+		q, err := search.ParseQuery(vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _, err := reg.Spec("Observation").SearchStmt(sqldb.Postgres{}, SearchRequest{Query: q, Limit: 5})
+		if err != nil || !strings.Contains(st.SQL, c.want) {
+			t.Errorf("%s: %v %s", c.q, err, st.SQL)
+		}
+	}
+	if _, err := Load(fstest.MapFS{"o.yaml": {Data: []byte(strings.Replace(src, "target: Practitioner", "target: 'x; DROP'", 1))}}); err == nil {
+		t.Error("a target that is not a type name was accepted")
 	}
 }
