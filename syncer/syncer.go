@@ -105,14 +105,7 @@ func (s *Syncer) Run(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	q := &search.Query{}
-	if opts.Incremental && cp.watermark == "" {
-		res.Note = "incremental: no watermark (no earlier run finished with one, or the type's legacy table has no last-updated column): copied in full, and rows gone from legacy removed"
-	}
-	if opts.Incremental && cp.watermark != "" {
-		since, _ := time.Parse(time.RFC3339Nano, cp.watermark)
-		q.Params = []search.Param{{Name: "_lastUpdated", Values: []string{"ge" + since.Add(-opts.Overlap).UTC().Format(time.RFC3339)}}}
-	}
+	q := changedSince(opts, cp, res)
 	var maxSeen time.Time
 	if cp.watermark != "" {
 		maxSeen, _ = time.Parse(time.RFC3339Nano, cp.watermark)
@@ -372,4 +365,18 @@ func PlainProgress(w io.Writer, typ string) func(Progress) {
 		fmt.Fprintf(w, "sync %s: %d written, %d failed, %.0f/s, %s (copy lock waited %s)\n", typ, p.Done, p.Failed, rate,
 			strings.TrimSpace(p.Elapsed.Round(time.Second).String()), p.LockWait.Round(time.Millisecond))
 	}
+}
+
+// changedSince is the query of the rows a run copies: those changed since
+// the watermark (less the overlap) when incremental, else every row.
+func changedSince(opts Options, cp *checkpoint, res *Result) *search.Query {
+	q := &search.Query{}
+	switch {
+	case opts.Incremental && cp.watermark == "":
+		res.Note = "incremental: no watermark (no earlier run finished with one, or the type's legacy table has no last-updated column): copied in full, and rows gone from legacy removed"
+	case opts.Incremental:
+		since, _ := time.Parse(time.RFC3339Nano, cp.watermark)
+		q.Params = []search.Param{{Name: "_lastUpdated", Values: []string{"ge" + since.Add(-opts.Overlap).UTC().Format(time.RFC3339)}}}
+	}
+	return q
 }

@@ -227,9 +227,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 	if err := reg.BindLive(ctx, db); err != nil {
 		return fmt.Errorf("FHIRFACADE_MAPPINGS: %w", err)
 	}
-	metrics := prometheus.NewRegistry()
-	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(db.DB, "legacy"), collectors.NewDBStatsCollector(ctl.DB.DB, "control"))
+	metrics := newMetrics(db, ctl)
 	types := map[string]bool{}
 	for _, t := range reg.Types() {
 		types[t] = true
@@ -279,6 +277,15 @@ func serve(ctx context.Context, o *serveOpts) error {
 		return fmt.Errorf("FHIRFACADE_LISTEN=%s / FHIRFACADE_OPS_LISTEN=%s: %w", o.listen, o.opsListen, err)
 	}
 	return nil
+}
+
+// newMetrics is the Prometheus registry with the process's and both
+// connection pools' collectors.
+func newMetrics(db *sqldb.DB, ctl *control.Store) *prometheus.Registry {
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db.DB, "legacy"), collectors.NewDBStatsCollector(ctl.DB.DB, "control"))
+	return metrics
 }
 
 // openControl opens (and migrates) the control store and makes the page
