@@ -3,7 +3,6 @@ package mappings
 import (
 	"errors"
 	"fmt"
-	"time"
 )
 
 // deceasedDateTransform maps one death date or date-time column (no Y/N
@@ -13,13 +12,11 @@ import (
 func deceasedDateTransform(s *Spec, _ string) (*transform, error) {
 	return &transform{name: "deceasedDate", arity: 1, choice: true,
 		enc: func(b []byte, v []any) ([]byte, string, bool, error) {
-			t, ok, err := asTime(v[0])
+			b, ok, err := appendDateTime(b, v[0], s.loc)
 			if !ok || err != nil {
 				return b, "", false, err
 			}
-			b = append(b, '"')
-			b = inZone(t, s.loc).AppendFormat(b, time.RFC3339)
-			return append(b, '"'), "DateTime", true, nil
+			return b, "DateTime", true, nil
 		},
 		dec: func(suffix string, v any) ([]any, error) {
 			switch suffix {

@@ -12,7 +12,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
-var goldenDialects = []sqldb.Dialect{sqldb.SQLite{}, sqldb.Postgres{}, sqldb.SQLServer{}}
+var goldenDialects = []sqldb.Dialect{sqldb.SQLite{}, sqldb.Postgres{}, sqldb.SQLServer{}, sqldb.MySQL{}}
 
 // TestWriteSQLGolden pins the write-back statements (code lookup, INSERT with
 // its returned key, optimistic UPDATE, DELETE) of each dialect: like the

@@ -46,3 +46,19 @@ UPDATE lab_result SET abn_flag = @p1, collected_dttm = @p2, lab_accession = @p3,
 DELETE FROM lab_result WHERE result_id = @p1
 -- args: 42
 
+-- mysql
+SELECT local_cd FROM lab_test_code WHERE loinc_cd = ?
+-- args: 1988-5
+
+-- mysql
+INSERT INTO lab_result (abn_flag, collected_dttm, lab_accession, local_test_cd, pat_id, ref_range, result_status, result_unit, result_val, visit_id, upd_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING result_id
+-- args: N | 2024-01-05 07:30:00 +0000 UTC | ACC7 | CRP | 42 | <5.0 | F | mg/L | 5.40 | <nil> | 2026-01-15 12:00:00 +0000 UTC
+
+-- mysql
+UPDATE lab_result SET abn_flag = ?, collected_dttm = ?, lab_accession = ?, local_test_cd = ?, pat_id = ?, ref_range = ?, result_status = ?, result_unit = ?, result_val = ?, visit_id = ?, upd_ts = ? WHERE result_id = ? AND upd_ts = ?
+-- args: N | 2024-01-05 07:30:00 +0000 UTC | ACC7 | CRP | 42 | <5.0 | F | mg/L | 5.40 | <nil> | 2026-01-15 12:00:00 +0000 UTC | 42 | 2024-07-02 09:00:00.123 +0000 UTC
+
+-- mysql
+DELETE FROM lab_result WHERE result_id = ?
+-- args: 42
+

@@ -34,3 +34,15 @@ UPDATE pat_master SET addr_line1 = @p1, birth_dt = @p2, city = @p3, deceased_dtt
 DELETE FROM pat_master WHERE pat_id = @p1
 -- args: 42
 
+-- mysql
+INSERT INTO pat_master (addr_line1, birth_dt, city, deceased_dttm, deceased_yn, first_nm, last_nm, middle_nm, mrn, phone_home, sex_cd, state_cd, zip_cd, upd_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pat_id
+-- args: 12 Main St | 1961-02-28 | Salem | 2024-07-01 14:30:00 +0000 UTC | Y | Zoë | O'Brien | <nil> | MRN00000042 | <nil> | F | OR | 97301 | 2026-01-15 12:00:00 +0000 UTC
+
+-- mysql
+UPDATE pat_master SET addr_line1 = ?, birth_dt = ?, city = ?, deceased_dttm = ?, deceased_yn = ?, first_nm = ?, last_nm = ?, middle_nm = ?, mrn = ?, phone_home = ?, sex_cd = ?, state_cd = ?, zip_cd = ?, upd_ts = ? WHERE pat_id = ? AND upd_ts = ?
+-- args: 12 Main St | 1961-02-28 | Salem | 2024-07-01 14:30:00 +0000 UTC | Y | Zoë | O'Brien | <nil> | MRN00000042 | <nil> | F | OR | 97301 | 2026-01-15 12:00:00 +0000 UTC | 42 | 2024-07-02 09:00:00.123 +0000 UTC
+
+-- mysql
+DELETE FROM pat_master WHERE pat_id = ?
+-- args: 42
+
