@@ -108,6 +108,9 @@ func (e *encoder) vals(x *expr) []any {
 	for _, c := range x.cols {
 		e.tmp = append(e.tmp, e.row[c])
 	}
+	if x.def != nil && e.tmp[0] == nil {
+		e.tmp[0] = *x.def
+	}
 	return e.tmp
 }
 

@@ -39,6 +39,9 @@ type expr struct {
 	tr      *transform
 	derived bool // output only: ignored on write-back
 	path    string
+	// def stands for a NULL column value (| default:TEXT): a legacy
+	// schema's "NULL means the usual"
+	def *string
 }
 
 // interp is literal text around one or more expressions
@@ -167,6 +170,14 @@ func (c *compiler) expr(src, path string) (*expr, error) {
 		p = strings.TrimSpace(p)
 		if p == "derived" {
 			e.derived = true
+			continue
+		}
+		if v, ok := strings.CutPrefix(p, "default:"); ok {
+			if len(e.refs) != 1 {
+				return nil, fmt.Errorf("%s: default applies to an expression over one column", path)
+			}
+			v = strings.TrimSpace(v)
+			e.def = &v
 			continue
 		}
 		if trName != "" {

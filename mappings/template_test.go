@@ -119,3 +119,36 @@ search:
 		t.Error("a target that is not a type name was accepted")
 	}
 }
+
+// TestDefault: | default:TEXT stands for a NULL column value.
+func TestDefault(t *testing.T) {
+	src := `resourceType: Encounter
+table: v
+key: id
+id: "{{id | int}}"
+lastUpdated: u
+codeMaps:
+  status: {A: in-progress, D: finished}
+template:
+  resourceType: Encounter
+  status: "{{st | code:status | default:A}}"
+`
+	reg, err := Load(fstest.MapFS{"v.yaml": {Data: []byte(src)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := reg.Spec("Encounter")
+	for _, c := range []struct {
+		st   any
+		want string
+	}{{nil, `"status":"in-progress"`}, {"D", `"status":"finished"`}} {
+		row := make(Row, s.NumCols())
+		for i, col := range s.cols {
+			row[i] = map[string]any{"t.id": int64(1), "t.u": "2024-01-02 03:04:05", "t.st": c.st}[col]
+		}
+		js, _, err := s.Encode(nil, row)
+		if err != nil || !strings.Contains(string(js), c.want) {
+			t.Errorf("st %v: %s %v, want %s", c.st, js, err, c.want)
+		}
+	}
+}
