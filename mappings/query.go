@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sort"
 	"strings"
 	"time"
 
@@ -70,6 +71,7 @@ type param struct {
 	spec     SearchSpec
 	cols     []string   // qualified columns
 	maps     []*codeMap // per coding (token)
+	strMap   *codeMap   // string: the values are codes through this map
 	dateKind string     // date, datetime, period
 	sortCol  string     // "" when not sortable
 	idOf     *interp    // _id: the id template
@@ -198,6 +200,11 @@ func (s *Spec) paramColumns(name string, ss SearchSpec, p *param) ([]string, err
 		}
 	case "string":
 		raw = ss.Columns
+		if ss.Map != "" {
+			if p.strMap = s.maps[ss.Map]; p.strMap == nil || p.strMap.present {
+				return nil, fmt.Errorf("search %s: code map %q is not defined", name, ss.Map)
+			}
+		}
 	case "date":
 		switch {
 		case len(ss.Period) == 2:
@@ -517,6 +524,9 @@ func (s *Spec) stringCond(b *builder, p *param, mod, raw string) (string, error)
 	if v == "" {
 		return "", errors.New("empty string value")
 	}
+	if p.strMap != nil {
+		return s.mappedStringCond(b, p, mod, v)
+	}
 	var alts []string
 	for _, ref := range p.cols {
 		col := b.text(ref)
@@ -536,6 +546,48 @@ func (s *Spec) stringCond(b *builder, p *param, mod, raw string) (string, error)
 		default:
 			return "", fmt.Errorf("%w: modifier :%s on string parameter %s", ErrUnsupported, mod, p.name)
 		}
+	}
+	if len(alts) == 1 {
+		return alts[0], nil
+	}
+	return "(" + strings.Join(alts, " OR ") + ")", nil
+}
+
+// mappedStringCond is a string search over coded columns: the value is
+// matched against the FHIR codes of the map (as string search matches:
+// case-insensitive prefix, :contains, :exact) and the columns compared
+// with the legacy codes of the codes that match — what the resource
+// shows, not what the table stores.
+func (s *Spec) mappedStringCond(b *builder, p *param, mod, v string) (string, error) {
+	var legacy []string
+	for fhir, codes := range p.strMap.all {
+		f, lv := strings.ToLower(fhir), strings.ToLower(v)
+		var hit bool
+		switch mod {
+		case "":
+			hit = strings.HasPrefix(f, lv)
+		case "contains":
+			hit = strings.Contains(f, lv)
+		case "exact":
+			hit = fhir == v
+		default:
+			return "", fmt.Errorf("%w: modifier :%s on string parameter %s", ErrUnsupported, mod, p.name)
+		}
+		if hit {
+			legacy = append(legacy, codes...)
+		}
+	}
+	if len(legacy) == 0 {
+		return "", search.ErrNoMatch
+	}
+	sort.Strings(legacy) // stable SQL for the same search
+	var alts []string
+	for _, ref := range p.cols {
+		phs := make([]string, len(legacy))
+		for i, c := range legacy {
+			phs[i] = b.arg(c)
+		}
+		alts = append(alts, b.c(ref)+" IN ("+strings.Join(phs, ", ")+")")
 	}
 	if len(alts) == 1 {
 		return alts[0], nil

@@ -87,6 +87,7 @@ type SearchSpec struct {
 	Target     string       `yaml:"target"`   // reference: target type
 	Path       string       `yaml:"path"`     // reference: element holding it (for _include)
 	UnitColumn string       `yaml:"unitColumn"`
+	Map        string       `yaml:"map"` // string: the code map its columns' values go through
 }
 
 // CodingSpec is one system a token parameter matches, its column and an

@@ -152,3 +152,41 @@ template:
 		}
 	}
 }
+
+// TestStringSearchThroughCodeMap: a string parameter over a coded column
+// matches what the resource shows (the FHIR code), not the stored code.
+func TestStringSearchThroughCodeMap(t *testing.T) {
+	src := `resourceType: Encounter
+table: v
+key: id
+id: "{{id | int}}"
+lastUpdated: u
+codeMaps:
+  dept: {CARD: cardiology, CARD2: cardiology, ONC: oncology}
+template:
+  resourceType: Encounter
+  serviceType: {text: "{{dept | code:dept}}"}
+search:
+  service-type-text: {type: string, columns: [dept], map: dept}
+`
+	reg, err := Load(fstest.MapFS{"v.yaml": {Data: []byte(src)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ q, want string }{
+		{"service-type-text=Cardio", "t.dept IN ($1, $2)"},
+		{"service-type-text:contains=log", "t.dept IN ($1, $2, $3)"},
+		{"service-type-text:exact=oncology", "t.dept IN ($1)"},
+		{"service-type-text=ONC2", "1=0"},
+	} {
+		vals, _ := url.ParseQuery(c.q)
+		q, err := search.ParseQuery(vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _, err := reg.Spec("Encounter").SearchStmt(sqldb.Postgres{}, SearchRequest{Query: q, Limit: 5})
+		if err != nil || !strings.Contains(st.SQL, c.want) {
+			t.Errorf("%s: %v %s", c.q, err, st.SQL)
+		}
+	}
+}
