@@ -30,6 +30,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/idmap"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/parity"
 	"github.com/fhirfacade/fhirfacade/routing"
@@ -72,9 +73,14 @@ func newWorld(t *testing.T, legacyDB *sqldb.DB, controlDSN string) *world {
 }
 
 func newWorldWith(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool) *world {
+	return newWorldOn(t, legacyDB, controlDSN, secure, testutil.Seed(t, legacyDB, patients))
+}
+
+// newWorldOn is the walk's world over a seeded legacy database and its
+// bound specs (either demo schema).
+func newWorldOn(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool, reg *mappings.Registry) *world {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	reg := testutil.Seed(t, legacyDB, patients)
 	ctl, err := control.Open(ctx, controlDSN)
 	if err != nil {
 		t.Fatal(err)
