@@ -10,9 +10,18 @@ import (
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
-// Schema is what Bind reads of a live database: its columns, with types.
+// Schema is what Bind reads of a live database: its columns, with types,
+// of a table or of a query's result (a logical table).
 type Schema interface {
 	TableColumns(ctx context.Context, schema, table string) ([]sqldb.Column, error)
+	QueryColumns(ctx context.Context, query string) ([]sqldb.Column, error)
+}
+
+func columnsOf(ctx context.Context, db Schema, tn tableName) ([]sqldb.Column, error) {
+	if tn.query != "" {
+		return db.QueryColumns(ctx, tn.query)
+	}
+	return db.TableColumns(ctx, tn.schema, tn.name)
 }
 
 // Problem is one thing a spec says that the live database contradicts.
@@ -100,7 +109,7 @@ func (s *Spec) bind(ctx context.Context, db Schema, d sqldb.Dialect, cache map[t
 	for alias, tn := range s.tables {
 		lt, ok := cache[tn]
 		if !ok {
-			cols, err := db.TableColumns(ctx, tn.schema, tn.name)
+			cols, err := columnsOf(ctx, db, tn)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", s.file, err)
 			}

@@ -82,8 +82,8 @@ func namePart(s string) (name, rest string, err error) {
 }
 
 // tableName is a spec's table as parsed: its schema ("" for the default)
-// and name, unquoted.
-type tableName struct{ schema, name string }
+// and name, unquoted; or a logical table's SELECT (query).
+type tableName struct{ schema, name, query string }
 
 func parseTable(s string) (tableName, error) {
 	parts, err := parseName(s, 2)
@@ -91,10 +91,15 @@ func parseTable(s string) (tableName, error) {
 		return tableName{}, err
 	}
 	if len(parts) == 2 {
-		return tableName{parts[0], parts[1]}, nil
+		return tableName{schema: parts[0], name: parts[1]}, nil
 	}
 	return tableName{name: parts[0]}, nil
 }
 
 // sql renders the table for d.
-func (t tableName) sql(d sqldb.Dialect) string { return sqldb.TableSQL(d, t.schema, t.name) }
+func (t tableName) sql(d sqldb.Dialect) string {
+	if t.query != "" {
+		return "(" + t.query + ")"
+	}
+	return sqldb.TableSQL(d, t.schema, t.name)
+}

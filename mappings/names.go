@@ -2,6 +2,7 @@ package mappings
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
@@ -9,9 +10,9 @@ import (
 // compileNames parses the spec's table, key, last-updated and join names,
 // keeping them unquoted: the engine quotes them again per dialect.
 func (s *Spec) compileNames() error {
-	t, err := parseTable(s.Table)
+	t, err := s.mainTable()
 	if err != nil {
-		return fmt.Errorf("table: %v", err)
+		return err
 	}
 	s.tables = map[string]tableName{"t": t}
 	for field, v := range map[string]*string{"key": &s.Key, "lastUpdated": &s.LastUpdated} {
@@ -101,4 +102,25 @@ func (s *Spec) sqlName(d sqldb.Dialect, ref string) string {
 // sqlTable renders the table behind an alias.
 func (s *Spec) sqlTable(d sqldb.Dialect, alias string) string {
 	return s.tables[alias].sql(d)
+}
+
+// mainTable is the spec's table, or its logical table (query): one of the
+// two. A logical table is read-only: write-back needs a real table.
+func (s *Spec) mainTable() (tableName, error) {
+	q := strings.TrimSpace(s.Query)
+	switch {
+	case q != "" && s.Table != "":
+		return tableName{}, fmt.Errorf("give table or query, not both")
+	case q == "":
+		t, err := parseTable(s.Table)
+		if err != nil {
+			return tableName{}, fmt.Errorf("table: %v", err)
+		}
+		return t, nil
+	case !strings.HasPrefix(strings.ToUpper(q), "SELECT") || strings.Contains(q, ";"):
+		return tableName{}, fmt.Errorf("query: want one SELECT statement")
+	case s.WriteBack.Create || s.WriteBack.Update || s.WriteBack.Delete:
+		return tableName{}, fmt.Errorf("query: a logical table is read-only (writeBack needs a table)")
+	}
+	return tableName{name: "query", query: q}, nil
 }

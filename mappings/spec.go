@@ -31,6 +31,9 @@ var ErrSpec = errors.New("invalid mapping spec")
 type Spec struct {
 	ResourceType string                `yaml:"resourceType"`
 	Table        string                `yaml:"table"`
+	// Query, instead of Table, is a read-only "logical table" (R2RML's
+	// term): a SELECT whose result the spec maps, as a view would be
+	Query string `yaml:"query"`
 	Key          string                `yaml:"key"`
 	ID           string                `yaml:"id"`
 	LastUpdated  string                `yaml:"lastUpdated"`

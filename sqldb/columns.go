@@ -132,3 +132,24 @@ func (db *DB) TableColumns(ctx context.Context, schema, table string) ([]Column,
 	}
 	return nil, nil
 }
+
+// QueryColumns lists the columns of a query's result (a logical table) as
+// the driver describes them, without reading a row. Nullability the
+// driver does not know is taken as nullable.
+func (db *DB) QueryColumns(ctx context.Context, query string) ([]Column, error) {
+	rows, err := db.QueryContext(ctx, "SELECT * FROM ("+query+") q WHERE 1 = 0")
+	if err != nil {
+		return nil, fmt.Errorf("introspect query: %s", Describe(err))
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, fmt.Errorf("introspect query: %s", Describe(err))
+	}
+	out := make([]Column, len(types))
+	for i, ct := range types {
+		nullable, known := ct.Nullable()
+		out[i] = Column{Table: "query", Name: ct.Name(), Type: ct.DatabaseTypeName(), Kind: KindOf(ct.DatabaseTypeName()), Nullable: nullable || !known}
+	}
+	return out, rows.Err()
+}
