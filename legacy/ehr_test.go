@@ -91,6 +91,7 @@ func TestEHRSchema(t *testing.T) {
 		t.Run("values no column can hold match nothing", func(t *testing.T) { w.t = t; testEHRNoMatch(t, w) })
 		t.Run("names and NULLs", func(t *testing.T) { w.t = t; testEHRNames(t, w) })
 		t.Run("sorted by instant across pages", func(t *testing.T) { w.t = t; testEHRSort(t, w) })
+		t.Run("sorted by a nullable last-updated across pages", func(t *testing.T) { w.t = t; testEHRSortNullable(t, w) })
 	})
 }
 
@@ -228,5 +229,43 @@ func testEHRSort(t *testing.T, w ehrWorld) {
 			t.Fatalf("entry %d at %s after %s: not newest first", i, at, prev)
 		}
 		prev = at
+	}
+}
+
+// testEHRSortNullable: _sort=_lastUpdated over a nullable datetimeoffset
+// pages through every Patient once, stamped rows first in order, the
+// NULL-stamped ones (no meta.lastUpdated) last.
+func testEHRSortNullable(t *testing.T, w ehrWorld) {
+	for _, order := range []string{"_lastUpdated", "-_lastUpdated"} {
+		got := w.all("Patient", "_sort="+order)
+		if len(got) != ehrPatients {
+			t.Fatalf("%s: %d Patients over the pages, want %d", order, len(got), ehrPatients)
+		}
+		seen := map[string]bool{}
+		var prev time.Time
+		nulls := false
+		for i, m := range got {
+			id := m["id"].(string)
+			if seen[id] {
+				t.Fatalf("%s: %s twice", order, id)
+			}
+			seen[id] = true
+			lu, ok := m["meta"].(map[string]any)["lastUpdated"].(string)
+			if !ok {
+				nulls = true
+				continue
+			}
+			if nulls {
+				t.Fatalf("%s: entry %d has a stamp after unstamped ones", order, i)
+			}
+			at, _ := time.Parse(time.RFC3339Nano, lu)
+			if i > 0 && !prev.IsZero() && (order == "_lastUpdated" && at.Before(prev) || order == "-_lastUpdated" && at.After(prev)) {
+				t.Fatalf("%s: entry %d at %s out of order after %s", order, i, at, prev)
+			}
+			prev = at
+		}
+		if !nulls {
+			t.Fatalf("%s: no unstamped Patient seen (the seed has some)", order)
+		}
 	}
 }

@@ -52,13 +52,19 @@ func (b *builder) text(ref string) string {
 }
 
 func (b *builder) arg(v any) string {
+	if x, ok := v.(InstantVal); ok {
+		// through the same expression as the column it is compared with:
+		// SQLite's text instants round to the millisecond there, and a
+		// value rounded any other way would repeat or skip rows at a
+		// page boundary
+		b.args = append(b.args, sqldb.InstantArg(b.d, x.Time))
+		return sqldb.InstantExpr(b.d, b.d.Placeholder(len(b.args)))
+	}
 	switch x := v.(type) {
 	case DateVal:
 		v = b.d.DateArg(x.Time)
 	case DateTimeVal:
 		v = b.d.TimeArg(x.Time)
-	case InstantVal:
-		v = sqldb.InstantArg(b.d, x.Time)
 	}
 	b.args = append(b.args, v)
 	return b.d.Placeholder(len(b.args))

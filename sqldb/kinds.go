@@ -47,10 +47,12 @@ func InstantExpr(d Dialect, col string) string {
 	return col
 }
 
-// InstantArg binds an instant to compare with InstantExpr.
+// InstantArg binds an instant to compare with InstantExpr: as RFC 3339
+// text where instants are text (to go through InstantExpr itself, so that
+// both sides round alike).
 func InstantArg(d Dialect, t time.Time) any {
 	if _, ok := textInstants[d.Name()]; ok {
-		return t.UTC().Format("2006-01-02 15:04:05.000")
+		return t.UTC().Format(time.RFC3339Nano)
 	}
 	return t.UTC()
 }
