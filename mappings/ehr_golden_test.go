@@ -1,0 +1,62 @@
+package mappings_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/mappings"
+	"github.com/fhirfacade/fhirfacade/search"
+	"github.com/fhirfacade/fhirfacade/seed"
+)
+
+// TestEHRSQLGolden pins the SQL of the EHR-style specs, bound to a live
+// (SQLite) copy of that schema so that the SQL uses the live names and
+// column kinds: each dialect's quoting of PascalCase, spaced and
+// schema-qualified names (T-SQL's brackets are parsed in CI by
+// TestGoldenTSQLParses), uuid and instant arguments, NOT NULL sort columns
+// without NULL handling.
+func TestEHRSQLGolden(t *testing.T) {
+	db := testutil.SQLite(t)
+	reg := testutil.SeedEHR(t, db, 1)
+	now := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+	p := seed.EHRPatientData(1)
+	cases := []struct {
+		name, typ, query string
+		after            []any
+	}{
+		{"ehr-patient-id", "Patient", "_id=" + p.GUID + ",not-a-uuid", nil},
+		{"ehr-patient-deceased-name", "Patient", "deceased=true&name=o&_sort=family", nil},
+		{"ehr-observation-date-sorted", "Observation", "patient=" + p.GUID + "&date=ge2024-03-01T10:00:00-05:00&_sort=-date", nil},
+		{"ehr-observation-page2", "Observation", "_sort=-date", []any{"t:2024-03-01T15:55:06-05:00", "s:" + p.Results[0].GUID}},
+		{"ehr-encounter-period", "Encounter", "subject=Patient/" + p.GUID + "&date=le2024-06-01", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			vals, err := url.ParseQuery(c.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := search.ParseQuery(vals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			for _, d := range goldenDialects {
+				r := mappings.SearchRequest{Query: q, Limit: 21, Strict: true, Now: now}
+				if c.after != nil {
+					r.After = &mappings.Cursor{Vals: c.after}
+				}
+				st, _, err := reg.Spec(c.typ).SearchStmt(d, r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintf(&out, "-- %s\n%s\n-- args: %s\n\n", d.Name(), st.SQL, fmtArgs(st.Args))
+			}
+			golden(t, "sql/"+c.name+".sql", out.Bytes())
+		})
+	}
+}
