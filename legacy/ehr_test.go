@@ -44,7 +44,9 @@ func (w ehrWorld) search(typ, query string, count int) *backend.SearchResult {
 	return res
 }
 
-func (w ehrWorld) all(typ, query string) []map[string]any {
+func (w ehrWorld) all(typ, query string) []map[string]any { return w.allBy(typ, query, 7) }
+
+func (w ehrWorld) allBy(typ, query string, count int) []map[string]any {
 	w.t.Helper()
 	vals, _ := url.ParseQuery(query)
 	q, err := search.ParseQuery(vals)
@@ -54,7 +56,7 @@ func (w ehrWorld) all(typ, query string) []map[string]any {
 	var out []map[string]any
 	cursor := ""
 	for pages := 0; pages < 1000; pages++ {
-		res, err := w.be.Search(context.Background(), typ, q, backend.SearchOptions{Count: 7, Cursor: cursor})
+		res, err := w.be.Search(context.Background(), typ, q, backend.SearchOptions{Count: count, Cursor: cursor})
 		if err != nil {
 			w.t.Fatalf("%s?%s page %d: %v", typ, query, pages, err)
 		}
@@ -92,6 +94,7 @@ func TestEHRSchema(t *testing.T) {
 		t.Run("names and NULLs", func(t *testing.T) { w.t = t; testEHRNames(t, w) })
 		t.Run("sorted by instant across pages", func(t *testing.T) { w.t = t; testEHRSort(t, w) })
 		t.Run("sorted by a nullable last-updated across pages", func(t *testing.T) { w.t = t; testEHRSortNullable(t, w) })
+		t.Run("probe findings", func(t *testing.T) { w.t = t; testEHRProbe(t, w) })
 	})
 }
 
@@ -267,5 +270,65 @@ func testEHRSortNullable(t *testing.T, w ehrWorld) {
 		if !nulls {
 			t.Fatalf("%s: no unstamped Patient seen (the seed has some)", order)
 		}
+	}
+}
+
+// testEHRProbe: what a probe of the running facade on this schema found
+// (each failed before its fix).
+func testEHRProbe(t *testing.T, w ehrWorld) {
+	ctx := context.Background()
+	// paging one by one by a millisecond-rounded instant ends (SQLite
+	// repeated the page's last row forever)
+	if got := w.allBy("Patient", "_sort=_lastUpdated", 1); len(got) != ehrPatients {
+		t.Errorf("_sort=_lastUpdated one per page: %d Patients, want %d", len(got), ehrPatients)
+	}
+	// every Patient is found by its own meta.lastUpdated
+	for _, m := range w.all("Patient", "") {
+		lu, ok := m["meta"].(map[string]any)["lastUpdated"].(string)
+		if !ok {
+			continue
+		}
+		if n := len(w.search("Patient", "_id="+m["id"].(string)+"&_lastUpdated="+url.QueryEscape(lu), 5).Resources); n != 1 {
+			t.Errorf("Patient/%s not found by its lastUpdated %s", m["id"], lu)
+		}
+	}
+	p := seed.EHRPatientData(2)
+	for _, c := range []struct {
+		q    string
+		want int // -1: any number, no error
+	}{
+		{"value-quantity=82|http://x|mg/dL", 0}, // bound values of a no-match were left over: 503
+		{"value-quantity=82|a|b|c", 0},
+		{"patient=Patient/" + p.GUID + "/_history/1", seed.EHRResultsPerPatient},
+		{"code:not=http://x|GLU", ehrPatients * seed.EHRResultsPerPatient},
+	} {
+		if got := *w.search("Observation", c.q, 1).Total; c.want >= 0 && got != c.want {
+			t.Errorf("Observation?%s: %d, want %d", c.q, got, c.want)
+		}
+	}
+	if got := *w.search("Patient", "gender:not=bogus", 1).Total; got != ehrPatients {
+		t.Errorf("gender:not=bogus: %d, want %d", got, ehrPatients)
+	}
+	desc := w.all("Patient", "_sort=-_id")
+	for i := 1; i < len(desc); i++ {
+		if desc[i]["id"].(string) > desc[i-1]["id"].(string) {
+			t.Fatalf("_sort=-_id: %s after %s", desc[i]["id"], desc[i-1]["id"])
+		}
+	}
+	for _, q := range []string{"patient:foo=Patient/" + p.GUID, "gender=", "value-quantity=1/3"} {
+		vals, _ := url.ParseQuery(q)
+		sq, err := search.ParseQuery(vals)
+		if err == nil {
+			_, err = w.be.Search(ctx, "Observation", sq, backend.SearchOptions{Count: 1})
+			if strings.HasPrefix(q, "gender") {
+				_, err = w.be.Search(ctx, "Patient", sq, backend.SearchOptions{Count: 1})
+			}
+		}
+		if !errors.Is(err, backend.ErrInvalid) && !errors.Is(err, backend.ErrNotSupported) {
+			t.Errorf("%s: %v, want a 400", q, err)
+		}
+	}
+	if _, err := w.be.Read(ctx, "Patient", strings.ToUpper(p.GUID)); !errors.Is(err, backend.ErrNotFound) {
+		t.Errorf("read by an upper-case spelling of the id: %v, want not found", err)
 	}
 }

@@ -204,7 +204,7 @@ func translate(err error) error {
 	case errors.Is(err, mappings.ErrUnknownParam), errors.Is(err, search.ErrInvalid):
 		return fmt.Errorf("%w: %w", backend.ErrInvalid, err)
 	case errors.Is(err, mappings.ErrUnsupported):
-		return fmt.Errorf("%w: %w", backend.ErrNotSupported, err)
+		return err // already a backend.ErrNotSupported
 	case errors.Is(err, mappings.ErrUnprocessable):
 		return fmt.Errorf("%w: %w", backend.ErrUnprocessable, err)
 	}

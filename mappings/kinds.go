@@ -30,10 +30,16 @@ func normalizerFor(d sqldb.Dialect, k sqldb.Kind, loc *time.Location) normalizer
 		// the transforms read a time's wall clock in the spec's zone: an
 		// instant shown in that zone keeps its meaning (a timestamptz
 		// read as a zone-less clock was served hours off)
+		text := sqldb.TimesAsText(d)
 		return func(v any) (any, error) {
 			t, ok, err := asInstant(v)
 			if !ok || err != nil {
 				return nil, err
+			}
+			if text {
+				// SQLite compares text instants to the millisecond,
+				// rounded: what is served must be what a search finds
+				t = t.Round(time.Millisecond)
 			}
 			return t.In(loc), nil
 		}
@@ -114,8 +120,10 @@ func (s *Spec) kindOf(ref string) sqldb.Kind { return s.live[ref].Kind }
 func coerce(k sqldb.Kind, v string) (any, bool) {
 	switch k {
 	case sqldb.KindUUID:
+		// the canonical form only: an id is case-sensitive, and another
+		// spelling of the same uuid is another id
 		u, err := uuid.Parse(v)
-		if err != nil || strings.ContainsAny(v, "{}:") {
+		if err != nil || u.String() != v {
 			return nil, false
 		}
 		return u.String(), true

@@ -11,25 +11,25 @@ import (
 )
 
 // sortKeys resolves _sort into columns; the key always ends the order so
-// that keyset paging is total.
-func (s *Spec) sortKeys(sorts []search.Sort) ([]string, []bool, error) {
-	var cols []string
-	var desc []bool
+// that keyset paging is total. keyDesc is the key's direction: as given
+// when _sort names _id (which then ends the order: it is unique), else the
+// last sort's, so that one index scan serves the order.
+func (s *Spec) sortKeys(sorts []search.Sort) (cols []string, desc []bool, keyDesc bool, err error) {
 	for _, so := range sorts {
 		p := s.params[so.Param]
 		if p == nil && so.Param == "_lastUpdated" {
-			return nil, nil, s.noStamp()
+			return nil, nil, false, s.noStamp()
 		}
 		if p == nil || p.sortCol == "" {
-			return nil, nil, fmt.Errorf("%w: _sort=%s (sortable: %s)", ErrUnsupported, so.Param, strings.Join(s.sortable(), ", "))
+			return nil, nil, false, fmt.Errorf("%w: _sort=%s (sortable: %s)", ErrUnsupported, so.Param, strings.Join(s.sortable(), ", "))
 		}
 		if p.sortCol == "t."+s.Key {
-			continue
+			return cols, desc, so.Desc, nil
 		}
 		cols = append(cols, p.sortCol)
 		desc = append(desc, so.Desc)
 	}
-	return cols, desc, nil
+	return cols, desc, len(desc) > 0 && desc[len(desc)-1], nil
 }
 
 func (s *Spec) sortable() []string {
@@ -49,11 +49,10 @@ func (s *Spec) sortable() []string {
 // NULL get no NULL handling at all: a planner can then serve the order
 // from their index (a CASE over the column cannot be).
 func (s *Spec) order(b *builder, sorts []search.Sort, after *Cursor) (string, string, error) {
-	cols, desc, err := s.sortKeys(sorts)
+	cols, desc, keyDesc, err := s.sortKeys(sorts)
 	if err != nil {
 		return "", "", err
 	}
-	keyDesc := len(desc) > 0 && desc[len(desc)-1]
 	var ob []string
 	for i, c := range cols {
 		ob = append(ob, s.orderTerm(b, c, desc[i])...)
@@ -140,7 +139,7 @@ func (s *Spec) keyset(b *builder, cols []string, desc []bool, vals []any, i int)
 
 // CursorAfter is the cursor positioned after row for the given sort.
 func (s *Spec) CursorAfter(row Row, sorts []search.Sort) (*Cursor, error) {
-	cols, _, err := s.sortKeys(sorts)
+	cols, _, _, err := s.sortKeys(sorts)
 	if err != nil {
 		return nil, err
 	}

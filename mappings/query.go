@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/search"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
@@ -16,7 +17,8 @@ import (
 var ErrUnknownParam = errors.New("unknown search parameter")
 
 // ErrUnsupported marks a modifier, prefix or sort the spec cannot translate.
-var ErrUnsupported = errors.New("not supported")
+// It is backend.ErrNotSupported, so its message is not wrapped twice.
+var ErrUnsupported = backend.ErrNotSupported
 
 // Stmt is one SQL statement with its bound arguments.
 type Stmt struct {
@@ -366,8 +368,16 @@ func (s *Spec) paramCond(b *builder, p *param, qp search.Param, now time.Time) (
 	}
 	var alts []string
 	for _, v := range qp.Values {
+		if v == "" {
+			return "", fmt.Errorf("%w: %s: an empty value", search.ErrInvalid, qp.Name)
+		}
+		bound := len(b.args)
 		c, err := s.valueCond(b, p, qp.Modifier, v, now)
 		if errors.Is(err, search.ErrNoMatch) {
+			// arguments bound before the value turned out to match
+			// nothing are dropped with its condition (left over, they
+			// failed the statement: a 503)
+			b.args = b.args[:bound]
 			c, err = "1=0", nil
 		}
 		if err != nil {
@@ -411,7 +421,12 @@ func (s *Spec) valueCond(b *builder, p *param, mod, raw string, now time.Time) (
 		if mod != "" && mod != "not" {
 			return "", fmt.Errorf("%w: modifier :%s on token parameter %s", ErrUnsupported, mod, p.name)
 		}
+		bound := len(b.args)
 		c, err := s.tokenCond(b, p, raw)
+		if mod == "not" && errors.Is(err, search.ErrNoMatch) {
+			b.args = b.args[:bound]
+			return "1=1", nil // nothing has that code: everything is "not" it
+		}
 		if err != nil || mod != "not" {
 			return c, err
 		}
@@ -607,6 +622,9 @@ func (s *Spec) referenceCond(b *builder, p *param, mod, raw string) (string, err
 		if strings.Contains(mod, ".") || mod == "identifier" {
 			return "", fmt.Errorf("%w: chained or :identifier reference search on %s", ErrUnsupported, p.name)
 		}
+		if !fhirTypeRE.MatchString(mod) {
+			return "", fmt.Errorf("%w: modifier :%s on reference parameter %s", ErrUnsupported, mod, p.name)
+		}
 		return "", search.ErrNoMatch // another type: nothing of it here
 	}
 	v, err := search.Unescape(raw)
@@ -615,6 +633,10 @@ func (s *Spec) referenceCond(b *builder, p *param, mod, raw string) (string, err
 	}
 	if strings.Contains(v, ".") && !strings.Contains(v, "/") {
 		return "", fmt.Errorf("%w: chained search %s.%s", ErrUnsupported, p.name, v)
+	}
+	// a versioned reference names the resource (legacy keeps one version)
+	if base, _, ok := strings.Cut(v, "/_history/"); ok {
+		v = base
 	}
 	id := v
 	if i := strings.LastIndex(v, "/"); i >= 0 {
@@ -645,7 +667,7 @@ func (s *Spec) quantityCond(b *builder, p *param, raw string) (string, error) {
 	prefix, rest := search.SplitPrefix(raw)
 	parts := strings.SplitN(rest, "|", 3)
 	num, ok := new(big.Rat).SetString(parts[0])
-	if !ok || parts[0] == "" {
+	if !ok || parts[0] == "" || strings.Contains(parts[0], "/") {
 		return "", fmt.Errorf("%q is not a number", parts[0])
 	}
 	col := b.c(p.cols[0])

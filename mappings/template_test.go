@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/fhirfacade/fhirfacade/search"
 	"github.com/fhirfacade/fhirfacade/sqldb"
@@ -187,6 +188,31 @@ search:
 		st, _, err := reg.Spec("Encounter").SearchStmt(sqldb.Postgres{}, SearchRequest{Query: q, Limit: 5})
 		if err != nil || !strings.Contains(st.SQL, c.want) {
 			t.Errorf("%s: %v %s", c.q, err, st.SQL)
+		}
+	}
+}
+
+// TestInstantInTheRepeatedHour: an instant in the hour the autumn change
+// repeats is served with the offset of its own occurrence (rebuilt from
+// its clock, it came out an hour early).
+func TestInstantInTheRepeatedHour(t *testing.T) {
+	loc, _ := time.LoadLocation("America/New_York")
+	s := &Spec{loc: loc}
+	tr, _ := datetimeTransform(s, "")
+	for _, c := range []struct {
+		utc  time.Time
+		want string
+	}{
+		{time.Date(2021, 11, 7, 5, 39, 0, 0, time.UTC), `"2021-11-07T01:39:00-04:00"`},
+		{time.Date(2021, 11, 7, 6, 39, 0, 0, time.UTC), `"2021-11-07T01:39:00-05:00"`},
+	} {
+		v, err := normalizerFor(sqldb.Postgres{}, sqldb.KindInstant, loc)(c.utc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _, _, err := tr.enc(nil, []any{v})
+		if err != nil || string(b) != c.want {
+			t.Errorf("%s: %s %v, want %s", c.utc, b, err, c.want)
 		}
 	}
 }

@@ -86,6 +86,12 @@ func splitComparator(s string) (cmp, rest string) {
 }
 
 func inZone(t time.Time, loc *time.Location) time.Time {
+	if t.Location() == loc {
+		// already an instant shown in the zone (a normalised instant
+		// column): rebuilding it from its clock would pick the first of
+		// the two 01:30s of the autumn change, an hour off
+		return t
+	}
 	// the legacy value is a wall clock in the spec's zone
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
 }
