@@ -85,7 +85,7 @@ func decode(t *testing.T, js []byte) map[string]any {
 // nobody here designed (uuid keys, timestamptz/datetimeoffset, PascalCase
 // and spaced names, NULL last-updated, one death date column, decimals).
 func TestEHRSchema(t *testing.T) {
-	testutil.Dialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
+	testutil.LegacyDialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
 		db := open(t)
 		reg := testutil.SeedEHR(t, db, ehrPatients)
 		w := ehrWorld{t: t, be: legacy.New(db, reg), sqlite: db.Dialect.Name() == "sqlite"}

@@ -2,11 +2,13 @@ package migrations_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4"
 	"github.com/golang-migrate/migrate/v4/database"
+	"github.com/golang-migrate/migrate/v4/database/mysql"
 	"github.com/golang-migrate/migrate/v4/database/pgx/v5"
 	"github.com/golang-migrate/migrate/v4/database/sqlite"
 	_ "github.com/golang-migrate/migrate/v4/source/file"
@@ -92,11 +94,11 @@ func TestOutboxUnmirrorable(t *testing.T) {
 }
 
 // TestLegacyEHRDownUp: the EHR schema's down migrations undo its up
-// migrations on both testable dialects (the view first, then the tables),
+// migrations on every testable dialect (the view first, then the tables),
 // and it migrates up again; it shares the database with the first demo
 // schema, each with its own version table.
 func TestLegacyEHRDownUp(t *testing.T) {
-	testutil.Dialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
+	testutil.LegacyDialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
 		db := open(t)
 		d := db.Dialect.Name()
 		if err := migrations.Up(db.DB, migrations.Legacy, d); err != nil {
@@ -105,16 +107,7 @@ func TestLegacyEHRDownUp(t *testing.T) {
 		if err := migrations.Up(db.DB, migrations.LegacyEHR, d); err != nil {
 			t.Fatal(err)
 		}
-		var drv database.Driver
-		var err error
-		if d == "sqlite" {
-			drv, err = sqlite.WithInstance(db.DB, &sqlite.Config{MigrationsTable: "ehr_schema_migrations"})
-		} else {
-			drv, err = pgx.WithInstance(db.DB, &pgx.Config{MigrationsTable: "ehr_schema_migrations"})
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		drv := ehrVersionDriver(t, db)
 		m, err := migrate.NewWithDatabaseInstance("file://legacy_ehr/"+d, d, drv)
 		if err != nil {
 			t.Fatal(err)
@@ -125,10 +118,7 @@ func TestLegacyEHRDownUp(t *testing.T) {
 		if err := m.Down(); err != nil {
 			t.Fatal(err)
 		}
-		table := `"PatientMaster"`
-		if d == "postgres" {
-			table = `dbo."PatientMaster"`
-		}
+		table := sqldb.TableSQL(db.Dialect, "dbo", "PatientMaster")
 		if _, err := db.Exec("SELECT 1 FROM " + table); err == nil {
 			t.Fatal("PatientMaster still there after down")
 		}
@@ -142,4 +132,28 @@ func TestLegacyEHRDownUp(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// ehrVersionDriver is golang-migrate's driver for db on the EHR schema's
+// version table (MariaDB: on a connection of its own, which the driver
+// closes, not the test's pool).
+func ehrVersionDriver(t *testing.T, db *sqldb.DB) database.Driver {
+	t.Helper()
+	var drv database.Driver
+	var err error
+	switch db.Dialect.Name() {
+	case "sqlite":
+		drv, err = sqlite.WithInstance(db.DB, &sqlite.Config{MigrationsTable: "ehr_schema_migrations"})
+	case "mysql":
+		var conn *sql.Conn
+		if conn, err = db.Conn(context.Background()); err == nil {
+			drv, err = mysql.WithConnection(context.Background(), conn, &mysql.Config{MigrationsTable: "ehr_schema_migrations"})
+		}
+	default:
+		drv, err = pgx.WithInstance(db.DB, &pgx.Config{MigrationsTable: "ehr_schema_migrations"})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return drv
 }

@@ -47,9 +47,30 @@ var kindOfType = map[string]Kind{
 	"uuid": KindUUID, "uniqueidentifier": KindUUID,
 }
 
+// kindOfTypeIn are the type names whose kind depends on the dialect:
+// MySQL/MariaDB's TIMESTAMP is an instant (stored as UTC, converted from
+// and to the session's time zone, which Open sets to +00:00), where
+// PostgreSQL's timestamp is a zone-less wall clock.
+var kindOfTypeIn = map[string]map[string]Kind{
+	"mysql": {"timestamp": KindInstant},
+}
+
+// KindIn classifies a type name as dialect d's catalog spells it.
+func KindIn(d Dialect, typ string) Kind {
+	b := baseType(typ)
+	if k, ok := kindOfTypeIn[d.Name()][b]; ok {
+		return k
+	}
+	return kindOfType[b]
+}
+
 // KindOf classifies a declared or catalogued type name: "NUMERIC(12,4)",
-// "timestamp(3) without time zone", "DATETIMEOFFSET(7)".
-func KindOf(typ string) Kind {
+// "timestamp(3) without time zone", "DATETIMEOFFSET(7)", as most dialects
+// mean it (KindIn knows the exceptions).
+func KindOf(typ string) Kind { return kindOfType[baseType(typ)] }
+
+// baseType is a type name without its length or precision, lower case.
+func baseType(typ string) string {
 	t := strings.ToLower(strings.TrimSpace(typ))
 	if i := strings.IndexByte(t, '('); i >= 0 {
 		// "timestamp(3) without time zone": the precision sits inside
@@ -59,8 +80,7 @@ func KindOf(typ string) Kind {
 			t = t[:i]
 		}
 	}
-	t = strings.Join(strings.Fields(strings.TrimSuffix(t, " unsigned")), " ")
-	return kindOfType[t]
+	return strings.Join(strings.Fields(strings.TrimSuffix(t, " unsigned")), " ")
 }
 
 // Column is one live column of a table.
@@ -87,12 +107,15 @@ var columnSQL = map[string]string{
 }
 
 // TableColumns lists the live columns of table ("schema.table" or
-// "table"), with their kinds; an unknown table has none. SQLite has no
-// schemas: a qualifier is ignored there.
+// "table"), with their kinds; an unknown table has none. SQLite and MySQL
+// have no schemas below the database: a qualifier is ignored there.
 func (db *DB) TableColumns(ctx context.Context, schema, table string) ([]Column, error) {
 	q, ok := columnSQL[db.Dialect.Name()]
 	if !ok {
 		return nil, fmt.Errorf("introspect %s: no catalog query for dialect %s", table, db.Dialect.Name())
+	}
+	if Schemaless(db.Dialect) {
+		schema = "" // as TableSQL renders the name
 	}
 	rows, err := db.QueryContext(ctx, q, schema, table)
 	if err != nil {
@@ -113,7 +136,7 @@ func (db *DB) TableColumns(ctx context.Context, schema, table string) ([]Column,
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("introspect %s: %s", table, Describe(err))
 		}
-		c.Kind, c.Nullable, c.Table = KindOf(c.Type), nullable == 1, live
+		c.Kind, c.Nullable, c.Table = KindIn(db.Dialect, c.Type), nullable == 1, live
 		if _, seen := byTable[live]; !seen {
 			order = append(order, live)
 		}

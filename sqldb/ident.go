@@ -39,9 +39,16 @@ var reserved = map[string]bool{
 	"default": true, "primary": true, "references": true, "end": true, "case": true,
 }
 
-// schemaless dialects keep one schema per database (SQLite: per file): a
-// qualifier written for SQL Server (dbo.X) is dropped there.
-var schemaless = map[string]bool{"sqlite": true}
+// schemaless dialects have no schema level below the database, so a
+// qualifier written for SQL Server (dbo.X) is dropped there. SQLite keeps
+// one schema per file. In MySQL/MariaDB a "schema" is a database: dbo.X
+// would name a database other than the one the DSN opens, shared by every
+// database of the server and with grants of its own, so the DSN's database
+// plays dbo's part (the EHR demo schema is created there).
+var schemaless = map[string]bool{"sqlite": true, "mysql": true}
+
+// Schemaless reports whether d drops schema qualifiers (see schemaless).
+func Schemaless(d Dialect) bool { return schemaless[d.Name()] }
 
 // TableSQL renders a table name, qualified by schema where the dialect
 // has schemas and one is given.

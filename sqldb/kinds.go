@@ -81,3 +81,28 @@ var nullsLast = map[string]bool{"postgres": true, "sqlite": true}
 
 // NullsLast reports whether d's ORDER BY takes NULLS LAST.
 func NullsLast(d Dialect) bool { return nullsLast[d.Name()] }
+
+// likeIndexTerm is the index term that serves LikeCI's case-insensitive
+// prefix LIKE on a column: PostgreSQL compares lower(col) with the C
+// collation's byte order; SQLite's LIKE is case-insensitive, which an
+// index serves only with COLLATE NOCASE; the case-insensitive default
+// collations of SQL Server and MySQL serve it with a plain index.
+var likeIndexTerm = map[string]string{
+	"postgres": "lower(%s) text_pattern_ops",
+	"sqlite":   "%s COLLATE NOCASE",
+}
+
+// LikeIndexTerm is the CREATE INDEX term for col that serves LikeCI.
+func LikeIndexTerm(d Dialect, col string) string {
+	if f, ok := likeIndexTerm[d.Name()]; ok {
+		return fmt.Sprintf(f, col)
+	}
+	return col
+}
+
+// indexNullsLast: dialects whose CREATE INDEX takes NULLS LAST on a
+// column (SQLite's ORDER BY takes it, its index definitions do not).
+var indexNullsLast = map[string]bool{"postgres": true}
+
+// IndexNullsLast reports whether d's CREATE INDEX takes NULLS LAST.
+func IndexNullsLast(d Dialect) bool { return indexNullsLast[d.Name()] }

@@ -90,15 +90,21 @@ func legacyCmd() *cobra.Command {
 func mappingsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "mappings", Short: "Inspect the mapping specs"}
 	var dsn, dir string
+	var explain bool
 	check := &cobra.Command{
 		Use:   "check",
 		Short: "List live legacy columns no spec maps or ignores, and spec columns the database lacks (exit 1 if any)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return checkMappings(cmd.Context(), dir, orDefault(dsn, defaultLegacyDSN))
+			err := checkMappings(cmd.Context(), dir, orDefault(dsn, defaultLegacyDSN))
+			if explain {
+				return explainAfterCheck(cmd.Context(), dir, orDefault(dsn, defaultLegacyDSN), err)
+			}
+			return err
 		},
 	}
 	check.Flags().StringVar(&dsn, "legacy-dsn", "", "legacy database URL (default "+defaultLegacyDSN+")")
 	check.Flags().StringVar(&dir, "mappings", "", "folder of mapping specs (default: embedded)")
+	check.Flags().BoolVar(&explain, "explain", false, explainHelp)
 	bindEnv(check)
 	cmd.AddCommand(check)
 	return cmd
