@@ -309,10 +309,12 @@ func testEHRProbe(t *testing.T, w ehrWorld) {
 	if got := *w.search("Patient", "gender:not=bogus", 1).Total; got != ehrPatients {
 		t.Errorf("gender:not=bogus: %d, want %d", got, ehrPatients)
 	}
-	desc := w.all("Patient", "_sort=-_id")
-	for i := 1; i < len(desc); i++ {
-		if desc[i]["id"].(string) > desc[i-1]["id"].(string) {
-			t.Fatalf("_sort=-_id: %s after %s", desc[i]["id"], desc[i-1]["id"])
+	// the key's order is the database's (MariaDB's uuid type does not
+	// sort as its text): descending is ascending reversed
+	asc, desc := w.all("Patient", "_sort=_id"), w.all("Patient", "_sort=-_id")
+	for i := range desc {
+		if desc[i]["id"] != asc[len(asc)-1-i]["id"] {
+			t.Fatalf("_sort=-_id: entry %d is %s, want %s (ascending reversed)", i, desc[i]["id"], asc[len(asc)-1-i]["id"])
 		}
 	}
 	for _, q := range []string{"patient:foo=Patient/" + p.GUID, "gender=", "value-quantity=1/3"} {

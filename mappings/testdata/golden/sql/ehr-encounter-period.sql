@@ -11,6 +11,6 @@ SELECT TOP (21) t.[VisitGUID], t.[ModifiedAt], t.[VisitNumber], t.[StatusCode], 
 -- args: 2024-06-02 04:00:00 +0000 UTC | f12c46c7-f1e3-510b-a297-05df5f8e184e
 
 -- mysql
-SELECT t.`VisitGUID`, t.`ModifiedAt`, t.`VisitNumber`, t.`StatusCode`, t.`VisitTypeCode`, vt.`Description`, t.`PatientGUID`, t.`AdmitDateTime`, t.`DischargeDateTime`, t.`Department` FROM dbo.`PatientVisit` t LEFT JOIN dbo.`VisitType` vt ON vt.`Code` = t.`VisitTypeCode` WHERE ((t.`AdmitDateTime` IS NULL AND t.`DischargeDateTime` IS NOT NULL) OR t.`AdmitDateTime` < ?) AND t.`PatientGUID` = ? ORDER BY t.`VisitGUID` LIMIT 21
+SELECT t.`VisitGUID`, t.`ModifiedAt`, t.`VisitNumber`, t.`StatusCode`, t.`VisitTypeCode`, vt.`Description`, t.`PatientGUID`, t.`AdmitDateTime`, t.`DischargeDateTime`, t.`Department` FROM `PatientVisit` t LEFT JOIN `VisitType` vt ON vt.`Code` = t.`VisitTypeCode` WHERE ((t.`AdmitDateTime` IS NULL AND t.`DischargeDateTime` IS NOT NULL) OR t.`AdmitDateTime` < ?) AND t.`PatientGUID` = ? ORDER BY t.`VisitGUID` LIMIT 21
 -- args: 2024-06-02 04:00:00 +0000 UTC | f12c46c7-f1e3-510b-a297-05df5f8e184e
 

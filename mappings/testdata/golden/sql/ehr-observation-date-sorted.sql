@@ -11,6 +11,6 @@ SELECT TOP (21) t.[ResultGUID], t.[ModifiedAt], t.[ResultStatus], t.[LOINC], t.[
 -- args: 2024-03-01 15:00:00 +0000 UTC | f12c46c7-f1e3-510b-a297-05df5f8e184e
 
 -- mysql
-SELECT t.`ResultGUID`, t.`ModifiedAt`, t.`ResultStatus`, t.`LOINC`, t.`TestName`, t.`TestCode`, t.`PatientGUID`, t.`VisitGUID`, t.`CollectedAt`, t.`OrderingProviderID`, t.`NumericValue`, t.`Units`, t.`TextValue`, t.`AbnormalFlag`, t.`ReferenceRange` FROM dbo.`vw_LabResultDetail` t WHERE t.`CollectedAt` >= ? AND t.`PatientGUID` = ? ORDER BY CASE WHEN t.`CollectedAt` IS NULL THEN 1 ELSE 0 END, t.`CollectedAt` DESC, t.`ResultGUID` DESC LIMIT 21
+SELECT t.`ResultGUID`, t.`ModifiedAt`, t.`ResultStatus`, t.`LOINC`, t.`TestName`, t.`TestCode`, t.`PatientGUID`, t.`VisitGUID`, t.`CollectedAt`, t.`OrderingProviderID`, t.`NumericValue`, t.`Units`, t.`TextValue`, t.`AbnormalFlag`, t.`ReferenceRange` FROM `vw_LabResultDetail` t WHERE t.`CollectedAt` >= ? AND t.`PatientGUID` = ? ORDER BY CASE WHEN t.`CollectedAt` IS NULL THEN 1 ELSE 0 END, t.`CollectedAt` DESC, t.`ResultGUID` DESC LIMIT 21
 -- args: 2024-03-01 15:00:00 +0000 UTC | f12c46c7-f1e3-510b-a297-05df5f8e184e
 

@@ -11,6 +11,6 @@ SELECT TOP (21) t.[ResultGUID], t.[ModifiedAt], t.[ResultStatus], t.[LOINC], t.[
 -- args: 2024-03-01 20:55:06 +0000 UTC | 2024-03-01 20:55:06 +0000 UTC | fc32bf5a-5d4c-5ffb-9ac2-62ab87941b73
 
 -- mysql
-SELECT t.`ResultGUID`, t.`ModifiedAt`, t.`ResultStatus`, t.`LOINC`, t.`TestName`, t.`TestCode`, t.`PatientGUID`, t.`VisitGUID`, t.`CollectedAt`, t.`OrderingProviderID`, t.`NumericValue`, t.`Units`, t.`TextValue`, t.`AbnormalFlag`, t.`ReferenceRange` FROM dbo.`vw_LabResultDetail` t WHERE (t.`CollectedAt` < ? OR t.`CollectedAt` IS NULL OR (t.`CollectedAt` = ? AND t.`ResultGUID` < ?)) ORDER BY CASE WHEN t.`CollectedAt` IS NULL THEN 1 ELSE 0 END, t.`CollectedAt` DESC, t.`ResultGUID` DESC LIMIT 21
+SELECT t.`ResultGUID`, t.`ModifiedAt`, t.`ResultStatus`, t.`LOINC`, t.`TestName`, t.`TestCode`, t.`PatientGUID`, t.`VisitGUID`, t.`CollectedAt`, t.`OrderingProviderID`, t.`NumericValue`, t.`Units`, t.`TextValue`, t.`AbnormalFlag`, t.`ReferenceRange` FROM `vw_LabResultDetail` t WHERE (t.`CollectedAt` < ? OR t.`CollectedAt` IS NULL OR (t.`CollectedAt` = ? AND t.`ResultGUID` < ?)) ORDER BY CASE WHEN t.`CollectedAt` IS NULL THEN 1 ELSE 0 END, t.`CollectedAt` DESC, t.`ResultGUID` DESC LIMIT 21
 -- args: 2024-03-01 20:55:06 +0000 UTC | 2024-03-01 20:55:06 +0000 UTC | fc32bf5a-5d4c-5ffb-9ac2-62ab87941b73
 

@@ -11,6 +11,6 @@ SELECT TOP (21) t.[PatientGUID], t.[ModifiedAt], rc.[CDCCode], rc.[Description],
 -- args: f12c46c7-f1e3-510b-a297-05df5f8e184e
 
 -- mysql
-SELECT t.`PatientGUID`, t.`ModifiedAt`, rc.`CDCCode`, rc.`Description`, ec.`CDCCode`, ec.`Description`, t.`MRN`, t.`LastName`, t.`FirstName`, t.`MiddleName`, t.`Name Prefix`, t.`HomePhone`, t.`SexCode`, t.`DOB`, t.`DeathDate`, t.`Address1`, t.`City`, t.`StateCode`, t.`Zip`, t.`Latitude`, t.`Longitude` FROM dbo.`PatientMaster` t LEFT JOIN dbo.`RaceCode` rc ON rc.`Code` = t.`RaceCode` LEFT JOIN dbo.`EthnicityCode` ec ON ec.`Code` = t.`EthnicityCode` WHERE (t.`PatientGUID` = ? OR 1=0) ORDER BY t.`PatientGUID` LIMIT 21
+SELECT t.`PatientGUID`, t.`ModifiedAt`, rc.`CDCCode`, rc.`Description`, ec.`CDCCode`, ec.`Description`, t.`MRN`, t.`LastName`, t.`FirstName`, t.`MiddleName`, t.`Name Prefix`, t.`HomePhone`, t.`SexCode`, t.`DOB`, t.`DeathDate`, t.`Address1`, t.`City`, t.`StateCode`, t.`Zip`, t.`Latitude`, t.`Longitude` FROM `PatientMaster` t LEFT JOIN `RaceCode` rc ON rc.`Code` = t.`RaceCode` LEFT JOIN `EthnicityCode` ec ON ec.`Code` = t.`EthnicityCode` WHERE (t.`PatientGUID` = ? OR 1=0) ORDER BY t.`PatientGUID` LIMIT 21
 -- args: f12c46c7-f1e3-510b-a297-05df5f8e184e
 
