@@ -32,6 +32,7 @@ func TestEHRSQLGolden(t *testing.T) {
 		{"ehr-patient-deceased-name", "Patient", "deceased=true&name=o&_sort=family", nil},
 		{"ehr-observation-date-sorted", "Observation", "patient=" + p.GUID + "&date=ge2024-03-01T10:00:00-05:00&_sort=-date", nil},
 		{"ehr-observation-page2", "Observation", "_sort=-date", []any{"t:2024-03-01T15:55:06-05:00", "s:" + p.Results[0].GUID}},
+		{"ehr-patient-family-page2", "Patient", "_sort=-family", []any{"s:Smith", "s:" + p.GUID}},
 		{"ehr-encounter-period", "Encounter", "subject=Patient/" + p.GUID + "&date=le2024-06-01", nil},
 	}
 	for _, c := range cases {

@@ -65,7 +65,19 @@ func (s *Spec) order(b *builder, sorts []search.Sort, after *Cursor) (string, st
 	if err != nil {
 		return "", "", err
 	}
-	return strings.Join(ob, ", "), s.keyset(b, cols, append(desc, keyDesc), vals, 0), nil
+	return strings.Join(ob, ", "), s.seek(b, cols, desc, vals) + s.keyset(b, cols, append(desc, keyDesc), vals, 0), nil
+}
+
+// seek is a leading bound on the first sort column when it is NOT NULL:
+// c >= v (c <= v descending) says the same as the keyset condition after
+// it, but in a form a planner can start an index range scan from; without
+// it every later page walked the index from its start.
+func (s *Spec) seek(b *builder, cols []string, desc []bool, vals []any) string {
+	if len(cols) == 0 || vals[0] == nil || s.nullable(cols[0]) {
+		return ""
+	}
+	op := map[bool]string{false: " >= ", true: " <= "}[desc[0]]
+	return b.cmp(cols[0]) + op + b.arg(vals[0]) + " AND "
 }
 
 // orderTerm is one sort column's ORDER BY terms, NULLs last.
