@@ -23,7 +23,7 @@ type ForeignKey struct {
 
 // keySQL lists a table's primary and foreign key columns, one row per
 // column: kind ('P' or 'F'), constraint name, column, position in the
-// constraint, referenced schema (” for the same one), referenced table
+// constraint, referenced schema (empty for the same one), referenced table
 // and column. The first argument is the schema ("" for the default one),
 // the second the table as the database spells it (TableColumns' Table).
 var keySQL = map[string]string{
