@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fhirfacade/fhirfacade/mappings/scaffold"
 	"github.com/fhirfacade/fhirfacade/migrations"
 	"github.com/fhirfacade/fhirfacade/seed"
 	"github.com/fhirfacade/fhirfacade/sqldb"
@@ -100,8 +101,37 @@ func mappingsCmd() *cobra.Command {
 	check.Flags().StringVar(&dsn, "legacy-dsn", "", "legacy database URL (default "+defaultLegacyDSN+")")
 	check.Flags().StringVar(&dir, "mappings", "", "folder of mapping specs (default: embedded)")
 	bindEnv(check)
-	cmd.AddCommand(check)
+	cmd.AddCommand(check, scaffoldCmd())
 	return cmd
+}
+
+func scaffoldCmd() *cobra.Command {
+	var dsn, typ string
+	c := &cobra.Command{
+		Use:   "scaffold TABLE",
+		Short: "Print a draft spec for a live table: columns mapped by name/type guesses, the rest under ignore",
+		Long: "Introspects TABLE (dbo.PatientMaster, pat_master, [dbo].[Patient Master]): columns, types, the primary key,\n" +
+			"foreign keys and whether they point at code lookups, and the values of coded columns; prints a draft\n" +
+			"mapping spec on stdout. Fill in its TODOs, then run `mappings check --sample N`.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := sqldb.Open(cmd.Context(), orDefault(dsn, defaultLegacyDSN))
+			if err != nil {
+				return fmt.Errorf("FHIRFACADE_LEGACY_DSN: %w", err)
+			}
+			defer db.Close()
+			out, err := scaffold.Draft(cmd.Context(), db, args[0], typ)
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+	c.Flags().StringVar(&dsn, "legacy-dsn", "", "legacy database URL (default "+defaultLegacyDSN+")")
+	c.Flags().StringVar(&typ, "type", "", "resource type (default: guessed from the table name: patient/person, visit/encounter/admission, result/lab/observation)")
+	bindEnv(c)
+	return c
 }
 
 // checkMappings binds the specs to the live database and lists what does
