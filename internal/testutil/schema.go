@@ -15,15 +15,22 @@ var (
 	schemaErr  error
 )
 
-// ValidateFHIR checks one resource's JSON against the shared R4 JSON schema
-// (../shared/reference/fhir-r4/fhir.schema.json), by its resourceType.
-func ValidateFHIR(t testing.TB, typ string, raw []byte) error {
+// FHIRValidator is the shared R4 JSON schema
+// (../shared/reference/fhir-r4/fhir.schema.json), loaded once per test binary.
+func FHIRValidator(t testing.TB) *fhirschema.Validator {
 	t.Helper()
 	schemaOnce.Do(func() { schemaV, schemaErr = fhirschema.Load(Shared(t, "fhir-r4/fhir.schema.json")) })
 	if schemaErr != nil {
 		t.Fatalf("FHIR schema: %v", schemaErr)
 	}
-	fs, err := schemaV.Validate(typ, raw)
+	return schemaV
+}
+
+// ValidateFHIR checks one resource's JSON against the shared R4 JSON schema,
+// by its resourceType.
+func ValidateFHIR(t testing.TB, typ string, raw []byte) error {
+	t.Helper()
+	fs, err := FHIRValidator(t).Validate(typ, raw)
 	if err != nil {
 		if strings.HasPrefix(err.Error(), "not JSON") {
 			return err

@@ -12,7 +12,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/mappings"
+	"github.com/fhirfacade/fhirfacade/mappings/sample"
 	"github.com/fhirfacade/fhirfacade/mappings/scaffold"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
@@ -113,6 +115,16 @@ func TestScaffoldThenCheck(t *testing.T) {
 				}
 				for _, p := range probs {
 					t.Errorf("check: fatal=%v %s", p.Fatal, p)
+				}
+				// and what the drafts serve is valid R4 (check --sample)
+				res, err := sample.Run(ctx, legacy.New(db, reg), reg, testutil.FHIRValidator(t), 200)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range res {
+					for _, f := range r.Failures {
+						t.Errorf("sample: %s", f)
+					}
 				}
 			})
 		}
