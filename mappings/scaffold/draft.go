@@ -175,13 +175,6 @@ func orNone(s string) string {
 	return s
 }
 
-// refSearch adds the patient/subject (or encounter) reference searches.
-func refSearch(search *omap, names []string, c sqldb.Column, target, path string) {
-	for _, n := range names {
-		search.set(n, kv(true, "type", "reference", "column", mappings.SpecName(c.Name), "target", target, "path", path))
-	}
-}
-
 // token is a token search over one coded column.
 func token(system string, c sqldb.Column, codeMap string) *omap {
 	coding := kv(true, "system", system, "column", mappings.SpecName(c.Name))

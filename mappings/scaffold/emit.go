@@ -141,15 +141,34 @@ func emitAddress(p *Planned, tmpl, search *omap) {
 	}
 }
 
-func emitEncounter(p *Planned, t *Table, tmpl, search *omap) {
-	identifier(p, t, tmpl, search, false)
+// status writes the required status from its coded column, or a literal
+// to replace when there is none.
+func status(p *Planned, tmpl, search *omap, system, fallback string) {
 	if c, ok := p.one(rStatus); ok {
 		tmpl.set("status", x("code:status", c))
-		search.set("status", token("http://hl7.org/fhir/encounter-status", c, "status"))
-	} else {
-		tmpl.set("status", "unknown")
-		tmpl.notes["status"] = "TODO: no status column found (status is required)"
+		search.set("status", token(system, c, "status"))
+		return
 	}
+	tmpl.set("status", fallback)
+	tmpl.notes["status"] = "TODO: no status column found (status is required)"
+}
+
+// reference writes element as a reference to the target type through the
+// column planned for it, with its reference searches.
+func reference(p *Planned, tmpl, search *omap, target, element string, params ...string) {
+	c, ok := p.refs[target]
+	if !ok {
+		return
+	}
+	tmpl.set(element, kv(false, "reference", target+"/"+idExpr(c)))
+	for _, n := range params {
+		search.set(n, kv(true, "type", "reference", "column", columns(c)[0], "target", target, "path", element))
+	}
+}
+
+func emitEncounter(p *Planned, t *Table, tmpl, search *omap) {
+	identifier(p, t, tmpl, search, false)
+	status(p, tmpl, search, "http://hl7.org/fhir/encounter-status", "unknown")
 	cls := kv(false, "system", "http://terminology.hl7.org/CodeSystem/v3-ActCode")
 	if c, ok := p.one(rClass); ok {
 		cls.set("code", x("code:class", c))
@@ -162,10 +181,7 @@ func emitEncounter(p *Planned, t *Table, tmpl, search *omap) {
 	if c, ok := p.one(rService); ok {
 		tmpl.set("serviceType", kv(false, "text", x("", c)))
 	}
-	if c, ok := p.refs["Patient"]; ok {
-		tmpl.set("subject", kv(false, "reference", "Patient/"+idExpr(c)))
-		refSearch(search, []string{"patient", "subject"}, c, "Patient", "subject")
-	}
+	reference(p, tmpl, search, "Patient", "subject", "patient", "subject")
 	start, hasStart := p.one(rStart)
 	end, hasEnd := p.one(rEnd)
 	if hasStart || hasEnd {
@@ -187,27 +203,15 @@ func emitEncounter(p *Planned, t *Table, tmpl, search *omap) {
 
 func emitObservation(p *Planned, t *Table, tmpl, search *omap) {
 	identifier(p, t, tmpl, search, false)
-	if c, ok := p.one(rStatus); ok {
-		tmpl.set("status", x("code:status", c))
-		search.set("status", token("http://hl7.org/fhir/observation-status", c, "status"))
-	} else {
-		tmpl.set("status", "final")
-		tmpl.notes["status"] = "TODO: no status column found (status is required)"
-	}
+	status(p, tmpl, search, "http://hl7.org/fhir/observation-status", "final")
 	const catSys = "http://terminology.hl7.org/CodeSystem/observation-category"
 	if slices.Contains(words(t.Name), "lab") {
 		tmpl.add("category", kv(false, "coding", []any{kv(false, "system", catSys, "code", "laboratory")}))
 		search.set("category", kv(true, "type", "token", "constant", kv(true, "system", catSys, "code", "laboratory")))
 	}
 	emitCode(p, t, tmpl, search)
-	if c, ok := p.refs["Patient"]; ok {
-		tmpl.set("subject", kv(false, "reference", "Patient/"+idExpr(c)))
-		refSearch(search, []string{"patient", "subject"}, c, "Patient", "subject")
-	}
-	if c, ok := p.refs["Encounter"]; ok {
-		tmpl.set("encounter", kv(false, "reference", "Encounter/"+idExpr(c)))
-		refSearch(search, []string{"encounter"}, c, "Encounter", "encounter")
-	}
+	reference(p, tmpl, search, "Patient", "subject", "patient", "subject")
+	reference(p, tmpl, search, "Encounter", "encounter", "encounter")
 	if c, ok := p.one(rEffective); ok {
 		tmpl.set("effectiveDateTime", timeExpr(c))
 		search.set("date", kv(true, "type", "date", "column", columns(c)[0]))
