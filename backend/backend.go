@@ -90,6 +90,9 @@ type Unmappable struct {
 	ID     string
 	Reason string // with the value: for the server's own reports (sync, parity)
 	Public string // the row, element and column only: what a client may see
+	// Path and Column name the element and legacy column, when known
+	// (a RowError's).
+	Path, Column string
 }
 
 // SearchResult is one page of matches.

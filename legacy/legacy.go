@@ -188,7 +188,7 @@ func (b *Backend) Search(ctx context.Context, typ string, q *search.Query, opts 
 			u := backend.Unmappable{ID: id, Reason: err.Error(), Public: typ + "/" + id + ": cannot be mapped"}
 			var re *backend.RowError
 			if errors.As(err, &re) {
-				u.Public = re.Public()
+				u.Public, u.Path, u.Column = re.Public(), re.Path, re.Column
 			}
 			res.Unmappable = append(res.Unmappable, u)
 			continue

@@ -103,3 +103,27 @@ func (t tableName) sql(d sqldb.Dialect) string {
 	}
 	return sqldb.TableSQL(d, t.schema, t.name)
 }
+
+// ParseTable splits a table name as a spec (or a command line) writes it,
+// dbo.PatientMaster, [dbo].[Patient Master], "pat_master", into its
+// schema ("" for none) and name, unquoted.
+func ParseTable(s string) (schema, name string, err error) {
+	t, err := parseTable(s)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: table %v", ErrSpec, err)
+	}
+	return t.schema, t.name, nil
+}
+
+// SpecName writes one unquoted name as a spec can read it back: bare when
+// it is a plain name, else bracketed ([Name Prefix]), or double-quoted
+// when it holds a closing bracket.
+func SpecName(name string) string {
+	if bareRE.MatchString(name) {
+		return name
+	}
+	if !strings.Contains(name, "]") {
+		return "[" + name + "]"
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}

@@ -52,6 +52,12 @@ func TestNames(t *testing.T) {
 			if strings.Join(parts, "|") != strings.Join(c.parts, "|") {
 				t.Errorf("parts %q, want %q", parts, c.parts)
 			}
+			// SpecName writes each part so that it parses back to itself
+			for _, part := range c.parts {
+				if back, err := parseName(SpecName(part), 1); err != nil || back[0] != part {
+					t.Errorf("SpecName(%q) = %s parses back as %q, %v", part, SpecName(part), back, err)
+				}
+			}
 			for _, d := range []struct {
 				d    sqldb.Dialect
 				want string

@@ -29,21 +29,21 @@ var ErrSpec = errors.New("invalid mapping spec")
 
 // Spec is one resource type's mapping, as written in YAML.
 type Spec struct {
-	ResourceType string                `yaml:"resourceType"`
-	Table        string                `yaml:"table"`
+	ResourceType string `yaml:"resourceType"`
+	Table        string `yaml:"table"`
 	// Query, instead of Table, is a read-only "logical table" (R2RML's
 	// term): a SELECT whose result the spec maps, as a view would be
-	Query string `yaml:"query"`
-	Key          string                `yaml:"key"`
-	ID           string                `yaml:"id"`
-	LastUpdated  string                `yaml:"lastUpdated"`
-	Timezone     string                `yaml:"timezone"`
-	Joins        []Join                `yaml:"joins"`
-	Ignore       map[string]string     `yaml:"ignore"`
-	CodeMaps     map[string]yaml.Node  `yaml:"codeMaps"`
-	Template     yaml.Node             `yaml:"template"`
-	Search       map[string]SearchSpec `yaml:"search"`
-	WriteBack    WriteBack             `yaml:"writeBack"`
+	Query       string                `yaml:"query"`
+	Key         string                `yaml:"key"`
+	ID          string                `yaml:"id"`
+	LastUpdated string                `yaml:"lastUpdated"`
+	Timezone    string                `yaml:"timezone"`
+	Joins       []Join                `yaml:"joins"`
+	Ignore      map[string]string     `yaml:"ignore"`
+	CodeMaps    map[string]yaml.Node  `yaml:"codeMaps"`
+	Template    yaml.Node             `yaml:"template"`
+	Search      map[string]SearchSpec `yaml:"search"`
+	WriteBack   WriteBack             `yaml:"writeBack"`
 
 	file string
 	// compiled

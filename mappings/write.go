@@ -1,6 +1,7 @@
 package mappings
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -74,6 +75,37 @@ func (s *Spec) PathOf(ref string) string {
 		return p
 	}
 	return s.ResourceType
+}
+
+// ColumnsAt names the columns ("col", or "alias.col" for a joined table)
+// whose values the template writes at an element of an encoded resource
+// (Patient.name[0].family) or below it; failing that, at the nearest
+// element above it. A choice element (deceasedDateTime) finds its
+// template element (deceased[x]). None when the element is a literal.
+func (s *Spec) ColumnsAt(path string) []string {
+	var at, above []string
+	best := 0
+	for ref, p := range s.colPaths {
+		alias, name := splitRef(ref)
+		label := name
+		if alias != "t" {
+			label = ref
+		}
+		switch {
+		case p == path || strings.HasPrefix(p, path+".") || strings.HasPrefix(p, path+"["):
+			at = append(at, label)
+		case strings.HasPrefix(path, p) && len(p) >= best:
+			if len(p) > best {
+				above, best = nil, len(p)
+			}
+			above = append(above, label)
+		}
+	}
+	if len(at) == 0 {
+		at = above
+	}
+	sort.Strings(at)
+	return slices.Compact(at)
 }
 
 // StampOf reads the last-updated stamp of a row.

@@ -7,6 +7,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fhirfacade/fhirfacade/fhirschema"
+	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/mappings"
+	"github.com/fhirfacade/fhirfacade/mappings/sample"
+	"github.com/fhirfacade/fhirfacade/mappings/scaffold"
 	"github.com/fhirfacade/fhirfacade/migrations"
 	"github.com/fhirfacade/fhirfacade/seed"
 	"github.com/fhirfacade/fhirfacade/sqldb"
@@ -89,36 +94,56 @@ func legacyCmd() *cobra.Command {
 
 func mappingsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "mappings", Short: "Inspect the mapping specs"}
-	var dsn, dir string
+	var o checkOptions
 	var explain bool
 	check := &cobra.Command{
 		Use:   "check",
 		Short: "List live legacy columns no spec maps or ignores, and spec columns the database lacks (exit 1 if any)",
+		Long: "Binds the specs to the live database as serve does and lists every problem. With --sample N it then maps\n" +
+			"N real rows of each spec, validates each resource against the R4 JSON schema (--schema), and lists each\n" +
+			"failure with its row, element and legacy column. Exit 1 on any problem or failure.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			err := checkMappings(cmd.Context(), dir, orDefault(dsn, defaultLegacyDSN))
+			o.dsn = orDefault(o.dsn, defaultLegacyDSN)
+			err := checkMappings(cmd.Context(), o)
 			if explain {
-				return explainAfterCheck(cmd.Context(), dir, orDefault(dsn, defaultLegacyDSN), err)
+				return explainAfterCheck(cmd.Context(), o.dir, o.dsn, err)
 			}
 			return err
 		},
 	}
-	check.Flags().StringVar(&dsn, "legacy-dsn", "", "legacy database URL (default "+defaultLegacyDSN+")")
-	check.Flags().StringVar(&dir, "mappings", "", "folder of mapping specs (default: embedded)")
+	check.Flags().StringVar(&o.dsn, "legacy-dsn", "", "legacy database URL (default "+defaultLegacyDSN+")")
+	check.Flags().StringVar(&o.dir, "mappings", "", "folder of mapping specs (default: embedded)")
+	check.Flags().IntVar(&o.sample, "sample", 0, "map this many real rows of each spec and validate them against the R4 JSON schema")
+	check.Flags().StringVar(&o.schema, "schema", "", "R4 JSON schema (fhir.schema.json) for --sample (default: ../shared/reference/fhir-r4/fhir.schema.json when found beside the working folder or a parent)")
 	check.Flags().BoolVar(&explain, "explain", false, explainHelp)
 	bindEnv(check)
-	cmd.AddCommand(check)
+	cmd.AddCommand(check, scaffoldCmd())
 	return cmd
+}
+
+// checkOptions are the flags of `mappings check`.
+type checkOptions struct {
+	dsn, dir, schema string
+	sample           int
 }
 
 // checkMappings binds the specs to the live database and lists what does
 // not fit: fatal problems (every request would fail) and columns nobody
-// decided about; exit 1 when there are any.
-func checkMappings(ctx context.Context, dir, dsn string) error {
-	reg, err := loadMappings(dir)
+// decided about; with a sample, also rows that do not map to valid
+// resources. Exit 1 when there are any.
+func checkMappings(ctx context.Context, o checkOptions) error {
+	reg, err := loadMappings(o.dir)
 	if err != nil {
 		return err
 	}
-	db, err := sqldb.Open(ctx, dsn)
+	var v *fhirschema.Validator
+	if o.sample > 0 {
+		// the schema first: a missing file is said before any work
+		if v, err = fhirschema.Load(orDefault(o.schema, fhirschema.DefaultPath())); err != nil {
+			return fmt.Errorf("--schema: %w", err)
+		}
+	}
+	db, err := sqldb.Open(ctx, o.dsn)
 	if err != nil {
 		return fmt.Errorf("FHIRFACADE_LEGACY_DSN: %w", err)
 	}
@@ -127,19 +152,75 @@ func checkMappings(ctx context.Context, dir, dsn string) error {
 	if err != nil {
 		return err
 	}
+	fatal := false
 	for _, p := range probs {
 		level := "advice"
 		if p.Fatal {
-			level = "error "
+			level, fatal = "error ", true
 		}
 		fmt.Printf("%s  %s\n", level, p)
 	}
-	if len(probs) > 0 {
-		fmt.Printf("%d problem(s)\n", len(probs))
+	failures := 0
+	if v != nil && !fatal {
+		if failures, err = sampleMappings(ctx, db, reg, v, o.sample); err != nil {
+			return err
+		}
+	} else if v != nil {
+		fmt.Println("not sampled: the specs do not bind to the live database")
+	}
+	if len(probs) > 0 || failures > 0 {
+		fmt.Printf("%d problem(s), %d sampled row failure(s)\n", len(probs), failures)
 		return exitCode(1)
 	}
 	fmt.Printf("%d spec(s) fit the live database: every column exists and has a type its transforms and searches read, and every column of their tables is mapped or ignored\n", len(reg.Types()))
 	return nil
+}
+
+// sampleMappings maps n rows of each spec, prints each failure and the
+// time each type took, and returns how many failures there were.
+func sampleMappings(ctx context.Context, db *sqldb.DB, reg *mappings.Registry, v *fhirschema.Validator, n int) (int, error) {
+	results, err := sample.Run(ctx, legacy.New(db, reg), reg, v, n)
+	if err != nil {
+		return 0, err
+	}
+	failures := 0
+	for _, r := range results {
+		for _, f := range r.Failures {
+			fmt.Printf("sample  %s\n", f)
+		}
+		failures += len(r.Failures)
+		fmt.Printf("sampled %d rows of %s in %d ms: %d failure(s)\n", r.Rows, r.Type, r.Elapsed.Milliseconds(), len(r.Failures))
+	}
+	return failures, nil
+}
+
+func scaffoldCmd() *cobra.Command {
+	var dsn, typ string
+	c := &cobra.Command{
+		Use:   "scaffold TABLE",
+		Short: "Print a draft spec for a live table: columns mapped by name/type guesses, the rest under ignore",
+		Long: "Introspects TABLE (dbo.PatientMaster, pat_master, [dbo].[Patient Master]): columns, types, the primary key,\n" +
+			"foreign keys and whether they point at code lookups, and the values of coded columns; prints a draft\n" +
+			"mapping spec on stdout. Fill in its TODOs, then run `mappings check --sample N`.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := sqldb.Open(cmd.Context(), orDefault(dsn, defaultLegacyDSN))
+			if err != nil {
+				return fmt.Errorf("FHIRFACADE_LEGACY_DSN: %w", err)
+			}
+			defer db.Close()
+			out, err := scaffold.Draft(cmd.Context(), db, args[0], typ)
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+	c.Flags().StringVar(&dsn, "legacy-dsn", "", "legacy database URL (default "+defaultLegacyDSN+")")
+	c.Flags().StringVar(&typ, "type", "", "resource type (default: guessed from the table name: patient/person, visit/encounter/admission, result/lab/observation)")
+	bindEnv(c)
+	return c
 }
 
 func orDefault(v, d string) string {

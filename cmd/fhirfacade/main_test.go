@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -284,5 +285,45 @@ func TestListenInUse(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(string(out), "FHIRFACADE_LISTEN") || !strings.Contains(string(out), "address already in use") {
 		t.Fatalf("want an error naming FHIRFACADE_LISTEN, got %v:\n%s", err, out)
+	}
+}
+
+// TestMappingsSampleAndScaffold: check --sample maps real rows and exits 1
+// naming each row, element and column that fails; scaffold prints a draft
+// for a live table.
+func TestMappingsSampleAndScaffold(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "FHIRFACADE_LEGACY_DSN=sqlite://" + filepath.Join(dir, "legacy.db")
+	schema := testutil.Shared(t, "fhir-r4/fhir.schema.json")
+	if out, err := command(t, dir, []string{dsn}, "legacy", "seed", "--patients", "5").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	out, err := command(t, dir, []string{dsn}, "mappings", "check", "--sample", "5", "--schema", schema).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "sampled 5 rows of Patient in ") {
+		t.Fatalf("shipped specs: %v\n%s", err, out)
+	}
+	out, err = command(t, dir, []string{dsn}, "mappings", "check", "--sample", "5", "--schema", filepath.Join(dir, "none.json")).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "FHIR R4 JSON schema not found") {
+		t.Errorf("missing schema: %v\n%s", err, out)
+	}
+	draft, err := command(t, dir, []string{dsn}, "mappings", "scaffold", "pat_master").Output()
+	if err != nil || !strings.Contains(string(draft), "resourceType: Patient") || !strings.Contains(string(draft), `family: "{{last_nm}}"`) {
+		t.Fatalf("scaffold: %v\n%s", err, draft)
+	}
+	// the draft as it comes: its code map stubs map every code to TODO,
+	// which is no administrative-gender code
+	specs := filepath.Join(dir, "specs")
+	if err := os.Mkdir(specs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(specs, "patient.yaml"), draft, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err = command(t, dir, []string{dsn}, "mappings", "check", "--mappings", specs, "--sample", "3", "--schema", schema).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("want exit 1, got %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`sample  Patient/\d+: Patient.gender \(column sex_cd\): value must be one of`).Match(out) {
+		t.Errorf("no gender failure with row and column:\n%s", out)
 	}
 }

@@ -1,65 +1,48 @@
 package testutil
 
 import (
-	"bytes"
 	"fmt"
-	"os"
+	"strings"
 	"sync"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/fhirfacade/fhirfacade/fhirschema"
 )
 
 var (
 	schemaOnce sync.Once
-	schemaC    *jsonschema.Compiler
+	schemaV    *fhirschema.Validator
 	schemaErr  error
-	schemaMu   sync.Mutex
-	schemas    = map[string]*jsonschema.Schema{}
 )
 
-const schemaURL = "http://hl7.org/fhir/json-schema/4.0"
-
-// ValidateFHIR checks one resource's JSON against the shared R4 JSON schema
-// (../shared/reference/fhir-r4/fhir.schema.json), by its resourceType.
-func ValidateFHIR(t testing.TB, typ string, raw []byte) error {
+// FHIRValidator is the shared R4 JSON schema
+// (../shared/reference/fhir-r4/fhir.schema.json), loaded once per test binary.
+func FHIRValidator(t testing.TB) *fhirschema.Validator {
 	t.Helper()
-	schemaOnce.Do(func() {
-		f, err := os.Open(Shared(t, "fhir-r4/fhir.schema.json"))
-		if err != nil {
-			schemaErr = err
-			return
-		}
-		defer f.Close()
-		doc, err := jsonschema.UnmarshalJSON(f)
-		if err != nil {
-			schemaErr = err
-			return
-		}
-		schemaC = jsonschema.NewCompiler()
-		schemaErr = schemaC.AddResource(schemaURL, doc)
-	})
+	schemaOnce.Do(func() { schemaV, schemaErr = fhirschema.Load(Shared(t, "fhir-r4/fhir.schema.json")) })
 	if schemaErr != nil {
 		t.Fatalf("FHIR schema: %v", schemaErr)
 	}
-	schemaMu.Lock()
-	sch, ok := schemas[typ]
-	if !ok {
-		var err error
-		sch, err = schemaC.Compile(schemaURL + "#/definitions/" + typ)
-		if err != nil {
-			schemaMu.Unlock()
-			t.Fatalf("FHIR schema for %s: %v", typ, err)
-		}
-		schemas[typ] = sch
-	}
-	schemaMu.Unlock()
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	return schemaV
+}
+
+// ValidateFHIR checks one resource's JSON against the shared R4 JSON schema,
+// by its resourceType.
+func ValidateFHIR(t testing.TB, typ string, raw []byte) error {
+	t.Helper()
+	fs, err := FHIRValidator(t).Validate(typ, raw)
 	if err != nil {
-		return fmt.Errorf("not JSON: %w", err)
+		if strings.HasPrefix(err.Error(), "not JSON") {
+			return err
+		}
+		t.Fatalf("FHIR schema for %s: %v", typ, err)
 	}
-	if err := sch.Validate(inst); err != nil {
-		return fmt.Errorf("%s fails the R4 schema: %v", typ, err)
+	if len(fs) > 0 {
+		msgs := make([]string, len(fs))
+		for i, f := range fs {
+			msgs[i] = f.String()
+		}
+		return fmt.Errorf("%s fails the R4 schema: %s", typ, strings.Join(msgs, "; "))
 	}
 	return nil
 }
