@@ -153,6 +153,17 @@ func (e *encoder) value(b []byte, n *node) ([]byte, state) {
 		}
 		return out, stDynamic
 	case kInterp:
+		if it := n.interp; len(it.exprs) == 1 {
+			// the common case inline: the concatenation then stays on
+			// the stack (returned from a helper, it was one more
+			// allocation per resource)
+			str, ok, err := it.exprs[0].tr.text(e.vals(it.exprs[0]))
+			e.fail(it.exprs[0], n.path, err)
+			if !ok || err != nil {
+				return b, stNone
+			}
+			return appendJSONString(b, it.prefix+str+it.suffix), stDynamic
+		}
 		str, ok := e.text(n)
 		if !ok {
 			return b, stNone
@@ -249,11 +260,6 @@ func (e *encoder) fail(x *expr, path string, err error) {
 // its expressions leaves the whole string out (never "Dr.  Smith").
 func (e *encoder) text(n *node) (string, bool) {
 	it := n.interp
-	if len(it.exprs) == 1 {
-		str, ok, err := it.exprs[0].tr.text(e.vals(it.exprs[0]))
-		e.fail(it.exprs[0], n.path, err)
-		return it.prefix + str + it.suffix, ok && err == nil
-	}
 	var sb strings.Builder
 	sb.WriteString(it.prefix)
 	for i, x := range it.exprs {
