@@ -157,8 +157,25 @@ func (s *Spec) coerceKey(ref string, v any) (any, bool) {
 // column.
 func (s *Spec) writeArg(ref string, v any) any {
 	if dt, ok := v.(DateTimeVal); ok && s.kindOf(ref) == sqldb.KindInstant {
-		t := dt.Time
-		return InstantVal{time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), s.loc)}
+		return storedInstant{inZone(dt.Time, s.loc)}
 	}
 	return v
+}
+
+// storedInstant is an instant written into an instant column: bound as
+// the column stores it (on SQLite RFC 3339 text with its offset), not
+// through the comparison expression InstantVal goes through.
+type storedInstant struct{ time.Time }
+
+// stampCond is the optimistic check of an update: the row's stamp is
+// still old (NULL for a row nobody stamped yet).
+func (s *Spec) stampCond(b *builder, upd string, old DateTimeVal) string {
+	col := s.sqlName(b.d, upd)
+	switch {
+	case old.IsZero():
+		return col + " IS NULL"
+	case s.kindOf(upd) == sqldb.KindInstant:
+		return sqldb.InstantExpr(b.d, col) + " = " + b.arg(InstantVal{inZone(old.Time, s.loc)})
+	}
+	return col + " = " + b.arg(old)
 }

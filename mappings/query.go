@@ -63,6 +63,8 @@ func (b *builder) arg(v any) string {
 		return sqldb.InstantExpr(b.d, b.d.Placeholder(len(b.args)))
 	}
 	switch x := v.(type) {
+	case storedInstant:
+		v = sqldb.InstantArg(b.d, x.Time)
 	case DateVal:
 		v = b.d.DateArg(x.Time)
 	case DateTimeVal:

@@ -41,12 +41,22 @@ func (s *Spec) InsertStmt(d sqldb.Dialect, v Values, stamp DateTimeVal) Stmt {
 func (s *Spec) UpdateStmt(d sqldb.Dialect, key any, v Values, old, stamp DateTimeVal) Stmt {
 	b := &builder{d: d, s: s}
 	var sets []string
+	mapped := map[string]bool{}
+	for _, ref := range s.writableCols() {
+		mapped[ref] = true
+	}
 	for _, ref := range s.mainCols(v) {
+		if !mapped[ref] {
+			// a default for a column the template does not map (one
+			// under ignore) fills it on create; an update leaves the
+			// value the legacy application gave it
+			continue
+		}
 		sets = append(sets, s.sqlName(d, ref)+" = "+b.arg(s.writeArg(ref, v[ref])))
 	}
 	upd, k := "t."+s.LastUpdated, s.sqlName(d, "t."+s.Key)
 	sets = append(sets, s.sqlName(d, upd)+" = "+b.arg(s.writeArg(upd, stamp)))
-	where := k + " = " + b.arg(key) + " AND " + s.sqlName(d, upd) + " = " + b.arg(s.writeArg(upd, old))
+	where := k + " = " + b.arg(key) + " AND " + s.stampCond(b, upd, old)
 	return Stmt{SQL: "UPDATE " + s.sqlTable(d, "t") + " SET " + strings.Join(sets, ", ") + " WHERE " + where, Args: b.args}
 }
 
