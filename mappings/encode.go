@@ -170,6 +170,9 @@ func (e *encoder) value(b []byte, n *node) ([]byte, state) {
 		}
 		return appendJSONString(b, str), stDynamic
 	case kObject:
+		if n.when != nil && !e.holds(n.when, n.path) {
+			return b, stNone
+		}
 		start := len(b)
 		b = append(b, '{')
 		st := stNone
@@ -275,4 +278,18 @@ func (e *encoder) text(n *node) (string, bool) {
 	}
 	sb.WriteString(it.suffix)
 	return sb.String(), true
+}
+
+// holds evaluates a $when: present and not a false-like value.
+func (e *encoder) holds(x *expr, path string) bool {
+	str, ok, err := x.tr.text(e.vals(x))
+	e.fail(x, path, err)
+	if !ok || err != nil {
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(str)) {
+	case "", "n", "no", "0", "false", "f":
+		return false
+	}
+	return true
 }

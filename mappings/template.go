@@ -30,6 +30,10 @@ type node struct {
 	expr    *expr
 	interp  *interp
 	dynamic bool // has an expression somewhere below
+	// when (an object's "$when": "{{col}}") leaves the object out unless
+	// its value is present and not false ("N", "0", false): an explicit
+	// condition where the object's own columns do not say it
+	when *expr
 }
 
 // expr is a {{col, col | transform:arg | derived}} expression.
@@ -66,6 +70,14 @@ func (c *compiler) node(n *yaml.Node, path string) (*node, error) {
 		out := &node{kind: kObject, path: path}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i].Value
+			if k == "$when" {
+				w, err := c.when(n.Content[i+1], path)
+				if err != nil {
+					return nil, err
+				}
+				out.when, out.dynamic = w, true
+				continue
+			}
 			kid, err := c.node(n.Content[i+1], path+"."+strings.TrimSuffix(k, "[x]"))
 			if err != nil {
 				return nil, err
@@ -197,4 +209,21 @@ func (c *compiler) expr(src, path string) (*expr, error) {
 	}
 	e.tr = tr
 	return e, nil
+}
+
+// when compiles an object's "$when": one expression, output only.
+func (c *compiler) when(n *yaml.Node, path string) (*expr, error) {
+	m := exprRE.FindStringSubmatchIndex(n.Value)
+	if n.Kind != yaml.ScalarNode || m == nil || m[0] != 0 || m[1] != len(n.Value) {
+		return nil, fmt.Errorf("%s.$when: want one {{...}} expression", path)
+	}
+	x, err := c.expr(n.Value[m[2]:m[3]], path+".$when")
+	if err != nil {
+		return nil, err
+	}
+	if x.tr.text == nil {
+		return nil, fmt.Errorf("%s.$when: transform %s cannot be tested", path, x.tr.name)
+	}
+	x.derived = true // a condition is never written back
+	return x, nil
 }

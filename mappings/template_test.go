@@ -216,3 +216,42 @@ func TestInstantInTheRepeatedHour(t *testing.T) {
 		}
 	}
 }
+
+// TestWhen: "$when" leaves an object out unless its expression holds.
+func TestWhen(t *testing.T) {
+	src := `resourceType: Patient
+table: p
+key: id
+id: "{{id | int}}"
+lastUpdated: u
+template:
+  resourceType: Patient
+  telecom:
+    - $when: "{{sms_ok}}"
+      system: sms
+      value: "{{cell}}"
+    - system: phone
+      value: "{{cell}}"
+`
+	reg, err := Load(fstest.MapFS{"p.yaml": {Data: []byte(src)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := reg.Spec("Patient")
+	for _, c := range []struct {
+		ok   any
+		want bool
+	}{{"Y", true}, {"N", false}, {nil, false}, {int64(1), true}, {int64(0), false}} {
+		row := make(Row, s.NumCols())
+		for i, col := range s.cols {
+			row[i] = map[string]any{"t.id": int64(1), "t.u": "2024-01-02 03:04:05", "t.sms_ok": c.ok, "t.cell": "555-0100"}[col]
+		}
+		js, _, err := s.Encode(nil, row)
+		if err != nil || strings.Contains(string(js), `"sms"`) != c.want || !strings.Contains(string(js), `"phone"`) {
+			t.Errorf("sms_ok %v: %s %v", c.ok, js, err)
+		}
+	}
+	if _, err := Load(fstest.MapFS{"p.yaml": {Data: []byte(strings.Replace(src, `"{{sms_ok}}"`, `"x {{sms_ok}}"`, 1))}}); err == nil {
+		t.Error("a $when that is not one expression was accepted")
+	}
+}
