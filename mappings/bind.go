@@ -129,6 +129,9 @@ func (s *Spec) bind(ctx context.Context, db Schema, d sqldb.Dialect, cache map[t
 	}
 	s.live = map[string]sqldb.Column{}
 	for _, ref := range s.refs() {
+		if ref == compositeRef {
+			continue // computed from the key columns
+		}
 		alias, name := splitRef(ref)
 		lt := tables[alias]
 		if lt == nil {
@@ -218,6 +221,10 @@ func (s *Spec) bindSQL(d sqldb.Dialect) {
 			name = c.Name
 		}
 		s.colSQL[ref] = alias + "." + sqldb.QuoteName(d, name)
+	}
+	if s.keyTmpl != nil {
+		// after the key columns: it is built from their SQL
+		s.colSQL[compositeRef] = s.keySQL(d)
 	}
 	s.selectSQL, s.fromSQL = "", ""
 	s.selectSQL, s.fromSQL = s.selectList(d), s.from(d)

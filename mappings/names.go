@@ -15,7 +15,13 @@ func (s *Spec) compileNames() error {
 		return err
 	}
 	s.tables = map[string]tableName{"t": t}
+	if err := s.compileKeys(); err != nil {
+		return err
+	}
 	for field, v := range map[string]*string{"key": &s.Key, "lastUpdated": &s.LastUpdated} {
+		if field == "key" && len(s.Keys) > 0 {
+			continue
+		}
 		if *v == "" && field == "lastUpdated" {
 			continue // optional: versions then come from the row's content
 		}
@@ -77,6 +83,9 @@ func (s *Spec) ref(col string) (string, error) {
 // sqlCol renders a reference for d: alias.name, the name as the live
 // database spells it (once bound) and quoted where it needs to be.
 func (s *Spec) sqlCol(d sqldb.Dialect, ref string) string {
+	if ref == compositeRef && s.keyTmpl != nil && s.d != d {
+		return s.keySQL(d)
+	}
 	if s.d == d {
 		if c, ok := s.colSQL[ref]; ok {
 			return c
@@ -123,4 +132,84 @@ func (s *Spec) mainTable() (tableName, error) {
 		return tableName{}, fmt.Errorf("query: a logical table is read-only (writeBack needs a table)")
 	}
 	return tableName{name: "query", query: q}, nil
+}
+
+// compositeKey stands for a composite key's one value: the id itself,
+// computed in SQL from the key columns (compositeRef in the select list).
+const (
+	compositeKey = "$key"
+	compositeRef = "t." + compositeKey
+)
+
+// compileKeys checks a composite key (keys: [...]): its columns' names,
+// and that it is read-only (a write would have to split an id back into
+// columns the legacy application may also generate).
+func (s *Spec) compileKeys() error {
+	if len(s.Keys) == 0 {
+		return nil
+	}
+	if s.Key != "" || len(s.Keys) < 2 {
+		return fmt.Errorf("give key (one column) or keys (two or more), not both")
+	}
+	if s.WriteBack.Create || s.WriteBack.Update || s.WriteBack.Delete {
+		return fmt.Errorf("keys: a composite key is read-only (writeBack needs a one-column key)")
+	}
+	for i := range s.Keys {
+		if err := unquote("keys", &s.Keys[i]); err != nil {
+			return err
+		}
+	}
+	s.Key = compositeKey
+	return nil
+}
+
+// compileID checks the id template: over the key column, or for a
+// composite key over its columns in order with text between them; the
+// latter is served as one string value the SQL computes (keySQL), so ids,
+// _id, paging and reads need no parsing back.
+func (s *Spec) compileID(it *interp) error {
+	if len(s.Keys) == 0 {
+		if it == nil || len(it.exprs) != 1 || len(it.exprs[0].cols) != 1 || it.exprs[0].refs[0] != "t."+s.Key {
+			return fmt.Errorf("id must be a template over the key column, like \"{{%s | int}}\"", s.Key)
+		}
+		s.idTmpl = it
+		return nil
+	}
+	if it == nil || len(it.exprs) != len(s.Keys) {
+		return fmt.Errorf("id must name the %d key columns in order, like \"{{%s}}-{{%s}}\"", len(s.Keys), s.Keys[0], s.Keys[1])
+	}
+	for i, x := range it.exprs {
+		if len(x.refs) != 1 || x.refs[0] != "t."+s.Keys[i] || x.tr.name != "string" || (i > 0 && it.mids[i-1] == "") {
+			return fmt.Errorf("id must name the key columns in order, untransformed, with text between them (%s)", s.ID)
+		}
+	}
+	s.keyTmpl = it
+	tr, _ := stringTransform(s, "")
+	s.idTmpl = &interp{exprs: []*expr{{refs: []string{compositeRef}, cols: []int{s.keyIdx}, tr: tr, path: s.ResourceType + ".id"}}}
+	return nil
+}
+
+// keySQL is a composite key's id as SQL: the template's literals and its
+// columns read as text, concatenated.
+func (s *Spec) keySQL(d sqldb.Dialect) string {
+	it := s.keyTmpl
+	var parts []string
+	lit := func(v string) {
+		if v != "" {
+			parts = append(parts, "'"+strings.ReplaceAll(v, "'", "''")+"'")
+		}
+	}
+	lit(it.prefix)
+	for i, x := range it.exprs {
+		if i > 0 {
+			lit(it.mids[i-1])
+		}
+		col := s.sqlCol(d, x.refs[0])
+		if k := s.kindOf(x.refs[0]); k != sqldb.KindText && k != sqldb.KindUnknown {
+			col = sqldb.TextExpr(d, col)
+		}
+		parts = append(parts, col)
+	}
+	lit(it.suffix)
+	return sqldb.Concat(d, parts)
 }

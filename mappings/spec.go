@@ -35,6 +35,9 @@ type Spec struct {
 	// term): a SELECT whose result the spec maps, as a view would be
 	Query       string                `yaml:"query"`
 	Key         string                `yaml:"key"`
+	// Keys, instead of Key, is a composite key: the id template names
+	// them in order with text between ({{SiteCode}}-{{MRN}}), read-only
+	Keys []string `yaml:"keys"`
 	ID          string                `yaml:"id"`
 	LastUpdated string                `yaml:"lastUpdated"`
 	Timezone    string                `yaml:"timezone"`
@@ -51,6 +54,7 @@ type Spec struct {
 	maps     map[string]*codeMap
 	root     *node
 	idTmpl   *interp
+	keyTmpl  *interp // a composite key's id template over its columns
 	cols     []string       // select list, "alias.col"
 	colIndex map[string]int // "alias.col" -> position in cols
 	keyIdx   int
@@ -357,10 +361,9 @@ func (s *Spec) compile() error {
 	if err != nil {
 		return fmt.Errorf("id: %v", err)
 	}
-	if it == nil || len(it.exprs) != 1 || len(it.exprs[0].cols) != 1 || it.exprs[0].refs[0] != "t."+s.Key {
-		return fmt.Errorf("id must be a template over the key column, like \"{{%s | int}}\"", s.Key)
+	if err := s.compileID(it); err != nil {
+		return err
 	}
-	s.idTmpl = it
 	for _, r := range s.WriteBack.Required {
 		if _, ok := s.colIndex[qualify(r)]; !ok {
 			return fmt.Errorf("writeBack.required: %s is not a mapped column", r)

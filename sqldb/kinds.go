@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -106,3 +107,15 @@ var indexNullsLast = map[string]bool{"postgres": true}
 
 // IndexNullsLast reports whether d's CREATE INDEX takes NULLS LAST.
 func IndexNullsLast(d Dialect) bool { return indexNullsLast[d.Name()] }
+
+// concatInfix: dialects that concatenate with an operator; the others
+// take CONCAT(...).
+var concatInfix = map[string]string{"postgres": " || ", "sqlite": " || "}
+
+// Concat is the text concatenation of parts (SQL expressions).
+func Concat(d Dialect, parts []string) string {
+	if op, ok := concatInfix[d.Name()]; ok {
+		return "(" + strings.Join(parts, op) + ")"
+	}
+	return "CONCAT(" + strings.Join(parts, ", ") + ")"
+}
