@@ -206,6 +206,22 @@ func testEHRNames(t *testing.T, w ehrWorld) {
 	if got := *w.search("Patient", "family=o&_count=1", 1).Total; got == 0 {
 		t.Error("family=o: nothing (quoted LastName not searched?)")
 	}
+	// letters beyond ASCII fold too (SQLite's own LIKE folds ASCII only)
+	for _, q := range []string{"family=N%C3%9A%C3%91EZ", "family=n%C3%BA%C3%B1ez", "given=ZO%C3%8B"} {
+		name, _ := url.QueryUnescape(strings.SplitN(q, "=", 2)[1])
+		want := 0
+		for i := 1; i <= ehrPatients; i++ {
+			p := seed.EHRPatientData(i)
+			if strings.HasPrefix(strings.ToLower(p.Last), strings.ToLower(name)) && strings.HasPrefix(q, "family") ||
+				strings.HasPrefix(strings.ToLower(p.First), strings.ToLower(name)) && strings.HasPrefix(q, "given") ||
+				strings.HasPrefix(strings.ToLower(p.Middle), strings.ToLower(name)) && strings.HasPrefix(q, "given") {
+				want++
+			}
+		}
+		if got := *w.search("Patient", q, 1).Total; got != want {
+			t.Errorf("%s: %d, want %d", q, got, want)
+		}
+	}
 }
 
 // testEHRSort: _sort=-date pages through every Observation, each once,

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/search"
@@ -559,10 +560,11 @@ func (s *Spec) stringCond(b *builder, p *param, mod, raw string) (string, error)
 			if mod == "contains" {
 				pat = "%" + pat
 			}
-			if _, lower := b.d.LikeCI(col, ""); lower {
+			nonASCII := strings.IndexFunc(v, func(r rune) bool { return r >= utf8.RuneSelf }) >= 0
+			if _, lower := sqldb.LikeCIText(b.d, col, "", nonASCII); lower {
 				pat = strings.ToLower(pat)
 			}
-			c, _ := b.d.LikeCI(col, b.arg(pat))
+			c, _ := sqldb.LikeCIText(b.d, col, b.arg(pat), nonASCII)
 			alts = append(alts, c)
 		case "exact":
 			alts = append(alts, b.d.EqualCS(col, b.arg(v)))
