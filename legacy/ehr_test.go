@@ -25,6 +25,7 @@ type ehrWorld struct {
 	t      *testing.T
 	be     *legacy.Backend
 	sqlite bool
+	mysql  bool
 }
 
 func (w ehrWorld) search(typ, query string, count int) *backend.SearchResult {
@@ -88,7 +89,7 @@ func TestEHRSchema(t *testing.T) {
 	testutil.LegacyDialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
 		db := open(t)
 		reg := testutil.SeedEHR(t, db, ehrPatients)
-		w := ehrWorld{t: t, be: legacy.New(db, reg), sqlite: db.Dialect.Name() == "sqlite"}
+		w := ehrWorld{t: t, be: legacy.New(db, reg), sqlite: db.Dialect.Name() == "sqlite", mysql: db.Dialect.Name() == "mysql"}
 		t.Run("instants are not shifted", func(t *testing.T) { w.t = t; testEHRInstants(t, w) })
 		t.Run("values no column can hold match nothing", func(t *testing.T) { w.t = t; testEHRNoMatch(t, w) })
 		t.Run("names and NULLs", func(t *testing.T) { w.t = t; testEHRNames(t, w) })
@@ -207,18 +208,30 @@ func testEHRNames(t *testing.T, w ehrWorld) {
 		t.Error("family=o: nothing (quoted LastName not searched?)")
 	}
 	// letters beyond ASCII fold too (SQLite's own LIKE folds ASCII only)
-	for _, q := range []string{"family=N%C3%9A%C3%91EZ", "family=n%C3%BA%C3%B1ez", "given=ZO%C3%8B"} {
+	// (patients 22 and 25 are named José)
+	for _, q := range []string{"given=JOS%C3%89", "given=jos%C3%A9", "name=JOS%C3%89"} {
 		name, _ := url.QueryUnescape(strings.SplitN(q, "=", 2)[1])
-		want := 0
-		for i := 1; i <= ehrPatients; i++ {
-			p := seed.EHRPatientData(i)
-			if strings.HasPrefix(strings.ToLower(p.Last), strings.ToLower(name)) && strings.HasPrefix(q, "family") ||
-				strings.HasPrefix(strings.ToLower(p.First), strings.ToLower(name)) && strings.HasPrefix(q, "given") ||
-				strings.HasPrefix(strings.ToLower(p.Middle), strings.ToLower(name)) && strings.HasPrefix(q, "given") {
-				want++
+		// MariaDB's utf8mb4_unicode_ci also ignores accents (as FHIR
+		// asks): José finds Jose there
+		fold := strings.NewReplacer("é", "e").Replace
+		count := func(norm func(string) string) int {
+			n := 0
+			for i := 1; i <= ehrPatients; i++ {
+				p := seed.EHRPatientData(i)
+				for _, v := range []string{p.Last, p.First, p.Middle} {
+					if strings.HasPrefix(norm(strings.ToLower(v)), norm(strings.ToLower(name))) && (v != p.Last || strings.HasPrefix(q, "name")) {
+						n++
+						break
+					}
+				}
 			}
+			return n
 		}
-		if got := *w.search("Patient", q, 1).Total; got != want {
+		want := count(func(s string) string { return s })
+		if w.mysql {
+			want = count(fold)
+		}
+		if got := *w.search("Patient", q, 1).Total; got != want || want == 0 {
 			t.Errorf("%s: %d, want %d", q, got, want)
 		}
 	}
