@@ -33,11 +33,11 @@ type Spec struct {
 	Table        string `yaml:"table"`
 	// Query, instead of Table, is a read-only "logical table" (R2RML's
 	// term): a SELECT whose result the spec maps, as a view would be
-	Query       string                `yaml:"query"`
-	Key         string                `yaml:"key"`
+	Query string `yaml:"query"`
+	Key   string `yaml:"key"`
 	// Keys, instead of Key, is a composite key: the id template names
 	// them in order with text between ({{SiteCode}}-{{MRN}}), read-only
-	Keys []string `yaml:"keys"`
+	Keys        []string              `yaml:"keys"`
 	ID          string                `yaml:"id"`
 	LastUpdated string                `yaml:"lastUpdated"`
 	Timezone    string                `yaml:"timezone"`
@@ -54,7 +54,7 @@ type Spec struct {
 	maps     map[string]*codeMap
 	root     *node
 	idTmpl   *interp
-	keyTmpl  *interp // a composite key's id template over its columns
+	keyTmpl  *interp        // a composite key's id template over its columns
 	cols     []string       // select list, "alias.col"
 	colIndex map[string]int // "alias.col" -> position in cols
 	keyIdx   int
