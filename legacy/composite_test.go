@@ -8,7 +8,6 @@ import (
 
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
-	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/search"
 	"github.com/fhirfacade/fhirfacade/seed"
@@ -36,15 +35,8 @@ func TestCompositeKey(t *testing.T) {
 	testutil.LegacyDialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
 		db := open(t)
 		testutil.SeedEHR(t, db, 12)
-		reg, err := mappings.Load(fstest.MapFS{"p.yaml": {Data: []byte(compositeSpec)}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		be := boundBackend(t, db, compositeSpec)
 		ctx := context.Background()
-		if err := reg.BindLive(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		be := legacy.New(db, reg)
 		p := seed.EHRPatientData(3)
 		id := p.Site + "-" + p.MRN
 		r, err := be.Read(ctx, "Patient", id)

@@ -42,14 +42,8 @@ func TestLogicalTable(t *testing.T) {
 	testutil.LegacyDialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
 		db := open(t)
 		testutil.Seed(t, db, 5)
-		reg, err := mappings.Load(fstest.MapFS{"o.yaml": {Data: []byte(logicalSpec)}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		be := boundBackend(t, db, logicalSpec)
 		ctx := context.Background()
-		if err := reg.BindLive(ctx, db); err != nil {
-			t.Fatal(err)
-		}
 		var want int
 		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM lab_result r JOIN lab_test_code c ON c.local_cd = r.local_test_cd WHERE r.result_status = 'F' AND c.loinc_cd = '2345-7'").Scan(&want); err != nil {
 			t.Fatal(err)
@@ -58,7 +52,6 @@ func TestLogicalTable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		be := legacy.New(db, reg)
 		res, err := be.Search(ctx, "Observation", q, backend.SearchOptions{Count: 3, Total: true})
 		if err != nil {
 			t.Fatal(err)
@@ -73,4 +66,17 @@ func TestLogicalTable(t *testing.T) {
 			t.Error("write-back over a logical table was accepted")
 		}
 	})
+}
+
+// boundBackend is the legacy backend over one spec (YAML), bound to db.
+func boundBackend(t *testing.T, db *sqldb.DB, spec string) *legacy.Backend {
+	t.Helper()
+	reg, err := mappings.Load(fstest.MapFS{"spec.yaml": {Data: []byte(spec)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.BindLive(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	return legacy.New(db, reg)
 }

@@ -134,20 +134,12 @@ template:
   resourceType: Encounter
   status: "{{st | code:status | default:A}}"
 `
-	reg, err := Load(fstest.MapFS{"v.yaml": {Data: []byte(src)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := reg.Spec("Encounter")
+	s := mustSpec(t, "Encounter", src)
 	for _, c := range []struct {
 		st   any
 		want string
 	}{{nil, `"status":"in-progress"`}, {"D", `"status":"finished"`}} {
-		row := make(Row, s.NumCols())
-		for i, col := range s.cols {
-			row[i] = map[string]any{"t.id": int64(1), "t.u": "2024-01-02 03:04:05", "t.st": c.st}[col]
-		}
-		js, _, err := s.Encode(nil, row)
+		js, _, err := s.Encode(nil, rowOf(s, map[string]any{"t.id": int64(1), "t.u": "2024-01-02 03:04:05", "t.st": c.st}))
 		if err != nil || !strings.Contains(string(js), c.want) {
 			t.Errorf("st %v: %s %v, want %s", c.st, js, err, c.want)
 		}
@@ -233,20 +225,12 @@ template:
     - system: phone
       value: "{{cell}}"
 `
-	reg, err := Load(fstest.MapFS{"p.yaml": {Data: []byte(src)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := reg.Spec("Patient")
+	s := mustSpec(t, "Patient", src)
 	for _, c := range []struct {
 		ok   any
 		want bool
 	}{{"Y", true}, {"N", false}, {nil, false}, {int64(1), true}, {int64(0), false}} {
-		row := make(Row, s.NumCols())
-		for i, col := range s.cols {
-			row[i] = map[string]any{"t.id": int64(1), "t.u": "2024-01-02 03:04:05", "t.sms_ok": c.ok, "t.cell": "555-0100"}[col]
-		}
-		js, _, err := s.Encode(nil, row)
+		js, _, err := s.Encode(nil, rowOf(s, map[string]any{"t.id": int64(1), "t.u": "2024-01-02 03:04:05", "t.sms_ok": c.ok, "t.cell": "555-0100"}))
 		if err != nil || strings.Contains(string(js), `"sms"`) != c.want || !strings.Contains(string(js), `"phone"`) {
 			t.Errorf("sms_ok %v: %s %v", c.ok, js, err)
 		}
@@ -254,4 +238,24 @@ template:
 	if _, err := Load(fstest.MapFS{"p.yaml": {Data: []byte(strings.Replace(src, `"{{sms_ok}}"`, `"x {{sms_ok}}"`, 1))}}); err == nil {
 		t.Error("a $when that is not one expression was accepted")
 	}
+}
+
+// mustSpec compiles one spec's YAML and returns it.
+func mustSpec(t *testing.T, typ, src string) *Spec {
+	t.Helper()
+	reg, err := Load(fstest.MapFS{"s.yaml": {Data: []byte(src)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg.Spec(typ)
+}
+
+// rowOf is a row of s with the given values by reference ("t.col"), NULL
+// for the others.
+func rowOf(s *Spec, vals map[string]any) Row {
+	row := make(Row, s.NumCols())
+	for i, col := range s.cols {
+		row[i] = vals[col]
+	}
+	return row
 }
