@@ -14,12 +14,43 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fhirfacade/fhirfacade/seed"
 )
 
 var loincs = []string{"2345-7", "2951-2", "2823-3", "2160-0", "718-7", "6690-2", "777-3", "4548-4", "2093-3", "1988-5", "6598-7", "2106-3"}
+
+// patientIDs maps patient number i (1-based) to its FHIR id: the number
+// itself on the demo schema, seed.EHRPatientGUID(i) on the EHR schema
+// (computed once here, so hashing stays out of the timed loop). For -schema
+// ehr it also switches loincs to the EHR lab tests' codes.
+var patientIDs []string
+
+func setSchema(schema string, patients int) error {
+	if schema != "demo" && schema != "ehr" {
+		return fmt.Errorf("-schema %q: want demo or ehr", schema)
+	}
+	patientIDs = make([]string, patients+1)
+	for i := 1; i <= patients; i++ {
+		patientIDs[i] = strconv.Itoa(i)
+		if schema == "ehr" {
+			patientIDs[i] = seed.EHRPatientGUID(i)
+		}
+	}
+	if schema == "ehr" {
+		loincs = nil
+		for _, t := range seed.EHRLabTests {
+			if t.LOINC != "" {
+				loincs = append(loincs, t.LOINC)
+			}
+		}
+	}
+	return nil
+}
 
 type result struct {
 	n, errs int
@@ -74,7 +105,7 @@ func run(base, scenario string, patients, conc int, d time.Duration) result {
 			var lat []time.Duration
 			e := 0
 			for ctx.Err() == nil {
-				pid := 1 + r.IntN(patients)
+				pid := patientIDs[1+r.IntN(patients)]
 				var url string
 				switch scenario {
 				case "patient-mixed":
@@ -85,7 +116,7 @@ func run(base, scenario string, patients, conc int, d time.Duration) result {
 					if bases := strings.Split(base, ","); len(bases) > 1 {
 						base, target = bases[r.IntN(len(bases))], bases[r.IntN(len(bases))]
 					}
-					st, body := do(client, http.MethodGet, fmt.Sprintf("%s/fhir/Patient/%d", base, pid), nil)
+					st, body := do(client, http.MethodGet, fmt.Sprintf("%s/fhir/Patient/%s", base, pid), nil)
 					if st != 200 {
 						e++
 						continue
@@ -96,16 +127,16 @@ func run(base, scenario string, patients, conc int, d time.Duration) result {
 						m["name"].([]any)[0].(map[string]any)["family"] = fmt.Sprintf("Load%d", r.IntN(1000000))
 						delete(m, "meta")
 						b, _ := json.Marshal(m)
-						if st, _ := do(client, http.MethodPut, fmt.Sprintf("%s/fhir/Patient/%d", target, pid), b); st != 200 {
+						if st, _ := do(client, http.MethodPut, fmt.Sprintf("%s/fhir/Patient/%s", target, pid), b); st != 200 {
 							e++
 						}
 					}
 					lat = append(lat, time.Since(t0))
 					continue
 				case "patient-read":
-					url = fmt.Sprintf("%s/fhir/Patient/%d", base, pid)
+					url = fmt.Sprintf("%s/fhir/Patient/%s", base, pid)
 				default:
-					url = fmt.Sprintf("%s/fhir/Observation?patient=%d&code=http://loinc.org|%s&date=ge2023", base, pid, loincs[r.IntN(len(loincs))])
+					url = fmt.Sprintf("%s/fhir/Observation?patient=%s&code=http://loinc.org|%s&date=ge2023", base, pid, loincs[r.IntN(len(loincs))])
 				}
 				t0 := time.Now()
 				imu.Lock()
@@ -149,7 +180,12 @@ func main() {
 	to := flag.String("to", "", "FHIR base URL that -prefill writes to")
 	only := flag.Bool("only", false, "drive only -facade (for -d), no baseline, no warm-up")
 	tokenFile := flag.String("token-file", "", "send the bearer token in FILE to -facade")
+	schema := flag.String("schema", "demo", "demo schema seeded: demo (ids 1..N) or ehr (uuid ids, seed.EHRPatientGUID)")
 	flag.Parse()
+	if err := setSchema(*schema, *patients); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	if *tokenFile != "" {
 		b, err := os.ReadFile(*tokenFile)
 		if err != nil {
