@@ -204,6 +204,14 @@ func testEHRNames(t *testing.T, w ehrWorld) {
 			t.Errorf("patient %d: latitude %s not a JSON number with its scale: %s", i, p.Lat, res.JSON)
 		}
 	}
+	// one value[x] only: a text result with a default unit has no Quantity
+	for _, m := range w.all("Observation", "") {
+		if _, q := m["valueQuantity"]; q {
+			if _, s := m["valueString"]; s {
+				t.Fatalf("Observation/%s has valueQuantity and valueString", m["id"])
+			}
+		}
+	}
 	if got := *w.search("Patient", "family=o&_count=1", 1).Total; got == 0 {
 		t.Error("family=o: nothing (quoted LastName not searched?)")
 	}
