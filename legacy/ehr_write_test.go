@@ -75,6 +75,16 @@ func TestEHRWriteBack(t *testing.T) {
 		if err := db.QueryRowContext(ctx, "SELECT "+seed.EHRColumn(db.Dialect, "SiteCode")+" FROM "+seed.EHRTable(db.Dialect, "PatientMaster")+" WHERE "+seed.EHRColumn(db.Dialect, "MRN")+" = '"+p.MRN+"'").Scan(&site); err != nil || site != p.Site {
 			t.Errorf("update changed SiteCode to %q (%v), want %s kept", site, err, p.Site)
 		}
+		// If-Match on a row without a stamp: the ETag a read served
+		p10 := seed.EHRPatientData(10) // ModifiedAt NULL
+		r10, err := be.Read(ctx, "Patient", p10.GUID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// (its visits refer to it: the If-Match passes, the database refuses)
+		if err := be.Delete(ctx, "Patient", p10.GUID, r10.VersionID); !errors.Is(err, backend.ErrConflict) {
+			t.Errorf("delete of an unstamped row with its ETag: %v, want 409 (not 412)", err)
+		}
 		if err := be.Delete(ctx, "Patient", res.ID, ""); err != nil {
 			t.Fatal(err)
 		}

@@ -107,6 +107,11 @@ func (b *Backend) readRow(ctx context.Context, q queryer, s *mappings.Spec, id s
 	if len(rs) == 0 {
 		return nil, fmt.Errorf("%w: %s/%s", backend.ErrNotFound, s.ResourceType, id)
 	}
+	if len(rs) > 1 {
+		// a composite key's id whose separator occurs inside a value can
+		// name two rows: never serve one of them at random
+		return nil, fmt.Errorf("%w: %s/%s names %d legacy rows (its key columns' values contain the id's separator)", backend.ErrConflict, s.ResourceType, id, len(rs))
+	}
 	return rs[0], nil
 }
 

@@ -36,6 +36,8 @@ type Problem struct {
 	Msg   string
 }
 
+// String is the problem as `mappings check` prints it: file, table.column
+// and what is wrong.
 func (p Problem) String() string {
 	where := p.Table
 	if p.Column != "" {
@@ -143,6 +145,12 @@ func (s *Spec) bind(ctx context.Context, db Schema, d sqldb.Dialect, cache map[t
 			continue
 		}
 		s.live[ref] = c
+	}
+	for _, k := range s.Keys {
+		// a NULL in a composite key's column makes the whole id NULL
+		if c, ok := s.live["t."+k]; ok && c.Nullable {
+			probs = append(probs, Problem{File: s.file, Table: s.tableLabel("t"), Column: c.Name, Fatal: true, Msg: "a composite key's columns must be NOT NULL"})
+		}
 	}
 	probs = append(probs, s.typeCheck()...)
 	s.bindSQL(d)

@@ -280,6 +280,14 @@ func sortedKeys(m map[string]any) []string {
 // at the literals between its expressions (each at its first occurrence)
 // and assigns the pieces; derived expressions are skipped.
 func (d decoder) assignText(it *interp, body, path string, out Values) error {
+	// a literal between two values that also occurs inside one of them
+	// ("Mary Ann" between spaces) makes the split ambiguous: refused, not
+	// guessed
+	for _, m := range it.mids {
+		if strings.Count(body, m) != strings.Count(strings.Join(it.mids, "\x00"), m) {
+			return &backend.ElementError{Path: path, Msg: fmt.Sprintf("cannot be split into its legacy columns: %q occurs inside a value", m)}
+		}
+	}
 	for i, x := range it.exprs {
 		piece := body
 		if i < len(it.mids) {

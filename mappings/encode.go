@@ -23,6 +23,9 @@ type Meta struct {
 
 // RowMeta reads the id and version stamp of a row.
 func (s *Spec) RowMeta(row Row) (Meta, error) {
+	// normalised first: a version hashed from the row must be the one a
+	// read served (Normalize is idempotent; its errors surface in Encode)
+	_ = s.Normalize(row)
 	id, ok, err := s.idTmpl.exprs[0].tr.text([]any{row[s.keyIdx]})
 	if err != nil || !ok {
 		return Meta{}, fmt.Errorf("%w: %s.%s: key %v: %v", ErrUnmappable, s.Table, s.Key, row[s.keyIdx], err)

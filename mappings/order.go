@@ -97,7 +97,18 @@ func (s *Spec) orderTerm(b *builder, ref string, desc bool) []string {
 // assumed so).
 func (s *Spec) nullable(ref string) bool {
 	c, ok := s.live[ref]
-	return !ok || c.Nullable
+	switch {
+	case !ok || c.Nullable:
+		return true
+	case !strings.HasPrefix(ref, "t."):
+		// a LEFT JOIN gives NULL for rows without a partner, whatever
+		// the joined table declares
+		return true
+	case c.Kind == sqldb.KindInstant && s.d != nil && sqldb.TimesAsText(s.d):
+		// a text instant strftime cannot read compares as NULL
+		return true
+	}
+	return false
 }
 
 // cursorVals decodes a cursor's values for the sort columns and the key.

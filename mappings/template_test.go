@@ -76,6 +76,10 @@ writeBack: {create: true}
 	if v["t.Name Prefix"] != "Dr." || v["t.first"] != "Ann" || v["t.city"] != "Albany" || v["t.state"] != "NY" {
 		t.Errorf("decoded %v", v)
 	}
+	_ = json.Unmarshal([]byte(`{"resourceType":"Patient","name":[{"text":"Dr. Mary Ann Lee","family":"Lee"}]}`), &res)
+	if _, err := s.Decode(res); err == nil || !strings.Contains(err.Error(), "cannot be split") {
+		t.Errorf("a separator inside a value: %v, want refused", err)
+	}
 	bad := strings.Replace(src, `"{{city}}, {{state}}"`, `"{{city}}{{state}}"`, 1)
 	if _, err := Load(fstest.MapFS{"p.yaml": {Data: []byte(bad)}}); err == nil || !strings.Contains(err.Error(), "cannot be split") {
 		t.Errorf("adjacent expressions: %v", err)

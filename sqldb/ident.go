@@ -35,8 +35,10 @@ func QuoteName(d Dialect, name string) string {
 var reserved = map[string]bool{
 	"user": true, "order": true, "group": true, "select": true, "from": true, "where": true,
 	"table": true, "key": true, "value": true, "date": true, "time": true, "timestamp": true,
-	"status": false, "type": false, "index": true, "desc": true, "asc": true, "check": true,
+	"index": true, "desc": true, "asc": true, "check": true,
 	"default": true, "primary": true, "references": true, "end": true, "case": true,
+	"limit": true, "offset": true, "in": true, "is": true, "on": true, "all": true,
+	"column": true, "row": true, "rows": true, "and": true, "or": true, "not": true,
 }
 
 // schemaless dialects have no schema level below the database, so a
