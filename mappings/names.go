@@ -196,7 +196,7 @@ func (s *Spec) keySQL(d sqldb.Dialect) string {
 	var parts []string
 	lit := func(v string) {
 		if v != "" {
-			parts = append(parts, "'"+strings.ReplaceAll(v, "'", "''")+"'")
+			parts = append(parts, sqldb.StringLiteral(d, v))
 		}
 	}
 	lit(it.prefix)

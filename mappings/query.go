@@ -608,11 +608,21 @@ func (s *Spec) mappedStringCond(b *builder, p *param, mod, v string) (string, er
 	sort.Strings(legacy) // stable SQL for the same search
 	var alts []string
 	for _, ref := range p.cols {
-		phs := make([]string, len(legacy))
-		for i, c := range legacy {
-			phs[i] = b.arg(c)
+		var phs []string
+		for _, c := range legacy {
+			// each code read as a value of the column's type, as token
+			// search does (a code no value can be is left out)
+			if v, ok := coerce(s.kindOf(ref), c); ok {
+				phs = append(phs, b.arg(v))
+			}
+		}
+		if len(phs) == 0 {
+			continue
 		}
 		alts = append(alts, b.c(ref)+" IN ("+strings.Join(phs, ", ")+")")
+	}
+	if len(alts) == 0 {
+		return "", search.ErrNoMatch
 	}
 	if len(alts) == 1 {
 		return alts[0], nil

@@ -97,7 +97,9 @@ type Column struct {
 // table. Names are compared without regard to case: the caller picks an
 // exact match when a database holds names that differ only in case.
 var columnSQL = map[string]string{
-	"sqlite": "SELECT name, type, CASE WHEN \"notnull\" = 1 OR pk > 0 THEN 0 ELSE 1 END FROM pragma_table_info(?2) WHERE ?1 = ?1 ORDER BY cid",
+	// SQLite: only an INTEGER PRIMARY KEY (the rowid) can never be NULL
+	// besides NOT NULL columns; another primary key column may hold NULL
+	"sqlite": "SELECT name, type, CASE WHEN \"notnull\" = 1 OR (pk = 1 AND upper(type) = 'INTEGER') THEN 0 ELSE 1 END FROM pragma_table_info(?2) WHERE ?1 = ?1 ORDER BY cid",
 	"postgres": "SELECT column_name, CASE WHEN data_type = 'USER-DEFINED' THEN udt_name ELSE data_type END, CASE WHEN is_nullable = 'YES' THEN 1 ELSE 0 END, table_name " +
 		"FROM information_schema.columns WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND lower(table_name) = lower($2) ORDER BY ordinal_position",
 	"sqlserver": "SELECT COLUMN_NAME, DATA_TYPE, CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, TABLE_NAME " +

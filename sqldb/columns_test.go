@@ -45,3 +45,21 @@ func TestTableSQL(t *testing.T) {
 		}
 	}
 }
+
+// TestStringLiteral: spec text in SQL is quoted for each dialect (a
+// backslash is an escape in MySQL's literals).
+func TestStringLiteral(t *testing.T) {
+	for _, c := range []struct {
+		d    Dialect
+		in   string
+		want string
+	}{
+		{Postgres{}, `a'b\c`, `'a''b\c'`},
+		{SQLServer{}, `a'b\c`, `'a''b\c'`},
+		{MySQL{}, `a'b\c`, `'a''b\\c'`},
+	} {
+		if got := StringLiteral(c.d, c.in); got != c.want {
+			t.Errorf("%s: %s, want %s", c.d.Name(), got, c.want)
+		}
+	}
+}

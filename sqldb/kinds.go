@@ -119,3 +119,16 @@ func Concat(d Dialect, parts []string) string {
 	}
 	return "CONCAT(" + strings.Join(parts, ", ") + ")"
 }
+
+// backslashEscapes: dialects whose string literals treat a backslash as
+// an escape (MySQL's default sql_mode).
+var backslashEscapes = map[string]bool{"mysql": true}
+
+// StringLiteral quotes s as a SQL string literal for d (spec text only:
+// request values are always bound).
+func StringLiteral(d Dialect, s string) string {
+	if backslashEscapes[d.Name()] {
+		s = strings.ReplaceAll(s, `\`, `\\`)
+	}
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
