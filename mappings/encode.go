@@ -21,11 +21,17 @@ type Meta struct {
 	LastUpdated time.Time
 }
 
-// RowMeta reads the id and version stamp of a row.
+// RowMeta reads the id and version stamp of a row, normalised first: a
+// version hashed from the row must be the one a read served (Normalize is
+// idempotent; its errors surface in Encode).
 func (s *Spec) RowMeta(row Row) (Meta, error) {
-	// normalised first: a version hashed from the row must be the one a
-	// read served (Normalize is idempotent; its errors surface in Encode)
 	_ = s.Normalize(row)
+	return s.rowMeta(row)
+}
+
+// rowMeta is RowMeta of a row already normalised (Encode's hot path does
+// it once).
+func (s *Spec) rowMeta(row Row) (Meta, error) {
 	id, ok, err := s.idTmpl.exprs[0].tr.text([]any{row[s.keyIdx]})
 	if err != nil || !ok {
 		return Meta{}, fmt.Errorf("%w: %s.%s: key %v: %v", ErrUnmappable, s.Table, s.Key, row[s.keyIdx], err)
@@ -57,7 +63,7 @@ func (s *Spec) Encode(b []byte, row Row) ([]byte, Meta, error) {
 		}
 		return b, Meta{}, err
 	}
-	m, err := s.RowMeta(row)
+	m, err := s.rowMeta(row)
 	if err != nil {
 		return b, m, err
 	}
