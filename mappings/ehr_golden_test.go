@@ -1,15 +1,9 @@
 package mappings_test
 
 import (
-	"bytes"
-	"fmt"
-	"net/url"
 	"testing"
-	"time"
 
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
-	"github.com/fhirfacade/fhirfacade/mappings"
-	"github.com/fhirfacade/fhirfacade/search"
 	"github.com/fhirfacade/fhirfacade/seed"
 )
 
@@ -22,7 +16,6 @@ import (
 func TestEHRSQLGolden(t *testing.T) {
 	db := testutil.SQLite(t)
 	reg := testutil.SeedEHR(t, db, 1)
-	now := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 	p := seed.EHRPatientData(1)
 	cases := []struct {
 		name, typ, query string
@@ -36,28 +29,6 @@ func TestEHRSQLGolden(t *testing.T) {
 		{"ehr-encounter-period", "Encounter", "subject=Patient/" + p.GUID + "&date=le2024-06-01", nil},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			vals, err := url.ParseQuery(c.query)
-			if err != nil {
-				t.Fatal(err)
-			}
-			q, err := search.ParseQuery(vals)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			for _, d := range goldenDialects {
-				r := mappings.SearchRequest{Query: q, Limit: 21, Strict: true, Now: now}
-				if c.after != nil {
-					r.After = &mappings.Cursor{Vals: c.after}
-				}
-				st, _, err := reg.Spec(c.typ).SearchStmt(d, r)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fmt.Fprintf(&out, "-- %s\n%s\n-- args: %s\n\n", d.Name(), st.SQL, fmtArgs(st.Args))
-			}
-			golden(t, "sql/"+c.name+".sql", out.Bytes())
-		})
+		t.Run(c.name, func(t *testing.T) { searchGolden(t, reg.Spec(c.typ), c.name, c.query, c.after) })
 	}
 }

@@ -101,23 +101,14 @@ template:
 search:
   performer: {type: reference, column: prov, target: Practitioner, path: performer}
 `
-	reg, err := Load(fstest.MapFS{"o.yaml": {Data: []byte(src)}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustSpec(t, "Observation", src)
 	for _, c := range []struct{ q, want string }{
 		{"performer=Practitioner/abc", "t.prov = $1"},
 		{"performer=abc", "t.prov = $1"},
 		{"performer=Organization/abc", "1=0"},
 	} {
-		vals, _ := url.ParseQuery(c.q)
-		q, err := search.ParseQuery(vals)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, _, err := reg.Spec("Observation").SearchStmt(sqldb.Postgres{}, SearchRequest{Query: q, Limit: 5})
-		if err != nil || !strings.Contains(st.SQL, c.want) {
-			t.Errorf("%s: %v %s", c.q, err, st.SQL)
+		if got := pgSQL(t, s, c.q); !strings.Contains(got, c.want) {
+			t.Errorf("%s: %s", c.q, got)
 		}
 	}
 	if _, err := Load(fstest.MapFS{"o.yaml": {Data: []byte(strings.Replace(src, "target: Practitioner", "target: 'x; DROP'", 1))}}); err == nil {
@@ -166,24 +157,15 @@ template:
 search:
   service-type-text: {type: string, columns: [dept], map: dept}
 `
-	reg, err := Load(fstest.MapFS{"v.yaml": {Data: []byte(src)}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustSpec(t, "Encounter", src)
 	for _, c := range []struct{ q, want string }{
 		{"service-type-text=Cardio", "t.dept IN ($1, $2)"},
 		{"service-type-text:contains=log", "t.dept IN ($1, $2, $3)"},
 		{"service-type-text:exact=oncology", "t.dept IN ($1)"},
 		{"service-type-text=ONC2", "1=0"},
 	} {
-		vals, _ := url.ParseQuery(c.q)
-		q, err := search.ParseQuery(vals)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, _, err := reg.Spec("Encounter").SearchStmt(sqldb.Postgres{}, SearchRequest{Query: q, Limit: 5})
-		if err != nil || !strings.Contains(st.SQL, c.want) {
-			t.Errorf("%s: %v %s", c.q, err, st.SQL)
+		if got := pgSQL(t, s, c.q); !strings.Contains(got, c.want) {
+			t.Errorf("%s: %s", c.q, got)
 		}
 	}
 }
@@ -262,4 +244,22 @@ func rowOf(s *Spec, vals map[string]any) Row {
 		row[i] = vals[col]
 	}
 	return row
+}
+
+// pgSQL is the PostgreSQL search statement of a query on s.
+func pgSQL(t *testing.T, s *Spec, query string) string {
+	t.Helper()
+	vals, err := url.ParseQuery(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := search.ParseQuery(vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _, err := s.SearchStmt(sqldb.Postgres{}, SearchRequest{Query: q, Limit: 5})
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return st.SQL
 }

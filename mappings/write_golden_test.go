@@ -3,12 +3,10 @@ package mappings_test
 import (
 	"bytes"
 	"fmt"
-	"net/url"
 	"testing"
 	"time"
 
 	"github.com/fhirfacade/fhirfacade/mappings"
-	"github.com/fhirfacade/fhirfacade/search"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
@@ -76,25 +74,6 @@ func TestKeysetSQLGolden(t *testing.T) {
 		{"observation-date-page2", "Observation", "patient=42&_sort=date", []any{"s:2024-01-05 07:30:00", "i:7"}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			vals, err := url.ParseQuery(c.query)
-			if err != nil {
-				t.Fatal(err)
-			}
-			q, err := search.ParseQuery(vals)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			for _, d := range goldenDialects {
-				r := mappings.SearchRequest{Query: q, After: &mappings.Cursor{Vals: c.after}, Limit: 21, Strict: true, Now: now}
-				st, _, err := reg.Spec(c.typ).SearchStmt(d, r)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fmt.Fprintf(&out, "-- %s\n%s\n-- args: %s\n\n", d.Name(), st.SQL, fmtArgs(st.Args))
-			}
-			golden(t, "sql/"+c.name+".sql", out.Bytes())
-		})
+		t.Run(c.name, func(t *testing.T) { searchGolden(t, reg.Spec(c.typ), c.name, c.query, c.after) })
 	}
 }
