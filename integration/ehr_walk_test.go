@@ -7,7 +7,6 @@ import (
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/seed"
-	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 // TestEHRWalk: the strangler walk on the SQL Server EHR-style demo schema
@@ -17,14 +16,7 @@ import (
 // and moves legacy → shadow → fhir; reads through the facade then come
 // from the FHIR server and equal what legacy served.
 func TestEHRWalk(t *testing.T) {
-	for _, d := range []struct {
-		name   string
-		legacy func(testing.TB) *sqldb.DB
-		ctl    func(t *testing.T) string
-	}{
-		{"sqlite", testutil.SQLite, func(t *testing.T) string { return "sqlite://" + t.TempDir() + "/control.db" }},
-		{"postgres", testutil.Postgres, func(t *testing.T) string { return testutil.PostgresDSN(t) }},
-	} {
+	for _, d := range walkStores {
 		t.Run(d.name, func(t *testing.T) {
 			db := d.legacy(t)
 			w := newWorldOn(t, db, d.ctl(t), false, testutil.SeedEHR(t, db, 12))

@@ -9,10 +9,8 @@ import (
 
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/facade/admin"
-	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/search"
-	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 const mrnSystem = "urn:oid:2.16.840.1.113883.3.7777.1"
@@ -27,16 +25,7 @@ const mrnSystem = "urn:oid:2.16.840.1.113883.3.7777.1"
 // to resources created on FHIR and not mirrored yet are not refused. On
 // `fhir-only` nothing is checked.
 func TestFHIRWritesStayReversible(t *testing.T) {
-	for _, d := range []struct {
-		name   string
-		legacy func(testing.TB) *sqldb.DB
-		ctl    func(t *testing.T) string
-	}{
-		{"sqlite", testutil.SQLite, func(t *testing.T) string { return "sqlite://" + t.TempDir() + "/control.db" }},
-		{"postgres", testutil.Postgres, func(t *testing.T) string { return testutil.PostgresDSN(t) }},
-		// MariaDB is a legacy database only: its control store is SQLite
-		{"mysql", testutil.MySQL, func(t *testing.T) string { return "sqlite://" + t.TempDir() + "/control.db" }},
-	} {
+	for _, d := range walkStores {
 		t.Run(d.name, func(t *testing.T) {
 			w := newWorld(t, d.legacy(t), d.ctl(t))
 			for _, typ := range []string{"Patient", "Encounter"} {

@@ -356,17 +356,21 @@ func (w *world) legacyFamily(id string) string {
 // TestStranglerWalk: Patient legacy -> shadow -> fhir -> shadow, then
 // Encounter and Observation, with the FHIR server killed and restarted in
 // the middle of the shadow step; ends with both sides holding the same data.
+// walkStores are the legacy databases and control stores the walks run
+// on, each fresh per test.
+var walkStores = []struct {
+	name   string
+	legacy func(testing.TB) *sqldb.DB
+	ctl    func(t *testing.T) string
+}{
+	{"sqlite", testutil.SQLite, func(t *testing.T) string { return "sqlite://" + t.TempDir() + "/control.db" }},
+	{"postgres", testutil.Postgres, func(t *testing.T) string { return testutil.PostgresDSN(t) }},
+	// MariaDB is a legacy database only: its control store is SQLite
+	{"mysql", testutil.MySQL, func(t *testing.T) string { return "sqlite://" + t.TempDir() + "/control.db" }},
+}
+
 func TestStranglerWalk(t *testing.T) {
-	for _, d := range []struct {
-		name   string
-		legacy func(testing.TB) *sqldb.DB
-		ctl    func(t *testing.T) string
-	}{
-		{"sqlite", testutil.SQLite, func(t *testing.T) string { return "sqlite://" + t.TempDir() + "/control.db" }},
-		{"postgres", testutil.Postgres, func(t *testing.T) string { return testutil.PostgresDSN(t) }},
-		// MariaDB is a legacy database only: its control store is SQLite
-		{"mysql", testutil.MySQL, func(t *testing.T) string { return "sqlite://" + t.TempDir() + "/control.db" }},
-	} {
+	for _, d := range walkStores {
 		t.Run(d.name, func(t *testing.T) {
 			w := newWorldWith(t, d.legacy(t), d.ctl(t), true)
 			walkPatient(w)
