@@ -118,8 +118,12 @@ func TestMySQLLive(t *testing.T) {
 	if !sqldb.IsDataError(err) {
 		t.Errorf("too long: %v", err)
 	}
-	cols, err := db.Columns(ctx, "t")
-	if err != nil || strings.Join(cols, ",") != "id,nm,dt,ts,day" {
-		t.Errorf("columns %v %v", cols, err)
+	cols, err := db.TableColumns(ctx, "", "t")
+	var names []string
+	for _, c := range cols {
+		names = append(names, c.Name+":"+string(c.Kind))
+	}
+	if err != nil || strings.Join(names, ",") != "id:int,nm:text,dt:datetime,ts:instant,day:date" {
+		t.Errorf("columns %v %v", names, err)
 	}
 }

@@ -149,33 +149,3 @@ func redactErr(err error, dsn string) string {
 	}
 	return msg
 }
-
-// Columns lists the columns of a table as the live database has them
-// (lower-cased), for `fhirfacade mappings check`. An unknown table has none.
-func (db *DB) Columns(ctx context.Context, table string) ([]string, error) {
-	var q string
-	switch db.Dialect.Name() {
-	case "sqlite":
-		q = "SELECT name FROM pragma_table_info(?1) ORDER BY cid"
-	case "postgres":
-		q = "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
-	case "mysql":
-		q = "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position"
-	default:
-		q = "SELECT column_name FROM information_schema.columns WHERE table_name = @p1 ORDER BY ordinal_position"
-	}
-	rows, err := db.QueryContext(ctx, q, table)
-	if err != nil {
-		return nil, fmt.Errorf("introspect %s: %s", table, Describe(err))
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		out = append(out, strings.ToLower(c))
-	}
-	return out, rows.Err()
-}
