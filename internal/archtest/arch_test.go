@@ -49,7 +49,7 @@ func list(t *testing.T) []pkg {
 var forbidden = map[string][]string{
 	// the HTTP layer talks to backends, the router and its catalog through
 	// interfaces: never to SQL, specs or a concrete backend
-	"facade": {"mappings", "sqldb", "legacy", "upstream", "idmap", "routing", "control", "parity", "syncer", "migrations", "seed", "catalog"},
+	"facade": {"mappings", "sqldb", "legacy", "upstream", "idmap", "tombstone", "routing", "control", "parity", "syncer", "migrations", "seed", "catalog"},
 	// the states, router and fence know no HTTP and no other store's data
 	"routing": {"facade", "parity", "syncer", "legacy", "upstream", "mappings"},
 	"backend": {"facade", "routing", "mappings", "sqldb", "legacy", "upstream"},
@@ -62,6 +62,8 @@ var forbidden = map[string][]string{
 	"upstream": {"facade", "routing", "legacy", "mappings", "sqldb", "control"},
 	"search":   {"facade", "routing", "backend", "mappings", "sqldb"},
 	"auth":     {"facade", "routing", "sqldb", "control"},
+	// tombstones wrap any backend and keep their rows in the control store
+	"tombstone": {"facade", "routing", "legacy", "upstream", "mappings", "sqldb", "idmap"},
 }
 
 // TestImports: no package imports what it must not.
@@ -81,7 +83,7 @@ func TestImports(t *testing.T) {
 
 // tables are the control store's tables (migrations/control).
 var tables = []string{"audit_event", "audit_head", "facade_secret", "id_map", "outbox", "parity_item", "parity_report",
-	"route", "route_event", "shadow_mismatch", "sync_checkpoint", "sync_run"}
+	"route", "route_event", "shadow_mismatch", "sync_checkpoint", "sync_run", "tombstone"}
 
 // TestTableOwners: outside control (and migrations, which create them),
 // no package names a control-store table: control is each table's one
