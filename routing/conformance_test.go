@@ -18,6 +18,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/search"
+	"github.com/fhirfacade/fhirfacade/tombstone"
 	"github.com/fhirfacade/fhirfacade/upstream"
 )
 
@@ -44,6 +45,15 @@ func (b byType) Update(ctx context.Context, typ, id string, body map[string]any,
 }
 func (b byType) Delete(ctx context.Context, typ, id, ifMatch string) error {
 	return b.be(typ).Delete(ctx, typ, id, ifMatch)
+}
+
+// the router's backends forward backend.Versioned; so does byType
+func (b byType) HistoryPolicy() backend.HistoryPolicy { return backend.PolicyOf(b.be("Patient")) }
+func (b byType) VRead(ctx context.Context, typ, id, vid string) (*backend.Resource, error) {
+	return b.be(typ).(backend.Versioned).VRead(ctx, typ, id, vid)
+}
+func (b byType) History(ctx context.Context, typ, id string, o backend.HistoryOptions) (*backend.HistoryPage, error) {
+	return b.be(typ).(backend.Versioned).History(ctx, typ, id, o)
 }
 
 // TestConformance runs the Backend conformance suite through the routing
@@ -76,12 +86,13 @@ func routedWorld(t *testing.T, ctl *control.Store, st routing.State) backend.Bac
 	if err != nil {
 		t.Fatal(err)
 	}
-	fhir := upstream.NewBackend(c)
+	// tombstones around both sides, as serve wires them
+	fhir := &tombstone.Backend{Inner: upstream.NewBackend(c), Store: ctl}
 	ids := idmap.New(ctl)
 	if err := ids.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	leg := &idmap.Backend{Inner: legacy.New(db, reg), Map: ids, Reg: reg}
+	leg := &tombstone.Backend{Inner: &idmap.Backend{Inner: legacy.New(db, reg), Map: ids, Reg: reg}, Store: ctl}
 	store := routing.NewStore(ctl.DB)
 	if err := store.Ensure(ctx, reg.Types()); err != nil {
 		t.Fatal(err)

@@ -15,5 +15,5 @@ import (
 func TestConformance(t *testing.T) {
 	backendtest.Exercise(t, func(t *testing.T) backend.Backend {
 		return newBackend(t, testutil.StartFHIRServer(t).URL(), upstream.Config{})
-	}, backendtest.TestServerDeviations...)
+	}, append(backendtest.TestServerDeviations, backendtest.TestServerForgetsDeletes)...)
 }

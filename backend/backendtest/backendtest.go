@@ -68,7 +68,9 @@ func Exercise(t *testing.T, factory Factory, known ...Deviation) {
 	t.Run("paging", w.testPaging)
 	t.Run("include by id", w.testIncludeByID)
 	t.Run("update with If-Match", w.testUpdate)
+	t.Run("history", w.testHistory)
 	t.Run("delete", w.testDelete)
+	t.Run("gone", w.testGone)
 	t.Run("batch", w.testBatch)
 }
 
