@@ -114,7 +114,12 @@ const (
 	sysFacade      = "urn:fhirfacade:audit"
 )
 
-var restful = map[string]string{"read": "R", "vread": "R", "search-type": "E", "create": "C", "conditional-create": "C", "update": "U", "delete": "D"}
+var restful = map[string]string{"read": "R", "vread": "R", "history-instance": "R", "search-type": "E", "create": "C", "conditional-create": "C",
+	"update": "U", "conditional-update": "U", "delete": "D", "conditional-delete": "D"}
+
+// restfulCode is the restful-interaction code of an interaction the code
+// system has no code for (its conditional forms).
+var restfulCode = map[string]string{"conditional-create": "create", "conditional-update": "update", "conditional-delete": "delete"}
 
 // AuditEvents renders one record as AuditEvents (one per patient for
 // searches).
@@ -131,8 +136,8 @@ func AuditEvents(r *Record) []Event {
 	if action, ok := restful[r.Interaction]; ok {
 		base.Type = coding{System: sysEventType, Code: "rest", Display: "Restful Operation"}
 		code := r.Interaction
-		if code == "conditional-create" {
-			code = "create"
+		if c, ok := restfulCode[code]; ok {
+			code = c
 		}
 		base.Subtype = []coding{{System: sysInteraction, Code: code}}
 		base.Action = action

@@ -274,6 +274,12 @@ func interactionOf(c echo.Context) string {
 		if len(parts) == 3 {
 			return "read"
 		}
+		if len(parts) == 4 && parts[3] == "_history" {
+			return "history-instance"
+		}
+		if len(parts) == 5 && parts[3] == "_history" {
+			return "vread"
+		}
 		if len(parts) == 2 && parts[1] == "metadata" {
 			return "capabilities"
 		}
@@ -284,8 +290,14 @@ func interactionOf(c echo.Context) string {
 		}
 		return "create"
 	case http.MethodPut:
+		if len(parts) == 2 {
+			return "conditional-update"
+		}
 		return "update"
 	case http.MethodDelete:
+		if len(parts) == 2 {
+			return "conditional-delete"
+		}
 		return "delete"
 	}
 	return "other"

@@ -16,7 +16,14 @@ import (
 var interactionLetter = map[string]byte{
 	"read": auth.Read, "search-type": auth.Search, "create": auth.Create,
 	"conditional-create": auth.Create, "update": auth.Update, "delete": auth.Delete,
+	// SMART v2: read covers vread and history
+	"vread": auth.Read, "history-instance": auth.Read,
+	"conditional-update": auth.Update, "conditional-delete": auth.Delete,
 }
+
+// conditional are the interactions whose condition is a search: they need
+// the search grant too, and their condition is narrowed by it.
+var conditional = map[string]bool{"conditional-create": true, "conditional-update": true, "conditional-delete": true}
 
 // authorize checks the token's scopes for interaction on typ and keeps the
 // decision for the handler's narrowing. Auth off allows everything.
@@ -31,14 +38,16 @@ func (s *Server) authorize(c echo.Context, typ, interaction string) error {
 	if !d.Allowed {
 		return httpErr(403, "forbidden", fmt.Sprintf("the token's scopes do not allow %s on %s", interaction, typ))
 	}
-	if interaction == "conditional-create" {
-		// If-None-Exist is a search: it needs s too, and is narrowed like one
+	if conditional[interaction] {
+		// the condition (If-None-Exist, or the query of a conditional
+		// update or delete) is a search: it needs s too, and is narrowed
+		// like one
 		sd, err := s.decide(c, typ, auth.Search)
 		if err != nil {
 			return err
 		}
 		if !sd.Allowed {
-			return httpErr(403, "forbidden", fmt.Sprintf("If-None-Exist searches %s, which the token's scopes do not allow", typ))
+			return httpErr(403, "forbidden", fmt.Sprintf("the condition of %s searches %s, which the token's scopes do not allow", interaction, typ))
 		}
 		reqOf(c).searchDecision = sd
 	}

@@ -8,9 +8,10 @@ import (
 	"github.com/fhirfacade/fhirfacade/backend"
 )
 
-// bundle writes a searchset Bundle around raw resource JSON without
+// bundle writes a searchset (or history) Bundle around raw resource JSON without
 // re-encoding the resources.
 type bundle struct {
+	typ     string // Bundle.type
 	base    string
 	buf     []byte
 	links   []byte
@@ -19,7 +20,12 @@ type bundle struct {
 }
 
 func newBundle(base string, total *int, size int) *bundle {
-	return &bundle{base: base, total: total, buf: make([]byte, 0, size)}
+	return newBundleOf("searchset", base, total, size)
+}
+
+// newBundleOf is a Bundle of another type (history).
+func newBundleOf(typ, base string, total *int, size int) *bundle {
+	return &bundle{typ: typ, base: base, total: total, buf: make([]byte, 0, size)}
 }
 
 func (b *bundle) link(rel, url string) {
@@ -61,7 +67,8 @@ func (b *bundle) outcome(raw []byte) {
 
 func (b *bundle) bytes() []byte {
 	out := make([]byte, 0, len(b.buf)+len(b.links)+128)
-	out = append(out, `{"resourceType":"Bundle","type":"searchset"`...)
+	out = append(out, `{"resourceType":"Bundle","type":`...)
+	out = append(out, jsonString(b.typ)...)
 	if b.total != nil {
 		out = append(out, `,"total":`...)
 		out = strconv.AppendInt(out, int64(*b.total), 10)

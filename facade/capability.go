@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/fhirfacade/fhirfacade/backend"
 )
 
 type capRest struct {
@@ -44,17 +46,7 @@ func (s *Server) metadata(c echo.Context) error {
 			continue
 		}
 		sp, _ := cat.Type(typ)
-		cr := capResource{Type: typ, Profile: "http://hl7.org/fhir/StructureDefinition/" + typ,
-			Versioning: "versioned-update", ConditionalCreate: sp.Create, ConditionalDelete: "not-supported", UpdateCreate: sp.UpdateAsCreate}
-		cr.Interaction = append(cr.Interaction, map[string]any{"code": "read"}, map[string]any{"code": "search-type"})
-		for _, x := range []struct {
-			on   bool
-			code string
-		}{{sp.Create, "create"}, {sp.Update, "update"}, {sp.Delete, "delete"}} {
-			if x.on {
-				cr.Interaction = append(cr.Interaction, map[string]any{"code": x.code})
-			}
-		}
+		cr := interactions(typ, sp, backend.PolicyOf(be))
 		for _, p := range sp.SearchParams() {
 			cr.SearchParam = append(cr.SearchParam, map[string]any{"name": p, "type": sp.ParamType(p)})
 			if _, _, ok := sp.IncludePath(p); ok {
@@ -82,6 +74,32 @@ func (s *Server) metadata(c echo.Context) error {
 		"rest":        []capRest{{Mode: "server", Resource: res}},
 	}
 	return writeJSON(c, 200, cs)
+}
+
+// interactions is a type's entry without its search parameters: the
+// interactions its mapping and its backend serve. Versioning is
+// "versioned" on every backend (meta.versionId is kept and If-Match is
+// honoured, not required: that would be versioned-update); readHistory
+// only where past versions are kept (a FHIR server — legacy serves the
+// current version only).
+func interactions(typ string, sp TypeInfo, policy backend.HistoryPolicy) capResource {
+	cr := capResource{Type: typ, Profile: "http://hl7.org/fhir/StructureDefinition/" + typ,
+		Versioning: "versioned", ReadHistory: policy == backend.AllVersions, UpdateCreate: sp.UpdateAsCreate,
+		ConditionalCreate: sp.Create, ConditionalUpdate: sp.Update, ConditionalDelete: "not-supported"}
+	if sp.Delete {
+		cr.ConditionalDelete = "single"
+	}
+	cr.Interaction = append(cr.Interaction, map[string]any{"code": "read"})
+	for _, x := range []struct {
+		on   bool
+		code string
+	}{{policy != backend.NoHistory, "vread"}, {policy != backend.NoHistory, "history-instance"}, {true, "search-type"},
+		{sp.Create, "create"}, {sp.Update, "update"}, {sp.Delete, "delete"}} {
+		if x.on {
+			cr.Interaction = append(cr.Interaction, map[string]any{"code": x.code})
+		}
+	}
+	return cr
 }
 
 // revIncludesOf lists, by target type, the "Type:param" reference

@@ -128,6 +128,12 @@ func versionOf(etag string) string {
 // body reads and checks a written resource: content type, size, JSON, depth,
 // the R4 structure of its type, and its resourceType.
 func (s *Server) body(c echo.Context, typ string) (map[string]any, error) {
+	if c.Request().Header.Get("If-None-Match") != "" {
+		// R4 defines If-None-Match for reads only (304); a write's
+		// preconditions are If-None-Exist (create) and If-Match (update,
+		// delete). Ignoring it would let a client believe it is protected.
+		return nil, httpErr(400, "not-supported", "If-None-Match applies to reads in FHIR R4; use If-None-Exist (create) or If-Match (update)")
+	}
 	ct := c.Request().Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || (mt != "application/fhir+json" && mt != "application/json" && mt != "application/json+fhir") {

@@ -231,8 +231,14 @@ func (s *Server) mount() {
 	f.GET("/:type/:id", s.read)
 	f.PUT("/:type/:id", s.update)
 	f.DELETE("/:type/:id", s.delete)
+	f.PUT("/:type", s.conditionalUpdate)
+	f.DELETE("/:type", s.conditionalDelete)
+	f.GET("/:type/:id/_history/:vid", s.vread)
+	f.GET("/:type/:id/_history", s.history)
+	f.GET("/:type/_history", s.typeHistory)
+	f.GET("/_history", s.typeHistory)
 	// the methods FHIR does not define here get 405 with an OperationOutcome
-	f.Match([]string{http.MethodPut, http.MethodDelete, http.MethodPatch}, "/:type", methodNotAllowed)
+	f.Match([]string{http.MethodPatch}, "/:type", methodNotAllowed)
 	f.Match([]string{http.MethodPost, http.MethodPatch}, "/:type/:id", methodNotAllowed)
 }
 
@@ -300,7 +306,7 @@ func serveOn(ctx context.Context, ln net.Listener, h http.Handler) error {
 
 func methodNotAllowed(c echo.Context) error {
 	if strings.Count(c.Path(), "/") == 2 {
-		c.Response().Header().Set("Allow", "GET, POST")
+		c.Response().Header().Set("Allow", "GET, POST, PUT, DELETE")
 	} else {
 		c.Response().Header().Set("Allow", "GET, PUT, DELETE")
 	}
