@@ -50,6 +50,14 @@ func (s *Server) condition(c echo.Context, typ string) (*search.Query, error) {
 		return nil, httpErr(400, "invalid", "a conditional "+map[string]string{http.MethodPut: "update", http.MethodDelete: "delete"}[c.Request().Method]+" needs search parameters (PUT or DELETE "+typ+"?param=value)")
 	}
 	info, _ := s.typeInfo(typ)
+	for _, p := range q.Params {
+		// checked here, not left to the backend: a FHIR server may ignore
+		// a parameter it does not know even when asked to be strict, and
+		// an ignored parameter widens the condition onto other resources
+		if info.ParamType(p.Name) == "" && p.Name != "_id" {
+			return nil, httpErr(400, "not-supported", fmt.Sprintf("search parameter %q is not supported for %s, so it cannot select what to write", p.Name, typ))
+		}
+	}
 	normalizeRefs(info, q)
 	if err := s.narrow(c, typ, q, reqOf(c).searchDecision); err != nil {
 		return nil, err

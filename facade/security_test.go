@@ -27,6 +27,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/search"
+	"github.com/fhirfacade/fhirfacade/tombstone"
 	"github.com/fhirfacade/fhirfacade/upstream"
 )
 
@@ -48,6 +49,8 @@ type secureOpts struct {
 	failOpen  bool
 	// readTimeout is the HTTP server's ReadTimeout (0: none)
 	readTimeout time.Duration
+	// tombstones wraps the backend as serve does (deletes answer 410)
+	tombstones bool
 }
 
 // newSecure serves the demo data from legacy SQLite or from the test FHIR
@@ -87,6 +90,9 @@ func newSecure(t *testing.T, o secureOpts) *secure {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ctl.Close() })
+	if o.tombstones {
+		be = &tombstone.Backend{Inner: be, Store: ctl}
+	}
 	st := &audit.Store{DB: ctl.DB}
 	w := audit.NewWriter(st)
 	wctx, cancel := context.WithCancel(ctx)

@@ -32,6 +32,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/seed"
 	"github.com/fhirfacade/fhirfacade/sqldb"
+	"github.com/fhirfacade/fhirfacade/tombstone"
 	"github.com/fhirfacade/fhirfacade/upstream"
 )
 
@@ -475,11 +476,15 @@ func wireBackends(ctx context.Context, o *serveOpts, ctl *control.Store, db *sql
 		return nil, nil, nil, fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
 	}
 	go ids.Run(ctx, time.Second)
-	legacyB := &idmap.Backend{Inner: legacy.New(db, reg), Map: ids, Reg: reg}
+	// tombstones around both sides (outside the id map: they are keyed by
+	// public ids, the same on both): a resource deleted through the facade
+	// answers 410 on either route, and keeps doing so after its type moves
+	legacyB := &tombstone.Backend{Inner: &idmap.Backend{Inner: legacy.New(db, reg), Map: ids, Reg: reg}, Store: ctl}
 	if fhir == nil {
 		return legacyB, nil, nil, nil
 	}
-	return legacyB, fhir, compare.NewComparer(ctx, fhir, ctl, o.shadowRate, o.shadowWorkers, log, metrics), nil
+	fhirB := &tombstone.Backend{Inner: fhir, Store: ctl}
+	return legacyB, fhirB, compare.NewComparer(ctx, fhir, ctl, o.shadowRate, o.shadowWorkers, log, metrics), nil
 }
 
 // facadeConfig adds the settings that come straight from the options to
