@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fhirfacade/fhirfacade/audit"
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
 )
 
 // patientBody is a Patient both backends can hold, with an MRN to find it
@@ -240,4 +241,54 @@ func TestConditionalNarrowing(t *testing.T) {
 	s.wantStatus(s.as(full, "GET", "/fhir/Observation/"+obsB["id"].(string), ""), 200, "B's observation kept")
 	// B's token writing about A is refused by the body check
 	s.wantStatus(s.as(s.token("patient/Observation.cruds", b), "PUT", condB, string(raw)), 403, "a body about another patient")
+}
+
+// TestCapabilityVersions: the CapabilityStatement lists vread and
+// history-instance only where a backend serves them, readHistory only where
+// past versions are kept, and the conditional writes the mapping allows.
+func TestCapabilityVersions(t *testing.T) {
+	patientEntry := func(r resp) map[string]any {
+		for _, x := range r.body["rest"].([]any)[0].(map[string]any)["resource"].([]any) {
+			if res := x.(map[string]any); res["type"] == "Patient" {
+				return res
+			}
+		}
+		t.Fatalf("no Patient in %s", r.raw)
+		return nil
+	}
+	codes := func(res map[string]any) string {
+		var out []string
+		for _, i := range res["interaction"].([]any) {
+			out = append(out, i.(map[string]any)["code"].(string))
+		}
+		return strings.Join(out, ",")
+	}
+	for _, c := range []struct {
+		name        string
+		meta        func(t *testing.T) resp
+		history     bool
+		readHistory bool
+	}{
+		{"legacy without tombstones", func(t *testing.T) resp { return newEnv(t, testutil.SQLite).get("/fhir/metadata") }, false, false},
+		{"legacy", func(t *testing.T) resp {
+			return newSecure(t, secureOpts{route: "legacy", tombstones: true}).get("/fhir/metadata")
+		}, true, false},
+		{"fhir", func(t *testing.T) resp {
+			return newSecure(t, secureOpts{route: "fhir", tombstones: true}).get("/fhir/metadata")
+		}, true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res := patientEntry(c.meta(t))
+			got := codes(res)
+			if strings.Contains(got, "vread") != c.history || strings.Contains(got, "history-instance") != c.history {
+				t.Errorf("interactions %s; history served: %v", got, c.history)
+			}
+			if strings.Contains(got, "history-type") || strings.Contains(got, "history-system") {
+				t.Errorf("type or system history listed: %s", got)
+			}
+			if res["readHistory"] != c.readHistory || res["versioning"] != "versioned" || res["conditionalUpdate"] != true || res["conditionalDelete"] != "single" {
+				t.Errorf("readHistory %v versioning %v conditionalUpdate %v conditionalDelete %v", res["readHistory"], res["versioning"], res["conditionalUpdate"], res["conditionalDelete"])
+			}
+		})
+	}
 }
