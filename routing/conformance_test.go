@@ -68,7 +68,8 @@ func TestConformance(t *testing.T) {
 			}
 			stores(t, func(t *testing.T, ctl *control.Store) {
 				backendtest.Exercise(t, func(t *testing.T) backend.Backend {
-					return routedWorld(t, ctl, st)
+					be, _ := routedWorld(t, ctl, st)
+					return be
 				}, known...)
 			})
 		})
@@ -77,7 +78,7 @@ func TestConformance(t *testing.T) {
 
 // routedWorld wires legacy (SQLite, id-mapped), the test FHIR server, the
 // outbox drainer and a router, and moves every type to st.
-func routedWorld(t *testing.T, ctl *control.Store, st routing.State) backend.Backend {
+func routedWorld(t *testing.T, ctl *control.Store, st routing.State) (byType, *routing.Store) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	db := testutil.SQLite(t)
@@ -118,5 +119,5 @@ func routedWorld(t *testing.T, ctl *control.Store, st routing.State) backend.Bac
 	}
 	r := routing.NewRouter(w, types, leg, fhir, out, nil)
 	go out.Run(ctx, mirror.Ends{Legacy: leg, FHIR: fhir, Reverse: r.Reverse}, 50*time.Millisecond)
-	return byType{r: r}
+	return byType{r: r}, store
 }
