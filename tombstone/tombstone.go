@@ -14,6 +14,10 @@
 //   - The tombstone is written before the resource is deleted (see Delete),
 //     so no crash can leave a deleted resource without one.
 //   - A create or update that stores the id again clears it.
+//   - The wrapper offers no backend.Batcher on purpose: a batch passed to
+//     the inner backend would delete without tombstones, so BatchOf sends
+//     a batch through the wrapper one entry at a time (sync writes to the
+//     bare FHIR backend and keeps its batches).
 //
 // The tombstones live in the control store, keyed by public type and id,
 // shared by the wrappers around legacy and around the FHIR server: ids are
