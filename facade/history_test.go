@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +127,14 @@ func TestVersions(t *testing.T) {
 				s.wantStatus(s.as(tok, "GET", path, ""), 405, path)
 			}
 			s.wantStatus(s.as(tok, "GET", base+"/_history?_since=2020-01-01", ""), 400, "_since")
+			page := s.as(tok, "GET", "/fhir/Patient?_count=1", "")
+			s.wantStatus(page, 200, "a paged search")
+			next, err := url.Parse(link(page, "next"))
+			if err != nil || next.Query().Get("_page") == "" {
+				t.Fatalf("fixture: no next page: %s", page.raw)
+			}
+			s.wantStatus(s.as(tok, "GET", "/fhir/Patient/1/_history?_page="+url.QueryEscape(next.Query().Get("_page")), ""), 400, "a search's page token")
+			s.wantStatus(s.as(tok, "GET", "/fhir/Patient/1/_history?_page=garbage", ""), 400, "a forged page token")
 			s.wantAudited("vread 200", "vread 404", "history-instance 200", "delete 204", "read 410", "vread 410", "history-type 405")
 		})
 	}
