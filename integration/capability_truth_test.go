@@ -70,6 +70,7 @@ type capResource struct {
 	Type              string    `json:"type"`
 	Interaction       []capCode `json:"interaction"`
 	Versioning        string    `json:"versioning"`
+	UpdateCreate      bool      `json:"updateCreate"`
 	ConditionalCreate bool      `json:"conditionalCreate"`
 	ConditionalUpdate bool      `json:"conditionalUpdate"`
 	ConditionalDelete string    `json:"conditionalDelete"`
@@ -320,6 +321,9 @@ func (w *world) checkConditional(t *testing.T, res capResource, s *sample, liste
 			t.Errorf("conditionalCreate listed, but If-None-Exist %s answers %d %s", byID, r.status, r.raw)
 		}
 	}
+	if listed["update"] {
+		w.checkUpdateCreate(t, res, s)
+	}
 	put := w.do("PUT", "/fhir/"+res.Type+"?"+byID, mustJSON(s.body))
 	if res.ConditionalUpdate != served(put) || (!res.ConditionalUpdate && !refused(put)) {
 		t.Errorf("conditionalUpdate %v, but PUT %s?%s answers %d %s", res.ConditionalUpdate, res.Type, byID, put.status, put.raw)
@@ -339,6 +343,21 @@ func (w *world) checkConditional(t *testing.T, res capResource, s *sample, liste
 		if r := w.do("DELETE", "/fhir/"+res.Type+"?"+q, ""); !served(r) {
 			t.Errorf("conditionalDelete %q, but DELETE %s?%s answers %d %s", res.ConditionalDelete, res.Type, q, r.status, r.raw)
 		}
+	}
+}
+
+// checkUpdateCreate: an update of an id that does not exist creates it
+// exactly when the statement says updateCreate.
+func (w *world) checkUpdateCreate(t *testing.T, res capResource, s *sample) {
+	const fresh = "987654321"
+	body := copyOf(s.body)
+	body["id"] = fresh
+	r := w.do("PUT", "/fhir/"+res.Type+"/"+fresh, mustJSON(body))
+	switch {
+	case res.UpdateCreate && r.status != 201:
+		t.Errorf("updateCreate true, but PUT %s/%s answers %d %s", res.Type, fresh, r.status, r.raw)
+	case !res.UpdateCreate && (served(r) || r.status >= 500):
+		t.Errorf("updateCreate false, but PUT %s/%s answers %d %s", res.Type, fresh, r.status, r.raw)
 	}
 }
 
