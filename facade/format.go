@@ -78,10 +78,7 @@ func negotiate(next echo.HandlerFunc) echo.HandlerFunc {
 // checkFormat enforces JSON: _format and Accept may ask only for it.
 func checkFormat(c echo.Context) error {
 	if f := c.QueryParam("_format"); f != "" {
-		if !oneOf(strings.TrimSpace(strings.SplitN(f, ";", 2)[0]), jsonFormats) {
-			return errNotAcceptable("_format=" + f)
-		}
-		return nil
+		return formatParam(f)
 	}
 	acc := c.Request().Header.Get("Accept")
 	if acc == "" {
@@ -104,6 +101,14 @@ func checkFormat(c echo.Context) error {
 		acc = acc[:100] + "…"
 	}
 	return errNotAcceptable("Accept: " + acc)
+}
+
+// formatParam accepts a _format value that means JSON (it overrides Accept).
+func formatParam(f string) error {
+	if !oneOf(strings.TrimSpace(strings.SplitN(f, ";", 2)[0]), jsonFormats) {
+		return errNotAcceptable("_format=" + f)
+	}
+	return nil
 }
 
 // isJSONBody reports whether a Content-Type names JSON.

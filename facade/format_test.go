@@ -60,6 +60,12 @@ func TestXMLRefusedEverywhere(t *testing.T) {
 			}
 		}
 	}
+	// _format in a POST _search form body counts as in the URL
+	form := func(f string) resp {
+		return e.do("POST", "/fhir/Patient/_search", "family=a&_format="+f, "Content-Type", "application/x-www-form-urlencoded")
+	}
+	e.wantStatus(form("xml"), 406, "_search form _format=xml")
+	e.wantStatus(form("json"), 200, "_search form _format=json")
 	// every JSON spelling is served (read, metadata)
 	for _, ask := range []struct{ q, accept string }{
 		{"_format=json", ""}, {"_format=application/fhir%2Bjson", ""}, {"_format=application/json", ""},

@@ -45,6 +45,12 @@ func (s *Server) searchPOST(c echo.Context) error {
 	for k, v := range form {
 		vals[k] = append(vals[k], v...)
 	}
+	// _format may come in the form too; negotiate saw only the URL
+	if f := form.Get("_format"); f != "" {
+		if err := formatParam(f); err != nil {
+			return err
+		}
+	}
 	return s.search(c, vals)
 }
 
