@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -261,8 +260,6 @@ func (s *Server) update(c echo.Context) error {
 		if _, err := s.findInGrant(c, be, typ, id, d); err != nil {
 			return err
 		}
-	} else if err := s.noUpdateCreate(c, be, typ, id); err != nil {
-		return err
 	}
 	r, created, err := be.Update(writeContext(c), typ, id, m, versionOf(c.Request().Header.Get("If-Match")))
 	if err != nil {
@@ -273,25 +270,6 @@ func (s *Server) update(c echo.Context) error {
 		return s.respondWritten(c, 201, r)
 	}
 	return s.respondWritten(c, 200, r)
-}
-
-// noUpdateCreate refuses an update of an id that does not exist when the
-// CapabilityStatement says updateCreate false. Legacy refuses it itself,
-// but a FHIR server decides on its own (the test server creates), so
-// without this check the statement would be true on one route only.
-func (s *Server) noUpdateCreate(c echo.Context, be backend.Backend, typ, id string) error {
-	if info, _ := s.typeInfo(typ); info.UpdateAsCreate {
-		return nil
-	}
-	_, err := be.Read(c.Request().Context(), typ, id)
-	if errors.Is(err, backend.ErrNotFound) {
-		// the status and code legacy gives (backend.ErrNotSupported)
-		return &HTTPError{Status: 400, Code: "not-supported", Err: err,
-			Msg: fmt.Sprintf("update-as-create: %s/%s does not exist and an update does not create %s here (updateCreate is false); use POST", typ, id, typ)}
-	}
-	// any other answer (a row the mapping cannot read, which the update
-	// may repair; a store that is down) is the update's to give
-	return nil
 }
 
 func (s *Server) delete(c echo.Context) error {
