@@ -95,6 +95,7 @@ const resources = {
 };
 const order = ['Patient', 'Encounter', 'Condition', 'Observation'];
 const ids = {};
+let served = []; // the types the CapabilityStatement lists
 
 // idFrom reads "Type/id[/_history/v]" (absolute or relative).
 function idFrom(location, typ) {
@@ -106,9 +107,9 @@ async function capabilities() {
   const cs = await client.capabilityStatement();
   must(cs.resourceType === 'CapabilityStatement', `got ${cs.resourceType}`);
   must(cs.fhirVersion === '4.0.1', `fhirVersion ${cs.fhirVersion}`);
-  const types = (cs.rest?.[0]?.resource || []).map((r) => r.type);
-  for (const t of ['Patient', 'Encounter', 'Observation']) must(types.includes(t), `${t} not in the statement`);
-  return `types: ${types.join(' ')}`;
+  served = (cs.rest?.[0]?.resource || []).map((r) => r.type);
+  for (const t of ['Patient', 'Encounter', 'Observation']) must(served.includes(t), `${t} not in the statement`);
+  return `types: ${served.join(' ')}`;
 }
 
 async function transaction() {
@@ -135,11 +136,12 @@ async function transaction() {
 
 // createSingly stands in for a transaction the server refused, so that the
 // later steps still have resources to read (urn:uuid references rewritten
-// by hand). Condition is left out: it may not be served.
+// by hand). A type the statement does not list (Condition, until it is
+// mapped) is left out.
 async function createSingly() {
   const made = [];
-  for (const t of ['Patient', 'Encounter', 'Observation']) {
-    if (ids[t]) continue;
+  for (const t of order) {
+    if (ids[t] || !served.includes(t)) continue;
     const body = JSON.parse(JSON.stringify(resources[t]).replaceAll(/urn:uuid:([0-9a-f-]{36})/g, (_, u) => {
       const typ = order.find((k) => uuids[k] === u);
       return `${typ}/${ids[typ]}`;
