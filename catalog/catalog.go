@@ -93,6 +93,24 @@ func FromSpecs(reg *mappings.Registry) Static {
 	return out
 }
 
+// IDMapped describes the types as served through the id map
+// (idmap.Backend, which serve always puts in front of legacy): an update of
+// an id legacy cannot derive (a FHIR-style id such as "a1b2-c3") creates
+// the resource and maps the id, so every type legacy can both create and
+// update supports update-as-create — the CapabilityStatement's
+// updateCreate says so. An id shaped like a legacy key that does not exist
+// is still refused (legacy assigns those).
+func IDMapped(c Static) Static {
+	out := Static{}
+	for typ, info := range c {
+		if info.Create && info.Update {
+			info.UpdateAsCreate = true
+		}
+		out[typ] = info
+	}
+	return out
+}
+
 // Live is a Catalog whose contents can be replaced while serving (the
 // types only the FHIR server offers join once its CapabilityStatement is
 // read). Each call sees one whole catalog.

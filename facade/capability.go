@@ -33,9 +33,6 @@ type capResource struct {
 // the current routes: only what is really served is listed.
 func (s *Server) metadata(c echo.Context) error {
 	reqOf(c).interaction = "capabilities"
-	if err := checkFormat(c); err != nil {
-		return err
-	}
 	cat := s.cfg.Catalog
 	routes := s.routes(c)
 	var res []capResource

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strings"
 
@@ -35,30 +34,6 @@ func writeRaw(c echo.Context, status int, b []byte) error {
 	return c.Blob(status, fhirJSON, b)
 }
 
-// checkFormat enforces JSON: _format and Accept may ask only for it.
-func checkFormat(c echo.Context) error {
-	if f := c.QueryParam("_format"); f != "" {
-		switch strings.TrimSpace(strings.SplitN(f, ";", 2)[0]) {
-		case "json", "application/json", "application/fhir+json":
-		default:
-			return httpErr(406, "not-supported", "_format="+f+" is not supported; this server speaks application/fhir+json")
-		}
-		return nil
-	}
-	acc := c.Request().Header.Get("Accept")
-	if acc == "" {
-		return nil
-	}
-	for _, part := range strings.Split(acc, ",") {
-		mt := strings.TrimSpace(strings.SplitN(part, ";", 2)[0])
-		switch mt {
-		case "*/*", "application/*", "application/json", "application/fhir+json", "application/json+fhir":
-			return nil
-		}
-	}
-	return httpErr(406, "not-supported", "Accept asks for a format this server does not produce; use application/fhir+json")
-}
-
 // routes is the request's route snapshot, taken once.
 func (s *Server) routes(c echo.Context) Routes {
 	rq := reqOf(c)
@@ -73,9 +48,6 @@ func (s *Server) resolve(c echo.Context, interaction string) (string, backend.Ba
 	typ := c.Param("type")
 	rq := reqOf(c)
 	rq.interaction = interaction
-	if err := checkFormat(c); err != nil {
-		return "", nil, err
-	}
 	be := s.routes(c).BackendFor(typ)
 	if _, known := s.typeInfo(typ); be == nil || !known {
 		return "", nil, httpErr(404, "not-supported", fmt.Sprintf("resource type %q is not served here (see /fhir/metadata)", typ))
@@ -134,10 +106,8 @@ func (s *Server) body(c echo.Context, typ string) (map[string]any, error) {
 		// delete). Ignoring it would let a client believe it is protected.
 		return nil, httpErr(400, "not-supported", "If-None-Match applies to reads in FHIR R4; use If-None-Exist (create) or If-Match (update)")
 	}
-	ct := c.Request().Header.Get("Content-Type")
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || (mt != "application/fhir+json" && mt != "application/json" && mt != "application/json+fhir") {
-		return nil, httpErr(415, "not-supported", "Content-Type must be application/fhir+json")
+	if ct := c.Request().Header.Get("Content-Type"); !isJSONBody(ct) {
+		return nil, errUnsupportedBody(ct)
 	}
 	raw, err := io.ReadAll(c.Request().Body)
 	if err != nil {

@@ -45,6 +45,12 @@ func (s *Server) searchPOST(c echo.Context) error {
 	for k, v := range form {
 		vals[k] = append(vals[k], v...)
 	}
+	// _format may come in the form too; negotiate saw only the URL
+	if f := form.Get("_format"); f != "" {
+		if err := formatParam(f); err != nil {
+			return err
+		}
+	}
 	return s.search(c, vals)
 }
 
@@ -111,6 +117,11 @@ func (s *Server) parseSearch(c echo.Context, vals url.Values) (*searchRun, error
 	if run.q, err = search.ParseQuery(run.vals); err != nil {
 		return nil, err
 	}
+	if run.strict {
+		if err := s.knownParams(typ, run.q); err != nil {
+			return nil, err
+		}
+	}
 	run.count = s.cfg.DefaultCount
 	if run.vals.Has("_count") {
 		run.count = run.q.Count
@@ -119,6 +130,22 @@ func (s *Server) parseSearch(c echo.Context, vals url.Values) (*searchRun, error
 		run.count = 0
 	}
 	return run, nil
+}
+
+// knownParams refuses, under Prefer: handling=strict, a parameter the
+// CapabilityStatement does not list for typ. Legacy refuses those in any
+// case, but a FHIR server may ignore them (lenient is its default), so
+// without this a strict search would answer differently after a flip.
+func (s *Server) knownParams(typ string, q *search.Query) error {
+	info, _ := s.typeInfo(typ)
+	for _, p := range q.Params {
+		base, _, _ := strings.Cut(p.Name, ".") // a chain starts with a reference parameter
+		if info.ParamType(base) == "" {
+			return &HTTPError{Status: 400, Code: "not-supported",
+				Msg: fmt.Sprintf("%s has no search parameter %q (see /fhir/metadata); Prefer: handling=strict refuses it", typ, p.Name)}
+		}
+	}
+	return nil
 }
 
 // openPage continues the search a page token describes: its query, its

@@ -215,7 +215,8 @@ func (s *Server) mount() {
 	// that look there); it is public, like the CapabilityStatement
 	e.GET("/fhir/.well-known/smart-configuration", s.smart.serve)
 	e.GET("/.well-known/smart-configuration", s.smart.serve)
-	e.GET("/fhir/metadata", s.metadata)
+	// negotiate: JSON only, on every FHIR endpoint (format.go)
+	e.GET("/fhir/metadata", s.metadata, negotiate)
 
 	if cfg.Admin != nil {
 		e.Any("/admin/*", echo.WrapHandler(cfg.Admin), s.guardAdminWrite, s.authn.handle, s.admin.handle, s.bodyLimit)
@@ -224,7 +225,7 @@ func (s *Server) mount() {
 	// every FHIR interaction: authenticated and rate-limited (a body is
 	// read only after that), then authorised per interaction in the
 	// handlers
-	f := e.Group("/fhir", s.authn.handle, s.bodyLimit)
+	f := e.Group("/fhir", s.authn.handle, s.bodyLimit, negotiate)
 	f.GET("/:type", s.searchGET)
 	f.POST("/:type/_search", s.searchPOST)
 	f.POST("/:type", s.create)

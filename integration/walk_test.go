@@ -112,7 +112,7 @@ func newWorldOn(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool
 	cmp := compare.NewComparer(ctx, w.fhir, ctl, 1.0, 2, log, w.metrics)
 	types := map[string]bool{"Patient": true, "Encounter": true, "Observation": true}
 	w.router = routing.NewRouter(w.watcher, types, w.legacy, w.fhir, w.outbox, cmp)
-	cfg := facade.Config{Catalog: catalog.FromSpecs(reg), Router: w.router, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry()}
+	cfg := facade.Config{Catalog: catalog.IDMapped(catalog.FromSpecs(reg)), Router: w.router, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry()}
 	if secure {
 		w.is = testutil.NewIssuer(t)
 		w.token = w.is.Token(t, w.is.Claims("walker", "system/*.cruds"))

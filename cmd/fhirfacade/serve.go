@@ -319,7 +319,8 @@ const upstreamRetry = 2 * time.Second
 // so an outage at start-up does not leave those types answering 404 until
 // the next restart.
 func serveCatalog(ctx context.Context, reg *mappings.Registry, fhir *upstream.Backend, router *routing.Router, log *slog.Logger) *catalog.Live {
-	specs := catalog.FromSpecs(reg)
+	// legacy is always served through the id map (wireBackends)
+	specs := catalog.IDMapped(catalog.FromSpecs(reg))
 	cat := catalog.NewLive(specs)
 	if fhir == nil {
 		return cat

@@ -1,0 +1,98 @@
+package facade_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
+)
+
+// TestXMLRefusedEverywhere: the facade serves JSON only, and says so the
+// same way on every endpoint: asking for XML (_format or Accept) is 406,
+// sending XML is 415, each with an OperationOutcome that lists the JSON
+// media types; asking for JSON in any of its spellings is served.
+func TestXMLRefusedEverywhere(t *testing.T) {
+	e := newEnv(t, testutil.SQLite)
+	patient := `{"resourceType":"Patient","id":"1","name":[{"family":"Format"}]}`
+	xmlBody := `<Patient xmlns="http://hl7.org/fhir"><name><family value="Format"/></name></Patient>`
+	type endpoint struct {
+		name, method, path, body string
+	}
+	endpoints := []endpoint{
+		{"metadata", "GET", "/fhir/metadata", ""},
+		{"read", "GET", "/fhir/Patient/1", ""},
+		{"search", "GET", "/fhir/Patient?family=a", ""},
+		{"search POST", "POST", "/fhir/Patient/_search", ""},
+		{"create", "POST", "/fhir/Patient", patient},
+		{"update", "PUT", "/fhir/Patient/1", patient},
+		{"delete", "DELETE", "/fhir/Patient/999999", ""},
+		{"unknown type", "GET", "/fhir/Nope/1", ""},
+	}
+	asks := []struct {
+		name string
+		q    string
+		hdr  []string
+		want int
+	}{
+		{"_format=xml", "_format=xml", nil, 406},
+		{"_format=application/fhir+xml", "_format=application/fhir%2Bxml", nil, 406},
+		{"_format=text/xml", "_format=text/xml", nil, 406},
+		{"Accept fhir+xml", "", []string{"Accept", "application/fhir+xml"}, 406},
+		{"Accept xml", "", []string{"Accept", "application/xml, text/xml"}, 406},
+		{"Accept json at q=0 only", "", []string{"Accept", "application/fhir+json;q=0, application/fhir+xml"}, 406},
+	}
+	for _, ep := range endpoints {
+		for _, a := range asks {
+			path := ep.path
+			if a.q != "" {
+				path += map[bool]string{true: "&", false: "?"}[strings.Contains(path, "?")] + a.q
+			}
+			r := e.do(ep.method, path, ep.body, a.hdr...)
+			e.wantStatus(r, a.want, ep.name+" "+a.name)
+			wantJSONListed(t, r, ep.name+" "+a.name)
+		}
+		// an XML body is refused before anything is read or written
+		if ep.method == "POST" || ep.method == "PUT" {
+			for _, ct := range []string{"application/fhir+xml", "application/xml; charset=utf-8", "text/xml"} {
+				r := e.do(ep.method, ep.path, xmlBody, "Content-Type", ct)
+				e.wantStatus(r, 415, ep.name+" body "+ct)
+				wantJSONListed(t, r, ep.name+" body "+ct)
+			}
+		}
+	}
+	// _format in a POST _search form body counts as in the URL
+	form := func(f string) resp {
+		return e.do("POST", "/fhir/Patient/_search", "family=a&_format="+f, "Content-Type", "application/x-www-form-urlencoded")
+	}
+	e.wantStatus(form("xml"), 406, "_search form _format=xml")
+	e.wantStatus(form("json"), 200, "_search form _format=json")
+	// every JSON spelling is served (read, metadata)
+	for _, ask := range []struct{ q, accept string }{
+		{"_format=json", ""}, {"_format=application/fhir%2Bjson", ""}, {"_format=application/json", ""},
+		{"", "application/fhir+json"}, {"", "application/json"}, {"", "application/json+fhir"},
+		{"", "application/fhir+xml;q=0.9, application/fhir+json;q=0.8"}, {"", "*/*"},
+	} {
+		for _, p := range []string{"/fhir/Patient/1", "/fhir/metadata"} {
+			path := p
+			if ask.q != "" {
+				path += "?" + ask.q
+			}
+			var hdr []string
+			if ask.accept != "" {
+				hdr = []string{"Accept", ask.accept}
+			}
+			e.wantStatus(e.get(path, hdr...), 200, path+" Accept "+ask.accept)
+		}
+	}
+}
+
+// wantJSONListed: the refusal names every JSON media type the client may use.
+func wantJSONListed(t *testing.T, r resp, what string) {
+	t.Helper()
+	msg := string(r.raw)
+	for _, mt := range []string{"application/fhir+json", "application/json"} {
+		if !strings.Contains(msg, mt) {
+			t.Errorf("%s: the OperationOutcome does not list %s: %s", what, mt, msg)
+		}
+	}
+}

@@ -1,0 +1,115 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/routing"
+)
+
+// awaitingMerge are the walk steps whose feature is built on another
+// branch (issue 12): until the lead merges it, such a step may fail and is
+// skipped, with its result in the log. DELETE EACH ENTRY when its branch is
+// merged; once empty, delete the list. A listed step that passes fails
+// the test, so the list cannot outlive its reason.
+var awaitingMerge = map[string]string{
+	"transaction":              "POST /fhir batch/transaction",
+	"read Condition":           "the Condition spec (eight more types)",
+	"vread":                    "vread/_history",
+	"history":                  "vread/_history",
+	"$everything":              "Patient/$everything",
+	"conditional update":       "conditional update/delete",
+	"_elements":                "_elements/_summary",
+	"read after delete is 410": "tombstones (410 Gone)",
+}
+
+// walkStep is one line of walk.mjs's report.
+type walkStep struct {
+	Step   string `json:"step"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+}
+
+// TestThirdPartyClientWalk: an independent FHIR client from npm
+// (fhir-kit-client, pinned in testdata/fhirclient) walks the facade as a
+// consumer would — CapabilityStatement, a transaction with urn:uuid
+// references, reads, vread, history, $everything, conditional update,
+// _elements, delete then 410 — once with every type on legacy and once
+// with the walked types on fhir (the test FHIR server).
+func TestThirdPartyClientWalk(t *testing.T) {
+	dir := clientDir(t)
+	w := newWorld(t, testutil.SQLite(t), "sqlite://"+t.TempDir()+"/control.db")
+	t.Run("legacy", func(t *testing.T) { runWalk(t, dir, w.http.URL+"/fhir", "legacy") })
+	for _, typ := range []string{"Patient", "Encounter", "Observation"} {
+		w.copyAll(typ)
+		w.flip(typ, routing.Shadow, false)
+		w.prove(typ)
+		w.flip(typ, routing.FHIR, false)
+	}
+	t.Run("fhir", func(t *testing.T) { runWalk(t, dir, w.http.URL+"/fhir", "fhir") })
+}
+
+// clientDir is testdata/fhirclient, installed (.ci/run runs npm ci there).
+func clientDir(t *testing.T) string {
+	dir := filepath.Join(testutil.Root(t), "testdata", "fhirclient")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "fhir-kit-client")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("fhir-kit-client not installed (npm ci in testdata/fhirclient; .ci/run does): %v", err)
+		}
+		t.Skip("fhir-kit-client not installed: npm ci in testdata/fhirclient")
+	}
+	return dir
+}
+
+// runWalk runs walk.mjs against base and turns each reported step into a
+// subtest.
+func runWalk(t *testing.T, dir, base, tag string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "walk.mjs", base, tag)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("walk.mjs: %v\n%s\n%s", err, out, stderr.String())
+	}
+	var steps []walkStep
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		var s walkStep
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			t.Fatalf("walk.mjs wrote a line that is not a step: %q", sc.Text())
+		}
+		steps = append(steps, s)
+	}
+	if len(steps) < 10 {
+		t.Fatalf("walk.mjs reported %d steps:\n%s\n%s", len(steps), out, stderr.String())
+	}
+	for _, s := range steps {
+		t.Run(s.Step, func(t *testing.T) { judgeStep(t, s) })
+	}
+}
+
+func judgeStep(t *testing.T, s walkStep) {
+	feature, awaiting := awaitingMerge[s.Step]
+	switch {
+	case s.OK && awaiting:
+		t.Errorf("%s passes now (%s): delete it from awaitingMerge", s.Step, s.Detail)
+	case s.OK:
+		t.Logf("ok: %s", s.Detail)
+	case awaiting:
+		t.Skipf("awaiting merge of %s: %s", feature, s.Detail)
+	default:
+		t.Errorf("%s failed: %s", s.Step, s.Detail)
+	}
+}
