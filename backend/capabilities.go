@@ -92,3 +92,29 @@ func statusOf(err error) int {
 	}
 	return 200
 }
+
+// Transactor runs several writes as one all-or-nothing unit (a FHIR
+// transaction Bundle on one backend). Inside fn, every call of the
+// backend made with fn's context — writes and reads alike — joins one
+// transaction: it commits when fn returns nil and is undone when fn fails.
+// fn may be called more than once (a serialization failure re-runs the
+// whole unit), so it must start from scratch each time. types names every
+// resource type fn will write: a wrapper that fences writes per type
+// (routing) fences them all before fn starts.
+type Transactor interface {
+	Transact(ctx context.Context, types []string, fn func(ctx context.Context) error) error
+}
+
+type inTransactionKey struct{}
+
+// WithTransaction marks ctx as inside a Transactor's unit, for wrappers
+// that must refuse what they cannot make part of it.
+func WithTransaction(ctx context.Context) context.Context {
+	return context.WithValue(ctx, inTransactionKey{}, true)
+}
+
+// InTransaction reports whether ctx carries WithTransaction.
+func InTransaction(ctx context.Context) bool {
+	v, _ := ctx.Value(inTransactionKey{}).(bool)
+	return v
+}
