@@ -118,3 +118,10 @@ func InTransaction(ctx context.Context) bool {
 	v, _ := ctx.Value(inTransactionKey{}).(bool)
 	return v
 }
+
+// RouteNamer is an optional capability of a Routes snapshot: the name of
+// a type's route (its state), for messages that must say where a type is
+// served from.
+type RouteNamer interface {
+	RouteOf(typ string) string
+}

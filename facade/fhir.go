@@ -63,7 +63,12 @@ func checkFormat(c echo.Context) error {
 func (s *Server) routes(c echo.Context) Routes {
 	rq := reqOf(c)
 	if rq.routes == nil {
-		rq.routes = s.cfg.Router.Snapshot()
+		if sub := subOf(c); sub != nil {
+			// a Bundle's entries all use the Bundle's snapshot
+			rq.routes = sub.routes
+		} else {
+			rq.routes = s.cfg.Router.Snapshot()
+		}
 	}
 	return rq.routes
 }

@@ -108,6 +108,15 @@ func (s snapshot) BackendFor(typ string) backend.Backend {
 	return routed{Backend: reads, r: s.r}
 }
 
+// RouteOf implements backend.RouteNamer: the type's route state, or
+// upstream-only for a type the FHIR server serves without a mapping.
+func (s snapshot) RouteOf(typ string) string {
+	if !s.r.types[typ] {
+		return "upstream-only"
+	}
+	return string(s.t.State(typ))
+}
+
 // routed reads through its snapshot's backend and writes through the fence.
 type routed struct {
 	backend.Backend
