@@ -125,3 +125,14 @@ func InTransaction(ctx context.Context) bool {
 type RouteNamer interface {
 	RouteOf(typ string) string
 }
+
+// BundleSender forwards a transaction Bundle whole to a FHIR server that
+// runs it as one unit itself (the entries cannot be run one by one inside
+// a transaction there, as Transactor's are). types names every resource
+// type of the Bundle, for wrappers that fence writes per type.
+type BundleSender interface {
+	// SendTransaction posts bundle and returns the server's
+	// transaction-response, or an error wrapping the sentinel of the
+	// status the server refused it with.
+	SendTransaction(ctx context.Context, types []string, bundle []byte) ([]byte, error)
+}

@@ -58,7 +58,7 @@ func (s *Server) bundle(c echo.Context) error {
 	sub := &subRequest{principal: rq.principal, routes: s.routes(c), requestID: requestID(c)}
 	var out []map[string]any
 	if kind.atomic {
-		out, err = s.transaction(c, sub, entries)
+		out, err = s.transaction(c, sub, entries, m)
 	} else {
 		out = s.runBatch(c, sub, entries)
 	}
@@ -86,9 +86,11 @@ func (s *Server) runBatch(c echo.Context, sub *subRequest, entries []*entry) []m
 }
 
 // transaction runs the entries as one unit on the one backend all their
-// types are routed to (backend.Transactor): the first entry that fails
-// undoes the others, and its outcome is the answer.
-func (s *Server) transaction(c echo.Context, sub *subRequest, entries []*entry) ([]map[string]any, error) {
+// types are routed to: entry by entry inside one backend transaction
+// (backend.Transactor), where the first entry that fails undoes the
+// others and its outcome is the answer; or forwarded whole to the FHIR
+// server (backend.BundleSender).
+func (s *Server) transaction(c echo.Context, sub *subRequest, entries []*entry, bundle map[string]any) ([]map[string]any, error) {
 	be, types, err := oneBackend(sub.routes, entries)
 	if err != nil {
 		return nil, err
@@ -107,14 +109,13 @@ func (s *Server) transaction(c echo.Context, sub *subRequest, entries []*entry) 
 	if be == nil { // no entry names a served type: each fails alone
 		return out, run(c.Request().Context())
 	}
-	tr, ok := be.(backend.Transactor)
-	if !ok {
-		return nil, httpErr(400, "not-supported", fmt.Sprintf("transactions are not supported on the %s backend; send a batch", be.Name()))
+	fwd, forwarded, err := s.runUnit(c, be, types, run, func(bs backend.BundleSender) ([]map[string]any, error) {
+		return s.forward(c, sub, entries, bundle, types, bs)
+	})
+	if forwarded {
+		return fwd, err
 	}
-	if err := tr.Transact(c.Request().Context(), types, run); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, err
 }
 
 // oneBackend is the backend every served type of the entries is routed
@@ -130,10 +131,13 @@ func oneBackend(routes Routes, entries []*entry) (backend.Backend, []string, err
 			continue // unknown: its entry fails with 404
 		}
 		byType[e.typ] = be
-		if first == nil {
-			first = be
-		} else if be.Name() != first.Name() {
+		if first != nil && be.Name() != first.Name() {
 			spans = true
+		}
+		// a backend that fences (routing's wrappers are Transactors) takes
+		// the unit over one that does not (an upstream-only type's)
+		if _, fences := be.(backend.Transactor); first == nil || (fences && !isTransactor(first)) {
+			first = be
 		}
 	}
 	types := make([]string, 0, len(byType))
@@ -150,6 +154,11 @@ func oneBackend(routes Routes, entries []*entry) (backend.Backend, []string, err
 	}
 	return nil, nil, httpErr(400, "not-supported", "a transaction must stay on one backend, but its types are routed to different ones: "+
 		strings.Join(parts, ", ")+"; send a batch, or one transaction per backend")
+}
+
+func isTransactor(be backend.Backend) bool {
+	_, ok := be.(backend.Transactor)
+	return ok
 }
 
 // routeName is typ's route as the snapshot names it (its backend's name

@@ -40,6 +40,14 @@ func (r *Router) heldOf(ctx context.Context) *held {
 	return h
 }
 
+// writesTo is the side the current table sends the first type's writes to.
+func (r *Router) writesTo(types []string) Side {
+	if len(types) == 0 {
+		return SideLegacy
+	}
+	return States[r.w.Current().State(types[0])].Writes
+}
+
 // Transact implements backend.Transactor for a transaction whose types
 // all write to legacy (legacy and shadow routes): the fence of every type
 // is taken once, in a fixed order, for the whole transaction; the legacy
@@ -57,6 +65,11 @@ func (x routed) Transact(ctx context.Context, types []string, fn func(ctx contex
 		if !x.r.types[t] {
 			return fmt.Errorf("%w: %s has no legacy mapping and cannot be part of a legacy transaction", backend.ErrNotSupported, t)
 		}
+	}
+	if x.r.writesTo(types) != SideLegacy {
+		// by the current table: the transaction goes to the FHIR server
+		// whole (SendTransaction); nothing has run
+		return fmt.Errorf("%w: these types write to the FHIR server, which runs a transaction itself", backend.ErrNotSupported)
 	}
 	return x.r.fenceAll(ctx, types, func(states map[string]State, q Enqueuer) error {
 		for _, t := range sortedSet(types) {
