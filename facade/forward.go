@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -92,6 +93,13 @@ func (s *Server) rebase(e map[string]any) {
 	resp, _ := e["response"].(map[string]any)
 	if resp == nil {
 		return
+	}
+	// a bare code (some servers send "201") gets its reason phrase, as
+	// the facade's own entries have it
+	if st, ok := resp["status"].(string); ok {
+		if code, err := strconv.Atoi(strings.TrimSpace(st)); err == nil && http.StatusText(code) != "" {
+			resp["status"] = fmt.Sprintf("%d %s", code, http.StatusText(code))
+		}
 	}
 	if loc, ok := resp["location"].(string); ok {
 		if tail := resourceTail(loc); tail != "" {

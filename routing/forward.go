@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -46,7 +47,9 @@ func (x routed) SendTransaction(ctx context.Context, types []string, bundle []by
 		return nil, fmt.Errorf("%w: the FHIR backend does not take transaction Bundles", backend.ErrNotSupported)
 	}
 	var b txBundle
-	if err := json.Unmarshal(bundle, &b); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(bundle))
+	dec.UseNumber() // numbers as written: the legacy check reads them so
+	if err := dec.Decode(&b); err != nil {
 		return nil, fmt.Errorf("%w: the transaction is not a Bundle", backend.ErrInvalid)
 	}
 	var mapped []string
