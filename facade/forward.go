@@ -135,6 +135,8 @@ func (s *Server) recordForwarded(c echo.Context, sub *subRequest, entries []*ent
 		rec := record(c, failed, "")
 		rec.Interaction, rec.Type, rec.Method, rec.Path = entryInteraction(e), e.typ, e.method, truncate("/fhir/"+e.url, 256)
 		rec.ClientRequestID, rec.IDs, rec.Patients, rec.Query = sub.requestID, nil, nil, ""
+		// its own id, as a dispatched entry's record has one
+		rec.RequestID = fmt.Sprintf("%s.%d", sub.requestID, e.index)
 		if failed != 0 {
 			rec.Detail = "the FHIR server refused the transaction"
 		} else {

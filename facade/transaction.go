@@ -288,7 +288,7 @@ func (s *Server) storeEntryRecords(c echo.Context, sub *subRequest, txErr error)
 	n := s.note(c)
 	for _, rec := range sub.records {
 		if txErr != nil && rec.Status < 400 {
-			rec.Status, rec.Detail = http.StatusConflict, "rolled back: the transaction failed"
+			rec.Status, rec.Detail = classify(txErr).Status, "rolled back: the transaction failed"
 			if failed {
 				rec.Status, rec.Detail = f.status, fmt.Sprintf("rolled back: the transaction failed at Bundle.entry[%d]", f.e.index)
 			}

@@ -91,3 +91,48 @@ func TestBundleScopes(t *testing.T) {
 		t.Fatalf("entry records of a rolled-back transaction: %s (%q)", got, recs[0].Detail)
 	}
 }
+
+// TestBundleForwarded: on the FHIR server a transaction is forwarded whole:
+// each entry is authorised first (a missing scope names the entry; a
+// patient-narrowed token is refused, a batch being the way), the answer's
+// URLs are the facade's, and each entry has its audit record.
+func TestBundleForwarded(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "fhir"})
+	const p = "urn:uuid:5c2e7d10-0000-4000-8000-000000000001"
+	tx := bundleOf("transaction", post(p, "Patient", patientJSON("MRN-FWD-1")), post("", "Encounter", encounterJSON(p)))
+
+	r := s.as(s.token("system/*.cruds", ""), "POST", "/fhir", tx)
+	s.wantStatus(r, 200, "forwarded transaction")
+	if got := statuses(s.env, r); got != "201 Created; 201 Created" {
+		t.Fatalf("statuses %s: %s", got, r.raw)
+	}
+	es := r.body["entry"].([]any)
+	pat, enc := es[0].(map[string]any)["fullUrl"].(string), es[1].(map[string]any)["fullUrl"].(string)
+	if !strings.HasPrefix(pat, s.srv.URL+"/fhir/Patient/") || !strings.HasPrefix(enc, s.srv.URL+"/fhir/Encounter/") {
+		t.Fatalf("full URLs not under the facade's base: %s %s", pat, enc)
+	}
+	got := s.as(s.token("system/*.rs", ""), "GET", strings.TrimPrefix(enc, s.srv.URL), "")
+	s.wantStatus(got, 200, "read the forwarded Encounter")
+	if ref := got.body["subject"].(map[string]any)["reference"]; ref != strings.TrimPrefix(pat, s.srv.URL+"/fhir/") {
+		t.Fatalf("Encounter.subject %v, want %s", ref, pat)
+	}
+	outer, recs := s.recordsOf(r.header.Get("X-Request-Id"))
+	if outer == nil || outer.Interaction != "transaction" || outer.Status != 200 {
+		t.Fatalf("the transaction's own record: %+v", outer)
+	}
+	if got := summary(recs); got != "create Patient 201; create Encounter 201" || len(recs[0].IDs) != 1 {
+		t.Fatalf("entry records: %s %+v", got, recs)
+	}
+
+	r = s.as(s.token("system/*.rs", ""), "POST", "/fhir", tx)
+	s.wantStatus(r, 403, "a transaction without create scope")
+	if !strings.Contains(outcomeText(r), "Bundle.entry[0]") {
+		t.Fatalf("the refusal does not name the entry: %s", outcomeText(r))
+	}
+	r = s.as(s.token("patient/*.rs patient/Observation.cud", "1"), "POST", "/fhir",
+		bundleOf("transaction", post("", "Observation", observationJSON("Patient/1", "Encounter/1", "2345-7"))))
+	s.wantStatus(r, 403, "a patient token's transaction on the FHIR server")
+	if !strings.Contains(outcomeText(r), "send a batch") {
+		t.Fatalf("the refusal does not say what works: %s", outcomeText(r))
+	}
+}
