@@ -1,6 +1,7 @@
 package facade_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -82,6 +83,7 @@ func TestBundles(t *testing.T) {
 			{"a failing last entry rolls the transaction back", testTxRollback},
 			{"batch entries fail one by one", testBatchPartial},
 			{"malformed bundles", testBundleRefusals},
+			{"the CapabilityStatement lists batch and transaction", testBundleCapability},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				e.t = t
@@ -189,6 +191,15 @@ func testBatchPartial(e *env, mrn string) {
 	}
 	if n := e.countPatients(mrn); n != 1 {
 		e.t.Fatalf("the batch's good create: %d patients", n)
+	}
+}
+
+func testBundleCapability(e *env, _ string) {
+	r := e.get("/fhir/metadata")
+	e.wantStatus(r, 200, "metadata")
+	raw, _ := json.Marshal(r.body["rest"].([]any)[0].(map[string]any)["interaction"])
+	if string(raw) != `[{"code":"transaction"},{"code":"batch"}]` {
+		e.t.Fatalf("the CapabilityStatement's system interactions: %s", raw)
 	}
 }
 
