@@ -92,3 +92,47 @@ func statusOf(err error) int {
 	}
 	return 200
 }
+
+// Transactor runs several writes as one all-or-nothing unit (a FHIR
+// transaction Bundle on one backend). Inside fn, every call of the
+// backend made with fn's context — writes and reads alike — joins one
+// transaction: it commits when fn returns nil and is undone when fn fails.
+// fn may be called more than once (a serialization failure re-runs the
+// whole unit), so it must start from scratch each time. types names every
+// resource type fn will write: a wrapper that fences writes per type
+// (routing) fences them all before fn starts.
+type Transactor interface {
+	Transact(ctx context.Context, types []string, fn func(ctx context.Context) error) error
+}
+
+type inTransactionKey struct{}
+
+// WithTransaction marks ctx as inside a Transactor's unit, for wrappers
+// that must refuse what they cannot make part of it.
+func WithTransaction(ctx context.Context) context.Context {
+	return context.WithValue(ctx, inTransactionKey{}, true)
+}
+
+// InTransaction reports whether ctx carries WithTransaction.
+func InTransaction(ctx context.Context) bool {
+	v, _ := ctx.Value(inTransactionKey{}).(bool)
+	return v
+}
+
+// RouteNamer is an optional capability of a Routes snapshot: the name of
+// a type's route (its state), for messages that must say where a type is
+// served from.
+type RouteNamer interface {
+	RouteOf(typ string) string
+}
+
+// BundleSender forwards a transaction Bundle whole to a FHIR server that
+// runs it as one unit itself (the entries cannot be run one by one inside
+// a transaction there, as Transactor's are). types names every resource
+// type of the Bundle, for wrappers that fence writes per type.
+type BundleSender interface {
+	// SendTransaction posts bundle and returns the server's
+	// transaction-response, or an error wrapping the sentinel of the
+	// status the server refused it with.
+	SendTransaction(ctx context.Context, types []string, bundle []byte) ([]byte, error)
+}

@@ -123,6 +123,9 @@ func (a *auditTrail) handle(next echo.HandlerFunc) echo.HandlerFunc {
 		if a == nil || (publicPaths[c.Path()] && (req.Method == http.MethodGet || req.Method == http.MethodHead)) {
 			return next(c)
 		}
+		if sub := subOf(c); sub != nil {
+			return a.collect(c, sub, next)
+		}
 		mutating := req.Method != http.MethodGet && req.Method != http.MethodHead && !strings.HasSuffix(req.URL.Path, "/_search")
 		if mutating && !a.failOpen && !a.store.Healthy() {
 			// refuse before the write: a change that cannot be audited must
@@ -161,6 +164,17 @@ func (a *auditTrail) handle(next echo.HandlerFunc) echo.HandlerFunc {
 		_, _ = orig.Write(bw.buf.Bytes())
 		return nil
 	}
+}
+
+// collect handles a Bundle entry: its record is kept on the subRequest,
+// to be stored by the Bundle's handler once the outcome of the whole is
+// known (storeEntryRecords).
+func (a *auditTrail) collect(c echo.Context, sub *subRequest, next echo.HandlerFunc) error {
+	if err := next(c); err != nil {
+		c.Error(err)
+	}
+	sub.records = append(sub.records, record(c, c.Response().Status, reqOf(c).auditDetail))
+	return nil
 }
 
 // aggregated reports whether the answer is a refusal that is counted

@@ -29,6 +29,12 @@ type authn struct {
 
 func (a *authn) handle(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if sub := subOf(c); sub != nil {
+			// a Bundle entry: its Bundle's token was verified and counted
+			// once; the entry acts as the same principal
+			reqOf(c).principal = sub.principal
+			return next(c)
+		}
 		if a.auth == nil {
 			if err := a.limit.check(c, "ip:"+remoteHost(c)); err != nil {
 				return err

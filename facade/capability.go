@@ -11,7 +11,12 @@ import (
 type capRest struct {
 	Mode     string        `json:"mode"`
 	Resource []capResource `json:"resource"`
+	// Interaction are the whole-system interactions (POST to the base).
+	Interaction []map[string]any `json:"interaction,omitempty"`
 }
+
+// systemInteractions are served by POST [base] (transaction.go).
+var systemInteractions = []map[string]any{{"code": "transaction"}, {"code": "batch"}}
 
 type capResource struct {
 	Type              string           `json:"type"`
@@ -68,7 +73,7 @@ func (s *Server) metadata(c echo.Context) error {
 		},
 		"fhirVersion": "4.0.1",
 		"format":      []string{"application/fhir+json", "json"},
-		"rest":        []capRest{{Mode: "server", Resource: res}},
+		"rest":        []capRest{{Mode: "server", Resource: res, Interaction: systemInteractions}},
 	}
 	return writeJSON(c, 200, cs)
 }

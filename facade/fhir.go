@@ -38,7 +38,12 @@ func writeRaw(c echo.Context, status int, b []byte) error {
 func (s *Server) routes(c echo.Context) Routes {
 	rq := reqOf(c)
 	if rq.routes == nil {
-		rq.routes = s.cfg.Router.Snapshot()
+		if sub := subOf(c); sub != nil {
+			// a Bundle's entries all use the Bundle's snapshot
+			rq.routes = sub.routes
+		} else {
+			rq.routes = s.cfg.Router.Snapshot()
+		}
 	}
 	return rq.routes
 }

@@ -226,6 +226,7 @@ func (s *Server) mount() {
 	// read only after that), then authorised per interaction in the
 	// handlers
 	f := e.Group("/fhir", s.authn.handle, s.bodyLimit, negotiate)
+	f.POST("", s.bundle)
 	f.GET("/:type", s.searchGET)
 	f.POST("/:type/_search", s.searchPOST)
 	f.POST("/:type", s.create)

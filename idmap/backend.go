@@ -27,6 +27,7 @@ type Backend struct {
 var (
 	_ backend.Backend      = (*Backend)(nil)
 	_ backend.WriteChecker = (*Backend)(nil)
+	_ backend.Transactor   = (*Backend)(nil)
 )
 
 // Name implements backend.Backend (the inner name: page tokens and metrics
@@ -263,6 +264,11 @@ func (b *Backend) Update(ctx context.Context, typ, id string, body map[string]an
 	if ifMatch != "" {
 		return nil, false, fmt.Errorf("%w: %s/%s does not exist", backend.ErrPreconditionFailed, typ, id)
 	}
+	if backend.InTransaction(ctx) {
+		// the pair is recorded in the control store, outside the legacy
+		// transaction: a rollback would leave it pointing at no row
+		return nil, false, fmt.Errorf("%w: %s/%s was created on the FHIR server; its first legacy copy cannot be part of a transaction", backend.ErrNotSupported, typ, id)
+	}
 	if err := b.Map.reserve(ctx, typ, id); err != nil {
 		if errors.Is(err, ErrInterrupted) {
 			return nil, false, fmt.Errorf("%w: %w", backend.ErrConflict, err)
@@ -319,6 +325,16 @@ func (b *Backend) CheckWrite(ctx context.Context, typ string, body map[string]an
 		return s.SomeID()
 	})
 	return c.CheckWrite(ctx, typ, cp)
+}
+
+// Transact implements backend.Transactor when the inner backend does: the
+// unit is the inner one, with ids and references translated as usual.
+func (b *Backend) Transact(ctx context.Context, types []string, fn func(ctx context.Context) error) error {
+	t, ok := b.Inner.(backend.Transactor)
+	if !ok {
+		return fmt.Errorf("%w: the %s backend runs no transactions", backend.ErrNotSupported, b.Inner.Name())
+	}
+	return t.Transact(ctx, types, fn)
 }
 
 // deepCopy copies decoded JSON (maps and slices; leaves are immutable).

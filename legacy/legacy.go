@@ -52,6 +52,7 @@ func (b *Backend) spec(typ string) (*mappings.Spec, error) {
 // queryer is what both *sql.DB and *sql.Tx offer.
 type queryer interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
 func scanRows(rows *sql.Rows, n int) ([]mappings.Row, error) {
@@ -121,7 +122,7 @@ func (b *Backend) Read(ctx context.Context, typ, id string) (*backend.Resource, 
 	if err != nil {
 		return nil, err
 	}
-	row, err := b.readRow(ctx, b.db, s, id)
+	row, err := b.readRow(ctx, b.reader(ctx), s, id)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +150,7 @@ func (b *Backend) Search(ctx context.Context, typ string, q *search.Query, opts 
 			return nil, translate(err)
 		}
 		var n int
-		if err := b.db.QueryRowContext(ctx, st.SQL, st.Args...).Scan(&n); err != nil {
+		if err := b.reader(ctx).QueryRowContext(ctx, st.SQL, st.Args...).Scan(&n); err != nil {
 			return nil, dbErr("count", err)
 		}
 		res.Total = &n
@@ -162,7 +163,7 @@ func (b *Backend) Search(ctx context.Context, typ string, q *search.Query, opts 
 		return nil, translate(err)
 	}
 	res.Ignored = ignored
-	rows, err := b.db.QueryContext(ctx, st.SQL, st.Args...)
+	rows, err := b.reader(ctx).QueryContext(ctx, st.SQL, st.Args...)
 	if err != nil {
 		return nil, dbErr("search", err)
 	}

@@ -64,6 +64,22 @@ var errRace = errors.New("concurrent update")
 // inTx runs fn in a transaction and retries it on serialization failures
 // and lost optimistic races.
 func (b *Backend) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if u := b.unitOf(ctx); u != nil {
+		// inside Transact: join its transaction; a retry re-runs the whole
+		// unit, so a retryable failure is remembered for Transact to see
+		// (the caller between may have turned it into any answer)
+		err := fn(u.tx)
+		if err != nil && (sqldb.IsRetryable(err) || errors.Is(err, errRace)) {
+			u.retry = err
+		}
+		return err
+	}
+	return b.retryTx(ctx, fn)
+}
+
+// retryTx runs fn in a new transaction and retries it on serialization
+// failures and lost optimistic races.
+func (b *Backend) retryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 8; attempt++ {
 		var tx *sql.Tx

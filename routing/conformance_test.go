@@ -56,6 +56,12 @@ func (b byType) History(ctx context.Context, typ, id string, o backend.HistoryOp
 	return b.be(typ).(backend.Versioned).History(ctx, typ, id, o)
 }
 
+// Transact implements backend.Transactor through the Patient route's
+// wrapper (every routed wrapper fences all the types it is given).
+func (b byType) Transact(ctx context.Context, types []string, fn func(context.Context) error) error {
+	return b.be("Patient").(backend.Transactor).Transact(ctx, types, fn)
+}
+
 // TestConformance runs the Backend conformance suite through the routing
 // wrappers (fenced writes, shadow reads, mirror rows) with every type on
 // legacy, on shadow and on fhir, on SQLite and PostgreSQL control stores.

@@ -3,6 +3,8 @@ package routing
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/control"
@@ -29,9 +31,18 @@ type Enqueuer interface {
 // see fileFence — no database lock is held across the write, and the
 // outbox rows are single statements.
 func (r *Router) fence(ctx context.Context, typ string, fn func(State, Enqueuer) error) error {
+	return r.fenceAll(ctx, []string{typ}, func(st map[string]State, q Enqueuer) error { return fn(st[typ], q) })
+}
+
+// fenceAll is fence over several types at once (a transaction's): every
+// type's lock is held, and its state read, before fn runs. The locks are
+// taken in sorted order, so two writers over overlapping types never wait
+// for each other in a cycle (a move takes one type's lock only).
+func (r *Router) fenceAll(ctx context.Context, types []string, fn func(map[string]State, Enqueuer) error) error {
+	types = sortedSet(types)
 	db := r.out.DB()
 	if !sqldb.CoordinationOf(db.Dialect).RowLocks {
-		return r.fileFenced(ctx, typ, fn)
+		return r.fileFenced(ctx, types, fn)
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -41,11 +52,11 @@ func (r *Router) fence(ctx context.Context, typ string, fn func(State, Enqueuer)
 	// the shared fence lock first, then the row FOR SHARE: a move's
 	// exclusive request, once it waits, holds back new writes (FOR SHARE
 	// alone would let overlapping writes starve the move)
-	st, err := routeState(ctx, &control.Store{DB: db}, tx, typ, true)
+	states, err := routeStates(ctx, &control.Store{DB: db}, tx, types, true)
 	if err != nil {
 		return err
 	}
-	if err := fn(st, txQueue{o: r.out, tx: tx}); err != nil {
+	if err := fn(states, txQueue{o: r.out, tx: tx}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -54,22 +65,45 @@ func (r *Router) fence(ctx context.Context, typ string, fn func(State, Enqueuer)
 	return nil
 }
 
-// fileFenced is fence on a SQLite control store. Updates and deletes queue
-// their mirror row before the write (router.write), so a row whose write
-// then fails copies an unchanged state — harmless, as every row copies
-// the current state.
-func (r *Router) fileFenced(ctx context.Context, typ string, fn func(State, Enqueuer) error) error {
+// fileFenced is fenceAll on a SQLite control store (one file fence covers
+// every type). Updates and deletes queue their mirror row before the write
+// (router.write), so a row whose write then fails copies an unchanged
+// state — harmless, as every row copies the current state.
+func (r *Router) fileFenced(ctx context.Context, types []string, fn func(map[string]State, Enqueuer) error) error {
 	db := r.out.DB()
 	leave, err := fenceFor(db.Path).enter(ctx)
 	if err != nil {
 		return err
 	}
 	defer leave()
-	st, err := routeState(ctx, &control.Store{DB: db}, db, typ, false)
+	states, err := routeStates(ctx, &control.Store{DB: db}, db, types, false)
 	if err != nil {
 		return err
 	}
-	return fn(st, txQueue{o: r.out, tx: db})
+	return fn(states, txQueue{o: r.out, tx: db})
+}
+
+// routeStates reads the states of types (sorted) for a write, in order.
+func routeStates(ctx context.Context, ctl *control.Store, q control.Querier, types []string, lockShared bool) (map[string]State, error) {
+	states := make(map[string]State, len(types))
+	for _, t := range types {
+		st, err := routeState(ctx, ctl, q, t, lockShared)
+		if err != nil {
+			return nil, err
+		}
+		states[t] = st
+	}
+	return states, nil
+}
+
+// sortedSet is types sorted, without repeats.
+func sortedSet(types []string) []string {
+	if len(types) == 1 {
+		return types
+	}
+	out := append([]string(nil), types...)
+	sort.Strings(out)
+	return slices.Compact(out)
 }
 
 // routeState reads typ's state for a write (legacy when it has no row),

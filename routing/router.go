@@ -108,6 +108,15 @@ func (s snapshot) BackendFor(typ string) backend.Backend {
 	return routed{Backend: reads, r: s.r}
 }
 
+// RouteOf implements backend.RouteNamer: the type's route state, or
+// upstream-only for a type the FHIR server serves without a mapping.
+func (s snapshot) RouteOf(typ string) string {
+	if !s.r.types[typ] {
+		return "upstream-only"
+	}
+	return string(s.t.State(typ))
+}
+
 // routed reads through its snapshot's backend and writes through the fence.
 type routed struct {
 	backend.Backend
@@ -118,33 +127,46 @@ type routed struct {
 // mirror row the state asks for. body is the resource written (nil for a
 // delete): on `fhir` it is checked against the legacy mapping first.
 func (x routed) write(ctx context.Context, typ string, id string, body map[string]any, fn func(backend.Backend) (string, error)) error {
+	if h := x.r.heldOf(ctx); h != nil {
+		// inside Transact: the fence is held already, for every type
+		st, ok := h.states[typ]
+		if !ok {
+			return fmt.Errorf("%w: %s was not named when the transaction began", backend.ErrInvalid, typ)
+		}
+		return x.writeAs(ctx, st, h, typ, id, body, fn)
+	}
 	return x.r.fence(ctx, typ, func(st State, q Enqueuer) error {
-		m := States[st]
-		be, target, mark := x.r.side(m.Writes), string(m.Mirror), ""
-		if m.CheckWrites {
-			var err error
-			if mark, err = x.r.reversible(ctx, typ, body); err != nil {
-				return err
-			}
-		}
-		// updates and deletes queue first: if the process dies after the
-		// write, the row copies the new state; if the write fails, the
-		// transaction drops the row (SQLite, where no transaction spans
-		// the write: the row copies an unchanged state, which is harmless)
-		if target != "" && id != "" {
-			if err := enqueue(ctx, q, target, typ, id, mark); err != nil {
-				return err
-			}
-		}
-		newID, err := fn(be)
-		if err != nil {
+		return x.writeAs(ctx, st, q, typ, id, body, fn)
+	})
+}
+
+// writeAs is write once the fence is held and the route's state read.
+func (x routed) writeAs(ctx context.Context, st State, q Enqueuer, typ string, id string, body map[string]any, fn func(backend.Backend) (string, error)) error {
+	m := States[st]
+	be, target, mark := x.r.side(m.Writes), string(m.Mirror), ""
+	if m.CheckWrites {
+		var err error
+		if mark, err = x.r.reversible(ctx, typ, body); err != nil {
 			return err
 		}
-		if target != "" && id == "" && newID != "" {
-			return enqueue(ctx, q, target, typ, newID, mark)
+	}
+	// updates and deletes queue first: if the process dies after the
+	// write, the row copies the new state; if the write fails, the
+	// transaction drops the row (SQLite, where no transaction spans
+	// the write: the row copies an unchanged state, which is harmless)
+	if target != "" && id != "" {
+		if err := enqueue(ctx, q, target, typ, id, mark); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	newID, err := fn(be)
+	if err != nil {
+		return err
+	}
+	if target != "" && id == "" && newID != "" {
+		return enqueue(ctx, q, target, typ, newID, mark)
+	}
+	return nil
 }
 
 func (x routed) Create(ctx context.Context, typ string, body map[string]any, ine *search.Query) (res *backend.Resource, created bool, err error) {

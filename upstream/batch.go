@@ -65,3 +65,20 @@ func (b *Backend) Batch(ctx context.Context, entries []backend.BatchEntry) ([]ba
 	}
 	return results, nil
 }
+
+var _ backend.BundleSender = (*Backend)(nil)
+
+// SendTransaction implements backend.BundleSender: the Bundle is posted to
+// the base as it is (the server resolves its urn:uuid references) and
+// never retried once sent (Client.Do retries a POST only when the server
+// cannot have run it).
+func (b *Backend) SendTransaction(ctx context.Context, _ []string, bundle []byte) ([]byte, error) {
+	res, err := b.c.Do(ctx, http.MethodPost, "", bundle, nil)
+	if err != nil {
+		return nil, err
+	}
+	if res.Status != http.StatusOK {
+		return nil, statusErr(res, "transaction")
+	}
+	return res.Body, nil
+}

@@ -72,6 +72,7 @@ func Exercise(t *testing.T, factory Factory, known ...Deviation) {
 	t.Run("delete", w.testDelete)
 	t.Run("gone", w.testGone)
 	t.Run("batch", w.testBatch)
+	t.Run("transaction", w.testTransaction)
 }
 
 func (w *world) create(t *testing.T, typ string, body map[string]any) string {
@@ -344,5 +345,66 @@ func (w *world) testBatch(t *testing.T) {
 	}
 	if _, err := w.be.Read(w.ctx, "Observation", w.obsA[4]); !errors.Is(err, backend.ErrNotFound) && !errors.Is(err, backend.ErrGone) {
 		t.Fatalf("read after a batch delete: %v", err)
+	}
+}
+
+// errAbort fails a transaction on purpose.
+var errAbort = errors.New("aborted by the test")
+
+// testTransaction: a backend offering backend.Transactor runs a unit all
+// or nothing — a read inside it sees its own create, a failed unit leaves
+// none of its writes, a committed one all. A backend that refuses the unit
+// before running it (ErrNotSupported: a routing wrapper whose types write
+// to the FHIR server, which forwards transactions instead) is skipped.
+func (w *world) testTransaction(t *testing.T) {
+	tr, ok := w.be.(backend.Transactor)
+	if !ok {
+		t.Skip("the backend offers no backend.Transactor")
+	}
+	ran := false
+	unit := func(family string, fail bool) (string, error) {
+		var pid string
+		err := tr.Transact(w.ctx, []string{"Patient", "Encounter"}, func(ctx context.Context) error {
+			ran = true
+			r, _, err := w.be.Create(ctx, "Patient", patient(family, "Tia", "female", "1999-01-02", "", w.mark), nil)
+			if err != nil {
+				return err
+			}
+			pid = r.ID
+			if _, err := w.be.Read(ctx, "Patient", pid); err != nil {
+				return fmt.Errorf("a read inside the unit does not see its create: %w", err)
+			}
+			if _, _, err := w.be.Create(ctx, "Encounter", encounter(pid, "2024-02-02T08:00:00Z", "2024-02-02T09:00:00Z"), nil); err != nil {
+				return err
+			}
+			if fail {
+				return errAbort
+			}
+			return nil
+		})
+		return pid, err
+	}
+	pid, err := unit(w.mark+"-tx-undone", true)
+	if !ran && errors.Is(err, backend.ErrNotSupported) {
+		t.Skipf("the backend runs no transaction for these types: %v", err)
+	}
+	if !errors.Is(err, errAbort) {
+		t.Fatalf("a failed unit: %v, want its own error", err)
+	}
+	if _, err := w.be.Read(w.ctx, "Patient", pid); !errors.Is(err, backend.ErrNotFound) {
+		t.Fatalf("the failed unit's Patient/%s: %v, want not found", pid, err)
+	}
+	if got := w.searchAll(t, "Encounter", "subject=Patient/"+pid, 10); len(got) != 0 {
+		t.Fatalf("the failed unit's Encounters exist: %v", got)
+	}
+	pid, err = unit(w.mark+"-tx-done", false)
+	if err != nil {
+		t.Fatalf("a unit that succeeds: %v", err)
+	}
+	if got := w.searchAll(t, "Patient", "family="+w.mark+"-tx-done", 10); len(got) != 1 || got[0] != pid {
+		t.Fatalf("the committed unit's Patient: %v, want %s", got, pid)
+	}
+	if got := w.searchAll(t, "Encounter", "subject=Patient/"+pid, 10); len(got) != 1 {
+		t.Fatalf("the committed unit's Encounters: %v", got)
 	}
 }

@@ -1,0 +1,175 @@
+package routing
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/fhirfacade/fhirfacade/backend"
+)
+
+var _ backend.BundleSender = routed{}
+
+// txBundle is what the router reads of a transaction Bundle.
+type txBundle struct {
+	Entry []struct {
+		FullURL  string         `json:"fullUrl"`
+		Resource map[string]any `json:"resource"`
+		Request  struct {
+			Method string `json:"method"`
+			URL    string `json:"url"`
+		} `json:"request"`
+	} `json:"entry"`
+}
+
+// txResponse is what the router reads of a transaction-response.
+type txResponse struct {
+	Entry []struct {
+		Response struct {
+			Status   string `json:"status"`
+			Location string `json:"location"`
+		} `json:"response"`
+	} `json:"entry"`
+}
+
+// SendTransaction implements backend.BundleSender for a transaction whose
+// mapped types all write to the FHIR server (fhir and fhir-only routes;
+// upstream-only types pass unfenced): every mapped type's fence is held
+// while the FHIR server runs the Bundle, each written resource is checked
+// as reversible first where the route asks for it, and the reverse-mirror
+// row of each written resource is queued in the fence's transaction.
+func (x routed) SendTransaction(ctx context.Context, types []string, bundle []byte) ([]byte, error) {
+	sender, ok := x.r.fhir.(backend.BundleSender)
+	if !ok {
+		return nil, fmt.Errorf("%w: the FHIR backend does not take transaction Bundles", backend.ErrNotSupported)
+	}
+	var b txBundle
+	dec := json.NewDecoder(bytes.NewReader(bundle))
+	dec.UseNumber() // numbers as written: the legacy check reads them so
+	if err := dec.Decode(&b); err != nil {
+		return nil, fmt.Errorf("%w: the transaction is not a Bundle", backend.ErrInvalid)
+	}
+	var mapped []string
+	for _, t := range types {
+		if x.r.types[t] {
+			mapped = append(mapped, t)
+		}
+	}
+	var out []byte
+	err := x.r.fenceAll(ctx, mapped, func(states map[string]State, q Enqueuer) error {
+		for _, t := range sortedSet(mapped) {
+			if w := States[states[t]].Writes; w != SideFHIR {
+				return fmt.Errorf("%w: %s is now routed %s (writes go to %s); send the transaction again", backend.ErrConflict, t, states[t], w)
+			}
+		}
+		marks, err := x.checkEntries(ctx, &b, states)
+		if err != nil {
+			return err
+		}
+		if out, err = sender.SendTransaction(ctx, types, bundle); err != nil {
+			return err
+		}
+		// DANGER: the FHIR server has committed. The reverse-mirror rows go
+		// into the fence's control transaction, committed when this
+		// returns: a crash in between leaves the writes on FHIR without
+		// their rows (legacy catches up with the next reverse sync) — the
+		// window a single write on the fhir route has too.
+		return x.queueWritten(ctx, q, &b, out, states, marks)
+	})
+	return out, err
+}
+
+// checkEntries checks each written resource of a type whose route must
+// stay reversible, as a single write would be; the marks are the
+// unmirrorable reasons of lenient writes, by entry.
+func (x routed) checkEntries(ctx context.Context, b *txBundle, states map[string]State) (map[int]string, error) {
+	urnTypes := map[string]string{}
+	for _, e := range b.Entry {
+		if t, _ := e.Resource["resourceType"].(string); strings.HasPrefix(e.FullURL, "urn:uuid:") && t != "" {
+			urnTypes[e.FullURL] = t
+		}
+	}
+	marks := map[int]string{}
+	for i, e := range b.Entry {
+		t, _ := e.Resource["resourceType"].(string)
+		st, ok := states[t]
+		if !ok || e.Resource == nil || !States[st].CheckWrites {
+			continue
+		}
+		mark, err := x.r.reversible(ctx, t, pendingRefs(e.Resource, urnTypes).(map[string]any))
+		if err != nil {
+			return nil, fmt.Errorf("Bundle.entry[%d]: %w", i, err)
+		}
+		marks[i] = mark
+	}
+	return marks, nil
+}
+
+// pendingRefs is a copy of v whose urn:uuid references name their type and
+// an id no legacy key produces: the check then treats them as resources
+// created on FHIR whose legacy rows the mirror inserts first.
+func pendingRefs(v any, urnTypes map[string]string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			if s, ok := e.(string); ok && k == "reference" && urnTypes[s] != "" {
+				m[k] = urnTypes[s] + "/pending-" + strings.TrimPrefix(s, "urn:uuid:")
+				continue
+			}
+			m[k] = pendingRefs(e, urnTypes)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			s[i] = pendingRefs(e, urnTypes)
+		}
+		return s
+	}
+	return v
+}
+
+// queueWritten queues the mirror row of every resource the transaction
+// wrote on a route that mirrors (its Location, or a DELETE's URL).
+func (x routed) queueWritten(ctx context.Context, q Enqueuer, b *txBundle, resp []byte, states map[string]State, marks map[int]string) error {
+	var r txResponse
+	if err := json.Unmarshal(resp, &r); err != nil || len(r.Entry) != len(b.Entry) {
+		return fmt.Errorf("%w: the FHIR server's transaction-response does not answer every entry (the transaction ran; its reverse mirror rows were not queued)", backend.ErrUnavailable)
+	}
+	for i, e := range r.Entry {
+		method := b.Entry[i].Request.Method
+		if method == http.MethodGet || !strings.HasPrefix(e.Response.Status, "2") {
+			continue
+		}
+		ref := e.Response.Location
+		if method == http.MethodDelete {
+			ref = b.Entry[i].Request.URL
+		}
+		typ, id, ok := typeAndID(ref)
+		st, known := states[typ]
+		if !ok || !known || States[st].Mirror == "" {
+			continue
+		}
+		if err := enqueue(ctx, q, string(States[st].Mirror), typ, id, marks[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// typeAndID reads Type/id from a location ([base/]Type/id[/_history/v]).
+func typeAndID(loc string) (string, string, bool) {
+	loc = strings.SplitN(loc, "?", 2)[0]
+	parts := strings.Split(strings.Trim(loc, "/"), "/")
+	if n := len(parts); n >= 4 && parts[n-2] == "_history" {
+		parts = parts[:n-2]
+	}
+	if n := len(parts); n >= 2 {
+		return parts[n-2], parts[n-1], true
+	}
+	return "", "", false
+}
