@@ -43,12 +43,12 @@ func TestFlipUnderLoad(t *testing.T) {
 	watch2, _ := routing.NewWatcher(w.ctx, store2, 50*time.Millisecond, nil)
 	go watch2.Run(w.ctx)
 	out2 := mirror.NewOutbox(ctl2.DB, log, prometheus.NewRegistry())
-	router2 := routing.NewRouter(watch2, types, w.legacy, w.fhir, out2, nil)
+	router2 := routing.NewRouter(watch2, types, w.routedLegacy, w.routedFHIR, out2, nil)
 	srv2 := testutil.Serve(t, func(base string) http.Handler {
 		return facade.New(facade.Config{Catalog: catalog.FromSpecs(reg), Router: router2, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry(), BaseURL: base}).Handler()
 	})
 	go w.outbox.Run(w.ctx, w.ends(), 100*time.Millisecond)
-	go out2.Run(w.ctx, mirror.Ends{Legacy: w.legacy, FHIR: w.fhir, Reverse: router2.Reverse}, 100*time.Millisecond)
+	go out2.Run(w.ctx, mirror.Ends{Legacy: w.routedLegacy, FHIR: w.routedFHIR, Reverse: router2.Reverse}, 100*time.Millisecond)
 	w.copyAll("Patient")
 
 	bases := []string{w.http.URL, srv2.URL}

@@ -38,6 +38,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/seed"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 	"github.com/fhirfacade/fhirfacade/syncer"
+	"github.com/fhirfacade/fhirfacade/tombstone"
 	"github.com/fhirfacade/fhirfacade/upstream"
 )
 
@@ -49,6 +50,9 @@ type world struct {
 	fhirSrv *testutil.FHIRServer
 	legacy  *idmap.Backend
 	fhir    *upstream.Backend
+	// routedLegacy and routedFHIR are the two sides as serve hands them to
+	// the router and the mirror: wrapped in tombstones
+	routedLegacy, routedFHIR backend.Backend
 	routes  *routing.Store
 	watcher *routing.Watcher
 	outbox  *mirror.Outbox
@@ -111,7 +115,9 @@ func newWorldOn(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool
 	w.outbox = mirror.NewOutbox(ctl.DB, log, w.metrics)
 	cmp := compare.NewComparer(ctx, w.fhir, ctl, 1.0, 2, log, w.metrics)
 	types := map[string]bool{"Patient": true, "Encounter": true, "Observation": true}
-	w.router = routing.NewRouter(w.watcher, types, w.legacy, w.fhir, w.outbox, cmp)
+	w.routedLegacy = &tombstone.Backend{Inner: w.legacy, Store: ctl}
+	w.routedFHIR = &tombstone.Backend{Inner: w.fhir, Store: ctl}
+	w.router = routing.NewRouter(w.watcher, types, w.routedLegacy, w.routedFHIR, w.outbox, cmp)
 	cfg := facade.Config{Catalog: catalog.IDMapped(catalog.FromSpecs(reg)), Router: w.router, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry()}
 	if secure {
 		w.is = testutil.NewIssuer(t)
@@ -132,7 +138,7 @@ func newWorldOn(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool
 }
 
 func (w *world) ends() mirror.Ends {
-	return mirror.Ends{Legacy: w.legacy, FHIR: w.fhir, Reverse: w.router.Reverse}
+	return mirror.Ends{Legacy: w.routedLegacy, FHIR: w.routedFHIR, Reverse: w.router.Reverse}
 }
 
 // flip moves a type and waits until the watcher serves the new state; in a
