@@ -114,7 +114,7 @@ const (
 	sysFacade      = "urn:fhirfacade:audit"
 )
 
-var restful = map[string]string{"read": "R", "vread": "R", "search-type": "E", "create": "C", "conditional-create": "C", "update": "U", "delete": "D"}
+var restful = map[string]string{"read": "R", "vread": "R", "search-type": "E", "create": "C", "conditional-create": "C", "update": "U", "delete": "D", "operation": "E"}
 
 // AuditEvents renders one record as AuditEvents (one per patient for
 // searches).

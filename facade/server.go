@@ -231,6 +231,8 @@ func (s *Server) mount() {
 	f.GET("/:type/:id", s.read)
 	f.PUT("/:type/:id", s.update)
 	f.DELETE("/:type/:id", s.delete)
+	f.GET("/:type/:id/$everything", s.everythingGET)
+	f.POST("/:type/:id/$everything", s.everythingPOST)
 	// the methods FHIR does not define here get 405 with an OperationOutcome
 	f.Match([]string{http.MethodPut, http.MethodDelete, http.MethodPatch}, "/:type", methodNotAllowed)
 	f.Match([]string{http.MethodPost, http.MethodPatch}, "/:type/:id", methodNotAllowed)
