@@ -154,3 +154,26 @@ func TestEverythingInCapabilityStatement(t *testing.T) {
 		t.Fatalf("operations: %v", ops)
 	}
 }
+
+// TestEverythingMixedRoutes: with Patient on the FHIR server and
+// Encounter and Observation on legacy (and every other mix), $everything
+// answers the same resources as on one backend.
+func TestEverythingMixedRoutes(t *testing.T) {
+	base := newRoutedEnv(t, map[string]string{"Patient": "legacy", "Encounter": "legacy", "Observation": "legacy"})
+	want, _ := base.walk("/fhir/Patient/2/$everything?_count=4")
+	if len(want) != 24 {
+		t.Fatalf("fixture: %d resources", len(want))
+	}
+	for _, routes := range []map[string]string{
+		{"Patient": "fhir", "Encounter": "legacy", "Observation": "legacy"},
+		{"Patient": "legacy", "Encounter": "fhir", "Observation": "legacy"},
+		{"Patient": "fhir", "Encounter": "fhir", "Observation": "fhir"},
+	} {
+		e := newRoutedEnv(t, routes)
+		got, _ := e.walk("/fhir/Patient/2/$everything?_count=4")
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("%v: got\n%s\nwant\n%s", routes, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		e.wantStatus(e.get("/fhir/Patient/404404/$everything"), 404, "unknown patient on "+routes["Patient"])
+	}
+}
