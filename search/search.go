@@ -130,12 +130,11 @@ func ParseQuery(v url.Values) (*Query, error) {
 			case "_revinclude":
 				q.RevInclude = append(q.RevInclude, raw)
 			case "_elements":
-				for _, el := range strings.Split(raw, ",") {
-					if el = strings.TrimSpace(el); el == "" {
-						return nil, fmt.Errorf("%w: _elements=%q has an empty element name", ErrInvalid, raw)
-					}
-					q.Elements = append(q.Elements, el)
+				els, err := parseElements(raw)
+				if err != nil {
+					return nil, err
 				}
+				q.Elements = append(q.Elements, els...)
 			default:
 				vals, err := SplitList(raw)
 				if err != nil {
@@ -154,6 +153,18 @@ func ParseQuery(v url.Values) (*Query, error) {
 		return nil, fmt.Errorf("%w: more than %d _sort keys", ErrInvalid, MaxSortKeys)
 	}
 	return q, nil
+}
+
+// parseElements splits an _elements value into element names.
+func parseElements(raw string) ([]string, error) {
+	var out []string
+	for _, el := range strings.Split(raw, ",") {
+		if el = strings.TrimSpace(el); el == "" {
+			return nil, fmt.Errorf("%w: _elements=%q has an empty element name", ErrInvalid, raw)
+		}
+		out = append(out, el)
+	}
+	return out, nil
 }
 
 func printable(s string) bool {
