@@ -64,6 +64,7 @@ type everythingRun struct {
 	subset   subset
 	pos      evPos
 	first    bool
+	strict   bool   // Prefer: handling=strict
 	bind     string // this request's binding
 	bound    string // the page token's binding
 	matches  []*backend.Resource
@@ -133,7 +134,7 @@ func (s *Server) parseEverything(c echo.Context, vals url.Values) (*everythingRu
 	if _, ok := s.typeInfo("Patient"); !ok || s.routes(c).BackendFor("Patient") == nil {
 		return nil, httpErr(404, "not-supported", "Patient is not served here (see /fhir/metadata)")
 	}
-	run := &everythingRun{id: c.Param("id"), vals: vals, first: true}
+	run := &everythingRun{id: c.Param("id"), vals: vals, first: true, strict: strings.EqualFold(prefer(c, "handling"), "strict")}
 	if tok := vals.Get("_page"); tok != "" {
 		if err := s.openEverythingPage(run, tok); err != nil {
 			return nil, err

@@ -83,6 +83,8 @@ func (s *Server) searchLeg(c echo.Context, run *everythingRun, pos evPos, be bac
 	if run.since != "" {
 		if info, _ := s.typeInfo(leg.Type); info.ParamType("_lastUpdated") != "" {
 			q.Params = append(q.Params, search.Param{Name: "_lastUpdated", Values: []string{"ge" + run.since}})
+		} else if run.strict {
+			return nil, httpErr(400, "not-supported", fmt.Sprintf("_since cannot be applied to %s: its store keeps no update time (without Prefer: handling=strict all of them are included, with a warning)", leg.Type))
 		} else if leg == s.firstLegOf(pos, leg.Type) {
 			run.warnings = append(run.warnings, fmt.Sprintf("_since cannot be applied to %s: its store keeps no update time, so all of the patient's %s resources are included", leg.Type, leg.Type))
 		}
@@ -90,12 +92,12 @@ func (s *Server) searchLeg(c echo.Context, run *everythingRun, pos evPos, be bac
 	if err := s.narrow(c, leg.Type, q, d); err != nil {
 		return nil, err
 	}
-	res, err := be.Search(c.Request().Context(), leg.Type, q, backend.SearchOptions{Cursor: pos.Cursor, Count: count, Partial: true})
+	res, err := be.Search(c.Request().Context(), leg.Type, q, backend.SearchOptions{Cursor: pos.Cursor, Count: count, Strict: run.strict, Partial: !run.strict})
 	if err != nil {
 		return nil, err
 	}
 	for _, u := range res.Unmappable {
-		run.warnings = append(run.warnings, u.Public+"; it is left out of this page")
+		run.warnings = append(run.warnings, u.Public+"; it is left out of this page (Prefer: handling=strict makes this an error)")
 	}
 	for _, name := range res.Ignored {
 		run.warnings = append(run.warnings, fmt.Sprintf("%s: search parameter %q is not supported and was ignored", leg.Type, name))
