@@ -90,6 +90,9 @@ func TestEverything(t *testing.T) {
 			{"/fhir/Patient/3/$everything?_elements=nosuch", "400", "nosuch"},
 			{"/fhir/Patient/3/$everything?_page=forged", "400", "token"},
 			{"/fhir/Patient/99999/$everything", "404", "99999"},
+			{"/fhir/Patient/1'--/$everything", "404", "not found"},
+			{"/fhir/Patient/3/$everything?_type=,", "400", "_type"},
+			{"/fhir/Patient/3/$everything?_elements=%00", "400", "_elements"},
 			{"/fhir/Observation/1/$everything", "404", "Patient only"},
 		} {
 			r := e.get(c.path)

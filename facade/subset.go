@@ -66,7 +66,7 @@ func (s *Server) newSubset(q *search.Query, types ...string) (subset, error) {
 	}
 	for _, name := range q.Elements {
 		if !s.anyHasElement(name, types) {
-			return subset{}, &HTTPError{Status: 400, Code: "invalid", Msg: fmt.Sprintf("_elements: %q is not an element of %s", name, strings.Join(types, " or ")), Path: "_elements"}
+			return subset{}, &HTTPError{Status: 400, Code: "invalid", Msg: fmt.Sprintf("_elements: %q is not an element of %s", truncate(name, 64), strings.Join(types, " or ")), Path: "_elements"}
 		}
 		sb.elements[name] = true
 	}

@@ -160,7 +160,7 @@ func parseElements(raw string) ([]string, error) {
 	var out []string
 	for _, el := range strings.Split(raw, ",") {
 		if el = strings.TrimSpace(el); el == "" {
-			return nil, fmt.Errorf("%w: _elements=%q has an empty element name", ErrInvalid, raw)
+			return nil, fmt.Errorf("%w: _elements has an empty element name", ErrInvalid)
 		}
 		out = append(out, el)
 	}
