@@ -115,7 +115,8 @@ const (
 )
 
 var restful = map[string]string{"read": "R", "vread": "R", "history-instance": "R", "search-type": "E", "create": "C", "conditional-create": "C",
-	"update": "U", "conditional-update": "U", "delete": "D", "conditional-delete": "D"}
+	"update": "U", "conditional-update": "U", "delete": "D", "conditional-delete": "D",
+	"operation": "E"}
 
 // restfulCode is the restful-interaction code of an interaction the code
 // system has no code for (its conditional forms).

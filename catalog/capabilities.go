@@ -117,6 +117,7 @@ func describe(r capResource, common []capParam) (facade.TypeInfo, bool) {
 		}
 	}
 	info.Compartment = compartment(r.Type, info)
+	info.Elements = r4Elements[r.Type]
 	return info, true
 }
 

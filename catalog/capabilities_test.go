@@ -96,6 +96,11 @@ func TestFromCapabilities(t *testing.T) {
 			if !ok {
 				t.Fatal("missing")
 			}
+			// the R4 elements come from the generated table (TestElements)
+			if got.Elements["id"] != (facade.ElementInfo{Summary: true}) {
+				t.Errorf("no R4 elements: %v", got.Elements)
+			}
+			got.Elements = nil
 			if !reflect.DeepEqual(got, c.want) {
 				t.Errorf("got  %+v\nwant %+v", got, c.want)
 			}

@@ -80,6 +80,7 @@ func FromSpecs(reg *mappings.Registry) Static {
 			Create: sp.WriteBack.Create, Update: sp.WriteBack.Update, Delete: sp.WriteBack.Delete,
 			UpdateAsCreate: sp.WriteBack.UpdateAsCreate,
 			Compartment:    PatientCompartment[typ],
+			Elements:       r4Elements[typ],
 		}
 		for _, name := range sp.SearchParams() {
 			p := facade.ParamInfo{Type: sp.ParamType(name), Target: sp.ReferenceTarget(name)}

@@ -74,3 +74,37 @@ func TestFromSpecs(t *testing.T) {
 		t.Error("an unmapped type is in the catalog")
 	}
 }
+
+// TestElements: every served type carries R4's top-level elements with
+// their summary, mandatory and modifier flags (from the generated table).
+func TestElements(t *testing.T) {
+	reg, err := mappings.LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := catalog.FromSpecs(reg)
+	for _, c := range []struct {
+		typ, el string
+		want    facade.ElementInfo
+		known   bool
+	}{
+		{"Patient", "birthDate", facade.ElementInfo{Summary: true}, true},
+		{"Patient", "contact", facade.ElementInfo{}, true},
+		{"Patient", "deceased[x]", facade.ElementInfo{Summary: true, Modifier: true}, true},
+		{"Observation", "status", facade.ElementInfo{Summary: true, Mandatory: true, Modifier: true}, true},
+		{"Observation", "code", facade.ElementInfo{Summary: true, Mandatory: true}, true},
+		{"Observation", "referenceRange", facade.ElementInfo{}, true},
+		{"Observation", "text", facade.ElementInfo{}, true},
+		{"Encounter", "class", facade.ElementInfo{Summary: true, Mandatory: true}, true},
+		{"Encounter", "birthDate", facade.ElementInfo{}, false},
+	} {
+		info, ok := cat.Type(c.typ)
+		if !ok {
+			t.Fatalf("%s not served", c.typ)
+		}
+		got, known := info.Elements[c.el]
+		if known != c.known || got != c.want {
+			t.Errorf("%s.%s: %+v %v, want %+v %v", c.typ, c.el, got, known, c.want, c.known)
+		}
+	}
+}

@@ -283,6 +283,9 @@ func interactionOf(c echo.Context) string {
 		return "admin"
 	}
 	parts := strings.Split(strings.Trim(p, "/"), "/")
+	if m := c.Request().Method; (m == http.MethodGet || m == http.MethodPost) && strings.HasPrefix(parts[len(parts)-1], "$") {
+		return "operation" // Patient/7/$everything
+	}
 	switch c.Request().Method {
 	case http.MethodGet:
 		if len(parts) == 3 {

@@ -31,6 +31,7 @@ type capResource struct {
 	SearchInclude     []string         `json:"searchInclude,omitempty"`
 	SearchRevInclude  []string         `json:"searchRevInclude,omitempty"`
 	SearchParam       []map[string]any `json:"searchParam,omitempty"`
+	Operation         []map[string]any `json:"operation,omitempty"`
 	Extension         []map[string]any `json:"extension,omitempty"`
 }
 
@@ -56,6 +57,7 @@ func (s *Server) metadata(c echo.Context) error {
 			}
 		}
 		cr.SearchRevInclude = revIncludes[typ]
+		cr.Operation = typeOperations[typ]
 		// which backend answers the type right now (the route)
 		cr.Extension = []map[string]any{{"url": "https://fhirfacade.dev/StructureDefinition/route-backend", "valueCode": be.Name()}}
 		res = append(res, cr)
@@ -102,6 +104,12 @@ func interactions(typ string, sp TypeInfo, policy backend.HistoryPolicy) capReso
 		}
 	}
 	return cr
+}
+
+// typeOperations are the operations the facade serves per type
+// (everything.go).
+var typeOperations = map[string][]map[string]any{
+	"Patient": {{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}},
 }
 
 // revIncludesOf lists, by target type, the "Type:param" reference

@@ -26,6 +26,21 @@ type TypeInfo struct {
 	// this type belongs to a patient's compartment (R4
 	// CompartmentDefinition/patient); Patient itself belongs by its id.
 	Compartment []string
+	// Elements are the type's top-level R4 elements by name (a choice
+	// element as "value[x]") with the flags _summary and _elements need;
+	// nil when unknown (then neither can subset the type).
+	Elements map[string]ElementInfo
+}
+
+// ElementInfo flags one top-level element as R4's StructureDefinition does.
+type ElementInfo struct {
+	// Summary: part of _summary=true (isSummary).
+	Summary bool
+	// Mandatory: min cardinality ≥ 1, kept by every subset.
+	Mandatory bool
+	// Modifier: changes the meaning of the resource (isModifier), kept by
+	// _elements.
+	Modifier bool
 }
 
 // ParamInfo describes one search parameter.

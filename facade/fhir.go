@@ -77,6 +77,10 @@ func (s *Server) read(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	sb, err := s.readSubset(typ, c.QueryParams())
+	if err != nil {
+		return err
+	}
 	id := c.Param("id")
 	var r *backend.Resource
 	if d := reqOf(c).decision; filtered(d) {
@@ -92,7 +96,11 @@ func (s *Server) read(c echo.Context) error {
 	if inm := c.Request().Header.Get("If-None-Match"); inm != "" && versionOf(inm) == r.VersionID {
 		return c.NoContent(http.StatusNotModified)
 	}
-	return writeRaw(c, 200, r.JSON)
+	out, err := s.applySubset(sb, []*backend.Resource{r})
+	if err != nil {
+		return err
+	}
+	return writeRaw(c, 200, out[0].JSON)
 }
 
 // versionOf reads a version id from W/"3", "3" or 3.

@@ -76,6 +76,7 @@ type searchRun struct {
 	seen     map[string]bool // the resources in the Bundle, by Type/id
 	included []*backend.Resource
 	warnings []string
+	subset   subset // _summary, _elements
 }
 
 // search runs a search in stages: parse, narrow, fetch, include, bundle.
@@ -92,6 +93,9 @@ func (s *Server) search(c echo.Context, vals url.Values) error {
 		return err
 	}
 	if err := s.includeSearch(c, run); err != nil {
+		return err
+	}
+	if err := s.subsetSearch(run); err != nil {
 		return err
 	}
 	return writeRaw(c, 200, s.searchBundle(c, run))
@@ -189,11 +193,8 @@ func (s *Server) narrowSearch(c echo.Context, run *searchRun) error {
 	if run.revs, err = s.revIncludes(typ, q.RevInclude, run.strict, &run.warnings); err != nil {
 		return err
 	}
-	if len(q.Elements) > 0 {
-		if run.strict {
-			return httpErr(400, "not-supported", "_elements is not supported")
-		}
-		run.warnings = append(run.warnings, "_elements is not supported and was ignored: complete resources are returned")
+	if run.subset, err = s.newSubset(q, typ); err != nil {
+		return err
 	}
 	normalizeRefs(spec, q)
 	run.d = reqOf(c).decision
@@ -268,6 +269,18 @@ func (s *Server) includeSearch(c echo.Context, run *searchRun) error {
 	}
 	s.noteResources(c, run.included...)
 	return nil
+}
+
+// subsetSearch cuts the matches and included resources to the run's
+// _summary or _elements (after the compartment checks and audit notes,
+// which read whole resources).
+func (s *Server) subsetSearch(run *searchRun) error {
+	var err error
+	if run.res.Resources, err = s.applySubset(run.subset, run.res.Resources); err != nil {
+		return err
+	}
+	run.included, err = s.applySubset(run.subset, run.included)
+	return err
 }
 
 // searchBundle is the searchset Bundle of the run: its self and next

@@ -8,8 +8,9 @@
 // limits.go (header and body sizes), trust.go (Host, Origin, proxies),
 // authn.go (bearer token, principal), ratelimit.go, adminaccess.go — and
 // then a handler (fhir.go; search.go in stages parse, narrow, fetch,
-// include, bundle; capability.go; smart.go), which authorises it (authz.go,
-// compartment.go). What they learn of the request is one typed value,
+// include, bundle; everything.go, Patient/$everything; subset.go,
+// _summary and _elements; capability.go; smart.go), which authorises it
+// (authz.go, compartment.go). What they learn of the request is one typed value,
 // request (request.go).
 package facade
 
@@ -239,6 +240,8 @@ func (s *Server) mount() {
 	f.GET("/:type/:id/_history", s.history)
 	f.GET("/:type/_history", s.typeHistory)
 	f.GET("/_history", s.typeHistory)
+	f.GET("/:type/:id/$everything", s.everythingGET)
+	f.POST("/:type/:id/$everything", s.everythingPOST)
 	// the methods FHIR does not define here get 405 with an OperationOutcome
 	f.Match([]string{http.MethodPatch}, "/:type", methodNotAllowed)
 	f.Match([]string{http.MethodPost, http.MethodPatch}, "/:type/:id", methodNotAllowed)

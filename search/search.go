@@ -41,7 +41,7 @@ type Query struct {
 	Count      int      // _count; 0 means the server default
 	Sort       []Sort   // _sort
 	Total      string   // _total: "", none, estimate, accurate
-	Summary    string   // _summary: only "count" and "" are supported
+	Summary    string   // _summary: true, text, data, count, or "" (false)
 	Include    []string // _include values, e.g. "Observation:patient"
 	RevInclude []string // _revinclude values
 	Elements   []string // _elements (not supported by every backend)
@@ -118,19 +118,23 @@ func ParseQuery(v url.Values) (*Query, error) {
 				}
 			case "_summary":
 				switch raw {
-				case "count", "false":
-					if raw == "count" {
-						q.Summary = raw
-					}
+				case "true", "text", "data", "count":
+					q.Summary = raw
+				case "false":
+					q.Summary = ""
 				default:
-					return nil, fmt.Errorf("%w: _summary=%q is not supported (only count and false)", ErrInvalid, raw)
+					return nil, fmt.Errorf("%w: _summary=%q: want true, text, data, count or false", ErrInvalid, raw)
 				}
 			case "_include":
 				q.Include = append(q.Include, raw)
 			case "_revinclude":
 				q.RevInclude = append(q.RevInclude, raw)
 			case "_elements":
-				q.Elements = append(q.Elements, strings.Split(raw, ",")...)
+				els, err := parseElements(raw)
+				if err != nil {
+					return nil, err
+				}
+				q.Elements = append(q.Elements, els...)
 			default:
 				vals, err := SplitList(raw)
 				if err != nil {
@@ -149,6 +153,18 @@ func ParseQuery(v url.Values) (*Query, error) {
 		return nil, fmt.Errorf("%w: more than %d _sort keys", ErrInvalid, MaxSortKeys)
 	}
 	return q, nil
+}
+
+// parseElements splits an _elements value into element names.
+func parseElements(raw string) ([]string, error) {
+	var out []string
+	for _, el := range strings.Split(raw, ",") {
+		if el = strings.TrimSpace(el); el == "" {
+			return nil, fmt.Errorf("%w: _elements has an empty element name", ErrInvalid)
+		}
+		out = append(out, el)
+	}
+	return out, nil
 }
 
 func printable(s string) bool {

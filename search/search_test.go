@@ -61,7 +61,7 @@ func TestParseQuery(t *testing.T) {
 	if len(fam) != 2 || len(fam[0].Values)+len(fam[1].Values) != 3 {
 		t.Fatalf("family AND/OR: %+v", fam)
 	}
-	for _, bad := range []string{"_count=x", "_count=-1", "_total=some", "_summary=true", "a=" + strings.Repeat("x,", 200)} {
+	for _, bad := range []string{"_count=x", "_count=-1", "_total=some", "_summary=yes", "_elements=id,,name", "a=" + strings.Repeat("x,", 200)} {
 		v, _ := url.ParseQuery(bad)
 		if _, err := search.ParseQuery(v); !errors.Is(err, search.ErrInvalid) {
 			t.Errorf("%s: got %v", bad, err)
@@ -127,4 +127,26 @@ func FuzzParseDate(f *testing.F) {
 			t.Fatalf("%q: empty range [%v, %v)", raw, d.Lo, d.Hi)
 		}
 	})
+}
+
+// TestSummaryAndElements: the _summary values and how _elements splits.
+func TestSummaryAndElements(t *testing.T) {
+	cases := []struct {
+		in, summary string
+		elements    []string
+	}{
+		{"_summary=true", "true", nil}, {"_summary=text", "text", nil}, {"_summary=data", "data", nil},
+		{"_summary=count", "count", nil}, {"_summary=false", "", nil},
+		{"_elements=name,%20birthDate&_elements=gender", "", []string{"name", "birthDate", "gender"}},
+	}
+	for _, c := range cases {
+		v, _ := url.ParseQuery(c.in)
+		q, err := search.ParseQuery(v)
+		if err != nil {
+			t.Fatalf("%s: %v", c.in, err)
+		}
+		if q.Summary != c.summary || strings.Join(q.Elements, "|") != strings.Join(c.elements, "|") {
+			t.Errorf("%s: got %q %q", c.in, q.Summary, q.Elements)
+		}
+	}
 }
