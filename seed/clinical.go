@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -227,7 +228,7 @@ func lookups() []tableRows {
 	for _, d := range Drugs {
 		drugs = append(drugs, []any{d.Local, d.RxNorm, d.Name})
 	}
-	for _, v := range Vaccines {
+	for _, v := range append(slices.Clone(Vaccines), lookupOnlyVaccines...) {
 		vaccines = append(vaccines, []any{v.CVX, v.Name})
 	}
 	return []tableRows{

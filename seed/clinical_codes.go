@@ -81,6 +81,13 @@ var Vaccines = []Vaccine{
 	{"03", "measles, mumps and rubella virus vaccine"},
 }
 
+// lookupOnlyVaccines are in the vacc_code table but never drawn for a
+// patient (so the draws stay as they were): the vaccine of the US Core
+// Immunization example, which can then be written back.
+var lookupOnlyVaccines = []Vaccine{
+	{"197", "Influenza, high-dose, quadrivalent, PF"},
+}
+
 // refusals are the local reasons an immunization was not given (HL7
 // v3 ActReason codes, as the legacy system stores them).
 var refusals = []string{"PATOBJ", "MEDPREC", "IMMUNE", "OSTOCK"}
