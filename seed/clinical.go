@@ -21,11 +21,11 @@ import (
 // Per-patient maxima of the clinical lists: patient n's rows have ids
 // (n-1)*Max+1 .. (n-1)*Max+Max, not all of them used.
 const (
-	ProblemsPerPatient      = 5
-	AllergiesPerPatient     = 3
-	MedOrdersPerPatient     = 6
-	ImmunizationsPerPatient = 4
-	ProceduresPerPatient    = 3
+	ProblemsPerPatient  = 5
+	AllergiesPerPatient = 3
+	MedOrdersPerPatient = 6
+	ImmunsPerPatient    = 4
+	ProcsPerPatient     = 3
 )
 
 // salts of the clinical tables' random streams (any distinct constants;
@@ -185,9 +185,9 @@ func (w *writer) medOrders(p *patient) [][]any {
 func (w *writer) immunizations(p *patient) [][]any {
 	r := stream(p.id, saltImmun)
 	var rows [][]any
-	for j := range r.IntN(ImmunizationsPerPatient + 1) {
+	for j := range r.IntN(ImmunsPerPatient + 1) {
 		v := Vaccines[r.IntN(len(Vaccines))]
-		id := (p.id-1)*ImmunizationsPerPatient + int64(j) + 1
+		id := (p.id-1)*ImmunsPerPatient + int64(j) + 1
 		at := past(r, 8*365)
 		status, src := "C", pick(r, []string{"Y", "N"}, []int{4, 1})
 		var refusal, lot, by any
@@ -204,9 +204,9 @@ func (w *writer) immunizations(p *patient) [][]any {
 func (w *writer) procedures(p *patient) [][]any {
 	r := stream(p.id, saltProc)
 	var rows [][]any
-	for j := range r.IntN(ProceduresPerPatient + 1) {
+	for j := range r.IntN(ProcsPerPatient + 1) {
 		c := ProcCodes[r.IntN(len(ProcCodes))]
-		id := (p.id-1)*ProceduresPerPatient + int64(j) + 1
+		id := (p.id-1)*ProcsPerPatient + int64(j) + 1
 		status := pick(r, []string{"C", "P", "N"}, []int{17, 1, 2})
 		var vid, end any
 		start := past(r, 10*365)

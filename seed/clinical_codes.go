@@ -50,7 +50,7 @@ var reactions = [][2]string{
 type Drug struct{ Local, RxNorm, Name string }
 
 // Drugs is the drug_code table. The last two are the drugs of the US Core
-// MedicationRequest examples, so those can be written back.
+// medication request examples, so those can be written back.
 var Drugs = []Drug{
 	{"LISIN10", "314076", "lisinopril 10 MG Oral Tablet"},
 	{"METF500", "861007", "metformin hydrochloride 500 MG Oral Tablet"},
@@ -83,7 +83,7 @@ var Vaccines = []Vaccine{
 
 // lookupOnlyVaccines are in the vacc_code table but never drawn for a
 // patient (so the draws stay as they were): the vaccine of the US Core
-// Immunization example, which can then be written back.
+// immunization example, which can then be written back.
 var lookupOnlyVaccines = []Vaccine{
 	{"197", "Influenza, high-dose, quadrivalent, PF"},
 }

@@ -22,8 +22,8 @@ var clinicalTables = []struct {
 	{"problem_list", "prob_id", "noted_by", seed.ProblemsPerPatient},
 	{"pat_allergy", "allergy_id", "entered_by", seed.AllergiesPerPatient},
 	{"med_order", "order_id", "prescriber_id", seed.MedOrdersPerPatient},
-	{"immun_admin", "immun_id", "admin_by", seed.ImmunizationsPerPatient},
-	{"proc_log", "proc_id", "surgeon_id", seed.ProceduresPerPatient},
+	{"immun_admin", "immun_id", "admin_by", seed.ImmunsPerPatient},
+	{"proc_log", "proc_id", "surgeon_id", seed.ProcsPerPatient},
 }
 
 // TestClinicalSeed: a seed resumed in batches writes the same clinical rows
