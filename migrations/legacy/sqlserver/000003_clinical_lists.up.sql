@@ -25,6 +25,7 @@ CREATE INDEX ix_prob_snomed    ON problem_list (snomed_cd);
 CREATE INDEX ix_prob_icd10     ON problem_list (icd10_cd);
 CREATE INDEX ix_prob_onset     ON problem_list (onset_dt);
 CREATE INDEX ix_prob_visit     ON problem_list (visit_id);
+CREATE INDEX ix_prob_noted     ON problem_list (noted_dttm);
 CREATE INDEX ix_prob_upd_ts    ON problem_list (upd_ts);
 
 CREATE TABLE pat_allergy (
@@ -45,6 +46,7 @@ CREATE TABLE pat_allergy (
 );
 CREATE INDEX ix_allergy_pat    ON pat_allergy (pat_id, allergy_status);
 CREATE INDEX ix_allergy_snomed ON pat_allergy (snomed_cd);
+CREATE INDEX ix_allergy_dt     ON pat_allergy (entered_dttm);
 CREATE INDEX ix_allergy_upd_ts ON pat_allergy (upd_ts);
 
 CREATE TABLE drug_code (
@@ -93,6 +95,7 @@ CREATE TABLE immun_admin (
 CREATE INDEX ix_immun_pat_dt  ON immun_admin (pat_id, admin_dttm);
 CREATE INDEX ix_immun_dt      ON immun_admin (admin_dttm);
 CREATE INDEX ix_immun_cvx     ON immun_admin (cvx_cd);
+CREATE INDEX ix_immun_lot     ON immun_admin (lot_no);
 CREATE INDEX ix_immun_upd_ts  ON immun_admin (upd_ts);
 
 CREATE TABLE proc_log (
