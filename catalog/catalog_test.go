@@ -45,7 +45,7 @@ func TestFromSpecs(t *testing.T) {
 		t.Fatal(err)
 	}
 	cat := catalog.FromSpecs(reg)
-	if got := cat.Types(); !reflect.DeepEqual(got, []string{"Encounter", "Observation", "Patient"}) {
+	if got := cat.Types(); !reflect.DeepEqual(got, []string{"AllergyIntolerance", "Condition", "Encounter", "Immunization", "MedicationRequest", "Observation", "Patient", "Procedure"}) {
 		t.Fatalf("types %v", got)
 	}
 	obs, ok := cat.Type("Observation")

@@ -157,15 +157,16 @@ func TestUpstreamOnlyTypes(t *testing.T) {
 	w.create(`{"resourceType":"Organization","name":"Other Hospital"}`)
 	pr := w.create(`{"resourceType":"Practitioner","name":[{"family":"Nguyen"}]}`)
 	role := w.create(`{"resourceType":"PractitionerRole","practitioner":{"reference":"Practitioner/` + pr + `"},"organization":{"reference":"Organization/` + org + `"}}`)
-	// Patient 1 and 2 live on legacy; their conditions only upstream
-	c1 := w.create(`{"resourceType":"Condition","subject":{"reference":"Patient/1"},"code":{"text":"asthma"}}`)
-	c2 := w.create(`{"resourceType":"Condition","subject":{"reference":"Patient/2"},"code":{"text":"gout"}}`)
-	m1 := w.create(`{"resourceType":"MedicationRequest","status":"active","intent":"order","subject":{"reference":"Patient/1"},"medicationCodeableConcept":{"text":"salbutamol"}}`)
-	w.create(`{"resourceType":"MedicationRequest","status":"active","intent":"order","subject":{"reference":"Patient/2"},"medicationCodeableConcept":{"text":"colchicine"}}`)
+	// Patient 1 and 2 live on legacy; their family histories and reports
+	// only upstream (types no spec maps)
+	c1 := w.create(`{"resourceType":"FamilyMemberHistory","status":"completed","patient":{"reference":"Patient/1"},"relationship":{"text":"mother"}}`)
+	c2 := w.create(`{"resourceType":"FamilyMemberHistory","status":"completed","patient":{"reference":"Patient/2"},"relationship":{"text":"father"}}`)
+	m1 := w.create(`{"resourceType":"DiagnosticReport","status":"final","subject":{"reference":"Patient/1"},"code":{"text":"cbc"}}`)
+	w.create(`{"resourceType":"DiagnosticReport","status":"final","subject":{"reference":"Patient/2"},"code":{"text":"bmp"}}`)
 	w.create(`{"resourceType":"Person","link":[{"target":{"reference":"Patient/1"}}]}`)
 
 	system := w.token("system/*.cruds", "")
-	pat1 := w.token("patient/Condition.cruds patient/MedicationRequest.rs patient/Person.rs patient/Organization.rs patient/Patient.rs", "1")
+	pat1 := w.token("patient/FamilyMemberHistory.cruds patient/DiagnosticReport.rs patient/Person.rs patient/Organization.rs patient/Patient.rs", "1")
 	cases := []struct {
 		name, tok, method, path, body string
 		status                        int
@@ -175,19 +176,19 @@ func TestUpstreamOnlyTypes(t *testing.T) {
 		{"read an upstream-only type", system, "GET", "/fhir/Practitioner/" + pr, "", 200, []string{"Practitioner/" + pr}},
 		{"include between upstream-only types", system, "GET", "/fhir/PractitionerRole?_id=" + role + "&_include=PractitionerRole:practitioner&_include=PractitionerRole:organization", "", 200,
 			[]string{"PractitionerRole/" + role, "Practitioner/" + pr, "Organization/" + org}},
-		{"include a legacy type from an upstream-only one", system, "GET", "/fhir/Condition?_id=" + c1 + "&_include=Condition:patient", "", 200, []string{"Condition/" + c1, "Patient/1"}},
-		{"revinclude an upstream-only type from legacy", system, "GET", "/fhir/Patient?_id=2&_revinclude=Condition:patient", "", 200, []string{"Patient/2", "Condition/" + c2}},
+		{"include a legacy type from an upstream-only one", system, "GET", "/fhir/FamilyMemberHistory?_id=" + c1 + "&_include=FamilyMemberHistory:patient", "", 200, []string{"FamilyMemberHistory/" + c1, "Patient/1"}},
+		{"revinclude an upstream-only type from legacy", system, "GET", "/fhir/Patient?_id=2&_revinclude=FamilyMemberHistory:patient", "", 200, []string{"Patient/2", "FamilyMemberHistory/" + c2}},
 		{"not proxied", system, "GET", "/fhir/Subscription", "", 404, nil},
 		{"not R4", system, "GET", "/fhir/Project", "", 404, nil},
-		{"patient scope: own conditions only", pat1, "GET", "/fhir/Condition", "", 200, []string{"Condition/" + c1}},
-		{"patient scope: another patient's condition", pat1, "GET", "/fhir/Condition/" + c2, "", 404, nil},
-		{"patient scope: own condition", pat1, "GET", "/fhir/Condition/" + c1, "", 200, []string{"Condition/" + c1}},
-		{"patient scope: include stays in the compartment", pat1, "GET", "/fhir/Condition?_include=Condition:patient", "", 200, []string{"Condition/" + c1, "Patient/1"}},
-		{"patient scope: write for another patient", pat1, "POST", "/fhir/Condition", `{"resourceType":"Condition","subject":{"reference":"Patient/2"},"code":{"text":"x"}}`, 403, nil},
-		{"patient scope: write for own patient", pat1, "POST", "/fhir/Condition", `{"resourceType":"Condition","subject":{"reference":"Patient/1"},"code":{"text":"x"}}`, 201, nil},
-		// the compartment's subject (Group or Patient) is confined by
+		{"patient scope: own family histories only", pat1, "GET", "/fhir/FamilyMemberHistory", "", 200, []string{"FamilyMemberHistory/" + c1}},
+		{"patient scope: another patient's family history", pat1, "GET", "/fhir/FamilyMemberHistory/" + c2, "", 404, nil},
+		{"patient scope: own family history", pat1, "GET", "/fhir/FamilyMemberHistory/" + c1, "", 200, []string{"FamilyMemberHistory/" + c1}},
+		{"patient scope: include stays in the compartment", pat1, "GET", "/fhir/FamilyMemberHistory?_include=FamilyMemberHistory:patient", "", 200, []string{"FamilyMemberHistory/" + c1, "Patient/1"}},
+		{"patient scope: write for another patient", pat1, "POST", "/fhir/FamilyMemberHistory", `{"resourceType":"FamilyMemberHistory","status":"completed","patient":{"reference":"Patient/2"},"relationship":{"text":"x"}}`, 403, nil},
+		{"patient scope: write for own patient", pat1, "POST", "/fhir/FamilyMemberHistory", `{"resourceType":"FamilyMemberHistory","status":"completed","patient":{"reference":"Patient/1"},"relationship":{"text":"x"}}`, 201, nil},
+		// the compartment's subject (Group, Device, Location or Patient) is confined by
 		// patient, the same element narrowed to Patient
-		{"patient scope: multi-target compartment parameter", pat1, "GET", "/fhir/MedicationRequest", "", 200, []string{"MedicationRequest/" + m1}},
+		{"patient scope: multi-target compartment parameter", pat1, "GET", "/fhir/DiagnosticReport", "", 200, []string{"DiagnosticReport/" + m1}},
 		// Person's compartment parameter is nested (link.target)
 		{"patient scope: type that cannot be confined", pat1, "GET", "/fhir/Person", "", 403, nil},
 		{"patient scope: type outside the compartment", pat1, "GET", "/fhir/Organization", "", 403, nil},
@@ -235,12 +236,12 @@ func TestUpstreamOnlyMetadata(t *testing.T) {
 		got[r.Type] = r.Extension[0].ValueCode
 		incs[r.Type] = r.SearchInclude
 	}
-	for typ, want := range map[string]string{"Patient": "legacy", "Observation": "legacy", "Organization": "fhir", "Condition": "fhir", "Practitioner": "fhir", "Subscription": "", "SearchParameter": ""} {
+	for typ, want := range map[string]string{"Patient": "legacy", "Observation": "legacy", "Condition": "legacy", "Organization": "fhir", "DiagnosticReport": "fhir", "Practitioner": "fhir", "Subscription": "", "SearchParameter": ""} {
 		if got[typ] != want {
 			t.Errorf("%s answered by %q, want %q", typ, got[typ], want)
 		}
 	}
-	if !slices.Contains(incs["Condition"], "Condition:patient") || slices.Contains(incs["Condition"], "Condition:subject") {
-		t.Errorf("Condition includes %v: want Condition:patient (one target), not Condition:subject (two)", incs["Condition"])
+	if !slices.Contains(incs["DiagnosticReport"], "DiagnosticReport:patient") || slices.Contains(incs["DiagnosticReport"], "DiagnosticReport:subject") {
+		t.Errorf("DiagnosticReport includes %v: want DiagnosticReport:patient (one target), not DiagnosticReport:subject (four)", incs["DiagnosticReport"])
 	}
 }

@@ -100,13 +100,21 @@ func newSecure(t *testing.T, o secureOpts) *secure {
 	go func() { w.Run(wctx); close(stopped) }()
 	t.Cleanup(func() { cancel(); <-stopped })
 
+	// on legacy every type the specs map is served; the FHIR server was
+	// given only the first three
+	types := map[string]bool{"Patient": true, "Encounter": true, "Observation": true}
+	if o.route != "fhir" {
+		for _, typ := range reg.Types() {
+			types[typ] = true
+		}
+	}
 	is := testutil.NewIssuer(t)
 	sealer := testutil.Sealer(t)
 	logs := &bytes.Buffer{}
 	hs := testutil.Serve(t, func(base string) http.Handler {
 		return facade.New(facade.Config{
 			Catalog:       catalog.FromSpecs(reg),
-			Router:        facade.StaticRouter{Backend: be, Types: map[string]bool{"Patient": true, "Encounter": true, "Observation": true}},
+			Router:        facade.StaticRouter{Backend: be, Types: types},
 			Sealer:        sealer,
 			Log:           slog.New(slog.NewJSONHandler(&syncWriter{w: logs}, nil)),
 			Auth:          auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL}),

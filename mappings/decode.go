@@ -176,44 +176,93 @@ func (d decoder) walk(n *node, v any, path string, out Values) error {
 		}
 		return nil
 	case kArray:
-		items, ok := v.([]any)
-		if !ok {
-			return &backend.ElementError{Path: path, Msg: "want an array"}
-		}
-		used := make([]bool, len(n.kids))
-		for i, item := range items {
-			ipath := fmt.Sprintf("%s[%d]", path, i)
-			var firstErr error
-			matched := false
-			// an item goes to the first unused template item that can hold
-			// it: literals (system, use) pick telecom home vs work
-			for j, kid := range n.kids {
-				if used[j] {
-					continue
-				}
-				trial := Values{}
-				err := d.walk(kid, item, ipath, trial)
-				if err == nil {
-					if err := merge(out, trial, ipath); err != nil {
-						return err
-					}
-					used[j], matched = true, true
-					break
-				}
-				if firstErr == nil {
-					firstErr = err
-				}
-			}
-			if !matched {
-				if firstErr == nil || len(n.kids) > 1 {
-					return &backend.ElementError{Path: ipath, Msg: "no legacy column holds this element"}
-				}
-				return firstErr
-			}
-		}
-		return nil
+		return d.walkArray(n, v, path, out)
 	}
 	return nil
+}
+
+// walkArray decodes an array, item by item, into the template items that
+// can hold them.
+func (d decoder) walkArray(n *node, v any, path string, out Values) error {
+	items, ok := v.([]any)
+	if !ok {
+		return &backend.ElementError{Path: path, Msg: "want an array"}
+	}
+	used := make([]bool, len(n.kids))
+	for i, item := range items {
+		ipath := fmt.Sprintf("%s[%d]", path, i)
+		errs := make([]error, len(n.kids))
+		matched := false
+		// an item goes to the first unused template item that can hold
+		// it: literals (system, use) pick telecom home vs work
+		for j, kid := range n.kids {
+			if used[j] {
+				continue
+			}
+			trial := Values{}
+			err := d.walk(kid, item, ipath, trial)
+			if err == nil {
+				if err := merge(out, trial, ipath); err != nil {
+					return err
+				}
+				used[j], matched = true, true
+				break
+			}
+			errs[j] = err
+		}
+		if matched {
+			continue
+		}
+		if len(n.kids) == 1 && errs[0] != nil {
+			return errs[0]
+		}
+		// several template items: when the item's literals (its coding
+		// system, its telecom use) pick exactly one of them, that one's
+		// own error names the element at fault (a coding's display or
+		// version) rather than the whole item, so a client can tell what
+		// to leave out
+		if j := selectedBy(n.kids, used, item); j >= 0 {
+			return errs[j]
+		}
+		return &backend.ElementError{Path: ipath, Msg: "no legacy column holds this element"}
+	}
+	return nil
+}
+
+// selectedBy is the one unused template object among kids whose literal
+// members item gives, all with the same values (at least one), or -1 when
+// none or several are so selected.
+func selectedBy(kids []*node, used []bool, item any) int {
+	m, ok := item.(map[string]any)
+	if !ok {
+		return -1
+	}
+	found := -1
+	for j, kid := range kids {
+		if used[j] || kid.kind != kObject {
+			continue
+		}
+		agree, disagree := 0, false
+		for i, k := range kid.keys {
+			v, given := m[k]
+			if kid.kids[i].kind != kLiteral || !given {
+				continue
+			}
+			if sameJSON(kid.kids[i].litVal, v) {
+				agree++
+			} else {
+				disagree = true
+			}
+		}
+		if agree == 0 || disagree {
+			continue
+		}
+		if found >= 0 {
+			return -1
+		}
+		found = j
+	}
+	return found
 }
 
 func (d decoder) assign(x *expr, suffix string, v any, path string, out Values) error {

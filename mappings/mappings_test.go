@@ -318,6 +318,12 @@ func TestDecodeRefuses(t *testing.T) {
 		{"quantity extra", "Observation", `{"resourceType":"Observation","valueQuantity":{"value":1,"id":"x"}}`, "Observation.valueQuantity.id"},
 		{"fractional seconds", "Observation", `{"resourceType":"Observation","effectiveDateTime":"2024-01-01T10:00:00.5Z"}`, "Observation.effectiveDateTime"},
 		{"reference to other type", "Observation", `{"resourceType":"Observation","subject":{"reference":"Group/1"}}`, "Observation.subject.reference"},
+		// a coding whose system picks one of several template codings is
+		// refused at the member that template coding cannot hold
+		{"coding version", "Observation", `{"resourceType":"Observation","code":{"coding":[{"system":"http://loinc.org","code":"2345-7","version":"2.7"}]}}`, "Observation.code.coding[0].version"},
+		{"coding display", "Condition", `{"resourceType":"Condition","code":{"coding":[{"system":"http://snomed.info/sct","code":"1","display":"x"}]}}`, "Condition.code.coding[0].display"},
+		{"second coding of one system", "Condition", `{"resourceType":"Condition","code":{"coding":[{"system":"http://snomed.info/sct","code":"1"},{"system":"http://snomed.info/sct","code":"2"}]}}`, "Condition.code.coding[1]"},
+		{"coding of no template system", "Observation", `{"resourceType":"Observation","code":{"coding":[{"system":"http://snomed.info/sct","code":"1"}]}}`, "Observation.code.coding[0]"},
 		{"bad category", "Observation", `{"resourceType":"Observation","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}]}`, "Observation.category[0].coding[0].code"},
 	}
 	for _, c := range cases {

@@ -243,6 +243,9 @@ func Run(ctx context.Context, db *sqldb.DB, opts Options) error {
 }
 
 func seedCodes(ctx context.Context, db *sqldb.DB) error {
+	if err := seedLookups(ctx, db); err != nil {
+		return err
+	}
 	d := db.Dialect
 	for _, t := range LabTests {
 		var n int
@@ -268,7 +271,8 @@ func seedCodes(ctx context.Context, db *sqldb.DB) error {
 
 // fixSequences moves identity sequences past the explicit seeded keys.
 func fixSequences(ctx context.Context, db *sqldb.DB) error {
-	tables := [][2]string{{"pat_master", "pat_id"}, {"visit", "visit_id"}, {"lab_result", "result_id"}}
+	tables := [][2]string{{"pat_master", "pat_id"}, {"visit", "visit_id"}, {"lab_result", "result_id"},
+		{"problem_list", "prob_id"}, {"pat_allergy", "allergy_id"}, {"med_order", "order_id"}, {"immun_admin", "immun_id"}, {"proc_log", "proc_id"}}
 	for _, t := range tables {
 		q := sqldb.ResetIdentity(db.Dialect, t[0], t[1])
 		if q == "" {
@@ -279,6 +283,13 @@ func fixSequences(ctx context.Context, db *sqldb.DB) error {
 		}
 	}
 	return nil
+}
+
+// tableRows are rows to insert into one table, in cols order.
+type tableRows struct {
+	table string
+	cols  []string
+	rows  [][]any
 }
 
 type writer struct {
@@ -323,16 +334,22 @@ func (w *writer) write(ctx context.Context, ps []patient) error {
 		return err
 	}
 	defer tx.Rollback()
-	ins := []struct {
-		table string
-		cols  []string
-		rows  [][]any
-	}{
+	ins := []tableRows{
 		{"pat_master", []string{"pat_id", "mrn", "last_nm", "first_nm", "middle_nm", "birth_dt", "sex_cd", "addr_line1", "city", "state_cd", "zip_cd", "phone_home", "deceased_yn", "deceased_dttm", "ssn_last4", "upd_user", "upd_ts"}, pats},
 		{"visit", []string{"visit_id", "pat_id", "visit_type_cd", "visit_status_cd", "admit_dttm", "disch_dttm", "dept_cd", "attending_id", "upd_ts"}, visits},
 		{"lab_result", []string{"result_id", "pat_id", "visit_id", "local_test_cd", "result_val", "result_unit", "ref_range", "abn_flag", "result_status", "collected_dttm", "lab_accession", "upd_ts"}, results},
 	}
+	for _, ct := range clinicalTables {
+		var rows [][]any
+		for i := range ps {
+			rows = append(rows, ct.rows(w, &ps[i])...)
+		}
+		ins = append(ins, tableRows{ct.table, ct.cols, rows})
+	}
 	for _, in := range ins {
+		if len(in.rows) == 0 {
+			continue
+		}
 		if err := w.insert(ctx, tx, in.table, in.cols, in.rows); err != nil {
 			return fmt.Errorf("%s: %w", in.table, err)
 		}

@@ -26,7 +26,9 @@ func TestShippedSpecsSample(t *testing.T) {
 			rows map[string]int // with 10 patients, 50 asked
 		}{
 			{"ehr", testutil.SeedEHR, map[string]int{"Patient": 10, "Encounter": 20, "Observation": 50}},
-			{"demo", testutil.Seed, map[string]int{"Patient": 10, "Encounter": 30, "Observation": 50}},
+			{"demo", testutil.Seed, map[string]int{"Patient": 10, "Encounter": 30, "Observation": 50,
+				// the clinical lists: what the seed draws for patients 1-10
+				"AllergyIntolerance": 11, "Condition": 29, "Immunization": 16, "MedicationRequest": 21, "Procedure": 13}},
 		} {
 			t.Run(sc.name, func(t *testing.T) {
 				db := open(t)

@@ -1,0 +1,130 @@
+-- Clinical lists of the demo legacy schema (problem list, allergies,
+-- medication orders, immunizations, procedures), as terse and local as
+-- 000001. Clinician columns hold provider ids ("DR0001") as plain text with
+-- no foreign key: many legacy databases keep them so, and the provider table
+-- may live elsewhere.
+CREATE TABLE problem_list (
+  prob_id      int          NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  pat_id       int         NOT NULL,
+  visit_id     int,
+  prob_type_cd char(1)     NOT NULL,
+  prob_status  char(1),
+  verify_cd    char(1),
+  snomed_cd    varchar(20),
+  icd10_cd     varchar(10),
+  prob_desc    varchar(200),
+  onset_dt     date,
+  resolved_dt  date,
+  noted_dttm   datetime(0),
+  noted_by     varchar(20),
+  upd_ts       datetime(3) NOT NULL,
+  FOREIGN KEY (pat_id) REFERENCES pat_master (pat_id),
+  FOREIGN KEY (visit_id) REFERENCES visit (visit_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+CREATE INDEX ix_prob_pat_onset ON problem_list (pat_id, onset_dt);
+CREATE INDEX ix_prob_pat_type  ON problem_list (pat_id, prob_type_cd);
+CREATE INDEX ix_prob_snomed    ON problem_list (snomed_cd);
+CREATE INDEX ix_prob_icd10     ON problem_list (icd10_cd);
+CREATE INDEX ix_prob_onset     ON problem_list (onset_dt);
+CREATE INDEX ix_prob_visit     ON problem_list (visit_id);
+CREATE INDEX ix_prob_noted     ON problem_list (noted_dttm);
+CREATE INDEX ix_prob_upd_ts    ON problem_list (upd_ts);
+
+CREATE TABLE pat_allergy (
+  allergy_id     int          NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  pat_id         int         NOT NULL,
+  allergy_status char(1),
+  verify_cd      char(1),
+  allergy_cat    char(1),
+  crit_cd        char(1),
+  snomed_cd      varchar(20),
+  allergen_desc  varchar(200),
+  rxn_snomed_cd  varchar(20),
+  rxn_desc       varchar(100),
+  rxn_sev_cd     char(1),
+  entered_dttm   datetime(0),
+  entered_by     varchar(20),
+  upd_ts         datetime(3) NOT NULL,
+  FOREIGN KEY (pat_id) REFERENCES pat_master (pat_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+CREATE INDEX ix_allergy_pat    ON pat_allergy (pat_id, allergy_status);
+CREATE INDEX ix_allergy_snomed ON pat_allergy (snomed_cd);
+CREATE INDEX ix_allergy_dt     ON pat_allergy (entered_dttm);
+CREATE INDEX ix_allergy_upd_ts ON pat_allergy (upd_ts);
+
+CREATE TABLE drug_code (
+  drug_cd   varchar(10)  PRIMARY KEY,
+  rxnorm_cd varchar(20)  NOT NULL UNIQUE,
+  drug_nm   varchar(200) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE med_order (
+  order_id      int          NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  pat_id        int         NOT NULL,
+  visit_id      int,
+  drug_cd       varchar(10) NOT NULL,
+  order_status  char(1)     NOT NULL,
+  intent_cd     char(1)     NOT NULL,
+  reported_yn   char(1),
+  order_dt      date,
+  prescriber_id varchar(20),
+  sig_text      varchar(200),
+  upd_ts        datetime(3) NOT NULL,
+  FOREIGN KEY (pat_id) REFERENCES pat_master (pat_id),
+  FOREIGN KEY (visit_id) REFERENCES visit (visit_id),
+  FOREIGN KEY (drug_cd) REFERENCES drug_code (drug_cd)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+CREATE INDEX ix_medord_pat_dt  ON med_order (pat_id, order_dt);
+CREATE INDEX ix_medord_pat_st  ON med_order (pat_id, order_status);
+CREATE INDEX ix_medord_visit   ON med_order (visit_id);
+CREATE INDEX ix_medord_drug    ON med_order (drug_cd);
+CREATE INDEX ix_medord_dt      ON med_order (order_dt);
+CREATE INDEX ix_medord_upd_ts  ON med_order (upd_ts);
+
+CREATE TABLE vacc_code (
+  cvx_cd  varchar(3)   PRIMARY KEY,
+  vacc_nm varchar(200) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE immun_admin (
+  immun_id     int          NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  pat_id       int         NOT NULL,
+  cvx_cd       varchar(3)  NOT NULL,
+  immun_status char(1)     NOT NULL,
+  refusal_cd   varchar(10),
+  admin_dttm   datetime(0) NOT NULL,
+  src_yn       char(1),
+  lot_no       varchar(20),
+  admin_by     varchar(20),
+  upd_ts       datetime(3) NOT NULL,
+  FOREIGN KEY (pat_id) REFERENCES pat_master (pat_id),
+  FOREIGN KEY (cvx_cd) REFERENCES vacc_code (cvx_cd)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+CREATE INDEX ix_immun_pat_dt  ON immun_admin (pat_id, admin_dttm);
+CREATE INDEX ix_immun_dt      ON immun_admin (admin_dttm);
+CREATE INDEX ix_immun_cvx     ON immun_admin (cvx_cd);
+CREATE INDEX ix_immun_lot     ON immun_admin (lot_no);
+CREATE INDEX ix_immun_upd_ts  ON immun_admin (upd_ts);
+
+CREATE TABLE proc_log (
+  proc_id     int          NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  pat_id      int         NOT NULL,
+  visit_id    int,
+  proc_status char(1)     NOT NULL,
+  cpt_cd      varchar(10),
+  snomed_cd   varchar(20),
+  proc_desc   varchar(200),
+  start_dttm  datetime(0) NOT NULL,
+  end_dttm    datetime(0),
+  surgeon_id  varchar(20),
+  upd_ts      datetime(3) NOT NULL,
+  FOREIGN KEY (pat_id) REFERENCES pat_master (pat_id),
+  FOREIGN KEY (visit_id) REFERENCES visit (visit_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+CREATE INDEX ix_proc_pat_dt  ON proc_log (pat_id, start_dttm);
+CREATE INDEX ix_proc_pat_cpt ON proc_log (pat_id, cpt_cd);
+CREATE INDEX ix_proc_cpt     ON proc_log (cpt_cd);
+CREATE INDEX ix_proc_snomed  ON proc_log (snomed_cd);
+CREATE INDEX ix_proc_dt      ON proc_log (start_dttm);
+CREATE INDEX ix_proc_visit   ON proc_log (visit_id);
+CREATE INDEX ix_proc_upd_ts  ON proc_log (upd_ts);
