@@ -227,7 +227,10 @@ func (s *Server) mount() {
 	// read only after that), then authorised per interaction in the
 	// handlers
 	f := e.Group("/fhir", s.authn.handle, s.bodyLimit, negotiate)
+	// the base with and without its trailing slash (clients post to both;
+	// fhir-kit-client posts to [base]/)
 	f.POST("", s.bundle)
+	f.POST("/", s.bundle)
 	f.GET("/:type", s.searchGET)
 	f.POST("/:type/_search", s.searchPOST)
 	f.POST("/:type", s.create)

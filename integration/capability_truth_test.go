@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
@@ -179,7 +180,11 @@ func mustJSON(v any) string {
 
 // copyOf is a resource as a client would create it anew: no id, no meta,
 // and its business identifiers made unique.
+// copies numbers the copies copyOf makes.
+var copies atomic.Int64
+
 func copyOf(m map[string]any) map[string]any {
+	n := copies.Add(1) // each copy's identifiers differ from every other's
 	c := map[string]any{}
 	for k, v := range m {
 		if k != "id" && k != "meta" && k != "text" {
@@ -190,12 +195,12 @@ func copyOf(m map[string]any) map[string]any {
 		var fresh []any
 		for i, x := range ids {
 			id, _ := x.(map[string]any)
-			n := map[string]any{}
+			cp := map[string]any{}
 			for k, v := range id {
-				n[k] = v
+				cp[k] = v
 			}
-			n["value"] = fmt.Sprintf("CAP-%d-%v", i, id["value"])
-			fresh = append(fresh, n)
+			cp["value"] = fmt.Sprintf("CAP%d-%d-%v", n, i, id["value"])
+			fresh = append(fresh, cp)
 		}
 		c["identifier"] = fresh
 	}
