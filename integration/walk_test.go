@@ -110,7 +110,10 @@ func newWorldOn(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	w.outbox = mirror.NewOutbox(ctl.DB, log, w.metrics)
 	cmp := compare.NewComparer(ctx, w.fhir, ctl, 1.0, 2, log, w.metrics)
-	types := map[string]bool{"Patient": true, "Encounter": true, "Observation": true}
+	types := map[string]bool{}
+	for _, typ := range reg.Types() {
+		types[typ] = true
+	}
 	w.router = routing.NewRouter(w.watcher, types, w.legacy, w.fhir, w.outbox, cmp)
 	cfg := facade.Config{Catalog: catalog.FromSpecs(reg), Router: w.router, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry()}
 	if secure {
