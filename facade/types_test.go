@@ -120,7 +120,9 @@ func r4Params(t *testing.T) map[string]r4Param {
 // entriesRaw is the JSON of a searchset's resources (OperationOutcome
 // entries left out).
 func entriesRaw(t *testing.T, r resp) [][]byte {
-	var b struct{ Entry []struct{ Resource json.RawMessage } }
+	var b struct {
+		Entry []struct{ Resource json.RawMessage }
+	}
 	if err := json.Unmarshal(r.raw, &b); err != nil {
 		t.Fatalf("not a Bundle: %.300s", r.raw)
 	}
