@@ -11,6 +11,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/mappings/sample"
+	"github.com/fhirfacade/fhirfacade/seed"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
@@ -26,7 +27,8 @@ func TestShippedSpecsSample(t *testing.T) {
 			rows map[string]int // with 10 patients, 50 asked
 		}{
 			{"ehr", testutil.SeedEHR, map[string]int{"Patient": 10, "Encounter": 20, "Observation": 50}},
-			{"demo", testutil.Seed, map[string]int{"Patient": 10, "Encounter": 30, "Observation": 50}},
+			{"demo", testutil.Seed, map[string]int{"Patient": 10, "Encounter": 30, "Observation": 50,
+				"Location": len(seed.Depts), "Organization": len(seed.Facilities), "Practitioner": seed.Providers}},
 		} {
 			t.Run(sc.name, func(t *testing.T) {
 				db := open(t)
