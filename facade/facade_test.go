@@ -18,6 +18,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/seed"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
@@ -575,8 +576,12 @@ func testOps(e *env) {
 		e.t.Fatalf("fhirVersion %v", r.body["fhirVersion"])
 	}
 	res := r.body["rest"].([]any)[0].(map[string]any)["resource"].([]any)
-	if len(res) != 3 {
-		e.t.Fatalf("metadata lists %d types", len(res))
+	reg, err := mappings.LoadEmbedded()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if len(res) != len(reg.Types()) {
+		e.t.Fatalf("metadata lists %d types, the specs map %d", len(res), len(reg.Types()))
 	}
 	for _, p := range []string{"/healthz", "/readyz"} {
 		hr, err := http.Get(e.ops.URL + p)
