@@ -26,7 +26,8 @@ func TestShippedSpecsSample(t *testing.T) {
 			seed func(testing.TB, *sqldb.DB, int) *mappings.Registry
 			rows map[string]int // with 10 patients, 50 asked
 		}{
-			{"ehr", testutil.SeedEHR, map[string]int{"Patient": 10, "Encounter": 20, "Observation": 50}},
+			{"ehr", testutil.SeedEHR, map[string]int{"Patient": 10, "Encounter": 20, "Observation": 50,
+				"Location": len(seed.Depts), "Organization": 3, "Practitioner": 5}},
 			{"demo", testutil.Seed, map[string]int{"Patient": 10, "Encounter": 30, "Observation": 50,
 				"Location": len(seed.Depts), "Organization": len(seed.Facilities), "Practitioner": seed.Providers}},
 		} {
