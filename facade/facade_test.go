@@ -36,7 +36,13 @@ type env struct {
 func newEnv(t *testing.T, open func(testing.TB) *sqldb.DB) *env {
 	t.Helper()
 	db := open(t)
-	reg := testutil.Seed(t, db, patients)
+	return newEnvOn(t, db, testutil.Seed(t, db, patients))
+}
+
+// newEnvOn is the env over a seeded legacy database and its bound specs
+// (either demo schema).
+func newEnvOn(t *testing.T, db *sqldb.DB, reg *mappings.Registry) *env {
+	t.Helper()
 	sealer := testutil.Sealer(t)
 	types := map[string]bool{}
 	for _, ty := range reg.Types() {

@@ -15,47 +15,55 @@ import (
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
-// TestEveryMappedType: for every type of the embedded specs (not a list
-// kept here), on SQLite and PostgreSQL: a search page and a read answer
+// TestEveryMappedType: for every type of the embedded specs of both demo
+// schemas (not a list kept here), on SQLite and PostgreSQL: a search page and a read answer
 // 200 with resources that pass the R4 schema, and every search parameter
 // the spec declares answers 200 with a match for a real value, taken from
 // the served resources through R4's definition of the parameter.
 func TestEveryMappedType(t *testing.T) {
-	reg, err := mappings.LoadEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
 	defs := r4Params(t)
+	type schema struct {
+		name string
+		seed func(testing.TB, *sqldb.DB, int) *mappings.Registry
+	}
 	for _, open := range []struct {
 		name string
 		db   func(testing.TB) *sqldb.DB
 	}{{"sqlite", testutil.SQLite}, {"postgres", testutil.Postgres}} {
-		t.Run(open.name, func(t *testing.T) {
-			e := newEnv(t, open.db)
-			for _, typ := range reg.Types() {
-				t.Run(typ, func(t *testing.T) {
-					e.t = t
-					page := e.do("GET", "/fhir/"+typ+"?_count=200", "")
-					var res []map[string]any
-					for _, raw := range entriesRaw(t, page) {
-						if err := testutil.ValidateFHIR(t, typ, raw); err != nil {
-							t.Errorf("%s", err)
-						}
-						res = append(res, decodeNum(t, raw))
-					}
-					if page.status != 200 || len(res) == 0 {
-						t.Fatalf("search %s: %d, %d resources", typ, page.status, len(res))
-					}
-					id := fmt.Sprint(res[0]["id"])
-					if r := e.do("GET", "/fhir/"+typ+"/"+url.PathEscape(id), ""); r.status != 200 {
-						t.Fatalf("read %s/%s: %d %s", typ, id, r.status, r.raw)
-					} else if err := testutil.ValidateFHIR(t, typ, r.raw); err != nil {
-						t.Error(err)
-					}
-					for _, p := range reg.Spec(typ).SearchParams() {
-						checkParam(t, e, typ, p, defs[typ+"?"+p], res)
-					}
-				})
+		for _, sc := range []schema{{"demo", testutil.Seed}, {"ehr", testutil.SeedEHR}} {
+			t.Run(open.name+"/"+sc.name, func(t *testing.T) {
+				db := open.db(t)
+				reg := sc.seed(t, db, patients)
+				everyType(t, newEnvOn(t, db, reg), reg, defs)
+			})
+		}
+	}
+}
+
+// everyType checks every type of reg served by e.
+func everyType(t *testing.T, e *env, reg *mappings.Registry, defs map[string]r4Param) {
+	for _, typ := range reg.Types() {
+		t.Run(typ, func(t *testing.T) {
+			e.t = t
+			page := e.do("GET", "/fhir/"+typ+"?_count=200", "")
+			var res []map[string]any
+			for _, raw := range entriesRaw(t, page) {
+				if err := testutil.ValidateFHIR(t, typ, raw); err != nil {
+					t.Errorf("%s", err)
+				}
+				res = append(res, decodeNum(t, raw))
+			}
+			if page.status != 200 || len(res) == 0 {
+				t.Fatalf("search %s: %d, %d resources", typ, page.status, len(res))
+			}
+			id := fmt.Sprint(res[0]["id"])
+			if r := e.do("GET", "/fhir/"+typ+"/"+url.PathEscape(id), ""); r.status != 200 {
+				t.Fatalf("read %s/%s: %d %s", typ, id, r.status, r.raw)
+			} else if err := testutil.ValidateFHIR(t, typ, r.raw); err != nil {
+				t.Error(err)
+			}
+			for _, p := range reg.Spec(typ).SearchParams() {
+				checkParam(t, e, typ, p, defs[typ+"?"+p], res)
 			}
 		})
 	}
@@ -150,8 +158,9 @@ func searchValue(def r4Param, r map[string]any) string {
 	typ := fmt.Sprint(r["resourceType"])
 	for _, ex := range strings.Split(def.Expression, " | ") {
 		ex = strings.TrimSpace(ex)
-		// Patient.deceased.exists() and ...: the element tested
-		ex, _, _ = strings.Cut(ex, ".exists()")
+		// Patient.deceased.exists() and Patient.deceased != false: a
+		// boolean, true for a deceasedDateTime too
+		ex, _, exists := strings.Cut(ex, ".exists()")
 		if strings.HasPrefix(ex, "(") && strings.HasSuffix(ex, ")") && !asCast.MatchString(ex) {
 			ex = ex[1 : len(ex)-1]
 		}
@@ -177,6 +186,9 @@ func searchValue(def r4Param, r map[string]any) string {
 		for _, leaf := range at(r, strings.Split(rest, ".")) {
 			if m, ok := leaf.(map[string]any); ok && filter[0] != "" && fmt.Sprint(m[filter[0]]) != filter[1] {
 				continue
+			}
+			if exists {
+				return fmt.Sprint(leaf != false)
 			}
 			if v := render(def.Type, leaf, refType); v != "" {
 				return v
