@@ -153,10 +153,13 @@ func (w *upstreamWorld) do(tok, method, path, body string) (int, []string, []byt
 // the type cannot be confined).
 func TestUpstreamOnlyTypes(t *testing.T) {
 	w := newUpstreamWorld(t)
-	org := w.create(`{"resourceType":"Organization","name":"Acme Clinic"}`)
-	w.create(`{"resourceType":"Organization","name":"Other Hospital"}`)
-	pr := w.create(`{"resourceType":"Practitioner","name":[{"family":"Nguyen"}]}`)
-	role := w.create(`{"resourceType":"PractitionerRole","practitioner":{"reference":"Practitioner/` + pr + `"},"organization":{"reference":"Organization/` + org + `"}}`)
+	// (Organization, Practitioner, Condition and MedicationRequest have
+	// specs: these types have none)
+	hs := w.create(`{"resourceType":"HealthcareService","name":"Acme Clinic"}`)
+	w.create(`{"resourceType":"HealthcareService","name":"Other Hospital"}`)
+	dev := w.create(`{"resourceType":"Device","deviceName":[{"name":"pump","type":"user-friendly-name"}]}`)
+	sched := w.create(`{"resourceType":"Schedule","actor":[{"reference":"Device/` + dev + `"}]}`)
+	slot := w.create(`{"resourceType":"Slot","schedule":{"reference":"Schedule/` + sched + `"},"status":"free","start":"2025-01-01T09:00:00Z","end":"2025-01-01T09:30:00Z"}`)
 	// Patient 1 and 2 live on legacy; their family histories and reports
 	// only upstream (types no spec maps)
 	c1 := w.create(`{"resourceType":"FamilyMemberHistory","status":"completed","patient":{"reference":"Patient/1"},"relationship":{"text":"mother"}}`)
@@ -166,16 +169,16 @@ func TestUpstreamOnlyTypes(t *testing.T) {
 	w.create(`{"resourceType":"Person","link":[{"target":{"reference":"Patient/1"}}]}`)
 
 	system := w.token("system/*.cruds", "")
-	pat1 := w.token("patient/FamilyMemberHistory.cruds patient/DiagnosticReport.rs patient/Person.rs patient/Organization.rs patient/Patient.rs", "1")
+	pat1 := w.token("patient/FamilyMemberHistory.cruds patient/DiagnosticReport.rs patient/Person.rs patient/HealthcareService.rs patient/Patient.rs", "1")
 	cases := []struct {
 		name, tok, method, path, body string
 		status                        int
 		ids                           []string // nil: not checked
 	}{
-		{"search an upstream-only type", system, "GET", "/fhir/Organization?name=Acme", "", 200, []string{"Organization/" + org}},
-		{"read an upstream-only type", system, "GET", "/fhir/Practitioner/" + pr, "", 200, []string{"Practitioner/" + pr}},
-		{"include between upstream-only types", system, "GET", "/fhir/PractitionerRole?_id=" + role + "&_include=PractitionerRole:practitioner&_include=PractitionerRole:organization", "", 200,
-			[]string{"PractitionerRole/" + role, "Practitioner/" + pr, "Organization/" + org}},
+		{"search an upstream-only type", system, "GET", "/fhir/HealthcareService?name=Acme", "", 200, []string{"HealthcareService/" + hs}},
+		{"read an upstream-only type", system, "GET", "/fhir/Device/" + dev, "", 200, []string{"Device/" + dev}},
+		{"include between upstream-only types", system, "GET", "/fhir/Slot?_id=" + slot + "&_include=Slot:schedule", "", 200,
+			[]string{"Slot/" + slot, "Schedule/" + sched}},
 		{"include a legacy type from an upstream-only one", system, "GET", "/fhir/FamilyMemberHistory?_id=" + c1 + "&_include=FamilyMemberHistory:patient", "", 200, []string{"FamilyMemberHistory/" + c1, "Patient/1"}},
 		{"revinclude an upstream-only type from legacy", system, "GET", "/fhir/Patient?_id=2&_revinclude=FamilyMemberHistory:patient", "", 200, []string{"Patient/2", "FamilyMemberHistory/" + c2}},
 		{"not proxied", system, "GET", "/fhir/Subscription", "", 404, nil},
@@ -191,7 +194,7 @@ func TestUpstreamOnlyTypes(t *testing.T) {
 		{"patient scope: multi-target compartment parameter", pat1, "GET", "/fhir/DiagnosticReport", "", 200, []string{"DiagnosticReport/" + m1}},
 		// Person's compartment parameter is nested (link.target)
 		{"patient scope: type that cannot be confined", pat1, "GET", "/fhir/Person", "", 403, nil},
-		{"patient scope: type outside the compartment", pat1, "GET", "/fhir/Organization", "", 403, nil},
+		{"patient scope: type outside the compartment", pat1, "GET", "/fhir/HealthcareService", "", 403, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -236,7 +239,7 @@ func TestUpstreamOnlyMetadata(t *testing.T) {
 		got[r.Type] = r.Extension[0].ValueCode
 		incs[r.Type] = r.SearchInclude
 	}
-	for typ, want := range map[string]string{"Patient": "legacy", "Observation": "legacy", "Condition": "legacy", "Organization": "fhir", "DiagnosticReport": "fhir", "Practitioner": "fhir", "Subscription": "", "SearchParameter": ""} {
+	for typ, want := range map[string]string{"Patient": "legacy", "Observation": "legacy", "Condition": "legacy", "Organization": "legacy", "HealthcareService": "fhir", "DiagnosticReport": "fhir", "Device": "fhir", "Subscription": "", "SearchParameter": ""} {
 		if got[typ] != want {
 			t.Errorf("%s answered by %q, want %q", typ, got[typ], want)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/seed"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
@@ -35,7 +36,13 @@ type env struct {
 func newEnv(t *testing.T, open func(testing.TB) *sqldb.DB) *env {
 	t.Helper()
 	db := open(t)
-	reg := testutil.Seed(t, db, patients)
+	return newEnvOn(t, db, testutil.Seed(t, db, patients))
+}
+
+// newEnvOn is the env over a seeded legacy database and its bound specs
+// (either demo schema).
+func newEnvOn(t *testing.T, db *sqldb.DB, reg *mappings.Registry) *env {
+	t.Helper()
 	sealer := testutil.Sealer(t)
 	types := map[string]bool{}
 	for _, ty := range reg.Types() {
@@ -575,8 +582,12 @@ func testOps(e *env) {
 		e.t.Fatalf("fhirVersion %v", r.body["fhirVersion"])
 	}
 	res := r.body["rest"].([]any)[0].(map[string]any)["resource"].([]any)
-	if len(res) != 8 { // the embedded specs' types
-		e.t.Fatalf("metadata lists %d types", len(res))
+	reg, err := mappings.LoadEmbedded()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if len(res) != len(reg.Types()) {
+		e.t.Fatalf("metadata lists %d types, the specs map %d", len(res), len(reg.Types()))
 	}
 	for _, p := range []string{"/healthz", "/readyz"} {
 		hr, err := http.Get(e.ops.URL + p)

@@ -197,7 +197,7 @@ func writeContext(c echo.Context) context.Context {
 // respondWritten answers a create or update per Prefer: return=.
 func (s *Server) respondWritten(c echo.Context, status int, r *backend.Resource) error {
 	setResourceHeaders(c, r)
-	c.Response().Header().Set("Location", s.base(c)+"/"+r.Type+"/"+r.ID+"/_history/"+r.VersionID)
+	c.Response().Header().Set(echo.HeaderLocation, s.base(c)+"/"+r.Type+"/"+r.ID+"/_history/"+r.VersionID)
 	switch prefer(c, "return") {
 	case "minimal":
 		return c.NoContent(status)

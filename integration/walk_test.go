@@ -114,7 +114,10 @@ func newWorldOn(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	w.outbox = mirror.NewOutbox(ctl.DB, log, w.metrics)
 	cmp := compare.NewComparer(ctx, w.fhir, ctl, 1.0, 2, log, w.metrics)
-	types := map[string]bool{"Patient": true, "Encounter": true, "Observation": true}
+	types := map[string]bool{}
+	for _, typ := range reg.Types() {
+		types[typ] = true
+	}
 	w.routedLegacy = &tombstone.Backend{Inner: w.legacy, Store: ctl}
 	w.routedFHIR = &tombstone.Backend{Inner: w.fhir, Store: ctl}
 	w.router = routing.NewRouter(w.watcher, types, w.routedLegacy, w.routedFHIR, w.outbox, cmp)

@@ -73,6 +73,11 @@ func TestSearchSQLGolden(t *testing.T) {
 		{"observation-bench", "Observation", "patient=42&code=http://loinc.org|2345-7&date=ge2023"},
 		{"observation-code-nosystem", "Observation", "code=2345-7,GLU&category=laboratory&status=final,corrected"},
 		{"observation-value-quantity", "Observation", "value-quantity=gt5.4&encounter=Encounter/3"},
+		{"encounter-directory", "Encounter", "practitioner=Practitioner/DR0003&location=CARD&service-provider=1"},
+		{"observation-performer", "Observation", "performer=DR0007&patient=42"},
+		{"practitioner-name-npi", "Practitioner", "name=smi&identifier=http://hl7.org/fhir/sid/us-npi|1179269190&active=true"},
+		{"organization-name-address", "Organization", "name=spring&address=IL&type=prov"},
+		{"location-organization", "Location", "organization=Organization/1&status=active&address-city=spr&_sort=name"},
 		{"observation-date-prefixes", "Observation", "date=ne2024-01-01&date=sa2020-05-05T10:00:00Z&date=ap2024-06-01"},
 	}
 	for _, c := range cases {
@@ -210,6 +215,24 @@ func TestEncodeGolden(t *testing.T) {
 		{"encounter-open", "Encounter", reg.Spec("Encounter").RowFrom(map[string]any{
 			"t.visit_id": int64(3), "t.pat_id": int64(42), "t.visit_type_cd": "IP", "t.visit_status_cd": "A",
 			"t.admit_dttm": "2024-03-10 23:15:00", "t.disch_dttm": nil, "t.dept_cd": "CARD", "t.upd_ts": "2024-03-10 23:20:00.000"})},
+		{"encounter-directory", "Encounter", reg.Spec("Encounter").RowFrom(map[string]any{
+			"t.visit_id": int64(4), "t.pat_id": int64(42), "t.visit_type_cd": "OP", "t.visit_status_cd": "D",
+			"t.admit_dttm": "2024-03-11 09:00:00", "t.disch_dttm": "2024-03-11 09:40:00", "t.dept_cd": "CARD",
+			"t.attending_id": "DR0001", "t.facility_id": int64(1), "t.upd_ts": "2024-03-11 10:00:00.000"})},
+		{"practitioner", "Practitioner", reg.Spec("Practitioner").RowFrom(map[string]any{
+			"t.provider_id": "DR0001", "t.npi": "1179269190", "t.alt_id_sys": "http://www.acme.org/practitioners", "t.alt_id": "25456",
+			"t.last_nm": "Jones", "t.first_nm": "James", "t.name_prefix": "Dr", "t.name_suffix": "MD", "t.specialty_cd": "CARD",
+			"t.phone": "217-555-2001", "t.email": "james.jones@direct.example", "t.direct_yn": "Y", "t.addr_line1": "800 E Carpenter St",
+			"t.city": "Springfield", "t.state_cd": "IL", "t.zip_cd": "62701", "t.active_yn": "Y", "t.upd_ts": "2024-07-07 18:01:17.250"})},
+		{"organization-payer", "Organization", reg.Spec("Organization").RowFrom(map[string]any{
+			"t.facility_id": int64(5), "t.facility_nm": "Madison Health Plan", "t.npi": nil, "t.alt_id_sys": "urn:oid:2.16.840.1.113883.6.300",
+			"t.alt_id": "95555", "t.org_type_cd": "PAY", "t.active_yn": "N", "t.phone": "608-555-0100", "t.email": nil,
+			"t.addr_line1": "1 S Pinckney St", "t.city": "Madison", "t.state_cd": "WI", "t.zip_cd": "53703", "t.country_cd": "USA",
+			"t.upd_ts": "2025-04-01 12:00:00.000"})},
+		{"location", "Location", reg.Spec("Location").RowFrom(map[string]any{
+			"t.dept_cd": "ORTHO", "t.facility_id": int64(3), "fac.facility_nm": "Franklin Community Clinic", "t.dept_nm": "Orthopedics",
+			"t.status_cd": "S", "t.loc_type_cd": "ORTHO", "t.npi": "1234567893", "t.phone": "615-555-0170", "t.addr_line1": "230 Mallory Station Rd",
+			"t.city": "Franklin", "t.state_cd": "TN", "t.zip_cd": "37064", "t.country_cd": "USA", "t.upd_ts": "2025-05-01 12:00:00.000"})},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

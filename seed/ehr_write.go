@@ -76,10 +76,13 @@ var ehrColumns = map[string][]string{
 		"Department", "ModifiedAt"},
 	"LabResult": {"ResultGUID", "PatientGUID", "VisitGUID", "TestCode", "NumericValue", "TextValue", "Units", "ReferenceRange",
 		"AbnormalFlag", "ResultStatus", "CollectedAt", "Charge", "OrderingProviderID", "ModifiedAt"},
-	"RaceCode":      {"Code", "Description", "CDCCode", "IsActive"},
-	"EthnicityCode": {"Code", "Description", "CDCCode", "IsActive"},
-	"VisitType":     {"Code", "Description", "IsInpatient"},
-	"LabTest":       {"LocalCode", "LOINC", "Display", "Unit"},
+	"RaceCode":       {"Code", "Description", "CDCCode", "IsActive"},
+	"EthnicityCode":  {"Code", "Description", "CDCCode", "IsActive"},
+	"VisitType":      {"Code", "Description", "IsInpatient"},
+	"LabTest":        {"LocalCode", "LOINC", "Display", "Unit"},
+	"FacilityMaster": {"FacilityGUID", "FacilityName", "NPI", "Phone", "Address1", "City", "StateCode", "Zip", "IsActive", "ModifiedAt"},
+	"Department":     {"Code", "Name", "FacilityGUID", "Phone", "IsActive", "ModifiedAt"},
+	"ProviderMaster": {"ProviderGUID", "ProviderKey", "NPI", "LastName", "FirstName", "Credentials", "Phone", "IsActive", "ModifiedAt"},
 }
 
 // insertEHR writes rows into one EHR table.
@@ -192,11 +195,12 @@ func seedEHRCodes(ctx context.Context, db *sqldb.DB) error {
 		return fmt.Errorf("seed: %w", err)
 	}
 	defer tx.Rollback()
-	for _, in := range []struct {
+	fixed := []struct {
 		table string
 		rows  [][]any
 	}{{"RaceCode", codes(EHRRaceCodes, true)}, {"EthnicityCode", codes(EHREthnicityCodes, true)},
-		{"VisitType", codes(EHRVisitTypes, false)}, {"LabTest", tests}} {
+		{"VisitType", codes(EHRVisitTypes, false)}, {"LabTest", tests}}
+	for _, in := range append(fixed, ehrDirectory(d)...) {
 		var missing [][]any
 		key := EHRColumn(d, ehrColumns[in.table][0])
 		for _, row := range in.rows {

@@ -218,6 +218,9 @@ func Run(ctx context.Context, db *sqldb.DB, opts Options) error {
 	if err := seedCodes(ctx, db); err != nil {
 		return err
 	}
+	if err := seedDirectory(ctx, db); err != nil {
+		return err
+	}
 	var have sql.NullInt64
 	if err := db.QueryRowContext(ctx, "SELECT MAX(pat_id) FROM pat_master").Scan(&have); err != nil {
 		return fmt.Errorf("seed: %w", err)
@@ -271,7 +274,7 @@ func seedCodes(ctx context.Context, db *sqldb.DB) error {
 
 // fixSequences moves identity sequences past the explicit seeded keys.
 func fixSequences(ctx context.Context, db *sqldb.DB) error {
-	tables := [][2]string{{"pat_master", "pat_id"}, {"visit", "visit_id"}, {"lab_result", "result_id"},
+	tables := [][2]string{{"pat_master", "pat_id"}, {"visit", "visit_id"}, {"lab_result", "result_id"}, {"facility", "facility_id"},
 		{"problem_list", "prob_id"}, {"pat_allergy", "allergy_id"}, {"med_order", "order_id"}, {"immun_admin", "immun_id"}, {"proc_log", "proc_id"}}
 	for _, t := range tables {
 		q := sqldb.ResetIdentity(db.Dialect, t[0], t[1])
@@ -319,14 +322,15 @@ func (w *writer) write(ctx context.Context, ps []patient) error {
 		pats = append(pats, []any{p.id, p.mrn, p.last, p.first, nz(p.middle), w.d.DateArg(p.dob), p.sex, p.addr, p.city, p.state, p.zip,
 			nz(p.phone), p.deceased, w.t(p.deceasedAt), nil, "SEED", w.d.TimeArg(p.upd.Truncate(time.Millisecond))})
 		for _, v := range p.visits {
-			visits = append(visits, []any{v.id, p.id, v.typ, v.status, w.t(v.admit), w.t(v.disch), v.dept, nil, w.d.TimeArg(v.upd.Truncate(time.Millisecond))})
+			attending, facility := visitLinks(v.id, v.dept)
+			visits = append(visits, []any{v.id, p.id, v.typ, v.status, w.t(v.admit), w.t(v.disch), v.dept, attending, facility, w.d.TimeArg(v.upd.Truncate(time.Millisecond))})
 		}
 		for _, r := range p.results {
 			var vid any
 			if r.visit != nil {
 				vid = *r.visit
 			}
-			results = append(results, []any{r.id, p.id, vid, r.code, r.val, nz(r.unit), r.ref, r.flag, r.status, w.d.TimeArg(r.at), r.accession, w.d.TimeArg(r.upd.Truncate(time.Millisecond))})
+			results = append(results, []any{r.id, p.id, vid, r.code, r.val, nz(r.unit), r.ref, r.flag, r.status, w.d.TimeArg(r.at), r.accession, resultPerformer(r.id), w.d.TimeArg(r.upd.Truncate(time.Millisecond))})
 		}
 	}
 	tx, err := w.db.BeginTx(ctx, nil)
@@ -336,8 +340,8 @@ func (w *writer) write(ctx context.Context, ps []patient) error {
 	defer tx.Rollback()
 	ins := []tableRows{
 		{"pat_master", []string{"pat_id", "mrn", "last_nm", "first_nm", "middle_nm", "birth_dt", "sex_cd", "addr_line1", "city", "state_cd", "zip_cd", "phone_home", "deceased_yn", "deceased_dttm", "ssn_last4", "upd_user", "upd_ts"}, pats},
-		{"visit", []string{"visit_id", "pat_id", "visit_type_cd", "visit_status_cd", "admit_dttm", "disch_dttm", "dept_cd", "attending_id", "upd_ts"}, visits},
-		{"lab_result", []string{"result_id", "pat_id", "visit_id", "local_test_cd", "result_val", "result_unit", "ref_range", "abn_flag", "result_status", "collected_dttm", "lab_accession", "upd_ts"}, results},
+		{"visit", []string{"visit_id", "pat_id", "visit_type_cd", "visit_status_cd", "admit_dttm", "disch_dttm", "dept_cd", "attending_id", "facility_id", "upd_ts"}, visits},
+		{"lab_result", []string{"result_id", "pat_id", "visit_id", "local_test_cd", "result_val", "result_unit", "ref_range", "abn_flag", "result_status", "collected_dttm", "lab_accession", "performer_id", "upd_ts"}, results},
 	}
 	for _, ct := range clinicalTables {
 		var rows [][]any

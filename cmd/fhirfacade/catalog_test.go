@@ -42,32 +42,32 @@ func TestServeUpstreamOnlyTypes(t *testing.T) {
 				t.Errorf("Patient/1 (legacy): %d", got)
 			}
 			if c.downFirst {
-				if got := getStatus(t, base+"/Organization"); got != 404 {
-					t.Errorf("Organization while the FHIR server is down: %d, want 404", got)
+				if got := getStatus(t, base+"/HealthcareService"); got != 404 {
+					t.Errorf("HealthcareService while the FHIR server is down: %d, want 404", got)
 				}
 				fhir.Start()
 			}
-			createOrganization(t, fhir.URL())
+			createService(t, fhir.URL())
 			// found at once, or once serve has read the statement again
 			deadline := time.Now().Add(30 * time.Second)
 			for {
-				status, body := get(t, base+"/Organization?name=Acme")
+				status, body := get(t, base+"/HealthcareService?name=Acme")
 				var b struct{ Entry []any }
 				_ = json.Unmarshal(body, &b)
 				if status == 200 && len(b.Entry) == 1 {
 					break
 				}
 				if !c.downFirst || time.Now().After(deadline) {
-					t.Fatalf("Organization: %d with %d entries: %.300s", status, len(b.Entry), body)
+					t.Fatalf("HealthcareService: %d with %d entries: %.300s", status, len(b.Entry), body)
 				}
 				time.Sleep(200 * time.Millisecond)
 			}
-			out, err := command(t, dir, env, "route", "set", "Organization", "shadow", "--reason", "test").CombinedOutput()
-			if err == nil || !strings.Contains(string(out), `"Organization" has no route`) {
+			out, err := command(t, dir, env, "route", "set", "HealthcareService", "shadow", "--reason", "test").CombinedOutput()
+			if err == nil || !strings.Contains(string(out), `"HealthcareService" has no route`) {
 				t.Errorf("route set on an upstream-only type: %v\n%s", err, out)
 			}
 			out, err = command(t, dir, env, "route", "list").CombinedOutput()
-			if err != nil || strings.Contains(string(out), "Organization") || !strings.Contains(string(out), "Patient") {
+			if err != nil || strings.Contains(string(out), "HealthcareService") || !strings.Contains(string(out), "Patient") {
 				t.Errorf("route list: %v\n%s", err, out)
 			}
 			log := stop()
@@ -80,14 +80,14 @@ func TestServeUpstreamOnlyTypes(t *testing.T) {
 	}
 }
 
-func createOrganization(t *testing.T, url string) {
+func createService(t *testing.T, url string) {
 	t.Helper()
 	c, err := upstream.New(upstream.Config{BaseURL: url})
 	if err != nil {
 		t.Fatal(err)
 	}
-	org := map[string]any{"resourceType": "Organization", "name": "Acme Clinic"}
-	if _, _, err := upstream.NewBackend(c).Create(context.Background(), "Organization", org, nil); err != nil {
+	org := map[string]any{"resourceType": "HealthcareService", "name": "Acme Clinic"}
+	if _, _, err := upstream.NewBackend(c).Create(context.Background(), "HealthcareService", org, nil); err != nil {
 		t.Fatal(err)
 	}
 }

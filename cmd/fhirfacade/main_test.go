@@ -248,7 +248,7 @@ func TestMappingsCheck(t *testing.T) {
 		if _, err := db.Exec("ALTER TABLE pat_master ADD COLUMN nickname VARCHAR(20)"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Exec("ALTER TABLE visit DROP COLUMN dept_cd"); err != nil {
+		if _, err := db.Exec("ALTER TABLE visit DROP COLUMN disch_dttm"); err != nil {
 			t.Fatal(err)
 		}
 		db.Close()
@@ -257,7 +257,7 @@ func TestMappingsCheck(t *testing.T) {
 		if !ok || ee.ExitCode() != 1 {
 			t.Fatalf("want exit 1, got %v\n%s", err, out)
 		}
-		for _, want := range []string{"pat_master.nickname: neither mapped nor listed under ignore", "encounter.yaml: visit.dept_cd: no such column"} {
+		for _, want := range []string{"pat_master.nickname: neither mapped nor listed under ignore", "encounter.yaml: visit.disch_dttm: no such column"} {
 			if !strings.Contains(string(out), want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
 			}

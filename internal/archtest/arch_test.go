@@ -8,9 +8,11 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -155,3 +157,69 @@ func sqlNames(table string) *regexp.Regexp {
 	sqlRE[table] = re
 	return re
 }
+
+// specOnlyTypes are the resource types that exist only as mapping specs,
+// migrations and seed rows (issue 12): no Go code may name them, so that
+// adding a type stays a spec, never an engine change.
+var specOnlyTypes = []string{"Condition", "AllergyIntolerance", "MedicationRequest", "Immunization", "Procedure", "Practitioner", "Organization", "Location"}
+
+// TestSpecOnlyTypes: no non-test Go file holds one of specOnlyTypes as a
+// string literal: the whole literal, a reference or URL (Practitioner/1,
+// Location?name=) or an include (Location:organization). The hand-written
+// comparison servers under bench/ are exempt: they are what the facade is
+// measured against, not part of it. (The HTTP header is echo.HeaderLocation.)
+func TestSpecOnlyTypes(t *testing.T) {
+	for _, p := range list(t) {
+		if strings.HasPrefix(p.ImportPath, "bench") {
+			continue
+		}
+		for _, hit := range typesNamed(t, p.Dir, p.GoFiles) {
+			t.Errorf("%s names %s (a type served from its spec alone: put what differs in the spec, or make the engine generic)", p.ImportPath, hit)
+		}
+	}
+}
+
+// TestSpecOnlyTypesFound: the search of TestSpecOnlyTypes finds the forms
+// it looks for, and only those.
+func TestSpecOnlyTypesFound(t *testing.T) {
+	dir := t.TempDir()
+	src := "package x\n\nvar a = []string{\"Practitioner\", \"Location/\" + id, \"Condition?code=1\", \"Encounter:location\", \"Procedure:patient\", " +
+		"\"(links, Location) header\", \"Locations\", \"ConditionalCreate\"}\nvar id string\n"
+	if err := writeFile(filepath.Join(dir, "x.go"), src); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(typesNamed(t, dir, []string{"x.go"}), ", ")
+	want := `x.go: "Practitioner", x.go: "Location/", x.go: "Condition?code=1", x.go: "Procedure:patient"`
+	if got != want {
+		t.Errorf("found %s\nwant  %s", got, want)
+	}
+}
+
+// typesNamed lists "file: literal" for each string literal of the files
+// that names one of specOnlyTypes.
+func typesNamed(t *testing.T, dir string, files []string) []string {
+	t.Helper()
+	re := regexp.MustCompile(`\b(` + strings.Join(specOnlyTypes, "|") + `)([/?]|:[a-z]|$)`)
+	var out []string
+	fs := token.NewFileSet()
+	for _, f := range files {
+		file, err := parser.ParseFile(fs, filepath.Join(dir, f), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(lit.Value)
+			if err == nil && (slices.Contains(specOnlyTypes, s) || re.MatchString(s)) {
+				out = append(out, f+": "+lit.Value)
+			}
+			return true
+		})
+	}
+	return out
+}
+
+func writeFile(name, content string) error { return os.WriteFile(name, []byte(content), 0o644) }

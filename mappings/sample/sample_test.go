@@ -11,6 +11,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/mappings/sample"
+	"github.com/fhirfacade/fhirfacade/seed"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
@@ -25,8 +26,10 @@ func TestShippedSpecsSample(t *testing.T) {
 			seed func(testing.TB, *sqldb.DB, int) *mappings.Registry
 			rows map[string]int // with 10 patients, 50 asked
 		}{
-			{"ehr", testutil.SeedEHR, map[string]int{"Patient": 10, "Encounter": 20, "Observation": 50}},
+			{"ehr", testutil.SeedEHR, map[string]int{"Patient": 10, "Encounter": 20, "Observation": 50,
+				"Location": len(seed.Depts), "Organization": 3, "Practitioner": 5}},
 			{"demo", testutil.Seed, map[string]int{"Patient": 10, "Encounter": 30, "Observation": 50,
+				"Location": len(seed.Depts), "Organization": len(seed.Facilities), "Practitioner": seed.Providers,
 				// the clinical lists: what the seed draws for patients 1-10
 				"AllergyIntolerance": 11, "Condition": 29, "Immunization": 16, "MedicationRequest": 21, "Procedure": 13}},
 		} {

@@ -1,0 +1,3 @@
+DROP TABLE `ProviderMaster`;
+DROP TABLE `Department`;
+DROP TABLE `FacilityMaster`;

@@ -1,0 +1,3 @@
+DROP TABLE [dbo].[ProviderMaster];
+DROP TABLE [dbo].[Department];
+DROP TABLE [dbo].[FacilityMaster];
