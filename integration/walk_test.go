@@ -53,12 +53,12 @@ type world struct {
 	// routedLegacy and routedFHIR are the two sides as serve hands them to
 	// the router and the mirror: wrapped in tombstones
 	routedLegacy, routedFHIR backend.Backend
-	routes  *routing.Store
-	watcher *routing.Watcher
-	outbox  *mirror.Outbox
-	router  *routing.Router
-	http    *httptest.Server
-	metrics *prometheus.Registry
+	routes                   *routing.Store
+	watcher                  *routing.Watcher
+	outbox                   *mirror.Outbox
+	router                   *routing.Router
+	http                     *httptest.Server
+	metrics                  *prometheus.Registry
 	// routesDSN is the control store's URL (for a second facade process)
 	routesDSN string
 	ctl       *control.Store

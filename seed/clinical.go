@@ -75,8 +75,8 @@ func pick(r *rand.Rand, xs []string, weights []int) string {
 	return xs[len(xs)-1]
 }
 
-// provider is a provider id of the shared demo set "DR0001".."DR0040".
-func provider(r *rand.Rand) string { return fmt.Sprintf("DR%04d", 1+r.IntN(40)) }
+// anyProvider is a provider id of the directory's set (ProviderID 1..Providers).
+func anyProvider(r *rand.Rand) string { return ProviderID(1 + r.IntN(Providers)) }
 
 // past is a whole minute up to days before the synthetic now.
 func past(r *rand.Rand, days int) time.Time {
@@ -132,7 +132,7 @@ func (w *writer) problems(p *patient) [][]any {
 			resolved = w.day(onset.AddDate(0, 0, 7+r.IntN(365)))
 		}
 		rows = append(rows, []any{id, p.id, vid, typ, status, verify, c.SNOMED, nz(c.ICD10), c.Desc, w.day(onset), resolved,
-			w.d.TimeArg(noted), provider(r), w.stamp(noted, r)})
+			w.d.TimeArg(noted), anyProvider(r), w.stamp(noted, r)})
 	}
 	return rows
 }
@@ -154,7 +154,7 @@ func (w *writer) allergies(p *patient) [][]any {
 		}
 		at := past(r, 10*365)
 		rows = append(rows, []any{id, p.id, status, verify, a.Cat, crit, a.SNOMED, a.Desc, rxn, rxnDesc, sev,
-			w.d.TimeArg(at), provider(r), w.stamp(at, r)})
+			w.d.TimeArg(at), anyProvider(r), w.stamp(at, r)})
 	}
 	return rows
 }
@@ -176,7 +176,7 @@ func (w *writer) medOrders(p *patient) [][]any {
 		if v := seenVisit(r, p); v != nil && r.IntN(5) < 3 {
 			vid, at = v.id, v.admit.Add(time.Duration(10+r.IntN(60))*time.Minute)
 		}
-		rows = append(rows, []any{id, p.id, vid, d.Local, status, intent, reported, w.day(at), provider(r),
+		rows = append(rows, []any{id, p.id, vid, d.Local, status, intent, reported, w.day(at), anyProvider(r),
 			sigs[r.IntN(len(sigs))], w.stamp(at, r)})
 	}
 	return rows
@@ -194,7 +194,7 @@ func (w *writer) immunizations(p *patient) [][]any {
 		if r.IntN(10) == 0 {
 			status, refusal = "N", refusals[r.IntN(len(refusals))]
 		} else {
-			lot, by = fmt.Sprintf("LOT%05d", r.IntN(100000)), provider(r)
+			lot, by = fmt.Sprintf("LOT%05d", r.IntN(100000)), anyProvider(r)
 		}
 		rows = append(rows, []any{id, p.id, v.CVX, status, refusal, w.d.TimeArg(at), src, lot, by, w.stamp(at, r)})
 	}
@@ -217,7 +217,7 @@ func (w *writer) procedures(p *patient) [][]any {
 			// a completed procedure has its end; one in progress is open
 			end = w.d.TimeArg(start.Add(time.Duration(15+r.IntN(180)) * time.Minute))
 		}
-		rows = append(rows, []any{id, p.id, vid, status, c.CPT, nz(c.SNOMED), c.Desc, w.d.TimeArg(start), end, provider(r), w.stamp(start, r)})
+		rows = append(rows, []any{id, p.id, vid, status, c.CPT, nz(c.SNOMED), c.Desc, w.d.TimeArg(start), end, anyProvider(r), w.stamp(start, r)})
 	}
 	return rows
 }
