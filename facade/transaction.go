@@ -234,7 +234,7 @@ func (s *Server) runEntry(ctx context.Context, outer *http.Request, sub *subRequ
 
 // refOf is Type/id of the resource an entry's answer names (its Location).
 func (s *Server) refOf(w *captured) string {
-	loc := strings.TrimPrefix(w.header.Get("Location"), s.baseURL+"/")
+	loc := strings.TrimPrefix(w.header.Get(echo.HeaderLocation), s.baseURL+"/")
 	parts := strings.SplitN(loc, "/", 3)
 	if len(parts) < 2 {
 		return ""
@@ -246,7 +246,7 @@ func (s *Server) refOf(w *captured) string {
 func (s *Server) responseEntry(w *captured) map[string]any {
 	resp := map[string]any{"status": fmt.Sprintf("%d %s", w.status, http.StatusText(w.status))}
 	ent := map[string]any{"response": resp}
-	if loc := w.header.Get("Location"); loc != "" {
+	if loc := w.header.Get(echo.HeaderLocation); loc != "" {
 		resp["location"] = loc
 		ent["fullUrl"] = s.baseURL + "/" + s.refOf(w)
 	}
