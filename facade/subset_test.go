@@ -138,15 +138,15 @@ var subsetCases = []struct {
 	{"whole read", "/fhir/Patient/1", "address,birthDate,deceasedBoolean,gender,id,identifier,meta,name,resourceType,telecom"},
 	{"summary=false", "/fhir/Patient/1?_summary=false", "address,birthDate,deceasedBoolean,gender,id,identifier,meta,name,resourceType,telecom"},
 	// Observation.category, interpretation, referenceRange are not summary
-	{"summary=true read", "/fhir/Observation/1?_summary=true", "code,effectiveDateTime,encounter,id,identifier,meta,resourceType,status,subject,valueQuantity SUBSETTED"},
+	{"summary=true read", "/fhir/Observation/1?_summary=true", "code,effectiveDateTime,encounter,id,identifier,meta,performer,resourceType,status,subject,valueQuantity SUBSETTED"},
 	// text mode: text (none stored), id, meta and the mandatory elements
 	{"summary=text", "/fhir/Observation/1?_summary=text", "code,id,meta,resourceType,status SUBSETTED"},
-	{"summary=data", "/fhir/Encounter/1?_summary=data", "class,id,meta,period,resourceType,serviceType,status,subject SUBSETTED"},
+	{"summary=data", "/fhir/Encounter/1?_summary=data", "class,id,location,meta,period,resourceType,serviceProvider,serviceType,status,subject SUBSETTED"},
 	// _elements: the named ones plus mandatory (code) and modifiers (status)
 	{"elements read", "/fhir/Observation/1?_elements=subject,value", "code,id,meta,resourceType,status,subject,valueQuantity SUBSETTED"},
 	{"elements choice by type", "/fhir/Observation/1?_elements=valueQuantity", "code,id,meta,resourceType,status,valueQuantity SUBSETTED"},
 	{"elements search", "/fhir/Observation?subject=Patient/1&_elements=effective&_count=3", "match Observation/1 code,effectiveDateTime,id,meta,resourceType,status SUBSETTED"},
-	{"summary search with include", "/fhir/Observation?_id=1&_summary=true&_include=Observation:subject", "match Observation/1 code,effectiveDateTime,encounter,id,identifier,meta,resourceType,status,subject,valueQuantity SUBSETTED"},
+	{"summary search with include", "/fhir/Observation?_id=1&_summary=true&_include=Observation:subject", "match Observation/1 code,effectiveDateTime,encounter,id,identifier,meta,performer,resourceType,status,subject,valueQuantity SUBSETTED"},
 	{"everything summary", "/fhir/Patient/1/$everything?_summary=text&_count=2", "match Patient/1 id,meta,resourceType SUBSETTED"},
 }
 

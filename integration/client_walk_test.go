@@ -32,7 +32,8 @@ func TestThirdPartyClientWalk(t *testing.T) {
 	dir := clientDir(t)
 	w := newWorld(t, testutil.SQLite(t), "sqlite://"+t.TempDir()+"/control.db")
 	t.Run("legacy", func(t *testing.T) { runWalk(t, dir, w.http.URL+"/fhir", "legacy") })
-	for _, typ := range []string{"Patient", "Encounter", "Observation"} {
+	// every type the walk writes moves: a transaction must stay on one backend
+	for _, typ := range []string{"Patient", "Encounter", "Condition", "Observation"} {
 		w.copyAll(typ)
 		w.flip(typ, routing.Shadow, false)
 		w.prove(typ)

@@ -344,7 +344,9 @@ func TestDecodeRefuses(t *testing.T) {
 		// a coding whose system picks one of several template codings is
 		// refused at the member that template coding cannot hold
 		{"coding version", "Observation", `{"resourceType":"Observation","code":{"coding":[{"system":"http://loinc.org","code":"2345-7","version":"2.7"}]}}`, "Observation.code.coding[0].version"},
-		{"coding display", "Condition", `{"resourceType":"Condition","code":{"coding":[{"system":"http://snomed.info/sct","code":"1","display":"x"}]}}`, "Condition.code.coding[0].display"},
+		{"coding display", "Condition", `{"resourceType":"Condition","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"E11","display":"x"}]}}`, "Condition.code.coding[0].display"},
+		// the SNOMED CT display and the text share prob_desc: they must agree
+		{"display and text disagree", "Condition", `{"resourceType":"Condition","code":{"coding":[{"system":"http://snomed.info/sct","code":"1","display":"x"}],"text":"y"}}`, "Condition.code.text"},
 		{"second coding of one system", "Condition", `{"resourceType":"Condition","code":{"coding":[{"system":"http://snomed.info/sct","code":"1"},{"system":"http://snomed.info/sct","code":"2"}]}}`, "Condition.code.coding[1]"},
 		{"coding of no template system", "Observation", `{"resourceType":"Observation","code":{"coding":[{"system":"http://snomed.info/sct","code":"1"}]}}`, "Observation.code.coding[0]"},
 		{"bad category", "Observation", `{"resourceType":"Observation","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}]}`, "Observation.category[0].coding[0].code"},
