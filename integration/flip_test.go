@@ -48,7 +48,7 @@ func TestFlipUnderLoad(t *testing.T) {
 		return facade.New(facade.Config{Catalog: catalog.FromSpecs(reg), Router: router2, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry(), BaseURL: base}).Handler()
 	})
 	go w.outbox.Run(w.ctx, w.ends(), 100*time.Millisecond)
-	go out2.Run(w.ctx, mirror.Ends{Legacy: w.routedLegacy, FHIR: w.routedFHIR, Reverse: router2.Reverse}, 100*time.Millisecond)
+	go out2.Run(w.ctx, mirror.Ends{Legacy: w.legacy, FHIR: w.fhir, Reverse: router2.Reverse}, 100*time.Millisecond)
 	w.copyAll("Patient")
 
 	bases := []string{w.http.URL, srv2.URL}

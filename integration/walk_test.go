@@ -51,7 +51,7 @@ type world struct {
 	legacy  *idmap.Backend
 	fhir    *upstream.Backend
 	// routedLegacy and routedFHIR are the two sides as serve hands them to
-	// the router and the mirror: wrapped in tombstones
+	// the router: wrapped in tombstones (the mirror writes around them)
 	routedLegacy, routedFHIR backend.Backend
 	routes                   *routing.Store
 	watcher                  *routing.Watcher
@@ -141,7 +141,7 @@ func newWorldOn(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool
 }
 
 func (w *world) ends() mirror.Ends {
-	return mirror.Ends{Legacy: w.routedLegacy, FHIR: w.routedFHIR, Reverse: w.router.Reverse}
+	return mirror.Ends{Legacy: w.legacy, FHIR: w.fhir, Reverse: w.router.Reverse}
 }
 
 // flip moves a type and waits until the watcher serves the new state; in a

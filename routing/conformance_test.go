@@ -124,6 +124,6 @@ func routedWorld(t *testing.T, ctl *control.Store, st routing.State) (byType, *r
 		types[typ] = true
 	}
 	r := routing.NewRouter(w, types, leg, fhir, out, nil)
-	go out.Run(ctx, mirror.Ends{Legacy: leg, FHIR: fhir, Reverse: r.Reverse}, 50*time.Millisecond)
+	go out.Run(ctx, mirror.Ends{Legacy: tombstone.Bare(leg), FHIR: tombstone.Bare(fhir), Reverse: r.Reverse}, 50*time.Millisecond)
 	return byType{r: r}, store
 }

@@ -173,3 +173,18 @@ func (b *Backend) Delete(ctx context.Context, typ, id, ifMatch string) error {
 	}
 	return nil
 }
+
+// Bare is b without its tombstone wrapper (b itself when it has none): the
+// backend the outbox mirror writes through. Mirror writes must not touch
+// tombstones: a mirror row copies a state it read a moment earlier, so an
+// update it replays after the resource was deleted on the system of record
+// would clear the tombstone that delete left (the resource then answers 404
+// instead of 410 until the delete's own mirror row runs). The system of
+// record's wrapper already keeps the tombstones, shared by public type and
+// id, for both sides.
+func Bare(b backend.Backend) backend.Backend {
+	if t, ok := b.(*Backend); ok {
+		return t.Inner
+	}
+	return b
+}

@@ -262,7 +262,8 @@ func serve(ctx context.Context, o *serveOpts) error {
 	}
 	auditor, stopAudit := startAudit(ctx, o, ctl, metrics, log)
 	defer stopAudit()
-	go outbox.Run(ctx, mirror.Ends{Legacy: legacyB, FHIR: fhirB, Reverse: router.Reverse}, 500*time.Millisecond)
+	// the mirror writes around the tombstones (see tombstone.Bare)
+	go outbox.Run(ctx, mirror.Ends{Legacy: tombstone.Bare(legacyB), FHIR: tombstone.Bare(fhirB), Reverse: router.Reverse}, 500*time.Millisecond)
 	srv := facade.New(o.facadeConfig(facade.Config{
 		Catalog: cat, Router: router, Sealer: sealer, Log: log, Metrics: metrics,
 		Admin: admin.Routes(routes), Auth: authn, SMART: smartDoc, Audit: auditor,
