@@ -262,7 +262,6 @@ func serve(ctx context.Context, o *serveOpts) error {
 	}
 	auditor, stopAudit := startAudit(ctx, o, ctl, metrics, log)
 	defer stopAudit()
-	// the mirror writes around the tombstones (see tombstone.Bare)
 	go outbox.Run(ctx, mirror.Ends{Legacy: tombstone.Bare(legacyB), FHIR: tombstone.Bare(fhirB), Reverse: router.Reverse}, 500*time.Millisecond)
 	srv := facade.New(o.facadeConfig(facade.Config{
 		Catalog: cat, Router: router, Sealer: sealer, Log: log, Metrics: metrics,
@@ -479,6 +478,7 @@ func wireBackends(ctx context.Context, o *serveOpts, ctl *control.Store, db *sql
 	}
 	go ids.Run(ctx, time.Second)
 	// tombstones around both sides (outside the id map: they are keyed by
+	// public ids; the outbox mirror writes around them, see tombstone.Bare;
 	// public ids, the same on both): a resource deleted through the facade
 	// answers 410 on either route, and keeps doing so after its type moves
 	legacyB := &tombstone.Backend{Inner: &idmap.Backend{Inner: legacy.New(db, reg), Map: ids, Reg: reg}, Store: ctl}
