@@ -478,9 +478,9 @@ func wireBackends(ctx context.Context, o *serveOpts, ctl *control.Store, db *sql
 	}
 	go ids.Run(ctx, time.Second)
 	// tombstones around both sides (outside the id map: they are keyed by
-	// public ids; the outbox mirror writes around them, see tombstone.Bare;
 	// public ids, the same on both): a resource deleted through the facade
-	// answers 410 on either route, and keeps doing so after its type moves
+	// answers 410 on either route, and keeps doing so after its type moves;
+	// the outbox mirror writes around them (see tombstone.Bare)
 	legacyB := &tombstone.Backend{Inner: &idmap.Backend{Inner: legacy.New(db, reg), Map: ids, Reg: reg}, Store: ctl}
 	if fhir == nil {
 		return legacyB, nil, nil, nil
