@@ -112,8 +112,8 @@ func TestLegacyEHRDownUp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v, _, err := m.Version(); err != nil || v != 3 {
-			t.Fatalf("EHR schema at version %d (%v), want 3", v, err)
+		if v, _, err := m.Version(); err != nil || v != 4 {
+			t.Fatalf("EHR schema at version %d (%v), want 4", v, err)
 		}
 		if err := m.Down(); err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/fhirfacade/fhirfacade/sqldb"
@@ -83,6 +84,19 @@ var ehrColumns = map[string][]string{
 	"FacilityMaster": {"FacilityGUID", "FacilityName", "NPI", "Phone", "Address1", "City", "StateCode", "Zip", "IsActive", "ModifiedAt"},
 	"Department":     {"Code", "Name", "FacilityGUID", "Phone", "IsActive", "ModifiedAt"},
 	"ProviderMaster": {"ProviderGUID", "ProviderKey", "NPI", "LastName", "FirstName", "Credentials", "Phone", "IsActive", "ModifiedAt"},
+	"DiagnosisCode":  {"Code", "SNOMEDCT", "ICD10CM", "Description", "IsActive"},
+	"Formulary":      {"DrugCode", "RxNorm", "DrugName", "IsActive"},
+	"VaccineCode":    {"CVXCode", "VaccineName", "IsActive"},
+	"ProblemList": {"ProblemGUID", "PatientGUID", "VisitGUID", "DiagnosisCode", "ListType", "ProblemStatus", "VerificationCode",
+		"OnsetDate", "ResolvedDate", "RecordedAt", "RecordedByGUID", "IsConfidential", "ModifiedAt"},
+	"PatientAllergy": {"AllergyGUID", "PatientGUID", "AllergenSNOMED", "AllergenName", "AllergenType", "Criticality", "AllergyStatus",
+		"VerificationCode", "ReactionSNOMED", "Reaction", "ReactionSeverity", "EnteredAt", "EnteredByGUID", "ModifiedAt"},
+	"MedicationOrder": {"OrderGUID", "PatientGUID", "VisitGUID", "DrugCode", "OrderStatus", "OrderClass", "Sig", "DispenseQty",
+		"OrderedAt", "PrescriberGUID", "ModifiedAt"},
+	"VaccineAdministration": {"AdminGUID", "PatientGUID", "VisitGUID", "CVXCode", "AdminStatus", "RefusalReason", "AdministeredAt",
+		"PrimarySource", "LotNumber", "DoseML", "AdministeredByGUID", "ModifiedAt"},
+	"ProcedureHistory": {"ProcedureGUID", "PatientGUID", "VisitGUID", "CPTCode", "SNOMEDCode", "ProcedureName", "StatusCode",
+		"StartedAt", "EndedAt", "SurgeonGUID", "ModifiedAt"},
 }
 
 // insertEHR writes rows into one EHR table.
@@ -152,19 +166,34 @@ func ehrSeeded(ctx context.Context, db *sqldb.DB, upTo int) (int, error) {
 func writeEHR(ctx context.Context, db *sqldb.DB, lo, hi int) error {
 	a := ehrArgs{d: db.Dialect}
 	var pats, visits, results [][]any
+	clinical := make([][][]any, len(ehrClinicalTables))
 	for i := lo; i <= hi; i++ {
-		p, v, r := a.rows(EHRPatientData(i))
+		data := EHRPatientData(i)
+		p, v, r := a.rows(data)
 		pats, visits, results = append(pats, p), append(visits, v...), append(results, r...)
+		for t, ct := range ehrClinicalTables {
+			clinical[t] = append(clinical[t], ct.rows(a, &data)...)
+		}
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	for _, in := range []struct {
+	tables := []struct {
 		table string
 		rows  [][]any
-	}{{"PatientMaster", pats}, {"PatientVisit", visits}, {"LabResult", results}} {
+	}{{"PatientMaster", pats}, {"PatientVisit", visits}, {"LabResult", results}}
+	for t, ct := range ehrClinicalTables {
+		tables = append(tables, struct {
+			table string
+			rows  [][]any
+		}{ct.table, clinical[t]})
+	}
+	for _, in := range tables {
+		if len(in.rows) == 0 {
+			continue // a small batch may draw no row of a clinical list
+		}
 		if err := insertEHR(ctx, tx, db.Dialect, in.table, in.rows); err != nil {
 			return err
 		}
@@ -200,7 +229,7 @@ func seedEHRCodes(ctx context.Context, db *sqldb.DB) error {
 		rows  [][]any
 	}{{"RaceCode", codes(EHRRaceCodes, true)}, {"EthnicityCode", codes(EHREthnicityCodes, true)},
 		{"VisitType", codes(EHRVisitTypes, false)}, {"LabTest", tests}}
-	for _, in := range append(fixed, ehrDirectory(d)...) {
+	for _, in := range slices.Concat(fixed, ehrDirectory(d), ehrClinicalLookups(ehrArgs{d: d})) {
 		var missing [][]any
 		key := EHRColumn(d, ehrColumns[in.table][0])
 		for _, row := range in.rows {
