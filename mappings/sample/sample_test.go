@@ -27,7 +27,9 @@ func TestShippedSpecsSample(t *testing.T) {
 			rows map[string]int // with 10 patients, 50 asked
 		}{
 			{"ehr", testutil.SeedEHR, map[string]int{"Patient": 10, "Encounter": 20, "Observation": 50,
-				"Location": len(seed.Depts), "Organization": 3, "Practitioner": 5}},
+				"Location": len(seed.Depts), "Organization": 3, "Practitioner": 5,
+				// the clinical lists: what the EHR seed draws for patients 1-10
+				"AllergyIntolerance": 16, "Condition": 16, "Immunization": 9, "MedicationRequest": 19, "Procedure": 10}},
 			{"demo", testutil.Seed, map[string]int{"Patient": 10, "Encounter": 30, "Observation": 50,
 				"Location": len(seed.Depts), "Organization": len(seed.Facilities), "Practitioner": seed.Providers,
 				// the clinical lists: what the seed draws for patients 1-10
