@@ -126,3 +126,14 @@ func (a ehrArgs) stamp3(r *rand.Rand, t time.Time) any {
 }
 
 func (a ehrArgs) bit(b bool) any { return sqldb.BoolArg(a.d, b) }
+
+// EHRClinicalCounts is how many rows EHR patient i has in each clinical
+// table (by table name), as RunEHR writes them.
+func EHRClinicalCounts(i int) map[string]int {
+	p := EHRPatientData(i)
+	out := map[string]int{}
+	for _, t := range ehrClinicalTables {
+		out[t.table] = len(t.rows(ehrArgs{d: sqldb.SQLite{}}, &p))
+	}
+	return out
+}

@@ -40,7 +40,11 @@ func TestRunEHR(t *testing.T) {
 		tbl := func(name string) string { return seed.EHRTable(d, name) }
 		col := func(name string) string { return seed.EHRColumn(d, name) }
 		nullMod, prefixOnly := 0, 0
+		clinical := map[string]int{}
 		for i := 1; i <= n; i++ {
+			for table, c := range seed.EHRClinicalCounts(i) {
+				clinical[table] += c
+			}
 			p := seed.EHRPatientData(i)
 			if p.ModifiedAt == nil {
 				nullMod++
@@ -62,6 +66,14 @@ func TestRunEHR(t *testing.T) {
 			{tbl("PatientMaster"), col("ModifiedAt") + " IS NULL", nullMod},
 			{tbl("PatientMaster"), col("Name Prefix") + " IS NOT NULL AND " + col("MiddleName") + " IS NULL", prefixOnly},
 			{"pat_master", "1 = 1", 0}, // the first demo schema lives beside it
+			{tbl("DiagnosisCode"), "1 = 1", len(seed.Problems)},
+			{tbl("Formulary"), "1 = 1", len(seed.Drugs)},
+			// the clinical lists, resumed with their patients' batches
+			{tbl("ProblemList"), "1 = 1", clinical["ProblemList"]},
+			{tbl("PatientAllergy"), "1 = 1", clinical["PatientAllergy"]},
+			{tbl("MedicationOrder"), "1 = 1", clinical["MedicationOrder"]},
+			{tbl("VaccineAdministration"), "1 = 1", clinical["VaccineAdministration"]},
+			{tbl("ProcedureHistory"), "1 = 1", clinical["ProcedureHistory"]},
 		} {
 			if got := count(c.from, c.where); got != c.want {
 				t.Errorf("%s WHERE %s: %d rows, want %d", c.from, c.where, got, c.want)
