@@ -27,6 +27,13 @@ func TestEHRSQLGolden(t *testing.T) {
 		{"ehr-observation-page2", "Observation", "_sort=-date", []any{"t:2024-03-01T15:55:06-05:00", "s:" + p.Results[0].GUID}},
 		{"ehr-patient-family-page2", "Patient", "_sort=-family", []any{"s:Smith", "s:" + p.GUID}},
 		{"ehr-encounter-period", "Encounter", "subject=Patient/" + p.GUID + "&date=le2024-06-01", nil},
+		// the clinical lists (migration 000004): codes through a lookup
+		// join, status words and letters through code maps, instants
+		{"ehr-condition-code-status", "Condition", "patient=" + p.GUID + "&code=http://snomed.info/sct|44054006&category=problem-list-item&clinical-status=active,resolved", nil},
+		{"ehr-allergyintolerance-category", "AllergyIntolerance", "patient=" + p.GUID + "&category=medication&criticality=high&_sort=-date", nil},
+		{"ehr-medicationrequest-rxnorm", "MedicationRequest", "code=http://www.nlm.nih.gov/research/umls/rxnorm|314076&status=stopped&authoredon=ge2024-01-01T00:00:00-05:00", nil},
+		{"ehr-immunization-lot", "Immunization", "lot-number=lot0&vaccine-code=http://hl7.org/fhir/sid/cvx|140&_sort=-date", nil},
+		{"ehr-procedure-period", "Procedure", "subject=Patient/" + p.GUID + "&date=ge2024-01-01&status=completed,in-progress", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { searchGolden(t, reg.Spec(c.typ), c.name, c.query, c.after) })
