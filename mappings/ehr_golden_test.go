@@ -1,9 +1,17 @@
 package mappings_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/url"
+	"strings"
 	"testing"
 
+	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/search"
 	"github.com/fhirfacade/fhirfacade/seed"
 )
 
@@ -37,5 +45,54 @@ func TestEHRSQLGolden(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { searchGolden(t, reg.Spec(c.typ), c.name, c.query, c.after) })
+	}
+}
+
+// TestEHRClinicalResourceGolden pins the clinical lists' resources of one
+// seeded EHR patient as served from live SQLite: codes through the lookup
+// joins, status words and letters mapped, datetimeoffset times with their
+// own offsets (+00:00 rows too), decimals, references to the patient's
+// visit and the directory's providers. (SQLite keeps no decimal scale:
+// 90.50 is 90.5 there.)
+func TestEHRClinicalResourceGolden(t *testing.T) {
+	db := testutil.SQLite(t)
+	reg := testutil.SeedEHR(t, db, 12)
+	be := legacy.New(db, reg)
+	i := 0
+	for n := 1; n <= 12 && i == 0; n++ {
+		full := true
+		for _, c := range seed.EHRClinicalCounts(n) {
+			full = full && c > 0
+		}
+		if full {
+			i = n
+		}
+	}
+	if i == 0 {
+		t.Fatal("no patient of 1..12 has rows in every clinical list")
+	}
+	guid := seed.EHRPatientGUID(i)
+	for _, c := range []struct{ typ, param string }{
+		{"Condition", "patient"}, {"AllergyIntolerance", "patient"}, {"MedicationRequest", "patient"},
+		{"Immunization", "patient"}, {"Procedure", "patient"},
+	} {
+		t.Run(c.typ, func(t *testing.T) {
+			q, err := search.ParseQuery(url.Values{c.param: {guid}, "_sort": {"_id"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := be.Search(context.Background(), c.typ, q, backend.SearchOptions{Count: 20})
+			if err != nil || len(res.Resources) == 0 {
+				t.Fatalf("%s of patient %d: %v, %d resources", c.typ, i, err, len(res.Resources))
+			}
+			var out bytes.Buffer
+			for _, r := range res.Resources {
+				if err := json.Indent(&out, r.JSON, "", "  "); err != nil {
+					t.Fatal(err)
+				}
+				out.WriteByte('\n')
+			}
+			golden(t, "resources/ehr-"+strings.ToLower(c.typ)+".json", out.Bytes())
+		})
 	}
 }
