@@ -55,6 +55,20 @@ func (b *bundle) entry(r *backend.Resource, mode string) {
 	b.buf = append(b.buf, `"}}`...)
 }
 
+// warnings adds one OperationOutcome entry (mode outcome) holding each
+// warning as an issue; none when there are none.
+func (b *bundle) warnings(ws []string) {
+	if len(ws) == 0 {
+		return
+	}
+	oo := &Outcome{ResourceType: "OperationOutcome"}
+	for _, w := range ws {
+		oo.Issue = append(oo.Issue, Issue{Severity: "warning", Code: "not-supported", Diagnostics: w})
+	}
+	raw, _ := json.Marshal(oo)
+	b.outcome(raw)
+}
+
 func (b *bundle) outcome(raw []byte) {
 	if b.entries > 0 {
 		b.buf = append(b.buf, ',')

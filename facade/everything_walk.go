@@ -230,14 +230,7 @@ func (s *Server) everythingBundle(c echo.Context, run *everythingRun) []byte {
 	for _, r := range run.included {
 		b.entry(r, "include")
 	}
-	if len(run.warnings) > 0 {
-		oo := &Outcome{ResourceType: "OperationOutcome"}
-		for _, w := range run.warnings {
-			oo.Issue = append(oo.Issue, Issue{Severity: "warning", Code: "not-supported", Diagnostics: w})
-		}
-		raw, _ := json.Marshal(oo)
-		b.outcome(raw)
-	}
+	b.warnings(run.warnings)
 	return b.bytes()
 }
 
