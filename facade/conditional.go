@@ -131,6 +131,15 @@ func (s *Server) updateByCondition(c echo.Context, be backend.Backend, typ strin
 	case len(found) > 1:
 		return nil, 0, httpErr(412, "multiple-matches", fmt.Sprintf("the condition matches more than one %s; make it more selective", typ))
 	case len(found) == 0 && hasID:
+		// update-as-create of that id only if it names nothing yet: a
+		// resource under that id does not match the condition, and
+		// overwriting it would replace what the client did not select
+		// (R5 says 409; R4 leaves it open)
+		if _, err := be.Read(c.Request().Context(), typ, bid); err == nil {
+			return nil, 0, &HTTPError{Status: 409, Code: "conflict", Msg: fmt.Sprintf("the condition matches no %s, but the body's id %s names an existing one; drop the id to create, or update %s/%s directly", typ, bid, typ, bid), Path: typ + ".id"}
+		} else if !errors.Is(err, backend.ErrNotFound) && !errors.Is(err, backend.ErrGone) {
+			return nil, 0, err
+		}
 		return s.updateID(c, be, typ, bid, m, ifMatch)
 	case len(found) == 0:
 		if ifMatch != "" {

@@ -57,6 +57,11 @@ func (s *Server) vread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// _elements and _summary as on a read (and the same refusals)
+	sb, err := s.readSubset(typ, c.QueryParams())
+	if err != nil {
+		return err
+	}
 	id, vid := c.Param("id"), c.Param("vid")
 	v, err := versionedOf(be, typ)
 	if err != nil {
@@ -77,7 +82,11 @@ func (s *Server) vread(c echo.Context) error {
 	if inm := c.Request().Header.Get("If-None-Match"); inm != "" && versionOf(inm) == r.VersionID {
 		return c.NoContent(http.StatusNotModified)
 	}
-	return writeRaw(c, 200, r.JSON)
+	out, err := s.applySubset(sb, []*backend.Resource{r})
+	if err != nil {
+		return err
+	}
+	return writeRaw(c, 200, out[0].JSON)
 }
 
 // historyRun is one page of an instance history as it is served.

@@ -271,9 +271,20 @@ func (s *Spec) KeyOf(id string) (any, error) {
 	if !strings.HasPrefix(id, it.prefix) || !strings.HasSuffix(id, it.suffix) || len(id) < len(it.prefix)+len(it.suffix) {
 		return nil, search.ErrNoMatch
 	}
-	v, err := it.exprs[0].tr.dec("", id[len(it.prefix):len(id)-len(it.suffix)])
+	seg := id[len(it.prefix) : len(id)-len(it.suffix)]
+	tr := it.exprs[0].tr
+	v, err := tr.dec("", seg)
 	if err != nil {
 		return nil, search.ErrNoMatch
+	}
+	// only the id the mapping itself renders names the row: "01" or "+1"
+	// decode to key 1 but are other FHIR ids, and serving them would let a
+	// write or delete through an alias leave its tombstone, id map entry
+	// and mirror row under the wrong id
+	if tr.text != nil {
+		if canon, ok, err := tr.text(v); err == nil && ok && canon != seg {
+			return nil, search.ErrNoMatch
+		}
 	}
 	// an id that no value of the key column's type can be (not a uuid
 	// for a uuid key) names no row: binding it would fail the query
