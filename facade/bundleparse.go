@@ -48,11 +48,18 @@ func (s *Server) parseEntries(b map[string]any) ([]*entry, error) {
 		return nil, httpErr(413, "too-costly", fmt.Sprintf("the Bundle has %d entries; at most %d are accepted", len(raw), maxEntries))
 	}
 	out := make([]*entry, 0, len(raw))
+	seen := map[string]int{}
 	for i, r := range raw {
 		e, err := s.parseEntry(i, r)
 		if err != nil {
 			return nil, err
 		}
+		// R4 bdl-7: fullUrls are unique (a urn:uuid given twice would
+		// make every reference to it point at whichever entry ran last)
+		if first, dup := seen[e.fullURL]; dup && e.fullURL != "" {
+			return nil, bundleErr(fmt.Sprintf("Bundle.entry[%d].fullUrl", i), "%q is the fullUrl of entry %d too; each entry needs its own", e.fullURL, first)
+		}
+		seen[e.fullURL] = i
 		out = append(out, e)
 	}
 	return out, nil

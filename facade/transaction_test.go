@@ -224,6 +224,9 @@ func testBundleRefusals(e *env, mrn string) {
 			post("urn:uuid:3f1c4b8e-0000-4000-8000-0000000000c1", "Encounter", encounterJSON("urn:uuid:3f1c4b8e-0000-4000-8000-0000000000c2")),
 			post("urn:uuid:3f1c4b8e-0000-4000-8000-0000000000c2", "Encounter", encounterJSON("urn:uuid:3f1c4b8e-0000-4000-8000-0000000000c1"))), 400, "cycle"},
 		{"an urn no entry creates", bundleOf("transaction", post("", "Encounter", encounterJSON("urn:uuid:3f1c4b8e-0000-4000-8000-0000000000ff"))), 400, "fullUrl of no resource"},
+		{"a fullUrl twice", bundleOf("transaction",
+			post("urn:uuid:3f1c4b8e-0000-4000-8000-0000000000d1", "Patient", patientJSON(mrn+"-d1")),
+			post("urn:uuid:3f1c4b8e-0000-4000-8000-0000000000d1", "Patient", patientJSON(mrn+"-d2"))), 400, "Bundle.entry[1].fullUrl"},
 		{"not a Bundle", patientJSON(mrn), 400, "resourceType"},
 	} {
 		r := e.do("POST", "/fhir", c.body)
