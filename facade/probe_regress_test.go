@@ -1,6 +1,8 @@
 package facade_test
 
 import (
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/sqldb"
 	"strings"
 	"testing"
 )
@@ -65,4 +67,51 @@ func TestProbeVreadSubsets(t *testing.T) {
 	}
 	s.wantStatus(s.as(tok, "GET", v+"?_summary=count", ""), 400, "vread with _summary=count")
 	s.wantStatus(s.as(tok, "GET", v+"?_elements=nosuchelement", ""), 400, "vread with an unknown element")
+}
+
+// TestProbeNotMatchesUnknown: :not and ne match every row that does not
+// have the value — rows where one of the parameter's columns is NULL
+// (a Condition with a SNOMED CT code and no ICD-10 one, a Procedure with
+// CPT only, an open period) included. So code=X and code:not=X together
+// count every resource, and ne of a day nothing falls on counts every
+// dated one.
+func TestProbeNotMatchesUnknown(t *testing.T) {
+	testutil.LegacyDialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
+		e := newEnv(t, open)
+		total := func(q string) int {
+			r := e.get(q + "&_summary=count")
+			e.wantStatus(r, 200, q)
+			n, _ := r.body["total"].(float64)
+			return int(n)
+		}
+		for _, c := range []struct{ typ, param string }{{"Condition", "code"}, {"Procedure", "code"}, {"Encounter", "status"}} {
+			first := e.get("/fhir/" + c.typ + "?_count=1")
+			res := first.body["entry"].([]any)[0].(map[string]any)["resource"].(map[string]any)
+			val := codeOf(res, c.param)
+			all := total("/fhir/" + c.typ + "?_id:missing=false")
+			yes, not := total("/fhir/"+c.typ+"?"+c.param+"="+val), total("/fhir/"+c.typ+"?"+c.param+":not="+val)
+			if yes+not != all || yes == 0 {
+				t.Errorf("%s: %s=%s %d + :not %d, want %d in all", c.typ, c.param, val, yes, not, all)
+			}
+		}
+		if all, ne := total("/fhir/Procedure?_id:missing=false"), total("/fhir/Procedure?date=ne1990-01-01"); ne != all {
+			t.Errorf("Procedure?date=ne1990-01-01 counts %d of %d (open periods left out)", ne, all)
+		}
+	})
+}
+
+// codeOf is the first code of a resource's element that param searches
+// (code.coding or a plain code).
+func codeOf(res map[string]any, param string) string {
+	switch v := res[param].(type) {
+	case string:
+		return v
+	case map[string]any:
+		cs, _ := v["coding"].([]any)
+		if len(cs) > 0 {
+			c := cs[0].(map[string]any)
+			return c["system"].(string) + "|" + c["code"].(string)
+		}
+	}
+	return ""
 }

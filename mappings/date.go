@@ -24,7 +24,7 @@ func dateCond(b *builder, p *param, dr search.DateRange, loc *time.Location, now
 	case search.EQ:
 		return "(" + t.loGE(dr.Lo) + " AND " + t.hiLE(dr.Hi) + ")"
 	case search.NE:
-		return "NOT (" + t.loGE(dr.Lo) + " AND " + t.hiLE(dr.Hi) + ")" + t.present()
+		return notTrue(t.loGE(dr.Lo)+" AND "+t.hiLE(dr.Hi)) + t.present()
 	case search.LT, search.LE:
 		return t.loLT(dr.Hi)
 	case search.GT, search.GE:

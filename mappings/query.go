@@ -429,6 +429,13 @@ func (s *Spec) missing(b *builder, p *param, qp search.Param) (string, error) {
 	return "(" + strings.Join(parts, " OR ") + ")", nil
 }
 
+// notTrue is the rows for which c is not true: false or unknown. NOT (c)
+// would drop the unknown ones — a row whose ICD-10 column is NULL while its
+// SNOMED CT code differs makes "snomed = X OR icd10 = X" unknown, yet that
+// row does not have code X (:not must match it), and an open period's NULL
+// end makes "end <= X" unknown although the period does not end by X (ne).
+func notTrue(c string) string { return "(CASE WHEN " + c + " THEN 1 ELSE 0 END = 0)" }
+
 func (s *Spec) valueCond(b *builder, p *param, mod, raw string, now time.Time) (string, error) {
 	switch p.kind {
 	case "token":
@@ -445,14 +452,7 @@ func (s *Spec) valueCond(b *builder, p *param, mod, raw string, now time.Time) (
 			return c, err
 		}
 		// :not also matches rows where the value is absent
-		var nulls []string
-		for _, col := range p.cols {
-			nulls = append(nulls, b.c(col)+" IS NULL")
-		}
-		if len(nulls) == 0 {
-			return "NOT (" + c + ")", nil
-		}
-		return "(NOT (" + c + ") OR (" + strings.Join(nulls, " AND ") + "))", nil
+		return notTrue(c), nil
 	case "string":
 		return s.stringCond(b, p, mod, raw)
 	case "date":
