@@ -113,6 +113,12 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		return
 	}
 	he := classify(err)
+	if c.Request().Context().Err() != nil && he.Status >= 500 {
+		// the client went away (or a batch it sent was abandoned): not a
+		// server failure, so no error log line and no 5xx in the metrics;
+		// 499 is the "client closed request" status proxies log
+		he = &HTTPError{Status: 499, Code: "transient", Msg: "the client closed the request", Err: err}
+	}
 	reqOf(c).defaultDetail(he.Msg)
 	if he.Status >= 500 {
 		s.log.Error("request failed", slog.String("request_id", requestID(c)), slog.Int("status", he.Status), slog.String("error", errorForLog(he)))
