@@ -1,6 +1,7 @@
 package facade_test
 
 import (
+	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 	"strings"
@@ -114,4 +115,24 @@ func codeOf(res map[string]any, param string) string {
 		}
 	}
 	return ""
+}
+
+// TestProbeBatchAnswerBudget: a batch whose read answers outgrow the
+// budget gets its later reads refused (413 entries), not a reply held in
+// memory however large.
+func TestProbeBatchAnswerBudget(t *testing.T) {
+	defer facade.SetMaxBundleAnswer(64 << 10)()
+	e := newEnv(t, testutil.SQLite)
+	var entries []string
+	for i := 0; i < 6; i++ {
+		entries = append(entries, `{"request":{"method":"GET","url":"Observation?_count=20"}}`)
+	}
+	r := e.do("POST", "/fhir", `{"resourceType":"Bundle","type":"batch","entry":[`+strings.Join(entries, ",")+`]}`)
+	e.wantStatus(r, 200, "batch")
+	es := r.body["entry"].([]any)
+	first := es[0].(map[string]any)["response"].(map[string]any)["status"].(string)
+	last := es[len(es)-1].(map[string]any)["response"].(map[string]any)["status"].(string)
+	if !strings.HasPrefix(first, "200") || !strings.HasPrefix(last, "413") {
+		t.Fatalf("statuses %s ... %s, want 200 ... 413", first, last)
+	}
 }

@@ -194,12 +194,24 @@ func (f *entryFailure) httpError() *HTTPError {
 // runEntries dispatches the entries in order, resolving urn:uuid
 // references as the creates they name are made. With atomic, the first
 // failure stops the run.
+// maxBundleAnswer is the most a batch or transaction answer holds (bytes
+// of the entries' resources) before further reads are refused.
+var maxBundleAnswer = 64 << 20 // a var for tests
+
 func (s *Server) runEntries(ctx context.Context, outer *http.Request, sub *subRequest, entries []*entry, order []int, atomic bool) ([]map[string]any, error) {
 	urns := map[string]string{}
 	out := make([]map[string]any, len(entries))
+	size := 0
 	for _, i := range order {
 		e := entries[i]
 		w := s.runEntry(ctx, outer, sub, e, urns)
+		// the answer is held in memory until the last entry ran: a batch
+		// of 500 large searches would take gigabytes, so past the budget
+		// a read's answer is replaced by a refusal (reads change nothing)
+		if size += w.body.Len(); size > maxBundleAnswer && e.method == http.MethodGet {
+			w = &captured{header: http.Header{}}
+			writeOutcomeTo(w, 413, "too-costly", fmt.Sprintf("Bundle.entry[%d]: the answers so far exceed %d MiB; page the searches (_count) or split the Bundle", e.index, maxBundleAnswer>>20))
+		}
 		out[i] = s.responseEntry(w)
 		if w.status >= 400 {
 			if atomic {
