@@ -129,11 +129,13 @@ func (s *Server) body(c echo.Context, typ string) (map[string]any, error) {
 	if err := checkDepth(raw); err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil || dec.More() {
-		return nil, httpErr(400, "structure", "the body is not one JSON object")
+	m := decodedBody(c)
+	if m == nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err != nil || dec.More() {
+			return nil, httpErr(400, "structure", "the body is not one JSON object")
+		}
 	}
 	if rt, _ := m["resourceType"].(string); rt != typ {
 		return nil, &HTTPError{Status: 400, Code: "invalid", Msg: fmt.Sprintf("resourceType must be %s", typ), Path: "resourceType"}

@@ -33,6 +33,22 @@ type subRequest struct {
 
 type subKey struct{}
 
+// decodedKey keys, in an entry's request context, the resource the entry's
+// body was marshalled from (see decodedBody).
+type decodedKey struct{}
+
+// decodedBody is the object a sub-request's body was marshalled from by
+// dispatch, if this request is such an entry: decoding the body again
+// would give an equal object (the Bundle was decoded with UseNumber, so
+// numbers are json.Number and marshal verbatim; strings were already
+// made valid UTF-8 by that decode), so body() takes it instead of
+// spending a decode per entry. Each dispatch marshals a fresh copy
+// (resolveRefs), so the handler may change it freely.
+func decodedBody(c echo.Context) map[string]any {
+	m, _ := c.Request().Context().Value(decodedKey{}).(map[string]any)
+	return m
+}
+
 // subOf is the request's subRequest (nil: a request from a client).
 func subOf(c echo.Context) *subRequest {
 	s, _ := c.Request().Context().Value(subKey{}).(*subRequest)
@@ -74,7 +90,11 @@ func (s *Server) dispatch(ctx context.Context, outer *http.Request, sub *subRequ
 			return w
 		}
 	}
-	req, err := http.NewRequestWithContext(context.WithValue(ctx, subKey{}, sub), e.method, "/fhir/"+url, bytes.NewReader(body))
+	ctx = context.WithValue(ctx, subKey{}, sub)
+	if m, ok := resource.(map[string]any); ok {
+		ctx = context.WithValue(ctx, decodedKey{}, m)
+	}
+	req, err := http.NewRequestWithContext(ctx, e.method, "/fhir/"+url, bytes.NewReader(body))
 	if err != nil {
 		writeOutcomeTo(w, 400, "invalid", "entry.request.url is not a valid URL")
 		return w

@@ -15,7 +15,7 @@ import (
 
 // values decodes a resource for write-back and resolves its lookups (the
 // mapping's WriteValues, with the lookups run in tx).
-func (b *Backend) values(ctx context.Context, tx *sql.Tx, s *mappings.Spec, body map[string]any) (mappings.Values, error) {
+func (b *Backend) values(ctx context.Context, tx sqlConn, s *mappings.Spec, body map[string]any) (mappings.Values, error) {
 	v, err := s.WriteValues(body, func(j mappings.Join, v mappings.Values) (any, error) {
 		st, _ := s.ResolveStmt(b.db.Dialect, j, v)
 		var found any
@@ -63,18 +63,18 @@ var errRace = errors.New("concurrent update")
 
 // inTx runs fn in a transaction and retries it on serialization failures
 // and lost optimistic races.
-func (b *Backend) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (b *Backend) inTx(ctx context.Context, fn func(tx sqlConn) error) error {
 	if u := b.unitOf(ctx); u != nil {
 		// inside Transact: join its transaction; a retry re-runs the whole
 		// unit, so a retryable failure is remembered for Transact to see
 		// (the caller between may have turned it into any answer)
-		err := fn(u.tx)
+		err := fn(u)
 		if err != nil && (sqldb.IsRetryable(err) || errors.Is(err, errRace)) {
 			u.retry = err
 		}
 		return err
 	}
-	return b.retryTx(ctx, fn)
+	return b.retryTx(ctx, func(tx *sql.Tx) error { return fn(tx) })
 }
 
 // retryTx runs fn in a new transaction and retries it on serialization
@@ -128,7 +128,7 @@ func (b *Backend) Create(ctx context.Context, typ string, body map[string]any, i
 	}
 	var res *backend.Resource
 	created := false
-	err = b.inTx(ctx, func(tx *sql.Tx) error {
+	err = b.inTx(ctx, func(tx sqlConn) error {
 		if ifNoneExist != nil {
 			// the search runs in the write transaction, so a concurrent
 			// conditional create of the same resource waits or retries
@@ -190,7 +190,7 @@ func (b *Backend) Update(ctx context.Context, typ, id string, body map[string]an
 		return nil, false, fmt.Errorf("%w: %s ids are assigned by the legacy database; %q cannot be one", backend.ErrNotSupported, typ, id)
 	}
 	var res *backend.Resource
-	err = b.inTx(ctx, func(tx *sql.Tx) error {
+	err = b.inTx(ctx, func(tx sqlConn) error {
 		row, err := b.readRow(ctx, tx, s, id)
 		if errors.Is(err, backend.ErrNotFound) {
 			// legacy keys come from identity columns: a client-chosen id
@@ -253,7 +253,7 @@ func (b *Backend) Delete(ctx context.Context, typ, id string, ifMatch string) er
 	if err != nil {
 		return nil // FHIR: deleting what does not exist succeeds
 	}
-	return b.inTx(ctx, func(tx *sql.Tx) error {
+	return b.inTx(ctx, func(tx sqlConn) error {
 		if ifMatch != "" {
 			row, err := b.readRow(ctx, tx, s, id)
 			if errors.Is(err, backend.ErrNotFound) {

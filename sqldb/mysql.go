@@ -71,10 +71,17 @@ func (MySQL) TimeArg(t time.Time) any { return wallClock(t) }
 // DateArg implements Dialect.
 func (MySQL) DateArg(t time.Time) any { return t.Format("2006-01-02") }
 
+// Execer is what InsertKey runs its statement on: a *sql.Tx, or a
+// caller's wrapper of one (the legacy backend's statement cache).
+type Execer interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
 // InsertKey runs an InsertReturning statement and returns the generated
 // key: from its one row, or from LAST_INSERT_ID where the dialect has no
 // RETURNING.
-func InsertKey(ctx context.Context, tx *sql.Tx, d Dialect, q string, args ...any) (any, error) {
+func InsertKey(ctx context.Context, tx Execer, d Dialect, q string, args ...any) (any, error) {
 	if m, ok := d.(MySQL); ok && m.NoReturning {
 		r, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
