@@ -91,6 +91,12 @@ func (s *Server) read(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.answerRead(c, sb, r)
+}
+
+// answerRead answers a read or vread of r: audit note, ETag and
+// Last-Modified, 304 for a matching If-None-Match, the subset asked for.
+func (s *Server) answerRead(c echo.Context, sb subset, r *backend.Resource) error {
 	s.noteResources(c, r)
 	setResourceHeaders(c, r)
 	if inm := c.Request().Header.Get("If-None-Match"); inm != "" && versionOf(inm) == r.VersionID {

@@ -77,16 +77,7 @@ func (s *Server) vread(c echo.Context) error {
 	if err := s.inGrant(c, be, typ, id, r); err != nil {
 		return err
 	}
-	s.noteResources(c, r)
-	setResourceHeaders(c, r)
-	if inm := c.Request().Header.Get("If-None-Match"); inm != "" && versionOf(inm) == r.VersionID {
-		return c.NoContent(http.StatusNotModified)
-	}
-	out, err := s.applySubset(sb, []*backend.Resource{r})
-	if err != nil {
-		return err
-	}
-	return writeRaw(c, 200, out[0].JSON)
+	return s.answerRead(c, sb, r)
 }
 
 // historyRun is one page of an instance history as it is served.
