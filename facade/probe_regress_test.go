@@ -95,6 +95,17 @@ func TestProbeNotMatchesUnknown(t *testing.T) {
 				t.Errorf("%s: %s=%s %d + :not %d, want %d in all", c.typ, c.param, val, yes, not, all)
 			}
 		}
+		// a problem coded in SNOMED CT only (its ICD-10 column NULL) is not
+		// "code X" for any other X: code:not of an ICD-10 code must find it
+		made := e.do("POST", "/fhir/Condition", `{"resourceType":"Condition","subject":{"reference":"Patient/1"},`+
+			`"clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},`+
+			`"category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-category","code":"problem-list-item"}]}],`+
+			`"code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006"}],"text":"Diabetes mellitus type 2"}}`)
+		e.wantStatus(made, 201, "SNOMED-only Condition")
+		id := made.body["id"].(string)
+		if n := total("/fhir/Condition?_id=" + id + "&code:not=http://hl7.org/fhir/sid/icd-10-cm|E11.9"); n != 1 {
+			t.Errorf("code:not misses the SNOMED-only Condition/%s (its ICD-10 column is NULL): %d", id, n)
+		}
 		if all, ne := total("/fhir/Procedure?_id:missing=false"), total("/fhir/Procedure?date=ne1990-01-01"); ne != all {
 			t.Errorf("Procedure?date=ne1990-01-01 counts %d of %d (open periods left out)", ne, all)
 		}
