@@ -12,31 +12,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
+
+	"github.com/fhirfacade/fhirfacade/catalog/internal/genmain"
 )
 
-func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: genelements profiles-resources.json out.tsv")
-		os.Exit(2)
-	}
-	raw, err := os.ReadFile(os.Args[1])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	out, err := generate(raw)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if err := os.WriteFile(os.Args[2], out, 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
+func main() { genmain.Run("genelements profiles-resources.json out.tsv", generate) }
 
 // header opens the table; the source is named in catalog/SOURCES.txt.
 const header = `# R4 top-level resource elements, derived from the FHIR R4 StructureDefinitions
