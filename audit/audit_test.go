@@ -464,3 +464,44 @@ func TestExportRefusesEditedRecorded(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteManyOneCommit: the records of one Write (a Bundle's entries)
+// are committed together in one batch, in order, and the chain holds.
+func TestWriteManyOneCommit(t *testing.T) {
+	for _, kind := range stores {
+		t.Run(kind.name, func(t *testing.T) {
+			st := open(t, kind)
+			w := audit.NewWriter(st)
+			reg := prometheus.NewRegistry()
+			w.Instrument(reg)
+			stop := start(w)
+			recs := make([]*audit.Record, 100)
+			for i := range recs {
+				recs[i] = &audit.Record{Time: time.Now(), Interaction: "create", Type: "Patient", Status: 201, Outcome: "success", IDs: []string{fmt.Sprint("Patient/", i)}}
+			}
+			if err := w.Write(context.Background(), recs...); err != nil {
+				t.Fatal(err)
+			}
+			if !stop() {
+				t.Fatal("Run did not stop")
+			}
+			mfs, err := reg.Gather()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, mf := range mfs {
+				if h := mf.GetMetric()[0].GetHistogram(); mf.GetName() == "fhirfacade_audit_batch_records" && (h.GetSampleCount() != 1 || h.GetSampleSum() != 100) {
+					t.Fatalf("%d batches holding %v records, want 1 holding 100", h.GetSampleCount(), h.GetSampleSum())
+				}
+			}
+			var ids []string
+			_ = st.Each(context.Background(), time.Time{}, func(r *audit.Record) error { ids = append(ids, r.IDs[0]); return nil })
+			if len(ids) != 100 || ids[0] != "Patient/0" || ids[99] != "Patient/99" {
+				t.Fatalf("stored %d records, first %v", len(ids), ids[:min(len(ids), 2)])
+			}
+			if rep, err := st.Verify(context.Background()); err != nil || rep.Problem != nil {
+				t.Fatalf("verify: %v %v", err, rep.Problem)
+			}
+		})
+	}
+}

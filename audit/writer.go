@@ -49,8 +49,11 @@ func (w *Writer) Instrument(reg prometheus.Registerer) {
 	w.commitSeconds, w.batchSize = commit, size
 }
 
+// pending is what one caller queued: the records of one request (several
+// for a Bundle's entries, committed in the same batch) and, when the
+// caller waits, where it learns the outcome.
 type pending struct {
-	rec  *Record
+	recs []*Record
 	done chan error
 }
 
@@ -59,9 +62,14 @@ func NewWriter(store *Store) *Writer {
 	return &Writer{store: store, ch: make(chan pending, 4096), maxBatch: 500, timeout: 5 * time.Second, maxRetries: 1 << 30, linger: 10 * time.Millisecond}
 }
 
-// Write stores rec and returns once it is committed (or failed).
-func (w *Writer) Write(ctx context.Context, rec *Record) error {
-	p := pending{rec: rec, done: make(chan error, 1)}
+// Write stores recs and returns once they are committed (or failed). The
+// records of one call go into one batch: a Bundle's entries cost one
+// commit, not one each.
+func (w *Writer) Write(ctx context.Context, recs ...*Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	p := pending{recs: recs, done: make(chan error, 1)}
 	select {
 	case w.ch <- p:
 	case <-ctx.Done():
@@ -86,7 +94,7 @@ func (w *Writer) Enqueue(rec *Record) error {
 		return fmt.Errorf("%w: the last batch failed", ErrUnavailable)
 	}
 	select {
-	case w.ch <- pending{rec: rec}:
+	case w.ch <- pending{recs: []*Record{rec}}:
 		return nil
 	default:
 		return fmt.Errorf("%w: the audit queue is full", ErrUnavailable)
@@ -99,7 +107,7 @@ func (w *Writer) Enqueue(rec *Record) error {
 // only when the queue is full.
 func (w *Writer) Retain(rec *Record) error {
 	select {
-	case w.ch <- pending{rec: rec}:
+	case w.ch <- pending{recs: []*Record{rec}}:
 		return nil
 	default:
 		return fmt.Errorf("%w: the audit queue is full", ErrUnavailable)
@@ -176,9 +184,9 @@ func (w *Writer) commit(ctx context.Context, batch []pending) {
 	// writes) that wait for a retry, oldest first
 	var backlog []pending
 	for attempt := 0; ; {
-		recs := make([]*Record, len(batch))
-		for i, p := range batch {
-			recs[i] = p.rec
+		var recs []*Record
+		for _, p := range batch {
+			recs = append(recs, p.recs...)
 		}
 		// each attempt has its own deadline; ctx (Run's) only says whether
 		// the writer is stopping

@@ -17,8 +17,8 @@ import (
 
 // Auditor stores audit records durably (audit.Writer in production).
 type Auditor interface {
-	// Write returns once rec is stored.
-	Write(ctx context.Context, rec *audit.Record) error
+	// Write returns once recs are stored (one commit for all of them).
+	Write(ctx context.Context, recs ...*audit.Record) error
 	// Enqueue accepts rec for storing soon, or refuses it (queue full,
 	// store failing).
 	Enqueue(rec *audit.Record) error
@@ -188,33 +188,42 @@ func (a *auditTrail) aggregated(c echo.Context, status int) bool {
 }
 
 // storeRecord stores rec as the audit mode says and returns the error the
-// answer must fail with (nil: answer as it is).
+// answer must fail with (nil: answer as it is). mutating says whether the
+// request may have changed data.
 func (a *auditTrail) storeRecord(c echo.Context, rec *audit.Record, mutating bool) error {
+	return a.storeRecords(c, []*audit.Record{rec}, mutating && rec.Status < 400)
+}
+
+// storeRecords stores recs (one request's: a Bundle's entries) together,
+// in one commit in sync mode, and returns the error the answer must fail
+// with (nil: answer as it is). changed says whether a change was made
+// that no answer can undo.
+func (a *auditTrail) storeRecords(c echo.Context, recs []*audit.Record, changed bool) error {
 	ctx := c.Request().Context()
 	var werr error
 	switch {
 	case ctx.Err() != nil:
 		// the client is gone (cancelled, or its body read timed out): no
-		// answer waits on the record, so it is queued and retried until
-		// stored — a cancelled context must not lose it
-		werr = a.store.Retain(rec)
+		// answer waits on the records, so they are queued and retried until
+		// stored — a cancelled context must not lose them
+		werr = a.each(recs, a.store.Retain)
 	case a.async:
-		werr = a.store.Enqueue(rec)
+		werr = a.each(recs, a.store.Enqueue)
 	default:
 		// not the request's context: a client giving up while the batch
 		// commits must not turn a stored record into a reported failure
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		werr = a.store.Write(wctx, rec)
+		werr = a.store.Write(wctx, recs...)
 		cancel()
 	}
-	if werr != nil && mutating && rec.Status < 400 {
+	if werr != nil && changed {
 		// The change is made and no 503 can undo it; answering 503 would
 		// only tell the client to retry it (a second create). So the
-		// answer goes out as it is and the record is kept for retry.
-		if rerr := a.store.Retain(rec); rerr != nil {
+		// answer goes out as it is and the records are kept for retry.
+		if rerr := a.each(recs, a.store.Retain); rerr != nil {
 			a.failures.Inc()
 			a.log.Error("audit record of a completed write lost", slog.String("request_id", requestID(c)),
-				slog.String("interaction", rec.Interaction), slog.String("type", rec.Type), slog.Int("status", rec.Status), slog.String("error", rerr.Error()))
+				slog.String("interaction", recs[0].Interaction), slog.String("type", recs[0].Type), slog.Int("status", recs[0].Status), slog.String("error", rerr.Error()))
 		} else {
 			a.log.Warn("audit record of a completed write queued for retry", slog.String("request_id", requestID(c)), slog.String("error", werr.Error()))
 		}
@@ -225,6 +234,18 @@ func (a *auditTrail) storeRecord(c echo.Context, rec *audit.Record, mutating boo
 		a.log.Error("audit record not stored", slog.String("request_id", requestID(c)), slog.String("error", werr.Error()))
 	}
 	return werr
+}
+
+// each hands every record to queue (Retain or Enqueue), all of them even
+// after a refusal, and returns the first refusal.
+func (a *auditTrail) each(recs []*audit.Record, queue func(*audit.Record) error) error {
+	var first error
+	for _, r := range recs {
+		if err := queue(r); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // aggregateLost logs a counted-refusal record the audit queue refused.

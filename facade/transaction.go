@@ -292,12 +292,13 @@ func firstIssue(w *captured) Issue {
 // successful entries were rolled back, and their records say so). The
 // ids and patients of the entries are noted on the Bundle's own record.
 func (s *Server) storeEntryRecords(c echo.Context, sub *subRequest, txErr error) error {
-	if s.audit == nil {
+	if s.audit == nil || len(sub.records) == 0 {
 		return nil
 	}
 	var f *entryFailure
 	failed := errors.As(txErr, &f)
 	n := s.note(c)
+	changed := false
 	for _, rec := range sub.records {
 		if txErr != nil && rec.Status < 400 {
 			rec.Status, rec.Detail = classify(txErr).Status, "rolled back: the transaction failed"
@@ -312,10 +313,12 @@ func (s *Server) storeEntryRecords(c echo.Context, sub *subRequest, txErr error)
 				n.patients = append(n.patients, p)
 			}
 		}
-		mutating := rec.Method != http.MethodGet && rec.Method != http.MethodHead
-		if err := s.audit.storeRecord(c, rec, mutating); err != nil {
-			return &HTTPError{Status: 503, Code: "transient", Msg: "the audit trail is unavailable; retry later", Err: err}
-		}
+		changed = changed || (rec.Method != http.MethodGet && rec.Method != http.MethodHead && rec.Status < 400)
+	}
+	// one commit for every entry's record: a 100-entry Bundle must not wait
+	// on 100 audit commits in a row
+	if err := s.audit.storeRecords(c, sub.records, changed); err != nil {
+		return &HTTPError{Status: 503, Code: "transient", Msg: "the audit trail is unavailable; retry later", Err: err}
 	}
 	return nil
 }
