@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -45,11 +46,24 @@ func (s *Store) TombstoneOf(ctx context.Context, typ, id string) (t Tombstone, f
 	return t, true, nil
 }
 
-// ClearTombstone removes the tombstone of typ/id, if it has one.
-func (s *Store) ClearTombstone(ctx context.Context, typ, id string) error {
-	if _, err := s.DB.ExecContext(ctx, fmt.Sprintf("DELETE FROM tombstone WHERE resource_type = %s AND resource_id = %s",
-		s.ph(1), s.ph(2)), typ, id); err != nil {
-		return fmt.Errorf("control: tombstone: %w", err)
+// ClearTombstones removes the tombstones of typ's ids, where they have
+// one: one statement for up to 500 ids (a transaction Bundle's creates
+// clear theirs together).
+func (s *Store) ClearTombstones(ctx context.Context, typ string, ids ...string) error {
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		marks := make([]string, n)
+		args := make([]any, 0, n+1)
+		args = append(args, typ)
+		for i, id := range ids[:n] {
+			marks[i] = s.ph(i + 2)
+			args = append(args, id)
+		}
+		q := fmt.Sprintf("DELETE FROM tombstone WHERE resource_type = %s AND resource_id IN (%s)", s.ph(1), strings.Join(marks, ", "))
+		if _, err := s.DB.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("control: tombstone: %w", err)
+		}
+		ids = ids[n:]
 	}
 	return nil
 }

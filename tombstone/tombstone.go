@@ -40,7 +40,7 @@ import (
 type Store interface {
 	PutTombstone(ctx context.Context, t control.Tombstone) error
 	TombstoneOf(ctx context.Context, typ, id string) (control.Tombstone, bool, error)
-	ClearTombstone(ctx context.Context, typ, id string) error
+	ClearTombstones(ctx context.Context, typ string, ids ...string) error
 }
 
 var _ Store = (*control.Store)(nil)
@@ -125,12 +125,17 @@ func (b *Backend) Update(ctx context.Context, typ, id string, body map[string]an
 	return r, created, b.clear(ctx, r)
 }
 
-// clear removes r's tombstone after r was stored. A failure is not the
-// write's failure (the resource is stored, and a live resource wins over a
+// clear removes r's tombstone after r was stored — inside a unit
+// (Transact), once the unit has committed. A failure is not the write's
+// failure (the resource is stored, and a live resource wins over a
 // tombstone), but it is reported as unavailable so the client retries and
 // the history stays truthful.
 func (b *Backend) clear(ctx context.Context, r *backend.Resource) error {
-	if err := b.Store.ClearTombstone(ctx, r.Type, r.ID); err != nil {
+	if u, ok := ctx.Value(unitKey{}).(*unitClears); ok {
+		u.add(r.Type, r.ID)
+		return nil
+	}
+	if err := b.Store.ClearTombstones(ctx, r.Type, r.ID); err != nil {
 		return fmt.Errorf("%w: %s/%s is stored, but its old tombstone could not be removed: %v", backend.ErrUnavailable, r.Type, r.ID, err)
 	}
 	return nil
@@ -167,7 +172,7 @@ func (b *Backend) Delete(ctx context.Context, typ, id, ifMatch string) error {
 		// the resource is still there and wins over the tombstone; the
 		// tombstone is removed only to keep the table tidy
 		if errors.Is(err, backend.ErrPreconditionFailed) || errors.Is(err, backend.ErrConflict) {
-			_ = b.Store.ClearTombstone(context.WithoutCancel(ctx), typ, id)
+			_ = b.Store.ClearTombstones(context.WithoutCancel(ctx), typ, id)
 		}
 		return err
 	}

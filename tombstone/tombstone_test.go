@@ -127,3 +127,50 @@ func TestTombstoneRules(t *testing.T) {
 		}
 	})
 }
+
+// TestTransactClearsAfterCommit: inside a unit, the creates' tombstone
+// clears wait for the commit and then run together; a unit that rolls
+// back clears nothing (the id answers 410 as before, not 404).
+func TestTransactClearsAfterCommit(t *testing.T) {
+	testutil.DSNs(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		b, ctl := world(t, dsn)
+		boom := errors.New("last entry fails")
+		for _, tc := range []struct {
+			name     string
+			fail     error
+			wantKept bool
+		}{{"commit", nil, false}, {"rollback", boom, true}} {
+			var ids []string
+			err := b.Transact(ctx, []string{"Patient"}, func(ctx context.Context) error {
+				ids = ids[:0]
+				for i := range 3 {
+					r, _, err := b.Create(ctx, "Patient", patient(tc.name+strconv.Itoa(i)), nil)
+					if err != nil {
+						return err
+					}
+					// the id had a tombstone (a delete long ago): the create must
+					// clear it, but only once the unit has committed
+					if err := ctl.PutTombstone(ctx, control.Tombstone{Type: "Patient", ID: r.ID, VersionID: "1", DeletedAt: time.Now()}); err != nil {
+						return err
+					}
+					ids = append(ids, r.ID)
+				}
+				for _, id := range ids {
+					if _, found, _ := ctl.TombstoneOf(ctx, "Patient", id); !found {
+						t.Errorf("%s: Patient/%s's tombstone cleared before the unit ended", tc.name, id)
+					}
+				}
+				return tc.fail
+			})
+			if !errors.Is(err, tc.fail) {
+				t.Fatalf("%s: Transact: %v", tc.name, err)
+			}
+			for _, id := range ids {
+				if _, found, err := ctl.TombstoneOf(ctx, "Patient", id); err != nil || found != tc.wantKept {
+					t.Errorf("%s: Patient/%s tombstone kept %v (err %v), want %v", tc.name, id, found, err, tc.wantKept)
+				}
+			}
+		}
+	})
+}

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,7 +24,7 @@ func main() {
 	rounds := flag.Int("rounds", 10, "rounds (each: N single creates, one N-entry transaction, order alternating)")
 	warm := flag.Int("warmup", 1, "rounds run first and not counted")
 	only := flag.String("only", "", "time only one side (singles or tx), for a profile of it")
-	tag := flag.String("tag", fmt.Sprint(time.Now().UnixNano()), "prefix of the generated MRNs (unique per run)")
+	tag := flag.String("tag", strconv.FormatInt(time.Now().UnixMilli()%(1<<30), 36), "part of the generated MRNs, unique per run (short: legacy MRN columns are narrow)")
 	flag.Parse()
 	l := &loader{base: strings.TrimSuffix(*base, "/"), n: *n, tag: *tag, cl: &http.Client{}}
 	if *only != "" {
