@@ -142,6 +142,20 @@ type WriteChecker interface {
 	CheckWrite(ctx context.Context, typ string, body map[string]any) error
 }
 
+// IDChecker is an optional capability beside WriteChecker: whether the
+// reverse mirror could carry a resource with this id back into the
+// backend. Legacy keys come from the legacy database's own sequences, so
+// an id of the legacy key form that legacy has no row for cannot be given
+// to a new row, and one the FHIR server assigned in that form could be
+// mistaken for an unrelated legacy row.
+type IDChecker interface {
+	// CheckWriteID returns nil, or an error wrapping ErrUnprocessable that
+	// says why id cannot be mirrored back. assigned says the FHIR server
+	// chose id (a create); otherwise the client did (an update, which may
+	// create).
+	CheckWriteID(ctx context.Context, typ, id string, assigned bool) error
+}
+
 type lenientKey struct{}
 
 // WithLenient marks a write the client sent with `Prefer: handling=lenient`:

@@ -327,6 +327,26 @@ func (b *Backend) CheckWrite(ctx context.Context, typ string, body map[string]an
 	return c.CheckWrite(ctx, typ, cp)
 }
 
+// CheckWriteID implements backend.IDChecker. An id legacy cannot produce
+// is fine: the mirror gives it a new legacy row and pairs the two. An id
+// of the legacy key form is a legacy row's: a client's update (or
+// update-as-create) to one legacy has no row for could never be mirrored
+// (legacy assigns its keys itself), and a FHIR-assigned one would make the
+// mirror overwrite whatever unrelated row has that key.
+func (b *Backend) CheckWriteID(ctx context.Context, typ, id string, assigned bool) error {
+	if _, mapped := b.Map.ToLegacy(typ, id); mapped || !b.derivable(typ, id) {
+		return nil
+	}
+	if assigned {
+		return fmt.Errorf("%w: the FHIR server assigned %s/%s, an id of the legacy key form: mirroring it back could overwrite the legacy row with that key", backend.ErrUnprocessable, typ, id)
+	}
+	_, err := b.Inner.Read(ctx, typ, id)
+	if errors.Is(err, backend.ErrNotFound) || errors.Is(err, backend.ErrGone) {
+		return &backend.ElementError{Path: typ + ".id", Msg: fmt.Sprintf("%s/%s: legacy assigns %s ids of this form itself and has no row %s, so this write could not be mirrored back", typ, id, typ, id)}
+	}
+	return err
+}
+
 // Transact implements backend.Transactor when the inner backend does: the
 // unit is the inner one, with ids and references translated as usual.
 func (b *Backend) Transact(ctx context.Context, types []string, fn func(ctx context.Context) error) error {

@@ -55,3 +55,38 @@ func TestCheckWriteReferences(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckWriteID: which ids the reverse mirror can carry back. An id
+// legacy cannot produce gets a new paired row; one of the legacy key form
+// must be an existing legacy row when a client chose it, and is never
+// mirrored when the FHIR server assigned it (it could overwrite an
+// unrelated legacy row).
+func TestCheckWriteID(t *testing.T) {
+	b, _ := setup(t)
+	ctx := context.Background()
+	mapped := "7f3c2a9e-1b2c-4d5e-8f90-0000000000ab"
+	if _, _, err := b.Update(ctx, "Patient", mapped, patient("Mapped"), ""); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, id string
+		assigned bool
+		refused  bool
+	}{
+		{"client update of a legacy row", "1", false, false},
+		{"client update-as-create of a legacy-form id with no row", "987654", false, true},
+		{"client id legacy cannot produce", "0b9d3c1e-aaaa-bbbb-cccc-00000000000c", false, false},
+		{"client update of a mapped FHIR id", mapped, false, false},
+		{"server-assigned uuid", "0b9d3c1e-aaaa-bbbb-cccc-00000000000d", true, false},
+		{"server-assigned id of the legacy key form with a row", "1", true, true},
+		{"server-assigned id of the legacy key form without a row", "987655", true, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := b.CheckWriteID(ctx, "Patient", c.id, c.assigned)
+			if got := errors.Is(err, backend.ErrUnprocessable); got != c.refused || (!c.refused && err != nil) {
+				t.Fatalf("CheckWriteID(%q, assigned=%v) = %v, want refused %v", c.id, c.assigned, err, c.refused)
+			}
+		})
+	}
+}

@@ -99,7 +99,11 @@ func (x routed) checkEntries(ctx context.Context, b *txBundle, states map[string
 		if !ok || e.Resource == nil || !States[st].CheckWrites {
 			continue
 		}
-		mark, err := x.r.reversible(ctx, t, pendingRefs(e.Resource, urnTypes).(map[string]any))
+		id := ""
+		if e.Request.Method == http.MethodPut && !strings.Contains(e.Request.URL, "?") {
+			_, id, _ = typeAndID(e.Request.URL)
+		}
+		mark, err := x.r.reversible(ctx, t, id, pendingRefs(e.Resource, urnTypes).(map[string]any))
 		if err != nil {
 			return nil, fmt.Errorf("Bundle.entry[%d]: %w", i, err)
 		}
@@ -154,7 +158,11 @@ func (x routed) queueWritten(ctx context.Context, q Enqueuer, b *txBundle, resp 
 		if !ok || !known || States[st].Mirror == "" {
 			continue
 		}
-		if err := enqueue(ctx, q, string(States[st].Mirror), typ, id, marks[i]); err != nil {
+		mark := marks[i]
+		if method == http.MethodPost && mark == "" && States[st].CheckWrites {
+			mark = x.r.assignedMark(ctx, typ, id)
+		}
+		if err := enqueue(ctx, q, string(States[st].Mirror), typ, id, mark); err != nil {
 			return err
 		}
 	}

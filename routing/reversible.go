@@ -13,15 +13,19 @@ import (
 )
 
 // reversible checks a write on a `fhir` route against the legacy write-back
-// mapping before it is sent upstream, so that `fhir` stays reversible. It
-// returns the reason to queue the write's mirror row as unmirrorable (the
-// client asked for lenient handling), "" when legacy can hold the write, or
-// the refusal (422, naming the element).
-func (r *Router) reversible(ctx context.Context, typ string, body map[string]any) (string, error) {
+// mapping before it is sent upstream, so that `fhir` stays reversible: the
+// body, and for an update the id the client chose (id "" for a create).
+// It returns the reason to queue the write's mirror row as unmirrorable
+// (the client asked for lenient handling), "" when legacy can hold the
+// write, or the refusal (422, naming the element).
+func (r *Router) reversible(ctx context.Context, typ, id string, body map[string]any) (string, error) {
 	if r.check == nil || body == nil {
 		return "", nil
 	}
 	err := r.check.CheckWrite(ctx, typ, body)
+	if c, ok := r.check.(backend.IDChecker); ok && err == nil && id != "" {
+		err = c.CheckWriteID(ctx, typ, id, false)
+	}
 	switch {
 	case err == nil:
 		return "", nil
@@ -31,6 +35,22 @@ func (r *Router) reversible(ctx context.Context, typ string, body map[string]any
 		return err.Error(), nil
 	}
 	return "", fmt.Errorf("%w; %s is on the fhir route, which must stay reversible: legacy could not hold this write, so it is refused (Prefer: handling=lenient stores it on FHIR anyway, marked unmirrorable, and blocks the move back to shadow)", err, typ)
+}
+
+// assignedMark is the unmirrorable reason for the mirror row of a resource
+// the FHIR server created with an id legacy cannot take ("" when it can).
+// The create has happened, so nothing is refused: the row is marked, which
+// keeps the drainer from writing it into an unrelated legacy row and
+// blocks the move back to shadow until an operator looks.
+func (r *Router) assignedMark(ctx context.Context, typ, id string) string {
+	c, ok := r.check.(backend.IDChecker)
+	if !ok {
+		return ""
+	}
+	if err := c.CheckWriteID(ctx, typ, id, true); errors.Is(err, backend.ErrUnprocessable) {
+		return err.Error()
+	}
+	return ""
 }
 
 // unmirrorableQueue queues a mirror row that is never to be tried.

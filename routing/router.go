@@ -146,7 +146,7 @@ func (x routed) writeAs(ctx context.Context, st State, q Enqueuer, typ string, i
 	be, target, mark := x.r.side(m.Writes), string(m.Mirror), ""
 	if m.CheckWrites {
 		var err error
-		if mark, err = x.r.reversible(ctx, typ, body); err != nil {
+		if mark, err = x.r.reversible(ctx, typ, id, body); err != nil {
 			return err
 		}
 	}
@@ -164,6 +164,9 @@ func (x routed) writeAs(ctx context.Context, st State, q Enqueuer, typ string, i
 		return err
 	}
 	if target != "" && id == "" && newID != "" {
+		if m.CheckWrites && mark == "" {
+			mark = x.r.assignedMark(ctx, typ, newID)
+		}
 		return enqueue(ctx, q, target, typ, newID, mark)
 	}
 	return nil

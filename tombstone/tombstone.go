@@ -57,6 +57,7 @@ var (
 	_ backend.Backend      = (*Backend)(nil)
 	_ backend.Versioned    = (*Backend)(nil)
 	_ backend.WriteChecker = (*Backend)(nil)
+	_ backend.IDChecker    = (*Backend)(nil)
 )
 
 // Name implements backend.Backend (the inner name: page tokens, metrics
@@ -76,6 +77,14 @@ func (b *Backend) Search(ctx context.Context, typ string, q *search.Query, opts 
 func (b *Backend) CheckWrite(ctx context.Context, typ string, body map[string]any) error {
 	if c, ok := b.Inner.(backend.WriteChecker); ok {
 		return c.CheckWrite(ctx, typ, body)
+	}
+	return nil
+}
+
+// CheckWriteID implements backend.IDChecker when the inner backend does.
+func (b *Backend) CheckWriteID(ctx context.Context, typ, id string, assigned bool) error {
+	if c, ok := b.Inner.(backend.IDChecker); ok {
+		return c.CheckWriteID(ctx, typ, id, assigned)
 	}
 	return nil
 }
