@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -109,6 +110,46 @@ func TestTransactionRoutes(t *testing.T) {
 			if n := w.pending("legacy"); n != back+3 {
 				t.Fatalf("%d reverse-mirror rows for a forwarded 3-create transaction", n-back)
 			}
+			w.failedForwardStaysMirrored()
 		})
+	}
+}
+
+// failedForwardStaysMirrored: a forwarded transaction the FHIR server
+// fails (the second entry's If-Match is stale) still queues the reverse
+// mirror rows of the entries that name their resource — the server need
+// not be atomic, so the first entry may be stored — and after the drain
+// legacy holds whatever the FHIR server holds.
+func (w *world) failedForwardStaysMirrored() {
+	t := w.t
+	entry := func(id, family, ifMatch string) string {
+		r := w.want(w.do("GET", "/fhir/Patient/"+id, ""), 200, "read Patient/"+id)
+		delete(r.body, "meta")
+		r.body["name"].([]any)[0].(map[string]any)["family"] = family
+		res, _ := json.Marshal(r.body)
+		req := `{"method":"PUT","url":"Patient/` + id + `"` + ifMatch + `}`
+		return `{"fullUrl":"` + w.http.URL + `/fhir/Patient/` + id + `","resource":` + string(res) + `,"request":` + req + `}`
+	}
+	back := w.pending("legacy")
+	bundle := `{"resourceType":"Bundle","type":"transaction","entry":[` + entry("3", "Halfway", "") + `,` +
+		entry("5", "Neverstored", `,"ifMatch":"W/\"no-such-version\""`) + `]}`
+	if r := w.do("POST", "/fhir", bundle); r.status < 400 {
+		t.Fatalf("a transaction with a stale If-Match: %d %s", r.status, r.raw)
+	}
+	if n := w.pending("legacy"); n != back+2 {
+		t.Fatalf("%d reverse-mirror rows after a failed forwarded transaction, want 2", n-back)
+	}
+	w.drain()
+	for _, id := range []string{"3", "5"} {
+		up, err := w.fhir.Read(w.ctx, "Patient", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		_ = json.Unmarshal(up.JSON, &m)
+		want := m["name"].([]any)[0].(map[string]any)["family"]
+		if got := w.legacyFamily(id); got != want {
+			t.Fatalf("Patient/%s: legacy has family %q, the FHIR server %q", id, got, want)
+		}
 	}
 }

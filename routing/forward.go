@@ -59,6 +59,7 @@ func (x routed) SendTransaction(ctx context.Context, types []string, bundle []by
 		}
 	}
 	var out []byte
+	var sendErr error
 	err := x.r.fenceAll(ctx, mapped, func(states map[string]State, q Enqueuer) error {
 		for _, t := range sortedSet(mapped) {
 			if w := States[states[t]].Writes; w != SideFHIR {
@@ -69,8 +70,16 @@ func (x routed) SendTransaction(ctx context.Context, types []string, bundle []by
 		if err != nil {
 			return err
 		}
-		if out, err = sender.SendTransaction(ctx, types, bundle); err != nil {
-			return err
+		if out, sendErr = sender.SendTransaction(ctx, types, bundle); sendErr != nil {
+			// A FHIR server need not run a transaction atomically (the test
+			// server does not): some entries may have been stored before it
+			// failed. A row copies the current state, so queueing one for
+			// every entry that names its resource is harmless when nothing
+			// changed and keeps legacy in step when something did; the
+			// fence's transaction must then commit, so the send's error is
+			// returned after it. Created resources' ids are unknown: parity
+			// (or the next reverse sync) catches those.
+			return x.queueNamed(ctx, q, &b, states, marks)
 		}
 		// DANGER: the FHIR server has committed. The reverse-mirror rows go
 		// into the fence's control transaction, committed when this
@@ -79,7 +88,29 @@ func (x routed) SendTransaction(ctx context.Context, types []string, bundle []by
 		// window a single write on the fhir route has too.
 		return x.queueWritten(ctx, q, &b, out, states, marks)
 	})
+	if err == nil {
+		err = sendErr
+	}
 	return out, err
+}
+
+// queueNamed queues the mirror row of every PUT and DELETE entry that names
+// its resource (Type/id, not a conditional URL) on a route that mirrors.
+func (x routed) queueNamed(ctx context.Context, q Enqueuer, b *txBundle, states map[string]State, marks map[int]string) error {
+	for i, e := range b.Entry {
+		if (e.Request.Method != http.MethodPut && e.Request.Method != http.MethodDelete) || strings.Contains(e.Request.URL, "?") {
+			continue
+		}
+		typ, id, ok := typeAndID(e.Request.URL)
+		st, known := states[typ]
+		if !ok || !known || States[st].Mirror == "" {
+			continue
+		}
+		if err := enqueue(ctx, q, string(States[st].Mirror), typ, id, marks[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkEntries checks each written resource of a type whose route must
