@@ -1,11 +1,24 @@
 package facade_test
 
 import (
-	"github.com/fhirfacade/fhirfacade/facade"
-	"github.com/fhirfacade/fhirfacade/internal/testutil"
-	"github.com/fhirfacade/fhirfacade/sqldb"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/catalog"
+	"github.com/fhirfacade/fhirfacade/facade"
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/search"
+	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 // Regression tests for defects found by the issue-12 probe of a running
@@ -146,4 +159,70 @@ func TestProbeBatchAnswerBudget(t *testing.T) {
 	if !strings.HasPrefix(first, "200") || !strings.HasPrefix(last, "413") {
 		t.Fatalf("statuses %s ... %s, want 200 ... 413", first, last)
 	}
+}
+
+// hangingSearch is a legacy backend whose searches wait until the request
+// is cancelled and then fail as a dropped database call does.
+type hangingSearch struct{ backend.Backend }
+
+func (h hangingSearch) Search(ctx context.Context, _ string, _ *search.Query, _ backend.SearchOptions) (*backend.SearchResult, error) {
+	<-ctx.Done()
+	return nil, fmt.Errorf("%w: %v", backend.ErrUnavailable, ctx.Err())
+}
+
+// TestProbeClientGoneIs499: a client that gives up while the backend works
+// is not a server failure: the request is counted as 499, not 503, and no
+// error line is logged for it.
+func TestProbeClientGoneIs499(t *testing.T) {
+	db := testutil.SQLite(t)
+	reg := testutil.Seed(t, db, 2)
+	logs := &bytes.Buffer{}
+	var srv *facade.Server
+	hs := testutil.Serve(t, func(base string) http.Handler {
+		srv = facade.New(facade.Config{
+			Catalog: catalog.FromSpecs(reg),
+			Router:  facade.StaticRouter{Backend: hangingSearch{legacy.New(db, reg)}, Types: map[string]bool{"Patient": true}},
+			Sealer:  testutil.Sealer(t),
+			Log:     slog.New(slog.NewJSONHandler(&syncWriter{w: logs}, nil)),
+			BaseURL: base,
+		})
+		return srv.Handler()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", hs.URL+"/fhir/Patient?family=x", nil)
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+		t.Fatalf("the hanging search answered %d", res.StatusCode)
+	}
+	ops := httptest.NewServer(srv.OpsHandler())
+	defer ops.Close()
+	var metrics string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		res, err := http.Get(ops.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if metrics = string(raw); strings.Contains(metrics, `fhirfacade_requests_total{backend="legacy",interaction="search-type",status="`) {
+			break
+		}
+	}
+	if !strings.Contains(metrics, `interaction="search-type",status="499",type="Patient"} 1`) {
+		t.Fatalf("the abandoned search is not counted as 499:\n%s", grepLines(metrics, "fhirfacade_requests_total"))
+	}
+	if strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Fatalf("an abandoned request logged an error: %s", logs)
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
