@@ -3,12 +3,14 @@ package facade_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 // TestUSCoreDirectoryExamples stores the US Core Practitioner,
@@ -130,3 +132,47 @@ func interactions(e *env, typ string) map[string]bool {
 	}
 	return out
 }
+
+// TestOrganizationIdentifierSystemColumn: an Organization's second
+// identifier takes its system from a column (CLIA, NAIC, TIN by row); a
+// search names it by that system, by its value alone, and a system it does
+// not have finds nothing — on SQLite and PostgreSQL.
+func TestOrganizationIdentifierSystemColumn(t *testing.T) {
+	for _, open := range []func(testing.TB) *sqldb.DB{testutil.SQLite, testutil.Postgres} {
+		e := newEnv(t, open)
+		page := e.get("/fhir/Organization?_count=100")
+		e.wantStatus(page, 200, "Organizations")
+		var sys, val, id string
+		for _, en := range page.body["entry"].([]any) {
+			res := en.(map[string]any)["resource"].(map[string]any)
+			ids, _ := res["identifier"].([]any)
+			for _, x := range ids {
+				m := x.(map[string]any)
+				if s, _ := m["system"].(string); s != "" && s != "http://hl7.org/fhir/sid/us-npi" {
+					sys, val, id = s, m["value"].(string), res["id"].(string)
+				}
+			}
+		}
+		if sys == "" {
+			t.Fatal("no seeded Organization has an identifier besides its NPI")
+		}
+		found := func(q string) bool {
+			r := e.get("/fhir/Organization?identifier=" + url.QueryEscape(q))
+			e.wantStatus(r, 200, q)
+			for _, en := range asList(r.body["entry"]) {
+				if en.(map[string]any)["resource"].(map[string]any)["id"] == id {
+					return true
+				}
+			}
+			return false
+		}
+		for q, want := range map[string]bool{sys + "|" + val: true, val: true, sys + "|": true,
+			"http://hl7.org/fhir/sid/us-npi|" + val: false, "urn:example:other|" + val: false, "|" + val: false} {
+			if got := found(q); got != want {
+				t.Errorf("identifier=%s finds Organization/%s: %v, want %v", q, id, got, want)
+			}
+		}
+	}
+}
+
+func asList(v any) []any { l, _ := v.([]any); return l }

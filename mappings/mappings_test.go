@@ -77,6 +77,9 @@ func TestSearchSQLGolden(t *testing.T) {
 		{"observation-performer", "Observation", "performer=DR0007&patient=42"},
 		{"practitioner-name-npi", "Practitioner", "name=smi&identifier=http://hl7.org/fhir/sid/us-npi|1179269190&active=true"},
 		{"organization-name-address", "Organization", "name=spring&address=IL&type=prov"},
+		// the second identifier's system is a column: with a system, both columns
+		// are compared; without one, either identifier; |code, no system at all
+		{"organization-identifier-system-column", "Organization", "identifier=urn:oid:2.16.840.1.113883.4.7|05D0000001,https://www.naic.org|12345,ABC,|NOSYS,urn:oid:2.16.840.1.113883.4.7|"},
 		{"location-organization", "Location", "organization=Organization/1&status=active&address-city=spr&_sort=name"},
 		{"observation-date-prefixes", "Observation", "date=ne2024-01-01&date=sa2020-05-05T10:00:00Z&date=ap2024-06-01"},
 	}

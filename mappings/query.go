@@ -82,6 +82,7 @@ type param struct {
 	spec     SearchSpec
 	cols     []string   // qualified columns
 	maps     []*codeMap // per coding (token)
+	sysCols  []string   // per coding (token): the qualified system column, "" for a fixed system
 	strMap   *codeMap   // string: the values are codes through this map
 	dateKind string     // date, datetime, period
 	sortCol  string     // "" when not sortable
@@ -89,8 +90,21 @@ type param struct {
 	target   *Spec      // reference: the target type's spec
 }
 
+// sysCol is coding i's system column ("" for a fixed system).
+func (p *param) sysCol(i int) string {
+	if i < len(p.sysCols) {
+		return p.sysCols[i]
+	}
+	return ""
+}
+
 func (p *param) columns() []string {
 	out := append([]string(nil), p.cols...)
+	for _, c := range p.sysCols {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
 	if p.spec.UnitColumn != "" {
 		out = append(out, qualify(p.spec.UnitColumn))
 	}
@@ -176,6 +190,9 @@ func (s *Spec) compileSearch(aliases map[string]bool) error {
 				return err
 			}
 		}
+		if err := s.systemColumns(name, ss, p, checkCol); err != nil {
+			return err
+		}
 		if ss.Type == "date" && p.dateKind == "" {
 			p.dateKind = s.colKind(p.cols[0])
 			if p.dateKind == "" {
@@ -186,6 +203,29 @@ func (s *Spec) compileSearch(aliases map[string]bool) error {
 			p.sortCol = p.cols[0]
 		}
 		s.params[name] = p
+	}
+	return nil
+}
+
+// systemColumns sets p.sysCols: for each coding of a token parameter, the
+// column its system is read from ("" when the system is fixed).
+func (s *Spec) systemColumns(name string, ss SearchSpec, p *param, checkCol func(name, c string) (string, error)) error {
+	if ss.Type != "token" || ss.Constant != nil {
+		return nil
+	}
+	p.sysCols = make([]string, len(ss.Codings))
+	for i, c := range ss.Codings {
+		if c.SystemColumn == "" {
+			continue
+		}
+		if c.System != "" {
+			return fmt.Errorf("search %s: a coding has system or systemColumn, not both", name)
+		}
+		ref, err := checkCol(name, c.SystemColumn)
+		if err != nil {
+			return err
+		}
+		p.sysCols[i] = ref
 	}
 	return nil
 }
@@ -495,17 +535,22 @@ func (s *Spec) tokenCond(b *builder, p *param, raw string) (string, error) {
 	}
 	var alts []string
 	for i, cs := range p.spec.Codings {
-		if tok.HasSystem && tok.System != cs.System {
+		sys, ok := s.systemCond(b, p, i, tok)
+		if !ok || (p.sysCol(i) == "" && tok.HasSystem && tok.System != cs.System) {
 			continue
 		}
 		col := b.c(p.cols[i])
+		alt := ""
 		if tok.Code == "" { // system| : any code in that system
-			alts = append(alts, col+" IS NOT NULL")
+			alt = col + " IS NOT NULL"
+		} else if alt, ok = s.codingCond(b, p, i, tok.Code); !ok {
 			continue
 		}
-		if alt, ok := s.codingCond(b, p, i, tok.Code); ok {
-			alts = append(alts, alt)
+		if sys != "" {
+			// the system first: its argument was bound first (MySQL binds ? in text order)
+			alt = "(" + sys + " AND " + alt + ")"
 		}
+		alts = append(alts, alt)
 	}
 	switch len(alts) {
 	case 0:
@@ -514,6 +559,24 @@ func (s *Spec) tokenCond(b *builder, p *param, raw string) (string, error) {
 		return alts[0], nil
 	}
 	return "(" + strings.Join(alts, " OR ") + ")", nil
+}
+
+// systemCond is the condition on coding i's system column for tok ("" when
+// the coding's system is fixed or tok names none; ok false: no row can
+// match, e.g. a system that cannot be a value of the column).
+func (s *Spec) systemCond(b *builder, p *param, i int, tok search.Token) (string, bool) {
+	ref := p.sysCol(i)
+	if ref == "" || !tok.HasSystem {
+		return "", true
+	}
+	if tok.System == "" { // |code: a coding without a system
+		return b.c(ref) + " IS NULL", true
+	}
+	v, ok := coerce(s.kindOf(ref), tok.System)
+	if !ok {
+		return "", false
+	}
+	return b.c(ref) + " = " + b.arg(v), true
 }
 
 // codingCond is one coding's condition for code (ok false: no value of the

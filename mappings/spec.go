@@ -98,12 +98,15 @@ type SearchSpec struct {
 }
 
 // CodingSpec is one system a token parameter matches, its column and an
-// optional code map (FHIR code -> legacy codes).
+// optional code map (FHIR code -> legacy codes). SystemColumn, instead of
+// System, names the column holding each row's system (an identifier whose
+// system varies by row: CLIA, NAIC, TIN in one column pair).
 type CodingSpec struct {
-	System string `yaml:"system"`
-	Column string `yaml:"column"`
-	Map    string `yaml:"map"`
-	Code   string `yaml:"code"` // constant only
+	System       string `yaml:"system"`
+	SystemColumn string `yaml:"systemColumn"`
+	Column       string `yaml:"column"`
+	Map          string `yaml:"map"`
+	Code         string `yaml:"code"` // constant only
 }
 
 // WriteBack says which interactions may write to legacy and how.
