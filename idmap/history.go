@@ -12,20 +12,19 @@ var _ backend.Versioned = (*Backend)(nil)
 // HistoryPolicy implements backend.Versioned: the inner backend's.
 func (b *Backend) HistoryPolicy() backend.HistoryPolicy { return backend.PolicyOf(b.Inner) }
 
-func (b *Backend) versioned(typ string) (backend.Versioned, error) {
-	if v, ok := b.Inner.(backend.Versioned); ok && v.HistoryPolicy() != backend.NoHistory {
-		return v, nil
+// versioned is the inner backend's history and the legacy id behind id.
+func (b *Backend) versioned(ctx context.Context, typ, id string) (backend.Versioned, string, error) {
+	v, ok := b.Inner.(backend.Versioned)
+	if !ok || v.HistoryPolicy() == backend.NoHistory {
+		return nil, "", fmt.Errorf("%w: the %s backend keeps no history of %s", backend.ErrNotSupported, b.Inner.Name(), typ)
 	}
-	return nil, fmt.Errorf("%w: the %s backend keeps no history of %s", backend.ErrNotSupported, b.Inner.Name(), typ)
+	l, err := b.legacyID(ctx, typ, id)
+	return v, l, err
 }
 
 // VRead implements backend.Versioned, translating the id both ways.
 func (b *Backend) VRead(ctx context.Context, typ, id, vid string) (*backend.Resource, error) {
-	v, err := b.versioned(typ)
-	if err != nil {
-		return nil, err
-	}
-	l, err := b.legacyID(ctx, typ, id)
+	v, l, err := b.versioned(ctx, typ, id)
 	if err != nil {
 		return nil, err
 	}
@@ -38,11 +37,7 @@ func (b *Backend) VRead(ctx context.Context, typ, id, vid string) (*backend.Reso
 
 // History implements backend.Versioned, translating the id both ways.
 func (b *Backend) History(ctx context.Context, typ, id string, opts backend.HistoryOptions) (*backend.HistoryPage, error) {
-	v, err := b.versioned(typ)
-	if err != nil {
-		return nil, err
-	}
-	l, err := b.legacyID(ctx, typ, id)
+	v, l, err := b.versioned(ctx, typ, id)
 	if err != nil {
 		return nil, err
 	}
