@@ -106,29 +106,26 @@ func outcomeText(body []byte) string {
 	return strings.Join(parts, "; ")
 }
 
+// statusSentinels maps the FHIR server's error statuses onto the backend
+// sentinels; any other status is ErrUnavailable.
+var statusSentinels = map[int]error{
+	400: backend.ErrInvalid,
+	404: backend.ErrNotFound,
+	405: backend.ErrNotSupported,
+	409: backend.ErrConflict,
+	410: backend.ErrGone,
+	412: backend.ErrPreconditionFailed,
+	422: backend.ErrUnprocessable,
+}
+
 // statusErr maps an upstream error status onto the backend sentinels.
 func statusErr(res *Response, what string) error {
 	msg := outcomeText(res.Body)
 	if msg == "" {
 		msg = http.StatusText(res.Status)
 	}
-	var s error
-	switch res.Status {
-	case 400:
-		s = backend.ErrInvalid
-	case 404:
-		s = backend.ErrNotFound
-	case 405:
-		s = backend.ErrNotSupported
-	case 409:
-		s = backend.ErrConflict
-	case 410:
-		s = backend.ErrGone
-	case 412:
-		s = backend.ErrPreconditionFailed
-	case 422:
-		s = backend.ErrUnprocessable
-	default:
+	s, ok := statusSentinels[res.Status]
+	if !ok {
 		s = backend.ErrUnavailable
 	}
 	return fmt.Errorf("%w: %s: FHIR server: %s", s, what, msg)
