@@ -12,7 +12,10 @@ PGADMIN="${FHIRFACADE_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres?sslmo
 DB=fhirfacade_bench
 DSN=$(printf %s "$PGADMIN" | sed "s#/postgres?#/$DB?#")
 mkdir -p bench/out
-go build -o bench/out/fhirfacade ./cmd/fhirfacade
+# FACADE_BIN: serve a prebuilt facade (e.g. bench/out/fhirfacade-old built
+# from main) instead of this checkout's
+FACADE_BIN="${FACADE_BIN:-bench/out/fhirfacade}"
+[ "$FACADE_BIN" = bench/out/fhirfacade ] && go build -o bench/out/fhirfacade ./cmd/fhirfacade
 go build -o bench/out/baseline ./bench/baseline
 go build -o bench/out/load ./bench/load
 psql "$PGADMIN" -tAc "SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1 || psql "$PGADMIN" -c "CREATE DATABASE $DB"
@@ -20,7 +23,7 @@ bench/out/fhirfacade legacy seed --patients "$PATIENTS" --legacy-dsn "$DSN" 2>&1
 psql "$DSN" -c "ANALYZE" >/dev/null
 
 FHIRFACADE_LISTEN=127.0.0.1:8090 FHIRFACADE_OPS_LISTEN=127.0.0.1:9190 FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="sqlite://bench/out/control.db" FHIRFACADE_AUDIT=off \
-  bench/out/fhirfacade serve 2>/dev/null & FPID=$!
+  "$FACADE_BIN" serve 2>/dev/null & FPID=$!
 GOGC="${BASELINE_GOGC:-100}" bench/out/baseline -dsn "$DSN" -listen 127.0.0.1:8091 & BPID=$!
 trap 'kill $FPID $BPID 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf 127.0.0.1:9190/healthz >/dev/null && curl -s 127.0.0.1:8091/ >/dev/null && break; sleep 0.2; done

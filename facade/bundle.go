@@ -103,9 +103,29 @@ func (b *bundle) bytes() []byte {
 // jsonString encodes s as a JSON string without HTML escaping (links keep
 // their & as is).
 func jsonString(s string) []byte {
+	if plainJSON(s) {
+		// the common case (URLs, ids, codes): nothing to escape, so the
+		// quoted bytes are the same as the encoder's, without its buffer
+		// and reflection (once per Bundle entry and link)
+		out := make([]byte, 0, len(s)+2)
+		out = append(out, '"')
+		out = append(out, s...)
+		return append(out, '"')
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(s)
 	return bytes.TrimRight(buf.Bytes(), "\n")
+}
+
+// plainJSON reports whether s is printable ASCII without '"' or '\\': a
+// JSON string needs no escape for any of it.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -30,7 +31,14 @@ func writeJSON(c echo.Context, status int, v any) error {
 }
 
 func writeRaw(c echo.Context, status int, b []byte) error {
-	c.Response().Header().Set(echo.HeaderContentType, fhirJSON)
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, fhirJSON)
+	if status != http.StatusNoContent && status != http.StatusNotModified {
+		// the whole body is at hand: its length spares net/http the
+		// chunked framing of bodies over its 2 KB buffer (and the client
+		// its parsing)
+		h.Set(echo.HeaderContentLength, strconv.Itoa(len(b)))
+	}
 	return c.Blob(status, fhirJSON, b)
 }
 

@@ -77,8 +77,13 @@ func negotiate(next echo.HandlerFunc) echo.HandlerFunc {
 
 // checkFormat enforces JSON: _format and Accept may ask only for it.
 func checkFormat(c echo.Context) error {
-	if f := c.QueryParam("_format"); f != "" {
-		return formatParam(f)
+	// parsing the whole query string only to find _format costs every
+	// request a map; a query without "_format" and without any
+	// percent-escape (which could spell it) cannot hold it
+	if raw := c.Request().URL.RawQuery; strings.Contains(raw, "_format") || strings.Contains(raw, "%") {
+		if f := c.QueryParam("_format"); f != "" {
+			return formatParam(f)
+		}
 	}
 	acc := c.Request().Header.Get("Accept")
 	if acc == "" {

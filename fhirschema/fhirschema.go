@@ -56,6 +56,7 @@ func DefaultPath() string {
 // per resource type (compiled on first use). Safe for concurrent use.
 type Validator struct {
 	c       *jsonschema.Compiler
+	choices choices // the schema's choice elements (choice.go)
 	mu      sync.Mutex
 	schemas map[string]*jsonschema.Schema
 }
@@ -78,7 +79,7 @@ func Load(path string) (*Validator, error) {
 	if err := c.AddResource(schemaURL, doc); err != nil {
 		return nil, fmt.Errorf("FHIR schema %s: %w", path, err)
 	}
-	return &Validator{c: c, schemas: map[string]*jsonschema.Schema{}}, nil
+	return &Validator{c: c, choices: choiceGroups(doc), schemas: map[string]*jsonschema.Schema{}}, nil
 }
 
 func (v *Validator) schema(typ string) (*jsonschema.Schema, error) {
@@ -117,7 +118,8 @@ func (f Failure) String() string { return f.Path + ": " + f.Msg }
 
 // Validate checks one resource of type typ; an error means it could not
 // be checked at all (not JSON, an unknown type), failures that it was and
-// broke the schema.
+// broke the schema, or held two types of one choice element (which R4
+// forbids and the JSON schema cannot express).
 func (v *Validator) Validate(typ string, raw []byte) ([]Failure, error) {
 	s, err := v.schema(typ)
 	if err != nil {
@@ -127,15 +129,20 @@ func (v *Validator) Validate(typ string, raw []byte) ([]Failure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not JSON: %w", err)
 	}
+	out := v.choices.check(typ, inst)
 	err = s.Validate(inst)
 	var ve *jsonschema.ValidationError
-	if err == nil || !errors.As(err, &ve) {
+	if err != nil && !errors.As(err, &ve) {
 		return nil, err
 	}
-	var out []Failure
-	leaves(ve, func(e *jsonschema.ValidationError) {
-		out = append(out, Failure{Path: fhirPath(typ, e.InstanceLocation), Msg: e.ErrorKind.LocalizedString(printer)})
-	})
+	if ve != nil {
+		leaves(ve, func(e *jsonschema.ValidationError) {
+			out = append(out, Failure{Path: fhirPath(typ, e.InstanceLocation), Msg: e.ErrorKind.LocalizedString(printer)})
+		})
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out, nil
 }

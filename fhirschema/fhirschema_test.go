@@ -24,9 +24,18 @@ func TestValidate(t *testing.T) {
 		{"bad values", `{"resourceType":"Patient","gender":"M","name":[{"family":5}],"birthDate":"11/09/1978"}`,
 			[]string{"Patient.birthDate: ", "Patient.gender: ", "Patient.name[0].family: "}},
 		{"unknown element", `{"resourceType":"Patient","sex":"male"}`, []string{"Patient: additional"}},
+		// R4 allows one type of a choice element; the JSON schema alone
+		// accepts both (how an EHR Observation with a text result and the
+		// view's default unit once carried valueQuantity and valueString)
+		{"two choices", `{"resourceType":"Patient","deceasedBoolean":false,"deceasedDateTime":"2020-01-01"}`,
+			[]string{"Patient.deceasedBoolean: deceasedBoolean and deceasedDateTime are two types of the choice element deceased[x]"}},
+		{"two choices nested", `{"resourceType":"Patient","extension":[{"url":"http://e","valueString":"a","valueCode":"b"}]}`,
+			[]string{"Patient.extension[0].valueCode: valueCode and valueString are two types of the choice element value[x]"}},
+		{"one choice each", `{"resourceType":"Patient","deceasedBoolean":false,"multipleBirthInteger":2,"extension":[{"url":"http://e","valueString":"a"}]}`, nil},
 	}
 	for _, c := range cases {
-		fs, err := v.Validate("Patient", []byte(c.json))
+		typ, _, _ := strings.Cut(strings.TrimPrefix(c.json, `{"resourceType":"`), `"`)
+		fs, err := v.Validate(typ, []byte(c.json))
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -39,6 +48,12 @@ func TestValidate(t *testing.T) {
 				t.Errorf("%s: failure %d is %q, want it to start %q", c.name, i, f, c.want[i])
 			}
 		}
+	}
+	// the case that escaped: an Observation with a text result whose view
+	// filled the unit (valueQuantity without a value, and valueString)
+	obs := `{"resourceType":"Observation","status":"final","code":{"text":"CRP"},"valueQuantity":{"unit":"mg/L"},"valueString":"<0.5"}`
+	if fs, err := v.Validate("Observation", []byte(obs)); err != nil || len(fs) != 1 || !strings.Contains(fs[0].Msg, "valueQuantity and valueString") {
+		t.Errorf("Observation with valueQuantity and valueString: %v %v", fs, err)
 	}
 	if _, err := v.Validate("NoSuchType", []byte(`{}`)); err == nil {
 		t.Error("unknown type validated")

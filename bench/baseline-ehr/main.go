@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/fhirfacade/fhirfacade/bench/internal/benchprof"
 )
 
 // loc renders instants (timestamptz) and reads wall clocks (timestamp).
@@ -27,7 +29,9 @@ var loc, _ = time.LoadLocation("America/New_York")
 func main() {
 	dsn := flag.String("dsn", "", "PostgreSQL URL of the seeded EHR database")
 	listen := flag.String("listen", "127.0.0.1:8091", "address")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file until SIGINT/SIGTERM")
 	flag.Parse()
+	benchprof.Start(*cpuProfile)
 	pool, err := pgxpool.New(context.Background(), *dsn)
 	if err != nil {
 		log.Fatal(err)

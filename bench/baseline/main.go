@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/fhirfacade/fhirfacade/bench/internal/benchprof"
 )
 
 var loc, _ = time.LoadLocation("America/New_York")
@@ -22,7 +24,9 @@ var loc, _ = time.LoadLocation("America/New_York")
 func main() {
 	dsn := flag.String("dsn", "", "PostgreSQL URL of the seeded legacy database")
 	listen := flag.String("listen", "127.0.0.1:8091", "address")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file until SIGINT/SIGTERM")
 	flag.Parse()
+	benchprof.Start(*cpuProfile)
 	pool, err := pgxpool.New(context.Background(), *dsn)
 	if err != nil {
 		log.Fatal(err)

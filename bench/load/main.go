@@ -237,10 +237,12 @@ func main() {
 			f = merge(f, fr)
 			b = merge(b, br)
 		}
+		inOrder := fmt.Sprintf("%.2f", ratios)
 		sort.Float64s(ratios)
 		fmt.Printf("%-19s %-9s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", sc, names[0], f.rps(), ms(f.pct(0.5)), ms(f.pct(0.99)), f.errs)
 		fmt.Printf("%-19s %-9s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", sc, names[1], b.rps(), ms(b.pct(0.5)), ms(b.pct(0.99)), b.errs)
 		fmt.Printf("%-19s ratio %s/%s throughput %.2f (rounds %.2f-%.2f), added p50 %.2f ms\n", sc, names[0], names[1], f.rps()/b.rps(), ratios[0], ratios[len(ratios)-1], ms(f.pct(0.5))-ms(b.pct(0.5)))
+		fmt.Printf("%-19s rounds in order %s, load average %s\n", sc, inOrder, loadAvg())
 		if f.errs+b.errs > 0 {
 			fmt.Fprintln(os.Stderr, "errors during the run")
 		}
@@ -299,3 +301,14 @@ func merge(a, b result) result {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// loadAvg is the machine's 1-, 5- and 15-minute load average ("?" where
+// /proc/loadavg is missing): the machine is shared, and a ratio means
+// little without it.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
+}
