@@ -11,6 +11,7 @@
 package events
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -170,4 +171,18 @@ func (s Source) EncodeBatch(schema Schema, evs []Event) ([]byte, error) {
 func fromRow(r control.EventRow) Event {
 	return Event{Pos: r.Pos, ID: r.EventID, QueuedAt: r.QueuedAt,
 		Change: Change{Type: r.Type, ID: r.Resource, Version: r.Version, Kind: Kind(r.Kind), At: r.OccurredAt}}
+}
+
+// After lists up to n published events after position pos (what
+// `fhirfacade events tail` follows).
+func After(ctx context.Context, ctl *control.Store, pos int64, n int) ([]Event, error) {
+	rows, err := ctl.EventsAfter(ctx, pos, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Event, len(rows))
+	for i, r := range rows {
+		out[i] = fromRow(r)
+	}
+	return out, nil
 }
