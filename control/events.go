@@ -143,15 +143,30 @@ func (s *Store) LastEventPos(ctx context.Context) (int64, error) {
 	return p, err
 }
 
-// EventCursor is a sink's position and the attempts made on the event
-// after it; a sink seen for the first time starts at start.
-func (s *Store) EventCursor(ctx context.Context, sink string, start int64) (pos int64, attempts int, err error) {
-	ins := fmt.Sprintf("INSERT INTO event_cursor (sink, pos) VALUES (%s, %s) ON CONFLICT (sink) DO NOTHING", s.ph(1), s.ph(2))
-	if _, err := s.DB.ExecContext(ctx, ins, sink, start); err != nil {
-		return 0, 0, err
+// ClaimEventCursor takes or renews owner's lease on sink's cursor until
+// until (refused while another owner's lease runs after now) and returns
+// the cursor's position. A sink seen for the first time starts at the
+// newest event: it gets what is published from now on.
+func (s *Store) ClaimEventCursor(ctx context.Context, sink, owner string, now, until time.Time) (pos int64, ok bool, err error) {
+	// WHERE true: SQLite would read ON CONFLICT as a join's ON otherwise
+	ins := "INSERT INTO event_cursor (sink, pos) SELECT " + s.ph(1) + ", COALESCE(MAX(pos), 0) FROM change_event WHERE true ON CONFLICT (sink) DO NOTHING"
+	if s.DB.Dialect.Name() != "sqlite" {
+		ins = "INSERT INTO event_cursor (sink, pos) SELECT CAST(" + s.ph(1) + " AS TEXT), COALESCE(MAX(pos), 0) FROM change_event ON CONFLICT (sink) DO NOTHING"
 	}
-	err = s.DB.QueryRowContext(ctx, "SELECT pos, attempts FROM event_cursor WHERE sink = "+s.ph(1), sink).Scan(&pos, &attempts)
-	return pos, attempts, err
+	if _, err := s.DB.ExecContext(ctx, ins, sink); err != nil {
+		return 0, false, err
+	}
+	upd := fmt.Sprintf("UPDATE event_cursor SET owner = %s, lease_until = %s WHERE sink = %s AND (owner IS NULL OR owner = %s OR lease_until < %s)",
+		s.ph(1), s.ph(2), s.ph(3), s.ph(4), s.ph(5))
+	r, err := s.DB.ExecContext(ctx, upd, owner, s.ts(until), sink, owner, s.ts(now))
+	if err != nil {
+		return 0, false, err
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return 0, false, nil
+	}
+	err = s.DB.QueryRowContext(ctx, "SELECT pos FROM event_cursor WHERE sink = "+s.ph(1), sink).Scan(&pos)
+	return pos, err == nil, err
 }
 
 // AdvanceEventCursor moves a sink past pos (delivered) and clears its

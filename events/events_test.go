@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -278,4 +279,31 @@ func TestEventGridSink(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOneDelivererPerSink: two publishers (two facades) over one store and
+// one sink: only the lease holder delivers, so nothing is sent twice.
+func TestOneDelivererPerSink(t *testing.T) {
+	tu.DSNs(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		ctl := openControl(t, dsn)
+		q := events.NewQueue(ctl)
+		// one sink (same name) as each facade builds it
+		sink, other := &flaky{refuse: map[string]int{}}, &flaky{refuse: map[string]int{}}
+		a := events.NewPublisher(ctl, q, []events.Sink{sink}, events.Options{Batch: 2}, nil, nil)
+		b := events.NewPublisher(openControl(t, dsn), q, []events.Sink{other}, events.Options{Batch: 2}, nil, nil)
+		drain(t, a, sink, 1)
+		for i := range 6 {
+			if err := q.Add(ctx, ctl.DB, events.Change{Type: "Patient", ID: fmt.Sprint(i), Version: "1", Kind: events.Created}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 6 {
+			drain(t, a, sink, 1)
+			drain(t, b, other, 1)
+		}
+		if got := strings.Join(sink.got, " "); got != "0@1 1@1 2@1 3@1 4@1 5@1" || len(other.got) != 0 {
+			t.Errorf("delivered %q by the lease holder and %q by the other, want each event once, in order, by the holder", got, other.got)
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fhirfacade/fhirfacade/control"
@@ -72,14 +73,29 @@ type Publisher struct {
 
 	mu      sync.Mutex
 	waiters []chan struct{} // sink loops waiting for newly sequenced events
+
+	owner string   // this publisher's id in the sinks' leases
+	held  sync.Map // sink name -> *lease
 }
+
+// lease is a sink cursor this publisher holds: its position is kept in
+// memory while the lease runs (only the holder moves it).
+type lease struct {
+	pos   int64
+	until time.Time
+}
+
+// leaseTTL is how long a sink's lease lasts; it is renewed when less than
+// half is left. A facade that dies leaves its sinks to another one after
+// at most this long.
+const leaseTTL = 30 * time.Second
 
 // NewPublisher returns the publisher of queue's events to sinks; reg
 // (may be nil) gets fhirfacade_events_total{sink,result} and
 // fhirfacade_events_lag_seconds{sink}.
 func NewPublisher(ctl *control.Store, queue *Queue, sinks []Sink, opt Options, log *slog.Logger, reg prometheus.Registerer) *Publisher {
 	opt.defaults()
-	p := &Publisher{ctl: ctl, queue: queue, sinks: sinks, opt: opt, log: log}
+	p := &Publisher{ctl: ctl, queue: queue, sinks: sinks, opt: opt, log: log, owner: uuid.NewString()}
 	p.total = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fhirfacade_events_total",
 		Help: "Change events handled per sink, by result (delivered, retry, dead_letter).",
@@ -191,15 +207,11 @@ func (p *Publisher) runSink(ctx context.Context, s Sink) {
 // were delivered (or dead-lettered) and, after a failure, how long to back
 // off before the next attempt.
 func (p *Publisher) Deliver(ctx context.Context, s Sink) (int, time.Duration, error) {
-	start, err := p.ctl.LastEventPos(ctx) // a new sink starts at the head, not at history
-	if err != nil {
-		return 0, 0, fmt.Errorf("events: %s", sqldb.Describe(err))
+	l, err := p.claim(ctx, s)
+	if err != nil || l == nil {
+		return 0, 0, err // another facade delivers to this sink
 	}
-	pos, _, err := p.ctl.EventCursor(ctx, s.Name(), start)
-	if err != nil {
-		return 0, 0, fmt.Errorf("events: cursor: %s", sqldb.Describe(err))
-	}
-	rows, err := p.ctl.EventsAfter(ctx, pos, p.opt.Batch)
+	rows, err := p.ctl.EventsAfter(ctx, l.pos, p.opt.Batch)
 	if err != nil || len(rows) == 0 {
 		return 0, 0, err
 	}
@@ -211,8 +223,10 @@ func (p *Publisher) Deliver(ctx context.Context, s Sink) (int, time.Duration, er
 	if n > 0 {
 		p.acked(s, evs[:n])
 		if err := p.ctl.AdvanceEventCursor(ctx, s.Name(), evs[n-1].Pos); err != nil {
+			p.held.Delete(s.Name()) // read the cursor again
 			return n, 0, fmt.Errorf("events: cursor: %s", sqldb.Describe(err))
 		}
+		l.pos = evs[n-1].Pos
 	}
 	if sendErr == nil {
 		return n, 0, nil
@@ -221,6 +235,26 @@ func (p *Publisher) Deliver(ctx context.Context, s Sink) (int, time.Duration, er
 		return n, 0, sendErr
 	}
 	return p.failed(ctx, s, evs[n], n, sendErr)
+}
+
+// claim is the sink's lease, taken or renewed in the control store when
+// less than half of it is left (nil: another facade holds it).
+func (p *Publisher) claim(ctx context.Context, s Sink) (*lease, error) {
+	now := time.Now()
+	if v, ok := p.held.Load(s.Name()); ok && v.(*lease).until.Sub(now) > leaseTTL/2 {
+		return v.(*lease), nil
+	}
+	pos, ok, err := p.ctl.ClaimEventCursor(ctx, s.Name(), p.owner, now, now.Add(leaseTTL))
+	if err != nil {
+		return nil, fmt.Errorf("events: cursor: %s", sqldb.Describe(err))
+	}
+	if !ok {
+		p.held.Delete(s.Name())
+		return nil, nil
+	}
+	l := &lease{pos: pos, until: now.Add(leaseTTL)}
+	p.held.Store(s.Name(), l)
+	return l, nil
 }
 
 func (p *Publisher) acked(s Sink, evs []Event) {
@@ -247,6 +281,9 @@ func (p *Publisher) failed(ctx context.Context, s Sink, e Event, n int, cause er
 	}
 	if err := p.ctl.DeadLetterEvent(ctx, s.Name(), e.Pos, attempts, cause.Error()); err != nil {
 		return n, 0, fmt.Errorf("events: dead letter: %s", sqldb.Describe(err))
+	}
+	if v, ok := p.held.Load(s.Name()); ok {
+		v.(*lease).pos = e.Pos
 	}
 	p.total.WithLabelValues(s.Name(), "dead_letter").Inc()
 	p.log.Warn("events: dead-lettered", slog.String("sink", s.Name()), slog.Int64("pos", e.Pos),

@@ -20,13 +20,17 @@ CREATE TABLE change_event (
 );
 CREATE INDEX ix_change_event_unsequenced ON change_event (id) WHERE pos IS NULL;
 CREATE INDEX ix_change_event_resource ON change_event (resource_type, resource_id, id);
--- Each sink's cursor: the last pos it delivered (or dead-lettered), and
--- the attempts made on the event after it.
+-- Each sink's cursor: the last pos it delivered (or dead-lettered), the
+-- attempts made on the event after it, and the lease of the one facade
+-- that delivers to the sink (several facades on one store must not send
+-- the same events twice, or out of order).
 CREATE TABLE event_cursor (
-  sink       varchar(512) PRIMARY KEY,
-  pos        bigint       NOT NULL DEFAULT 0,
-  attempts   integer      NOT NULL DEFAULT 0,
-  last_error text
+  sink        varchar(512) PRIMARY KEY,
+  pos         bigint       NOT NULL DEFAULT 0,
+  attempts    integer      NOT NULL DEFAULT 0,
+  last_error  text,
+  owner       varchar(36),
+  lease_until VARCHAR(40)
 );
 -- Events a sink refused for good (after FHIRFACADE_EVENT_MAX_ATTEMPTS).
 CREATE TABLE event_dead_letter (
