@@ -136,6 +136,18 @@ func (s *Store) EventsAfter(ctx context.Context, pos int64, n int) ([]EventRow, 
 	return out, rows.Err()
 }
 
+// PruneEvents deletes delivered events queued before cutoff: those every
+// sink's cursor has passed (all of them when there is no sink). It
+// returns how many went.
+func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time) (int64, error) {
+	q := fmt.Sprintf("DELETE FROM change_event WHERE pos IS NOT NULL AND queued_at < %s AND pos <= COALESCE((SELECT MIN(pos) FROM event_cursor), pos)", s.ph(1))
+	r, err := s.DB.ExecContext(ctx, q, s.ts(cutoff))
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}
+
 // LastEventPos is the largest delivery position given so far (0: none).
 func (s *Store) LastEventPos(ctx context.Context) (int64, error) {
 	var p int64

@@ -307,3 +307,29 @@ func TestOneDelivererPerSink(t *testing.T) {
 		}
 	})
 }
+
+// TestPrune: delivered events older than the retention go; those a sink
+// has not passed stay.
+func TestPrune(t *testing.T) {
+	tu.DSNs(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		ctl := openControl(t, dsn)
+		q := events.NewQueue(ctl)
+		sink := &flaky{refuse: map[string]int{"3": -1}}
+		p := events.NewPublisher(ctl, q, []events.Sink{sink}, events.Options{MaxAttempts: 100}, nil, nil)
+		drain(t, p, sink, 1)
+		for i := range 5 {
+			if err := q.Add(ctx, ctl.DB, events.Change{Type: "Patient", ID: fmt.Sprint(i), Version: "1", Kind: events.Created}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		drain(t, p, sink, 3) // 0, 1, 2 delivered; 3 keeps failing
+		if n, err := ctl.PruneEvents(ctx, time.Now().Add(time.Hour)); err != nil || n != 3 {
+			t.Errorf("pruned %d (%v), want the 3 delivered", n, err)
+		}
+		left, _ := events.After(ctx, ctl, 0, 10)
+		if len(left) != 2 || left[0].Change.ID != "3" {
+			t.Errorf("left %v", left)
+		}
+	})
+}

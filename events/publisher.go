@@ -41,6 +41,9 @@ type Options struct {
 	// Idle is how often the queue is looked at when nothing woke the
 	// publisher (default 100 ms).
 	Idle time.Duration
+	// Retention is how long delivered events stay in the control store
+	// (for `events tail --all` and the poller's deduplication; default 24 h).
+	Retention time.Duration
 }
 
 func (o *Options) defaults() {
@@ -58,6 +61,9 @@ func (o *Options) defaults() {
 	}
 	if o.Idle <= 0 {
 		o.Idle = 100 * time.Millisecond
+	}
+	if o.Retention <= 0 {
+		o.Retention = 24 * time.Hour
 	}
 }
 
@@ -95,6 +101,9 @@ const leaseTTL = 30 * time.Second
 // fhirfacade_events_lag_seconds{sink}.
 func NewPublisher(ctl *control.Store, queue *Queue, sinks []Sink, opt Options, log *slog.Logger, reg prometheus.Registerer) *Publisher {
 	opt.defaults()
+	if log == nil {
+		log = slog.Default()
+	}
 	p := &Publisher{ctl: ctl, queue: queue, sinks: sinks, opt: opt, log: log, owner: uuid.NewString()}
 	p.total = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fhirfacade_events_total",
@@ -128,7 +137,14 @@ func (p *Publisher) Run(ctx context.Context) {
 func (p *Publisher) runSequencer(ctx context.Context) {
 	t := time.NewTicker(p.opt.Idle)
 	defer t.Stop()
+	pruned := time.Now()
 	for {
+		if time.Since(pruned) > time.Minute {
+			pruned = time.Now()
+			if _, err := p.ctl.PruneEvents(ctx, pruned.Add(-p.opt.Retention)); err != nil && ctx.Err() == nil {
+				p.log.Warn("events: prune", slog.String("error", sqldb.Describe(err)))
+			}
+		}
 		n, err := p.Sequence(ctx)
 		if err != nil && ctx.Err() == nil {
 			p.log.Warn("events: sequence", slog.String("error", err.Error()))
