@@ -130,6 +130,19 @@ func TestChangeEvents(t *testing.T) {
 		}
 		updatedLegacy := resourceOf(t, body)
 
+		// a transaction on legacy: one event per entry, in entry order
+		mrn := fmt.Sprintf("MRN-EV-%d", time.Now().UnixNano()%1e12)
+		tx := w.want(w.do("POST", "/fhir", txBundle("transaction", mrn, "2345-7")), 200, "transaction on legacy")
+		var txWant []wantEvent
+		for _, e := range tx.body["entry"].([]any) {
+			loc := e.(map[string]any)["response"].(map[string]any)["location"].(string)
+			parts := strings.Split(strings.TrimPrefix(loc, w.http.URL+"/fhir/"), "/") // Type/id/_history/v
+			if len(parts) != 4 {
+				t.Fatalf("transaction entry location %q", loc)
+			}
+			txWant = append(txWant, wantEvent{parts[0], parts[1], parts[3], "Created"})
+		}
+
 		// an update on fhir: the Encounter is on the FHIR server first
 		enc, err := w.legacy.Read(w.ctx, "Encounter", "1")
 		if err != nil {
@@ -167,13 +180,15 @@ func TestChangeEvents(t *testing.T) {
 		// a row changed directly by SQL in the legacy table
 		direct := directUpdate(t, legacyDB, 3)
 
-		want := []wantEvent{
+		want := append([]wantEvent{
 			{"Patient", created["id"].(string), createdVersion, "Created"},
-			{"Patient", created["id"].(string), versionOf(updatedLegacy), "Updated"},
+			{"Patient", created["id"].(string), versionOf(updatedLegacy), "Updated"}},
+			txWant...)
+		want = append(want, []wantEvent{
 			{"Encounter", "1", versionOf(updatedFHIR), "Updated"},
 			{"Observation", obs.ID, obs.VersionID, "Deleted"},
 			{"Patient", "3", direct, "Updated"},
-		}
+		}...)
 		// several poll rounds after the facade's writes: the poller must
 		// not emit them a second time
 		ev.waitPolls(3)
