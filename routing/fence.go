@@ -8,6 +8,7 @@ import (
 
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/control"
+	"github.com/fhirfacade/fhirfacade/events"
 	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
@@ -56,7 +57,7 @@ func (r *Router) fenceAll(ctx context.Context, types []string, fn func(map[strin
 	if err != nil {
 		return err
 	}
-	if err := fn(states, txQueue{o: r.out, tx: tx}); err != nil {
+	if err := fn(states, txQueue{o: r.out, tx: tx, ev: r.events}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -80,7 +81,7 @@ func (r *Router) fileFenced(ctx context.Context, types []string, fn func(map[str
 	if err != nil {
 		return err
 	}
-	return fn(states, txQueue{o: r.out, tx: db})
+	return fn(states, txQueue{o: r.out, tx: db, ev: r.events})
 }
 
 // routeStates reads the states of types (sorted) for a write, in order.
@@ -124,6 +125,16 @@ func routeState(ctx context.Context, ctl *control.Store, q control.Querier, typ 
 type txQueue struct {
 	o  *mirror.Outbox
 	tx mirror.Execer
+	ev *events.Queue
+}
+
+// QueueChange implements changeQueue: the event goes in with the fence's
+// transaction.
+func (q txQueue) QueueChange(ctx context.Context, c events.Change) error {
+	if q.ev == nil {
+		return nil
+	}
+	return q.ev.Add(ctx, q.tx, c)
 }
 
 func (q txQueue) Enqueue(ctx context.Context, target, typ, id string) error {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/events"
 )
 
 var _ backend.BundleSender = routed{}
@@ -185,6 +186,12 @@ func (x routed) queueWritten(ctx context.Context, q Enqueuer, b *txBundle, resp 
 			ref = b.Entry[i].Request.URL
 		}
 		typ, id, ok := typeAndID(ref)
+		if ok {
+			// one change event per written entry, in the fence's transaction
+			if err := x.r.queueChange(ctx, q, typ, entryChange(method, e.Response.Status, id, e.Response.Location)); err != nil {
+				return err
+			}
+		}
 		st, known := states[typ]
 		if !ok || !known || States[st].Mirror == "" {
 			continue
@@ -198,6 +205,24 @@ func (x routed) queueWritten(ctx context.Context, q Enqueuer, b *txBundle, resp 
 		}
 	}
 	return nil
+}
+
+// entryKinds is the change a transaction entry made, by method (a PUT
+// answered 201 created its resource).
+var entryKinds = map[string]events.Kind{http.MethodPost: events.Created, http.MethodPut: events.Updated, http.MethodPatch: events.Updated, http.MethodDelete: events.Deleted}
+
+// entryChange is the change of one written entry: its version comes from
+// the response's Location (…/_history/v) when there is one.
+func entryChange(method, status, id, location string) written {
+	kind := entryKinds[method]
+	if kind == events.Updated && strings.HasPrefix(status, "201") {
+		kind = events.Created
+	}
+	version := ""
+	if _, v, ok := strings.Cut(location, "/_history/"); ok {
+		version = strings.SplitN(v, "/", 2)[0]
+	}
+	return written{id: id, version: version, kind: kind}
 }
 
 // typeAndID reads Type/id from a location ([base/]Type/id[/_history/v]).

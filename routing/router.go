@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/events"
 	"github.com/fhirfacade/fhirfacade/mirror"
 	"github.com/fhirfacade/fhirfacade/search"
 )
@@ -27,7 +28,13 @@ type Router struct {
 	check backend.WriteChecker
 	// fhirOnly are types with no mapping spec that the FHIR server serves
 	fhirOnly atomic.Pointer[map[string]bool]
+	// events queues a change event for every write (nil: none)
+	events *events.Queue
 }
+
+// SetEvents makes every write through the router queue its change event
+// (package events) in the write's fence transaction. Call before serving.
+func (r *Router) SetEvents(q *events.Queue) { r.events = q }
 
 // ServeUpstreamOnly names the types that have no mapping spec but that the
 // FHIR server offers (it replaces any earlier list; safe while serving).
@@ -123,10 +130,19 @@ type routed struct {
 	r *Router
 }
 
+// written is what a write did: the resource's id and new version, and
+// the kind of its change event ("" when nothing changed: a conditional
+// create that found its match, a delete of nothing).
+type written struct {
+	id, version string
+	kind        events.Kind
+}
+
 // write runs fn on the backend the route names at write time, queueing the
-// mirror row the state asks for. body is the resource written (nil for a
-// delete): on `fhir` it is checked against the legacy mapping first.
-func (x routed) write(ctx context.Context, typ string, id string, body map[string]any, fn func(backend.Backend) (string, error)) error {
+// mirror row the state asks for and the change event. body is the resource
+// written (nil for a delete): on `fhir` it is checked against the legacy
+// mapping first.
+func (x routed) write(ctx context.Context, typ string, id string, body map[string]any, fn func(backend.Backend) (written, error)) error {
 	if h := x.r.heldOf(ctx); h != nil {
 		// inside Transact: the fence is held already, for every type
 		st, ok := h.states[typ]
@@ -141,7 +157,7 @@ func (x routed) write(ctx context.Context, typ string, id string, body map[strin
 }
 
 // writeAs is write once the fence is held and the route's state read.
-func (x routed) writeAs(ctx context.Context, st State, q Enqueuer, typ string, id string, body map[string]any, fn func(backend.Backend) (string, error)) error {
+func (x routed) writeAs(ctx context.Context, st State, q Enqueuer, typ string, id string, body map[string]any, fn func(backend.Backend) (written, error)) error {
 	m := States[st]
 	be, target, mark := x.r.side(m.Writes), string(m.Mirror), ""
 	if m.CheckWrites {
@@ -159,41 +175,84 @@ func (x routed) writeAs(ctx context.Context, st State, q Enqueuer, typ string, i
 			return err
 		}
 	}
-	newID, err := fn(be)
+	w, err := fn(be)
 	if err != nil {
 		return err
 	}
-	if target != "" && id == "" && newID != "" {
+	if target != "" && id == "" && w.id != "" {
 		if m.CheckWrites && mark == "" {
-			mark = x.r.assignedMark(ctx, typ, newID)
+			mark = x.r.assignedMark(ctx, typ, w.id)
 		}
-		return enqueue(ctx, q, target, typ, newID, mark)
+		if err := enqueue(ctx, q, target, typ, w.id, mark); err != nil {
+			return err
+		}
 	}
-	return nil
+	// the change event comes only AFTER the write succeeded, with the
+	// version it made: unlike a mirror row (which copies whatever state is
+	// current), an event states a fact, and a failed write must not emit
+	// one. Committed with the fence's transaction (PostgreSQL) or as its
+	// own statement (SQLite): a crash after the write's own commit loses
+	// it, which the legacy poller makes good for legacy-side writes.
+	return x.r.queueChange(ctx, q, typ, w)
+}
+
+// queueChange queues the event of w through q (nothing when events are
+// off or nothing changed).
+func (r *Router) queueChange(ctx context.Context, q Enqueuer, typ string, w written) error {
+	if r.events == nil || w.kind == "" {
+		return nil
+	}
+	cq, ok := q.(changeQueue)
+	if !ok {
+		return fmt.Errorf("%w: the fence cannot queue change events", backend.ErrUnavailable)
+	}
+	return cq.QueueChange(ctx, events.Change{Type: typ, ID: w.id, Version: w.version, Kind: w.kind})
+}
+
+// changeQueue queues a change event in the fence's transaction (or, inside
+// Transact, until legacy has committed).
+type changeQueue interface {
+	QueueChange(ctx context.Context, c events.Change) error
 }
 
 func (x routed) Create(ctx context.Context, typ string, body map[string]any, ine *search.Query) (res *backend.Resource, created bool, err error) {
-	err = x.write(ctx, typ, "", body, func(be backend.Backend) (string, error) {
+	err = x.write(ctx, typ, "", body, func(be backend.Backend) (written, error) {
 		res, created, err = be.Create(ctx, typ, body, ine)
-		if err != nil || !created {
-			return "", err
+		if err != nil || !created || res == nil {
+			return written{}, err
 		}
-		return res.ID, nil
+		return written{id: res.ID, version: res.VersionID, kind: events.Created}, nil
 	})
 	return res, created, err
 }
 
 func (x routed) Update(ctx context.Context, typ, id string, body map[string]any, ifMatch string) (res *backend.Resource, created bool, err error) {
-	err = x.write(ctx, typ, id, body, func(be backend.Backend) (string, error) {
+	err = x.write(ctx, typ, id, body, func(be backend.Backend) (written, error) {
 		res, created, err = be.Update(ctx, typ, id, body, ifMatch)
-		return "", err
+		if err != nil || res == nil {
+			return written{}, err
+		}
+		kind := events.Updated
+		if created {
+			kind = events.Created
+		}
+		return written{id: res.ID, version: res.VersionID, kind: kind}, nil
 	})
 	return res, created, err
 }
 
 func (x routed) Delete(ctx context.Context, typ, id, ifMatch string) error {
-	return x.write(ctx, typ, id, nil, func(be backend.Backend) (string, error) {
-		return "", be.Delete(ctx, typ, id, ifMatch)
+	return x.write(ctx, typ, id, nil, func(be backend.Backend) (written, error) {
+		// the version a delete removes is read first (under the fence): a
+		// delete's event names it, the same version the legacy poller
+		// last saw; a resource that is not there emits nothing
+		var w written
+		if x.r.events != nil {
+			if cur, err := be.Read(ctx, typ, id); err == nil {
+				w = written{id: id, version: cur.VersionID, kind: events.Deleted}
+			}
+		}
+		return w, be.Delete(ctx, typ, id, ifMatch)
 	})
 }
 

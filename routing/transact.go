@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/events"
 )
 
 var _ backend.Transactor = routed{}
@@ -13,8 +14,16 @@ var _ backend.Transactor = routed{}
 // under it and the mirror rows its writes queue, which are kept until
 // legacy has committed (see Transact).
 type held struct {
-	states map[string]State
-	rows   []queued
+	states  map[string]State
+	rows    []queued
+	changes []events.Change
+}
+
+// QueueChange implements changeQueue: the event waits for the legacy
+// commit, like the mirror rows.
+func (h *held) QueueChange(_ context.Context, c events.Change) error {
+	h.changes = append(h.changes, c)
+	return nil
 }
 
 // queued is one mirror row a write inside a transaction asked for.
@@ -80,7 +89,7 @@ func (x routed) Transact(ctx context.Context, types []string, fn func(ctx contex
 		}
 		h := &held{states: states}
 		err := inner.Transact(ctx, types, func(ctx context.Context) error {
-			h.rows = h.rows[:0] // a re-run starts over
+			h.rows, h.changes = h.rows[:0], h.changes[:0] // a re-run starts over
 			return fn(context.WithValue(ctx, heldKey{x.r}, h))
 		})
 		if err != nil {
@@ -98,6 +107,13 @@ func (x routed) Transact(ctx context.Context, types []string, fn func(ctx contex
 		for _, row := range h.rows {
 			if err := enqueue(ctx, q, row.target, row.typ, row.id, row.mark); err != nil {
 				return fmt.Errorf("transaction committed in legacy, but its mirror rows were not queued: %w", err)
+			}
+		}
+		// one change event per written entry, after legacy committed (a
+		// crash before this is made good by the legacy poller)
+		for _, c := range h.changes {
+			if err := q.(changeQueue).QueueChange(ctx, c); err != nil {
+				return fmt.Errorf("transaction committed in legacy, but its change events were not queued: %w", err)
 			}
 		}
 		return nil

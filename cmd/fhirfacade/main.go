@@ -29,7 +29,7 @@ func main() {
 		SilenceErrors: true,
 		Version:       version,
 	}
-	root.AddCommand(serveCmd(), legacyCmd(), mappingsCmd(), routeCmd(), syncCmd(), parityCmd(), auditCmd())
+	root.AddCommand(serveCmd(), legacyCmd(), mappingsCmd(), routeCmd(), syncCmd(), parityCmd(), auditCmd(), eventsCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		var ex exitCode
 		if errors.As(err, &ex) {

@@ -156,6 +156,11 @@ func TestBadConfiguration(t *testing.T) {
 		{[]string{"FHIRFACADE_LEGACY_DSN=mysql://x"}, "FHIRFACADE_LEGACY_DSN"},
 		{[]string{"FHIRFACADE_LEGACY_DSN=postgres://u:s3cretpw@127.0.0.1:1/x?connect_timeout=2"}, "FHIRFACADE_LEGACY_DSN"},
 		{[]string{"FHIRFACADE_CONTROL_DSN=postgres://u:s3cretpw@127.0.0.1:1/x?connect_timeout=2"}, "FHIRFACADE_CONTROL_DSN"},
+		{[]string{"FHIRFACADE_EVENT_SINKS=https://u:s3cretpw@hook.example/x,smtp://mail"}, "FHIRFACADE_EVENT_SINKS"},
+		{[]string{"FHIRFACADE_EVENT_SCHEMA=xml"}, "FHIRFACADE_EVENT_SCHEMA"},
+		{[]string{"FHIRFACADE_LEGACY_POLL=often"}, "FHIRFACADE_LEGACY_POLL"},
+		{[]string{"FHIRFACADE_LEGACY_POLL=1ms"}, "FHIRFACADE_LEGACY_POLL"},
+		{[]string{"FHIRFACADE_EVENT_MAX_ATTEMPTS=0"}, "FHIRFACADE_EVENT_MAX_ATTEMPTS"},
 	}
 	for _, c := range cases {
 		t.Run(c.want, func(t *testing.T) {

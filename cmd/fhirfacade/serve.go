@@ -54,6 +54,7 @@ type serveOpts struct {
 	baseURL, allowedHosts, trustedProxies, opsListen                               string
 	addr                                                                           *addresses
 	jwksMaxAge                                                                     time.Duration
+	events                                                                         eventOpts
 }
 
 func serveCmd() *cobra.Command {
@@ -94,6 +95,7 @@ func serveCmd() *cobra.Command {
 	f.IntVar(&o.rateBurst, "rate-burst", 0, "token bucket size per client (default: the rate, at least 1)")
 	f.IntVar(&o.pageSize, "page-size", 20, "default search page size")
 	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a Go CPU profile to FILE until the server stops (for benchmarks)")
+	o.events.flags(f)
 	bindEnv(cmd)
 	return cmd
 }
@@ -151,8 +153,10 @@ func (o *serveOpts) check() error {
 	if o.pageSize < 1 || o.pageSize > 1000 {
 		return fmt.Errorf("FHIRFACADE_PAGE_SIZE=%d: want 1 to 1000", o.pageSize)
 	}
-	o.addr, err = o.checkAddresses()
-	return err
+	if o.addr, err = o.checkAddresses(); err != nil {
+		return err
+	}
+	return o.events.check(o.addr.base)
 }
 
 func loadMappings(dir string) (*mappings.Registry, error) {
@@ -262,6 +266,9 @@ func serve(ctx context.Context, o *serveOpts) error {
 	}
 	auditor, stopAudit := startAudit(ctx, o, ctl, metrics, log)
 	defer stopAudit()
+	evCtx, stopEvents := context.WithCancel(ctx)
+	defer o.events.start(evCtx, eventParts{ctl: ctl, router: router, watcher: watcher, legacy: legacyB, types: reg.Types()}, log, metrics)()
+	defer stopEvents()
 	go outbox.Run(ctx, mirror.Ends{Legacy: tombstone.Bare(legacyB), FHIR: tombstone.Bare(fhirB), Reverse: router.Reverse}, 500*time.Millisecond)
 	srv := facade.New(o.facadeConfig(facade.Config{
 		Catalog: cat, Router: router, Sealer: sealer, Log: log, Metrics: metrics,

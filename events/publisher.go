@@ -1,0 +1,326 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fhirfacade/fhirfacade/control"
+	"github.com/fhirfacade/fhirfacade/sqldb"
+)
+
+// Sink is where events are published: a webhook, a JetStream subject, an
+// Event Grid topic. Each sink has its own cursor in the control store.
+type Sink interface {
+	// Name identifies the sink's cursor and metrics: its URL without
+	// secrets.
+	Name() string
+	// Publish sends evs in order and returns how many of them (a prefix)
+	// the sink acknowledged; err says why the next one was not.
+	Publish(ctx context.Context, evs []Event) (int, error)
+	// Close frees the sink's connections.
+	Close() error
+}
+
+// Options tune the publisher.
+type Options struct {
+	// MaxAttempts is how often an event is tried before it goes to the
+	// sink's dead-letter table (FHIRFACADE_EVENT_MAX_ATTEMPTS; default 8).
+	MaxAttempts int
+	// Backoff is the first retry delay, doubled per attempt up to
+	// MaxBackoff (defaults 200 ms and 30 s).
+	Backoff, MaxBackoff time.Duration
+	// Batch is how many events a sink is handed at once (default 500).
+	Batch int
+	// Idle is how often the queue is looked at when nothing woke the
+	// publisher (default 100 ms).
+	Idle time.Duration
+	// Retention is how long delivered events stay in the control store
+	// (for `events tail --all` and the poller's deduplication; default 24 h).
+	Retention time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 8
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = 200 * time.Millisecond
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 30 * time.Second
+	}
+	if o.Batch <= 0 {
+		o.Batch = 500
+	}
+	if o.Idle <= 0 {
+		o.Idle = 100 * time.Millisecond
+	}
+	if o.Retention <= 0 {
+		o.Retention = 24 * time.Hour
+	}
+}
+
+// Publisher sequences queued events and delivers them to every sink.
+type Publisher struct {
+	ctl   *control.Store
+	queue *Queue
+	sinks []Sink
+	opt   Options
+	log   *slog.Logger
+	total *prometheus.CounterVec
+	lag   *prometheus.HistogramVec
+
+	mu      sync.Mutex
+	waiters []chan struct{} // sink loops waiting for newly sequenced events
+
+	owner string   // this publisher's id in the sinks' leases
+	held  sync.Map // sink name -> *lease
+}
+
+// lease is a sink cursor this publisher holds: its position is kept in
+// memory while the lease runs (only the holder moves it).
+type lease struct {
+	pos   int64
+	until time.Time
+}
+
+// leaseTTL is how long a sink's lease lasts; it is renewed when less than
+// half is left. A facade that dies leaves its sinks to another one after
+// at most this long.
+const leaseTTL = 30 * time.Second
+
+// NewPublisher returns the publisher of queue's events to sinks; reg
+// (may be nil) gets fhirfacade_events_total{sink,result} and
+// fhirfacade_events_lag_seconds{sink}.
+func NewPublisher(ctl *control.Store, queue *Queue, sinks []Sink, opt Options, log *slog.Logger, reg prometheus.Registerer) *Publisher {
+	opt.defaults()
+	if log == nil {
+		log = slog.Default()
+	}
+	p := &Publisher{ctl: ctl, queue: queue, sinks: sinks, opt: opt, log: log, owner: uuid.NewString()}
+	p.total = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "fhirfacade_events_total",
+		Help: "Change events handled per sink, by result (delivered, retry, dead_letter).",
+	}, []string{"sink", "result"})
+	p.lag = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "fhirfacade_events_lag_seconds",
+		Help:    "Time from a change event being queued to its sink acknowledging it.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+	}, []string{"sink"})
+	if reg != nil {
+		reg.MustRegister(p.total, p.lag)
+	}
+	return p
+}
+
+// Run sequences and delivers until ctx ends.
+func (p *Publisher) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, s := range p.sinks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.runSink(ctx, s)
+		}()
+	}
+	p.runSequencer(ctx)
+	wg.Wait()
+}
+
+func (p *Publisher) runSequencer(ctx context.Context) {
+	t := time.NewTicker(p.opt.Idle)
+	defer t.Stop()
+	pruned := time.Now()
+	for {
+		if time.Since(pruned) > time.Minute {
+			pruned = time.Now()
+			if _, err := p.ctl.PruneEvents(ctx, pruned.Add(-p.opt.Retention)); err != nil && ctx.Err() == nil {
+				p.log.Warn("events: prune", slog.String("error", sqldb.Describe(err)))
+			}
+		}
+		n, err := p.Sequence(ctx)
+		if err != nil && ctx.Err() == nil {
+			p.log.Warn("events: sequence", slog.String("error", err.Error()))
+		}
+		if n > 0 {
+			p.wakeSinks()
+			continue // more may be waiting
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-p.queue.Woken():
+		}
+	}
+}
+
+// Sequence gives committed events their delivery positions (a batch) and
+// returns how many.
+func (p *Publisher) Sequence(ctx context.Context) (int, error) {
+	n, err := p.ctl.SequenceEvents(ctx, 1000)
+	if err != nil {
+		if sqldb.IsConstraint(err) {
+			return 0, nil // another facade sequenced the same rows first
+		}
+		return 0, fmt.Errorf("events: %s", sqldb.Describe(err))
+	}
+	return n, nil
+}
+
+func (p *Publisher) wakeSinks() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, w := range p.waiters {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (p *Publisher) waiter() chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w := make(chan struct{}, 1)
+	p.waiters = append(p.waiters, w)
+	return w
+}
+
+// runSink delivers to one sink until ctx ends: a batch at a time, waiting
+// when the queue is empty and backing off after a failure.
+func (p *Publisher) runSink(ctx context.Context, s Sink) {
+	wake := p.waiter()
+	for ctx.Err() == nil {
+		n, wait, err := p.Deliver(ctx, s)
+		if err != nil && ctx.Err() == nil {
+			p.log.Warn("events: deliver", slog.String("sink", s.Name()), slog.String("error", err.Error()))
+		}
+		if n > 0 && wait == 0 {
+			continue
+		}
+		if wait == 0 {
+			wait = p.opt.Idle
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		case <-wake:
+		}
+		t.Stop()
+	}
+}
+
+// Deliver hands the sink its next batch once: it returns how many events
+// were delivered (or dead-lettered) and, after a failure, how long to back
+// off before the next attempt.
+func (p *Publisher) Deliver(ctx context.Context, s Sink) (int, time.Duration, error) {
+	l, err := p.claim(ctx, s)
+	if err != nil || l == nil {
+		return 0, 0, err // another facade delivers to this sink
+	}
+	rows, err := p.ctl.EventsAfter(ctx, l.pos, p.opt.Batch)
+	if err != nil || len(rows) == 0 {
+		return 0, 0, err
+	}
+	evs := make([]Event, len(rows))
+	for i, r := range rows {
+		evs[i] = fromRow(r)
+	}
+	n, sendErr := s.Publish(ctx, evs)
+	if n > 0 {
+		p.acked(s, evs[:n])
+		if err := p.ctl.AdvanceEventCursor(ctx, s.Name(), evs[n-1].Pos); err != nil {
+			p.held.Delete(s.Name()) // read the cursor again
+			return n, 0, fmt.Errorf("events: cursor: %s", sqldb.Describe(err))
+		}
+		l.pos = evs[n-1].Pos
+	}
+	if sendErr == nil {
+		return n, 0, nil
+	}
+	if n >= len(evs) {
+		return n, 0, sendErr
+	}
+	return p.failed(ctx, s, evs[n], n, sendErr)
+}
+
+// claim is the sink's lease, taken or renewed in the control store when
+// less than half of it is left (nil: another facade holds it).
+func (p *Publisher) claim(ctx context.Context, s Sink) (*lease, error) {
+	now := time.Now()
+	if v, ok := p.held.Load(s.Name()); ok && v.(*lease).until.Sub(now) > leaseTTL/2 {
+		return v.(*lease), nil
+	}
+	pos, ok, err := p.ctl.ClaimEventCursor(ctx, s.Name(), p.owner, now, now.Add(leaseTTL))
+	if err != nil {
+		return nil, fmt.Errorf("events: cursor: %s", sqldb.Describe(err))
+	}
+	if !ok {
+		p.held.Delete(s.Name())
+		return nil, nil
+	}
+	l := &lease{pos: pos, until: now.Add(leaseTTL)}
+	p.held.Store(s.Name(), l)
+	return l, nil
+}
+
+func (p *Publisher) acked(s Sink, evs []Event) {
+	now := time.Now()
+	for _, e := range evs {
+		p.lag.WithLabelValues(s.Name()).Observe(now.Sub(e.QueuedAt).Seconds())
+	}
+	p.total.WithLabelValues(s.Name(), "delivered").Add(float64(len(evs)))
+}
+
+// failed counts a failed attempt on e; after MaxAttempts it dead-letters e
+// and moves on (a sink that refuses one event must not stop the stream).
+func (p *Publisher) failed(ctx context.Context, s Sink, e Event, n int, cause error) (int, time.Duration, error) {
+	if errors.Is(cause, context.Canceled) && ctx.Err() != nil {
+		return n, 0, nil
+	}
+	attempts, err := p.ctl.FailEventCursor(ctx, s.Name(), cause.Error())
+	if err != nil {
+		return n, 0, fmt.Errorf("events: cursor: %s", sqldb.Describe(err))
+	}
+	if attempts < p.opt.MaxAttempts {
+		p.total.WithLabelValues(s.Name(), "retry").Inc()
+		return n, p.backoff(attempts), cause
+	}
+	if err := p.ctl.DeadLetterEvent(ctx, s.Name(), e.Pos, attempts, cause.Error()); err != nil {
+		return n, 0, fmt.Errorf("events: dead letter: %s", sqldb.Describe(err))
+	}
+	if v, ok := p.held.Load(s.Name()); ok {
+		v.(*lease).pos = e.Pos
+	}
+	p.total.WithLabelValues(s.Name(), "dead_letter").Inc()
+	p.log.Warn("events: dead-lettered", slog.String("sink", s.Name()), slog.Int64("pos", e.Pos),
+		slog.String("event", e.ID), slog.Int("attempts", attempts), slog.String("error", cause.Error()))
+	return n + 1, 0, nil
+}
+
+// backoff is the delay after the attempts-th failure: exponential, capped.
+func (p *Publisher) backoff(attempts int) time.Duration {
+	d := p.opt.Backoff
+	for i := 1; i < attempts && d < p.opt.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, p.opt.MaxBackoff)
+}
+
+// Close closes every sink.
+func (p *Publisher) Close() error {
+	var errs []error
+	for _, s := range p.sinks {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}
