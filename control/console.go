@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 // Reads and the two outbox actions the migration console needs (package
@@ -137,4 +139,52 @@ func (s *Store) settleFailed(ctx context.Context, q string, args ...any) error {
 		return ErrNotFailed
 	}
 	return nil
+}
+
+// ConsoleAction is one row of the console's own journal (table
+// console_action).
+type ConsoleAction struct {
+	ID     int64
+	At     time.Time
+	Actor  string
+	Action string // sync, parity, outbox-retry, outbox-skip, audit-verify
+	Type   string // "" when the action is not about one type
+	OK     bool
+	Detail string
+}
+
+// RecordConsoleAction appends a console action to its journal.
+func (s *Store) RecordConsoleAction(ctx context.Context, a ConsoleAction) error {
+	q := fmt.Sprintf("INSERT INTO console_action (at, actor, action, resource_type, ok, detail) VALUES (%s, %s, %s, %s, %s, %s)",
+		s.ph(1), s.ph(2), s.ph(3), s.ph(4), s.ph(5), s.ph(6))
+	_, err := s.DB.ExecContext(ctx, q, s.ts(a.At), a.Actor, a.Action, a.Type, sqldb.BoolArg(s.DB.Dialect, a.OK), a.Detail)
+	return err
+}
+
+// ConsoleActions lists the newest limit console actions, newest first,
+// of typ ("" every type) and action ("" every action).
+func (s *Store) ConsoleActions(ctx context.Context, typ, action string, limit int) ([]ConsoleAction, error) {
+	where, args := "1 = 1", []any{}
+	for _, f := range []struct{ col, val string }{{"resource_type", typ}, {"action", action}} {
+		if f.val != "" {
+			args = append(args, f.val)
+			where += " AND " + f.col + " = " + s.ph(len(args))
+		}
+	}
+	rows, err := s.DB.QueryContext(ctx, s.DB.Dialect.Select("id, at, actor, action, resource_type, ok, detail", "console_action", where, "id DESC", limit), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ConsoleAction
+	for rows.Next() {
+		var a ConsoleAction
+		var at any
+		if err := rows.Scan(&a.ID, &at, &a.Actor, &a.Action, &a.Type, &a.OK, &a.Detail); err != nil {
+			return nil, err
+		}
+		a.At = ParseTime(at)
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }

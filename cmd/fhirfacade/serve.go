@@ -54,6 +54,7 @@ type serveOpts struct {
 	baseURL, allowedHosts, trustedProxies, opsListen                               string
 	addr                                                                           *addresses
 	jwksMaxAge                                                                     time.Duration
+	console                                                                        consoleOpts
 }
 
 func serveCmd() *cobra.Command {
@@ -93,6 +94,7 @@ func serveCmd() *cobra.Command {
 	f.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second per client id (0: unlimited)")
 	f.IntVar(&o.rateBurst, "rate-burst", 0, "token bucket size per client (default: the rate, at least 1)")
 	f.IntVar(&o.pageSize, "page-size", 20, "default search page size")
+	o.console.flags(f)
 	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a Go CPU profile to FILE until the server stops (for benchmarks)")
 	bindEnv(cmd)
 	return cmd
@@ -151,8 +153,10 @@ func (o *serveOpts) check() error {
 	if o.pageSize < 1 || o.pageSize > 1000 {
 		return fmt.Errorf("FHIRFACADE_PAGE_SIZE=%d: want 1 to 1000", o.pageSize)
 	}
-	o.addr, err = o.checkAddresses()
-	return err
+	if o.addr, err = o.checkAddresses(); err != nil {
+		return err
+	}
+	return o.console.check(o.auth)
 }
 
 func loadMappings(dir string) (*mappings.Registry, error) {
@@ -263,9 +267,13 @@ func serve(ctx context.Context, o *serveOpts) error {
 	auditor, stopAudit := startAudit(ctx, o, ctl, metrics, log)
 	defer stopAudit()
 	go outbox.Run(ctx, mirror.Ends{Legacy: tombstone.Bare(legacyB), FHIR: tombstone.Bare(fhirB), Reverse: router.Reverse}, 500*time.Millisecond)
+	con, err := o.buildConsole(ctx, consoleParts{ctl: ctl, routes: routes, types: reg.Types(), legacy: legacyB, fhir: fhirB, metrics: metrics, authn: authn, log: log})
+	if err != nil {
+		return err
+	}
 	srv := facade.New(o.facadeConfig(facade.Config{
 		Catalog: cat, Router: router, Sealer: sealer, Log: log, Metrics: metrics,
-		Admin: admin.Routes(routes), Auth: authn, SMART: smartDoc, Audit: auditor,
+		Admin: admin.Routes(routes), Console: con, Auth: authn, SMART: smartDoc, Audit: auditor,
 		Ready: map[string]func(context.Context) error{"legacy": db.PingContext, "control": ctl.DB.PingContext},
 	}))
 	api, ops, err := o.listenBoth()
