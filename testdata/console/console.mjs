@@ -76,15 +76,16 @@ async function runJob(page, button, timeout) {
   return await page.locator("#job-text").textContent();
 }
 
-const browser = await chromium.launch({
+// a fresh profile (--user-data-dir, which playwright passes itself) each run
+const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "console-chromium-")), {
   executablePath: "/usr/bin/chromium",
   headless: true,
+  viewport: { width: 1280, height: 800 },
   args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--no-first-run", "--disable-sync", "--user-data-dir=" + mkdtempSync(join(tmpdir(), "console-chromium-"))],
+    "--no-first-run", "--disable-sync"],
 });
 let failed = false;
 try {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await ctx.newPage();
   page.setDefaultTimeout(20000);
 
@@ -177,6 +178,6 @@ try {
 } catch (e) {
   failed = true;
 } finally {
-  await browser.close();
+  await ctx.close();
 }
 process.exit(failed ? 1 : 0);
