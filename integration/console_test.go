@@ -60,7 +60,7 @@ func TestConsoleBrowser(t *testing.T) {
 	apiToken := is.Token(t, is.Claims("api-operator", "fhirfacade.admin"))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	node := exec.CommandContext(ctx, "node", "console.mjs", "http://"+addr, shots)
+	node := exec.CommandContext(ctx, "node", "console.mjs", "http://"+addr, shots, fhir.URL())
 	node.Dir = dir
 	node.Env = append(os.Environ(), "CONSOLE_API_TOKEN="+apiToken)
 	var nodeErr bytes.Buffer

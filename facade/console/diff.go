@@ -86,3 +86,54 @@ func comma(i, n int) string {
 	}
 	return ""
 }
+
+// elementDiff is one differing element's value on each side (JSON; ""
+// when the side does not have it).
+type elementDiff struct {
+	Path, Legacy, FHIR string
+}
+
+// elementDiffs picks each differing path's value out of both sides.
+func elementDiffs(legacy, fhir json.RawMessage, paths []string) []elementDiff {
+	var l, f any
+	_ = json.Unmarshal(legacy, &l)
+	_ = json.Unmarshal(fhir, &f)
+	out := make([]elementDiff, 0, len(paths))
+	for _, p := range paths {
+		out = append(out, elementDiff{Path: p, Legacy: valueAt(l, p), FHIR: valueAt(f, p)})
+	}
+	return out
+}
+
+// valueAt is the JSON of the element at a compare.Diff path
+// ("name[0].family"), "" when absent.
+func valueAt(v any, path string) string {
+	if path != "" {
+		for _, part := range strings.Split(strings.ReplaceAll(path, "[", ".["), ".") {
+			if part == "" {
+				continue
+			}
+			if strings.HasPrefix(part, "[") {
+				var i int
+				a, ok := v.([]any)
+				if _, err := fmt.Sscanf(part, "[%d]", &i); err != nil || !ok || i < 0 || i >= len(a) {
+					return ""
+				}
+				v = a[i]
+				continue
+			}
+			m, ok := v.(map[string]any)
+			if !ok {
+				return ""
+			}
+			if v, ok = m[part]; !ok {
+				return ""
+			}
+		}
+	}
+	if v == nil {
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}

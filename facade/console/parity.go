@@ -81,6 +81,7 @@ type bar struct {
 // samplePair is a sample with both sides pretty-printed and marked.
 type samplePair struct {
 	parity.Sample
+	Elements               []elementDiff
 	LegacyLines, FHIRLines []line
 }
 
@@ -109,7 +110,7 @@ func (c *Console) parityReport(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	pairs := make([]samplePair, 0, len(rep.Samples))
 	for _, sm := range rep.Samples {
-		pairs = append(pairs, samplePair{Sample: sm, LegacyLines: diffLines(sm.Legacy, sm.Paths), FHIRLines: diffLines(sm.FHIR, sm.Paths)})
+		pairs = append(pairs, samplePair{Sample: sm, Elements: elementDiffs(sm.Legacy, sm.FHIR, sm.Paths), LegacyLines: diffLines(sm.Legacy, sm.Paths), FHIRLines: diffLines(sm.FHIR, sm.Paths)})
 	}
 	c.render(w, r, http.StatusOK, "report", pageView(s, fmt.Sprintf("Parity report %d (%s)", id, stored.Type), "parity", map[string]any{
 		"Stored": stored, "R": rep, "Bars": countsBar(rep.Counts), "Paths": topPaths(rep.Paths, 20), "Samples": pairs, "WithSamples": withSamples,

@@ -6,7 +6,7 @@
 // page made stale by a move through the admin API. Each step prints one
 // JSON line {step, ok, detail}; screenshots go to SHOTS.
 //
-// usage: node console.mjs <facade origin> <screenshot dir>
+// usage: node console.mjs <facade origin> <screenshot dir> <test FHIR server base>
 // env:   CONSOLE_API_TOKEN  an admin bearer token for /admin/routes (the
 //                           "other client" that makes a page stale)
 import { chromium } from "playwright-core";
@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 
-const [origin, shots] = process.argv.slice(2);
+const [origin, shots, fhirBase] = process.argv.slice(2);
 const base = origin + "/admin/console";
 mkdirSync(shots, { recursive: true });
 
@@ -125,8 +125,35 @@ try {
     await page.click("#job-report a");
     await page.waitForURL(/\/report\/\d+$/);
     expect((await page.locator("#report-verdict").textContent()) === "PASS", "report verdict");
-    await shot(page, "05-parity-report");
+  });
+
+  await step("a difference on the FHIR side fails parity, highlighted", async () => {
+    // someone edits one Patient on the FHIR server behind the facade's back
+    const bundle = await (await fetch(fhirBase + "/Patient?_count=1")).json();
+    const p = bundle.entry[0].resource;
+    p.name[0].family = "Tampered";
+    const put = await fetch(fhirBase + "/Patient/" + p.id, { method: "PUT", headers: { "Content-Type": "application/fhir+json" }, body: JSON.stringify(p) });
+    expect(put.ok, "PUT to the FHIR server: HTTP " + put.status);
+    const text = await runJob(page, "#run-parity", 90000);
+    expect(/FAIL/.test(text), "parity after the edit: " + text);
+    await page.click("#job-report a");
+    await page.waitForURL(/\/report\/\d+$/);
+    expect((await page.locator("#report-verdict").textContent()) === "FAIL", "report verdict");
+    const marked = await page.locator("pre.json span.diff").allTextContents();
+    expect(marked.some((t) => t.includes("Tampered")), "the differing element is not highlighted: " + JSON.stringify(marked.slice(0, 6)));
+    await shot(page, "05-parity-report-fail");
+    await page.emulateMedia({ media: "print" });
+    await shot(page, "05b-parity-report-print");
+    await page.emulateMedia({ media: "screen" });
+  });
+
+  await step("sync again and parity passes", async () => {
+    const synced = await runJob(page, "#run-sync", 90000);
+    expect((await page.locator("#job-state").textContent()) === "done", "sync: " + synced);
+    const text = await runJob(page, "#run-parity", 90000);
+    expect(/PASS/.test(text), "parity: " + text);
     await page.goto(base + "/parity/Patient");
+    expect((await page.locator("svg.trend circle").count()) === 3, "the trend chart does not show 3 reports");
     await shot(page, "06-parity-type");
   });
 

@@ -32,6 +32,11 @@
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (ev) { if (!window.confirm(f.dataset.confirm)) ev.preventDefault(); });
   });
+  // report: scroll each resource to its first differing element
+  document.querySelectorAll("pre.json").forEach(function (pre) {
+    var first = pre.querySelector("span.diff");
+    if (first) pre.scrollTop = Math.max(0, first.offsetTop - pre.offsetTop - 48);
+  });
   // job: poll its status until done
   var job = document.getElementById("job");
   if (job && job.dataset.status) {
