@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -49,25 +50,41 @@ func (c *Console) parityType(w http.ResponseWriter, r *http.Request, s *session)
 	}))
 }
 
-// trend places reports oldest to newest across a 600×160 chart, the
-// matching share upwards.
-func trend(reps []control.ParityReport) []trendPoint {
+// trendChart is the matching share of a type's reports over time, in a
+// 600×170 SVG: oldest left, the share upwards on a scale from just under
+// the lowest share to 100% (so that 99.7% and 100% do not look alike).
+type trendChart struct {
+	Points              []trendPoint
+	Top, Middle, Bottom string // the axis labels
+}
+
+func trend(reps []control.ParityReport) *trendChart {
 	n := len(reps)
-	out := make([]trendPoint, 0, n)
+	if n == 0 {
+		return nil
+	}
+	shares := make([]float64, n)
+	low := 1.0
 	for i := range reps {
-		p := reps[n-1-i] // newest first in the list
-		share := 0.0
+		p := reps[n-1-i] // the list is newest first
 		if p.Total > 0 {
-			share = float64(p.Matching) / float64(p.Total)
+			shares[i] = float64(p.Matching) / float64(p.Total)
 		}
-		x := 300.0
+		low = min(low, shares[i])
+	}
+	// the scale's floor: a round percent below the lowest share
+	floor := max(0, math.Floor((low-max((1-low)*0.5, 0.01))*100)/100)
+	c := &trendChart{Top: "100%", Middle: fmt.Sprintf("%.1f%%", (1+floor)*50), Bottom: fmt.Sprintf("%.0f%%", floor*100)}
+	for i, share := range shares {
+		p := reps[n-1-i]
+		x := 330.0
 		if n > 1 {
-			x = 20 + float64(i)*560/float64(n-1)
+			x = 60 + float64(i)*520/float64(n-1)
 		}
-		out = append(out, trendPoint{X: x, Y: 150 - share*140, Passed: p.Passed, ID: p.ID,
+		c.Points = append(c.Points, trendPoint{X: x, Y: 150 - (share-floor)/(1-floor)*140, Passed: p.Passed, ID: p.ID,
 			Label: fmt.Sprintf("report %d, %s: %.1f%% matching", p.ID, p.At.UTC().Format("2006-01-02 15:04"), share*100)})
 	}
-	return out
+	return c
 }
 
 // bar is one segment of the counts bar.
