@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -292,3 +293,78 @@ func TestOIDCSignIn(t *testing.T) {
 		t.Fatalf("a forged session cookie: %d, want 303 to the sign-in", res.StatusCode)
 	}
 }
+
+// TestMirrorParityAudit: failed outbox rows are listed with their reason
+// and retried or skipped (CSRF required, journaled, a row no longer failed
+// is a conflict); stored parity reports are listed and shown; runs need a
+// FHIR server; the audit chain is verified from the page.
+func TestMirrorParityAudit(t *testing.T) {
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	for _, id := range []string{"7", "8"} {
+		if err := w.ctl.EnqueueOutbox(ctx, w.ctl.DB, control.OutboxPending, "", "fhir", "Patient", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, _ := w.ctl.OutboxNext(ctx, 10)
+	for _, r := range rows {
+		if err := w.ctl.FinishOutbox(ctx, r.ID, control.OutboxFailed, "HTTP 422: name.family too long"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, body := w.get(console.Base + "/mirror")
+	if code != 200 || !strings.Contains(body, "Patient/7") || !strings.Contains(body, "name.family too long") {
+		t.Fatalf("mirror %d:\n%s", code, body)
+	}
+	csrf := csrfOf(t, body)
+	retry := console.Base + "/mirror/" + itoa(rows[0].ID) + "/retry"
+	if status, _, _ := w.post(retry, url.Values{"type": {"Patient"}}); status != 403 {
+		t.Fatalf("retry without CSRF: %d", status)
+	}
+	if status, _, body := w.post(retry, url.Values{"csrf": {csrf}, "type": {"Patient"}}); status != 303 {
+		t.Fatalf("retry: %d %s", status, body)
+	}
+	if status, _, body := w.post(retry, url.Values{"csrf": {csrf}, "type": {"Patient"}}); status != 409 || !strings.Contains(body, "no longer failed") {
+		t.Fatalf("second retry: %d %s", status, body)
+	}
+	if status, _, _ := w.post(console.Base+"/mirror/"+itoa(rows[1].ID)+"/skip", url.Values{"csrf": {csrf}, "type": {"Patient"}}); status != 303 {
+		t.Fatalf("skip: %d", status)
+	}
+	if c, _ := w.ctl.OutboxCountsByType(ctx); c["Patient"] != (control.OutboxCounts{Pending: 1}) {
+		t.Fatalf("outbox after retry and skip: %+v", c["Patient"])
+	}
+	_, body = w.get(console.Base + "/journal?type=Patient")
+	if !strings.Contains(body, "queued again") || !strings.Contains(body, "skipped (not copied)") {
+		t.Fatalf("the journal does not show retry and skip:\n%s", body)
+	}
+
+	id, err := w.ctl.StoreParityReport(ctx, control.ParityReport{Type: "Patient", At: time.Now(), Passed: false, Matching: 9, Total: 10,
+		Body: `{"schema":1,"type":"Patient","passed":false,"counts":{"legacy":10,"fhir":10,"matching":9,"mismatched":1},"mismatchesByPath":{"birthDate":1}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body = w.get(console.Base + "/parity/Patient")
+	if !strings.Contains(body, "FAIL") || !strings.Contains(body, "<circle") || !strings.Contains(body, "9 / 10") {
+		t.Fatalf("parity list:\n%s", body)
+	}
+	code, body = w.get(console.Base + "/report/" + itoa(id))
+	if code != 200 || !strings.Contains(body, "<code>birthDate</code>") || !strings.Contains(body, "are not stored") {
+		t.Fatalf("report %d:\n%s", code, body)
+	}
+	if code, _ := w.get(console.Base + "/report/999999"); code != 404 {
+		t.Fatalf("missing report: %d", code)
+	}
+	if status, _, body := w.post(console.Base+"/run/parity/Patient", url.Values{"csrf": {csrf}}); status != 409 || !strings.Contains(body, "FHIRFACADE_FHIR_URL") {
+		t.Fatalf("parity without a FHIR server: %d %s", status, body)
+	}
+
+	if status, _, _ := w.post(console.Base+"/audit/verify", url.Values{"csrf": {csrf}}); status != 303 {
+		t.Fatalf("verify: %d", status)
+	}
+	_, body = w.get(console.Base + "/audit")
+	if !strings.Contains(body, "chain whole") || !strings.Contains(body, "anonymous@loopback") {
+		t.Fatalf("audit page:\n%s", body)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -102,11 +102,16 @@ func (c *Console) mirrorAction(w http.ResponseWriter, r *http.Request, s *sessio
 		c.fail(w, r, http.StatusNotFound, "no such outbox action")
 		return
 	}
-	typ := r.PostFormValue("type")
-	if action == "retry" {
-		err = c.cfg.Ctl.RequeueFailedOutbox(r.Context(), id)
-	} else {
-		err = c.cfg.Ctl.SkipFailedOutbox(r.Context(), id, "skipped from the console by "+s.User)
+	// the type comes from the row itself, not from the form
+	typ, found, err := c.failedRowType(r, id)
+	if err == nil && found {
+		if action == "retry" {
+			err = c.cfg.Ctl.RequeueFailedOutbox(r.Context(), id)
+		} else {
+			err = c.cfg.Ctl.SkipFailedOutbox(r.Context(), id, "skipped from the console by "+s.User)
+		}
+	} else if err == nil {
+		err = control.ErrNotFailed
 	}
 	if errors.Is(err, control.ErrNotFailed) {
 		c.fail(w, r, http.StatusConflict, fmt.Sprintf("outbox row %d is no longer failed (someone else retried or skipped it)", id))
@@ -120,6 +125,21 @@ func (c *Console) mirrorAction(w http.ResponseWriter, r *http.Request, s *sessio
 	_ = runs.Audit(r.Context(), c.cfg.Ctl, c.actor(s), "outbox-"+action, typ, false, detail)
 	c.journalAction(r.Context(), s.User, "outbox-"+action, typ, true, detail)
 	http.Redirect(w, r, Base+"/mirror?done="+urlQuery(detail), http.StatusSeeOther)
+}
+
+// failedRowType is the type of failed outbox row id (found false: no
+// such failed row).
+func (c *Console) failedRowType(r *http.Request, id int64) (string, bool, error) {
+	rows, err := c.cfg.Ctl.OutboxFailed(r.Context())
+	if err != nil {
+		return "", false, err
+	}
+	for _, row := range rows {
+		if row.ID == id {
+			return row.Type, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 // auditPage shows the chain's status: the newest verify and the newest
