@@ -32,6 +32,7 @@ var funcs = template.FuncMap{
 		return fmt.Sprintf("%.1f%%", float64(a)*100/float64(b))
 	},
 	"join": strings.Join,
+	"now":  func() string { return time.Now().UTC().Format("2006-01-02 15:04:05Z") },
 	"base": func() string { return Base },
 }
 
