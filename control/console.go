@@ -188,3 +188,24 @@ func (s *Store) ConsoleActions(ctx context.Context, typ, action string, limit in
 	}
 	return out, rows.Err()
 }
+
+// LastRouteEvents is each type's newest journal row (the overview's
+// "who moved it, when and why"), one query however long the journal.
+func (s *Store) LastRouteEvents(ctx context.Context) (map[string]RouteEvent, error) {
+	rows, err := s.DB.QueryContext(ctx, "SELECT id, resource_type, from_state, to_state, version, actor, reason, forced, at FROM route_event WHERE id IN (SELECT MAX(id) FROM route_event GROUP BY resource_type)")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]RouteEvent{}
+	for rows.Next() {
+		var e RouteEvent
+		var at any
+		if err := rows.Scan(&e.ID, &e.Type, &e.From, &e.To, &e.Version, &e.Actor, &e.Reason, &e.Forced, &at); err != nil {
+			return nil, err
+		}
+		e.At = ParseTime(at)
+		out[e.Type] = e
+	}
+	return out, rows.Err()
+}

@@ -111,6 +111,22 @@ func TestConsoleReads(t *testing.T) {
 				}
 			}
 		}
+		if err := s.EnsureRoute(ctx, "Patient", at); err != nil {
+			t.Fatal(err)
+		}
+		for i, to := range []string{"shadow", "legacy"} {
+			tx, _ := s.DB.BeginTx(ctx, nil)
+			from := map[string]string{"shadow": "legacy", "legacy": "shadow"}[to]
+			if moved, err := s.MoveRoute(ctx, tx, control.RouteMove{Type: "Patient", From: from, To: to, Version: i + 1, Actor: "x", Reason: "step " + to, At: at}); err != nil || !moved {
+				t.Fatal(moved, err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if last, err := s.LastRouteEvents(ctx); err != nil || len(last) != 1 || last["Patient"].Reason != "step legacy" || last["Patient"].Version != 3 {
+			t.Fatalf("last route events %+v %v", last, err)
+		}
 		if got, _ := s.ConsoleActions(ctx, "", "parity", 1); got[0].OK || got[0].Actor != "b" || !got[0].At.Equal(at.Add(time.Second)) {
 			t.Errorf("parity action %+v", got[0])
 		}

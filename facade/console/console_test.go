@@ -281,6 +281,17 @@ func TestOIDCSignIn(t *testing.T) {
 	if err != nil || len(h) != 1 || h[0].Actor != "admin-7" {
 		t.Fatalf("journal %+v %v", h, err)
 	}
+	// sign-ins are audited, the refused one too
+	var signIns []string
+	_ = (&audit.Store{DB: w.ctl.DB}).Each(context.Background(), time.Time{}, func(r *audit.Record) error {
+		if r.Interaction == "console-sign-in" {
+			signIns = append(signIns, r.User+" "+r.Outcome)
+		}
+		return nil
+	})
+	if len(signIns) != 2 || !strings.HasPrefix(signIns[0], "nurse ") || !strings.HasPrefix(signIns[1], "admin-7 ") || signIns[0] == "nurse "+signIns[1][len("admin-7 "):] {
+		t.Errorf("sign-in audit records: %q", signIns)
+	}
 	// a forged session cookie is no session
 	u, _ := url.Parse(w.srv.URL + console.Base)
 	w.client.Jar.SetCookies(u, []*http.Cookie{{Name: "fhirfacade_console", Value: "forged", Path: console.Base, Secure: true}})

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/fhirfacade/fhirfacade/auth"
+	"github.com/fhirfacade/fhirfacade/runs"
 )
 
 // OIDC is the console's sign-in: OpenID Connect authorization code with
@@ -92,7 +93,10 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, http.StatusUnauthorized, "the issuer did not exchange the code")
 		return
 	}
-	s, status, msg := c.admit(ctx, tok, l.Nonce)
+	s, who, status, msg := c.admit(ctx, tok, l.Nonce)
+	// sign-ins are audited, refused ones too (no token text: names only)
+	_ = runs.Audit(r.Context(), c.cfg.Ctl, runs.Actor{User: who.User(), ClientID: who.ClientID, Source: "console"}, "console-sign-in", "", s == nil,
+		map[bool]string{true: "signed in", false: "refused: " + msg}[s != nil])
 	if s == nil {
 		c.fail(w, r, status, msg)
 		return
@@ -108,32 +112,33 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 }
 
 // admit checks the ID token (signature, audience, expiry, the nonce of
-// this sign-in) and the access token (the API's verifier) and makes the session
-// of an administrator; otherwise the status and reason to answer.
-func (c *Console) admit(ctx context.Context, tok *oauth2.Token, nonce string) (*session, int, string) {
+// this sign-in) and the access token (the API's verifier) and makes the
+// session of an administrator; otherwise the status and reason to answer.
+// It also returns whom the tokens named (for the audit record).
+func (c *Console) admit(ctx context.Context, tok *oauth2.Token, nonce string) (*session, *auth.Principal, int, string) {
 	o := c.cfg.OIDC
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return nil, http.StatusUnauthorized, "the issuer returned no ID token"
+		return nil, &auth.Principal{}, http.StatusUnauthorized, "the issuer returned no ID token"
 	}
 	idt, err := o.idVerify.Verify(ctx, raw)
 	if err != nil || idt.Nonce != nonce {
 		// the nonce ties the ID token to the sign-in this browser started
-		return nil, http.StatusUnauthorized, "the ID token is not valid"
+		return nil, &auth.Principal{}, http.StatusUnauthorized, "the ID token is not valid"
 	}
 	p, err := o.Verify(ctx, tok.AccessToken)
 	if err != nil {
-		return nil, http.StatusUnauthorized, "the access token is not valid for this facade"
+		return nil, &auth.Principal{Subject: idt.Subject}, http.StatusUnauthorized, "the access token is not valid for this facade"
 	}
 	if !p.Has(o.AdminAccess) {
 		// the same check /admin makes (facade adminAccess)
-		return nil, http.StatusForbidden, "the console needs the " + o.AdminAccess + " scope or role"
+		return nil, p, http.StatusForbidden, "the console needs the " + o.AdminAccess + " scope or role"
 	}
 	exp := time.Now().Add(sessionMax)
 	if !tok.Expiry.IsZero() && tok.Expiry.Before(exp) {
 		exp = tok.Expiry
 	}
-	return &session{User: p.User(), ClientID: p.ClientID, CSRF: randomToken(), Expires: exp}, 0, ""
+	return &session{User: p.User(), ClientID: p.ClientID, CSRF: randomToken(), Expires: exp}, p, 0, ""
 }
 
 // signedIn sends the browser on from a page of this site (see callback).

@@ -40,13 +40,9 @@ func (c *Console) overviewData(ctx context.Context) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	hist, err := c.cfg.Routes.History(ctx, "")
+	last, err := c.cfg.Ctl.LastRouteEvents(ctx)
 	if err != nil {
 		return nil, err
-	}
-	reasons := map[string]string{}
-	for _, e := range hist {
-		reasons[e.Type] = e.Reason // oldest first: the last one wins
 	}
 	box, err := c.cfg.Ctl.OutboxCountsByType(ctx)
 	if err != nil {
@@ -55,7 +51,7 @@ func (c *Console) overviewData(ctx context.Context) ([]row, error) {
 	rates := c.rates.current()
 	out := make([]row, 0, len(st))
 	for _, s := range st {
-		r := row{Status: s, Reason: reasons[s.Type], Shadow: rates[s.Type], Outbox: box[s.Type], Running: c.jobs.runningFor(s.Type)}
+		r := row{Status: s, Reason: last[s.Type].Reason, Shadow: rates[s.Type], Outbox: box[s.Type], Running: c.jobs.runningFor(s.Type)}
 		passed := true
 		for _, t := range track {
 			cur := t == s.State
