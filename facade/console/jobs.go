@@ -191,8 +191,12 @@ func (c *Console) work(j *job, a runs.Actor, incremental bool) {
 			outcome += "; stopped: " + err.Error()
 		}
 	case "parity":
-		j.set("reading both sides and comparing")
-		r, err := runs.Parity(ctx, c.cfg.Legacy, c.cfg.FHIR, c.cfg.Ctl, a, parity.Options{Type: j.Type, Threshold: c.cfg.Routes.Threshold})
+		j.set("reading legacy")
+		progress := func(phase string, n int) {
+			j.set(fmt.Sprintf("%s: %d resources read%s", map[string]string{"legacy": "legacy", "fhir": "FHIR server"}[phase], n,
+				map[string]string{"legacy": "", "fhir": " (then compared by id)"}[phase]))
+		}
+		r, err := runs.Parity(ctx, c.cfg.Legacy, c.cfg.FHIR, c.cfg.Ctl, a, parity.Options{Type: j.Type, Threshold: c.cfg.Routes.Threshold, Progress: progress})
 		if err != nil {
 			outcome, failed = "stopped: "+err.Error(), true
 			break
