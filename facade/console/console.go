@@ -156,7 +156,7 @@ func (c *Console) guard(h page) http.HandlerFunc {
 		if s == nil {
 			if c.cfg.OIDC != nil {
 				if r.Method == http.MethodGet {
-					http.Redirect(w, r, Base+"/login?next="+urlQuery(r.URL.Path), http.StatusSeeOther)
+					http.Redirect(w, r, Base+"/login?next="+urlQuery(r.URL.RequestURI()), http.StatusSeeOther)
 					return
 				}
 				c.fail(w, r, http.StatusUnauthorized, "not signed in (or the session ended): sign in again")

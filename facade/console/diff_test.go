@@ -49,3 +49,20 @@ func TestDiffMarks(t *testing.T) {
 		}
 	}
 }
+
+// TestSafeNext: after sign-in the browser goes back only to a console page.
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		Base + "/move/Patient?to=fhir": Base + "/move/Patient?to=fhir",
+		"https://evil.example/":        Base,
+		"//evil.example" + Base:        Base,
+		Base + "//evil.example":        Base,
+		Base + "\\evil":                Base,
+		"/fhir/Patient":                Base,
+		"":                             Base,
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
