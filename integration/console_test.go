@@ -38,7 +38,8 @@ func TestConsoleBrowser(t *testing.T) {
 	cmd.Dir = work // the embedded default writes ./data here
 	cmd.Env = append(os.Environ(), "FHIRFACADE_LISTEN="+addr, "FHIRFACADE_OPS_LISTEN="+ops, "FHIRFACADE_FHIR_URL="+fhir.URL(),
 		"FHIRFACADE_AUTH=smart", "FHIRFACADE_ISSUER="+is.URL, "FHIRFACADE_AUDIENCE="+is.Audience, "FHIRFACADE_JWKS_URL="+is.JWKSURL,
-		"FHIRFACADE_CONSOLE_CLIENT_ID=console", "FHIRFACADE_CONSOLE_REDIRECT_URL=http://"+addr+"/admin/console/callback")
+		"FHIRFACADE_CONSOLE_CLIENT_ID=console", "FHIRFACADE_CONSOLE_REDIRECT_URL=http://"+addr+"/admin/console/callback",
+		"FHIRFACADE_SHADOW_SAMPLE=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -62,7 +63,7 @@ func TestConsoleBrowser(t *testing.T) {
 	defer cancel()
 	node := exec.CommandContext(ctx, "node", "console.mjs", "http://"+addr, shots, fhir.URL())
 	node.Dir = dir
-	node.Env = append(os.Environ(), "CONSOLE_API_TOKEN="+apiToken)
+	node.Env = append(os.Environ(), "CONSOLE_API_TOKEN="+apiToken, "CONSOLE_READ_TOKEN="+is.Token(t, is.Claims("reader", "system/Patient.rs")))
 	var nodeErr bytes.Buffer
 	node.Stderr = &nodeErr
 	out, err := node.Output()

@@ -9,6 +9,7 @@
 // usage: node console.mjs <facade origin> <screenshot dir> <test FHIR server base>
 // env:   CONSOLE_API_TOKEN  an admin bearer token for /admin/routes (the
 //                           "other client" that makes a page stale)
+//        CONSOLE_READ_TOKEN a clinical read token (shadow reads)
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -155,6 +156,17 @@ try {
     await page.goto(base + "/parity/Patient");
     expect((await page.locator("svg.trend circle").count()) === 3, "the trend chart does not show 3 reports");
     await shot(page, "06-parity-type");
+  });
+
+  await step("shadow reads are compared and counted on the overview", async () => {
+    // a client reads Patients while the type is on shadow (the facade runs
+    // with FHIRFACADE_SHADOW_SAMPLE=1: every read is compared)
+    for (let id = 1; id <= 12; id++) {
+      const res = await fetch(origin + "/fhir/Patient/" + id, { headers: { Authorization: "Bearer " + process.env.CONSOLE_READ_TOKEN } });
+      expect(res.ok, "read Patient/" + id + ": HTTP " + res.status);
+    }
+    await page.goto(base);
+    await page.waitForFunction(() => /12 match/.test(document.querySelector('tr[data-type="Patient"]').textContent), null, { timeout: 10000 });
   });
 
   await step("move Patient to fhir; the open overview updates live", async () => {
