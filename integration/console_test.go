@@ -31,7 +31,9 @@ func TestConsoleBrowser(t *testing.T) {
 	dir := consoleDir(t)
 	fhir := testutil.StartFHIRServer(t)
 	is := testutil.NewIssuer(t)
+	started := time.Now()
 	bin := buildFacade(t)
+	t.Logf("go build: %v", time.Since(started).Round(time.Second))
 	addr, ops := freeAddr(t), freeAddr(t)
 	work := t.TempDir()
 	cmd := exec.Command(bin, "serve")
@@ -66,7 +68,9 @@ func TestConsoleBrowser(t *testing.T) {
 	node.Env = append(os.Environ(), "CONSOLE_API_TOKEN="+apiToken, "CONSOLE_READ_TOKEN="+is.Token(t, is.Claims("reader", "system/Patient.rs")))
 	var nodeErr bytes.Buffer
 	node.Stderr = &nodeErr
+	started = time.Now()
 	out, err := node.Output()
+	t.Logf("browser walk: %v", time.Since(started).Round(time.Second))
 	var steps []walkStep
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
