@@ -108,10 +108,16 @@ func consoleDir(t *testing.T) string {
 	return dir
 }
 
-// buildFacade builds the fhirfacade binary into the test's temp dir.
+// buildFacade builds the fhirfacade binary into the test's temp dir, with
+// -race when this test runs with it (the build cache then has every
+// package already; a race-enabled facade is also checked for races).
 func buildFacade(t *testing.T) string {
 	bin := filepath.Join(t.TempDir(), "fhirfacade")
-	b := exec.Command("go", "build", "-o", bin, "./cmd/fhirfacade")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	b := exec.Command("go", append(args, "./cmd/fhirfacade")...)
 	b.Dir = testutil.Root(t)
 	if out, err := b.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
