@@ -123,6 +123,7 @@ func newSecure(t *testing.T, o secureOpts) *secure {
 			RateLimit:     o.rateLimit,
 			SMART:         map[string]any{"issuer": is.URL, "jwks_uri": is.JWKSURL},
 			Admin:         http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"ok":true}`)) }),
+			Console:       http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("console " + r.Method)) }),
 			BaseURL:       base,
 		}).Handler()
 	}, production(o.readTimeout))
@@ -592,6 +593,42 @@ func TestAdminScope(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Fatalf("admin role: %d", res.StatusCode)
+	}
+}
+
+// TestConsoleMount: /admin/console is served outside the bearer-token
+// /admin chain (the console signs its users in itself), while /admin/routes
+// still needs a token; a console form posted from another origin or site
+// is refused before the console sees it.
+func TestConsoleMount(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "legacy"})
+	form := []string{"Content-Type", "application/x-www-form-urlencoded"}
+	for _, c := range []struct {
+		method, path string
+		hdr          []string
+		want         int
+		body         string
+	}{
+		{"GET", "/admin/console", nil, 200, "console GET"},
+		{"GET", "/admin/console/move/Patient", nil, 200, "console GET"},
+		{"POST", "/admin/console/move/Patient", form, 200, "console POST"},
+		{"POST", "/admin/console/move/Patient", append([]string{"Origin", "http://evil.example"}, form...), 403, "own origin"},
+		{"POST", "/admin/console/move/Patient", append([]string{"Sec-Fetch-Site", "cross-site"}, form...), 403, "another site"},
+		{"GET", "/admin/routes", nil, 401, ""},
+	} {
+		req, _ := http.NewRequest(c.method, s.srv.URL+c.path, strings.NewReader("a=b"))
+		for i := 0; i+1 < len(c.hdr); i += 2 {
+			req.Header.Set(c.hdr[i], c.hdr[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != c.want || !strings.Contains(string(raw), c.body) {
+			t.Errorf("%s %s %v: %d %s, want %d with %q", c.method, c.path, c.hdr, res.StatusCode, raw, c.want, c.body)
+		}
 	}
 }
 

@@ -96,6 +96,11 @@ type Config struct {
 	Version string
 	// Admin serves /admin/* (nil: not mounted).
 	Admin http.Handler
+	// Console serves the migration console under /admin/console (nil: not
+	// mounted). It authenticates its users itself (OIDC session, or
+	// loopback only with auth off) and checks its own CSRF tokens, so it
+	// is mounted outside the bearer-token /admin chain.
+	Console http.Handler
 	// Auth validates bearer tokens (nil: FHIRFACADE_AUTH=off, every
 	// request allowed; serve permits that only on loopback).
 	Auth Authenticator
@@ -219,6 +224,11 @@ func (s *Server) mount() {
 	// negotiate: JSON only, on every FHIR endpoint (format.go)
 	e.GET("/fhir/metadata", s.metadata, negotiate)
 
+	if cfg.Console != nil {
+		h := echo.WrapHandler(cfg.Console)
+		e.Any("/admin/console", h, s.guardConsoleWrite, s.bodyLimit)
+		e.Any("/admin/console/*", h, s.guardConsoleWrite, s.bodyLimit)
+	}
 	if cfg.Admin != nil {
 		e.Any("/admin/*", echo.WrapHandler(cfg.Admin), s.guardAdminWrite, s.authn.handle, s.admin.handle, s.bodyLimit)
 	}

@@ -256,6 +256,25 @@ func (s *Server) guardAdminWrite(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// guardConsoleWrite refuses a console form posted from another site
+// (foreign Origin, Sec-Fetch-Site: cross-site): a second wall behind the
+// console's CSRF token and its SameSite=Strict session cookie.
+func (s *Server) guardConsoleWrite(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			return next(c)
+		}
+		if o := r.Header.Get("Origin"); o != "" && !s.sameOrigin(o) {
+			return httpErr(403, "forbidden", "console actions are accepted only from this server's own origin (Origin)")
+		}
+		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+			return httpErr(403, "forbidden", "console actions are not accepted from another site (Sec-Fetch-Site: cross-site)")
+		}
+		return next(c)
+	}
+}
+
 // sameOrigin: the Origin names a host the API answers for.
 func (s *Server) sameOrigin(origin string) bool {
 	u, err := url.Parse(origin)

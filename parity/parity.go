@@ -28,6 +28,10 @@ type Options struct {
 	Samples   int     // sample diffs kept per element path (default 3)
 	MaxDiffs  int     // mismatches diffed element by element (default 1000)
 	Page      int     // resources per page read (default 500)
+	// Progress, when set, is told after each page read how far the run
+	// is: phase "legacy" or "fhir" with the resources read so far on that
+	// side (the console's job page shows it).
+	Progress func(phase string, n int)
 }
 
 // Counts are the comparison's totals.
@@ -142,23 +146,35 @@ func (r *run) sample(s Sample) {
 // hashBoth streams both sides, hashed into the control store page by page.
 func (r *run) hashBoth(ctx context.Context) error {
 	rep := r.rep
+	read := 0
 	n, err := stream(ctx, r.legacyB, r.opts, func(rs []*backend.Resource, bad []backend.Unmappable) error {
 		for _, u := range bad {
 			rep.Counts.Unmappable++
 			r.sample(Sample{ID: u.ID, Kind: "unmappable", Reason: u.Reason})
 		}
+		read += len(rs) + len(bad)
+		r.progress("legacy", read)
 		return r.st.add(ctx, "L", rs)
 	})
 	if err != nil {
 		return fmt.Errorf("parity %s: legacy: %w", r.opts.Type, err)
 	}
 	rep.Counts.Legacy = n + rep.Counts.Unmappable
+	read = 0
 	if rep.Counts.FHIR, err = stream(ctx, r.fhirB, r.opts, func(rs []*backend.Resource, _ []backend.Unmappable) error {
+		read += len(rs)
+		r.progress("fhir", read)
 		return r.st.add(ctx, "F", rs)
 	}); err != nil {
 		return fmt.Errorf("parity %s: FHIR server: %w", r.opts.Type, err)
 	}
 	return nil
+}
+
+func (r *run) progress(phase string, n int) {
+	if r.opts.Progress != nil {
+		r.opts.Progress(phase, n)
+	}
 }
 
 // joined counts one id of the join and samples what differs.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fhirfacade/fhirfacade/audit"
 	"github.com/fhirfacade/fhirfacade/control"
+	"github.com/fhirfacade/fhirfacade/runs"
 )
 
 // auditRun appends the record of a CLI run (route flip, sync, parity) to
@@ -18,16 +19,12 @@ import (
 // fails: the change itself happened, and the operator must know the trail
 // is missing it.
 func auditRun(ctx context.Context, ctl *control.Store, interaction, typ string, failed bool, detail string) error {
-	status := 200
-	if failed {
-		status = 500
-	}
-	rec := &audit.Record{Time: time.Now().UTC(), Interaction: interaction, Type: typ, Status: status, Outcome: audit.OutcomeOf(status),
-		Detail: detail, User: whoami(), ClientID: "fhirfacade-cli", Source: "cli"}
-	if err := (&audit.Store{DB: ctl.DB}).Append(ctx, []*audit.Record{rec}); err != nil {
-		return fmt.Errorf("the %s of %s is done but its audit record was not stored: %w", interaction, typ, err)
-	}
-	return nil
+	return runs.Audit(ctx, ctl, cliActor(), interaction, typ, failed, detail)
+}
+
+// cliActor is who the CLI's audit records name: the OS user.
+func cliActor() runs.Actor {
+	return runs.Actor{User: whoami(), ClientID: "fhirfacade-cli", Source: "cli"}
 }
 
 func auditCmd() *cobra.Command {

@@ -14,6 +14,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/parity"
+	"github.com/fhirfacade/fhirfacade/runs"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 	"github.com/fhirfacade/fhirfacade/syncer"
 	"github.com/fhirfacade/fhirfacade/upstream"
@@ -178,20 +179,7 @@ func syncType(ctx context.Context, s *sides, o syncer.Options, typ string) (fail
 	}
 	sy := &syncer.Syncer{Legacy: s.legacy, FHIR: s.fhir, Ctl: s.ctl}
 	start := time.Now()
-	res, err := sy.Run(ctx, o)
-	detail := "sync"
-	if o.Incremental {
-		detail += " --incremental"
-	}
-	if res != nil {
-		detail += fmt.Sprintf(": %d written, %d failed, %d deleted", res.Written, res.Failed, res.Deleted)
-	}
-	if err != nil {
-		detail += "; stopped: " + err.Error()
-	}
-	if aerr := auditRun(ctx, s.ctl, "sync", typ, err != nil || (res != nil && res.Failed > 0), detail); aerr != nil && err == nil {
-		return false, aerr
-	}
+	res, err := runs.Sync(ctx, sy, s.ctl, cliActor(), o)
 	if res != nil {
 		fmt.Printf("sync %s: %d written, %d failed, %d deleted in FHIR%s (%v)\n", typ, res.Written, res.Failed, res.Deleted,
 			map[bool]string{true: ", resumed from a checkpoint", false: ""}[res.Resumed], time.Since(start).Round(time.Millisecond))
@@ -229,18 +217,13 @@ func parityCmd() *cobra.Command {
 			for _, typ := range types {
 				opts := o
 				opts.Type = typ
-				rep, err := parity.Run(cmd.Context(), s.legacy, s.fhir, s.ctl, opts)
+				rep, err := runs.Parity(cmd.Context(), s.legacy, s.fhir, s.ctl, cliActor(), opts)
 				if err != nil {
-					_ = auditRun(cmd.Context(), s.ctl, "parity", typ, true, "parity stopped: "+err.Error())
 					return err
 				}
 				c := rep.Counts
-				if err := auditRun(cmd.Context(), s.ctl, "parity", typ, !rep.Passed, fmt.Sprintf("parity report %d: %s, %d matching, %d mismatched, %d only in legacy, %d only in FHIR, %d unmappable",
-					rep.ID, map[bool]string{true: "PASS", false: "FAIL"}[rep.Passed], c.Matching, c.Mismatched, c.OnlyLegacy, c.OnlyFHIR, c.Unmappable)); err != nil {
-					return err
-				}
 				fmt.Printf("parity %s: %s (report %d): %d matching, %d mismatched, %d only in legacy, %d only in FHIR, %d unmappable\n",
-					typ, map[bool]string{true: "PASS", false: "FAIL"}[rep.Passed], rep.ID, c.Matching, c.Mismatched, c.OnlyLegacy, c.OnlyFHIR, c.Unmappable)
+					typ, runs.Verdict(rep.Passed), rep.ID, c.Matching, c.Mismatched, c.OnlyLegacy, c.OnlyFHIR, c.Unmappable)
 				for _, sm := range rep.Samples {
 					fmt.Printf("  %s %s/%s %v %s\n", sm.Kind, typ, sm.ID, sm.Paths, sm.Reason)
 				}

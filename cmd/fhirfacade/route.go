@@ -12,6 +12,7 @@ import (
 
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/routing"
+	"github.com/fhirfacade/fhirfacade/runs"
 )
 
 func routeCmd() *cobra.Command {
@@ -122,19 +123,7 @@ func routeSet(cmd *cobra.Command, o *routeOpts, f *routeSetFlags, typ, state str
 	if f.actor != "" {
 		actor += " as " + f.actor
 	}
-	p, err := s.Set(cmd.Context(), routing.Move{Type: typ, To: st, Actor: actor, Reason: f.reason, Force: f.force, Confirm: f.confirm, DryRun: f.dry, Version: f.version})
-	if !f.dry {
-		detail := fmt.Sprintf("to %s by %s: %s", st, actor, f.reason)
-		if f.force {
-			detail += " (forced)"
-		}
-		if err != nil {
-			detail += "; refused: " + err.Error()
-		}
-		if aerr := auditRun(cmd.Context(), ctl, "route-set", typ, err != nil, detail); aerr != nil && err == nil {
-			return aerr
-		}
-	}
+	p, err := runs.Move(cmd.Context(), s, ctl, cliActor(), routing.Move{Type: typ, To: st, Actor: actor, Reason: f.reason, Force: f.force, Confirm: f.confirm, DryRun: f.dry, Version: f.version})
 	if err != nil {
 		return err
 	}

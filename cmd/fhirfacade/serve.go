@@ -55,6 +55,7 @@ type serveOpts struct {
 	addr                                                                           *addresses
 	jwksMaxAge                                                                     time.Duration
 	events                                                                         eventOpts
+	console                                                                        consoleOpts
 }
 
 func serveCmd() *cobra.Command {
@@ -94,6 +95,7 @@ func serveCmd() *cobra.Command {
 	f.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second per client id (0: unlimited)")
 	f.IntVar(&o.rateBurst, "rate-burst", 0, "token bucket size per client (default: the rate, at least 1)")
 	f.IntVar(&o.pageSize, "page-size", 20, "default search page size")
+	o.console.flags(f)
 	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a Go CPU profile to FILE until the server stops (for benchmarks)")
 	o.events.flags(f)
 	bindEnv(cmd)
@@ -156,7 +158,10 @@ func (o *serveOpts) check() error {
 	if o.addr, err = o.checkAddresses(); err != nil {
 		return err
 	}
-	return o.events.check(o.addr.base)
+	if err := o.events.check(o.addr.base); err != nil {
+		return err
+	}
+	return o.console.check(o.auth)
 }
 
 func loadMappings(dir string) (*mappings.Registry, error) {
@@ -270,9 +275,13 @@ func serve(ctx context.Context, o *serveOpts) error {
 	defer o.events.start(evCtx, eventParts{ctl: ctl, router: router, watcher: watcher, legacy: legacyB, types: reg.Types()}, log, metrics)()
 	defer stopEvents()
 	go outbox.Run(ctx, mirror.Ends{Legacy: tombstone.Bare(legacyB), FHIR: tombstone.Bare(fhirB), Reverse: router.Reverse}, 500*time.Millisecond)
+	con, err := o.buildConsole(ctx, consoleParts{ctl: ctl, routes: routes, types: reg.Types(), legacy: legacyB, fhir: fhirB, metrics: metrics, authn: authn, log: log})
+	if err != nil {
+		return err
+	}
 	srv := facade.New(o.facadeConfig(facade.Config{
 		Catalog: cat, Router: router, Sealer: sealer, Log: log, Metrics: metrics,
-		Admin: admin.Routes(routes), Auth: authn, SMART: smartDoc, Audit: auditor,
+		Admin: admin.Routes(routes), Console: con, Auth: authn, SMART: smartDoc, Audit: auditor,
 		Ready: map[string]func(context.Context) error{"legacy": db.PingContext, "control": ctl.DB.PingContext},
 	}))
 	api, ops, err := o.listenBoth()

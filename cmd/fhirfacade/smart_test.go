@@ -30,7 +30,8 @@ func TestSmartServeAndAudit(t *testing.T) {
 	dir := t.TempDir()
 	addr, opsAddr := freePort(t), freePort(t)
 	env := []string{"FHIRFACADE_LISTEN=" + addr, "FHIRFACADE_OPS_LISTEN=" + opsAddr, "FHIRFACADE_AUTH=smart", "FHIRFACADE_ISSUER=" + is.URL,
-		"FHIRFACADE_AUDIENCE=" + is.Audience, "FHIRFACADE_JWKS_URL=" + is.JWKSURL}
+		"FHIRFACADE_AUDIENCE=" + is.Audience, "FHIRFACADE_JWKS_URL=" + is.JWKSURL,
+		"FHIRFACADE_CONSOLE_CLIENT_ID=console", "FHIRFACADE_CONSOLE_REDIRECT_URL=http://" + addr + "/admin/console/callback"}
 	var stderr bytes.Buffer
 	cmd := command(t, dir, env, "serve")
 	cmd.Stderr = &stderr

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,6 +39,9 @@ type Issuer struct {
 	extra         atomic.Pointer[jwk.Key] // a key published after start (rotation)
 	// Withdrawn stops publishing the RSA key (a compromised key removed).
 	Withdrawn atomic.Bool
+
+	flowOnce sync.Once
+	oidc     *oidcFlow // the authorization code flow (oidc.go)
 }
 
 // NewIssuer starts an issuer that stops when the test ends.
@@ -89,11 +93,17 @@ func (is *Issuer) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(set)
+	case "/authorize":
+		is.authorize(w, r)
+	case "/token":
+		is.token(w, r)
 	case "/.well-known/openid-configuration":
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"issuer": is.URL, "jwks_uri": is.JWKSURL,
 			"authorization_endpoint": is.URL + "/authorize", "token_endpoint": is.URL + "/token",
+			"response_types_supported": []string{"code"}, "code_challenge_methods_supported": []string{"S256"},
+			"id_token_signing_alg_values_supported": []string{"RS256"}, "subject_types_supported": []string{"public"},
 		})
 	default:
 		http.NotFound(w, r)

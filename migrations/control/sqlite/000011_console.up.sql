@@ -1,0 +1,15 @@
+-- The migration console's journal of its own actions (sync and parity
+-- runs started from the page, outbox retries and skips, audit verifies):
+-- who, when, on which type, the outcome and a one-line detail (no PHI).
+-- Route moves are journaled in route_event as from the CLI.
+CREATE TABLE console_action (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  at            VARCHAR(40)  NOT NULL,
+  actor         VARCHAR(200) NOT NULL,
+  action        VARCHAR(32)  NOT NULL,
+  resource_type VARCHAR(64)  NOT NULL DEFAULT '',
+  ok            BOOLEAN      NOT NULL,
+  detail        TEXT         NOT NULL
+);
+CREATE INDEX ix_console_action_type ON console_action (resource_type, id);
+CREATE INDEX ix_console_action_action ON console_action (action, id);
