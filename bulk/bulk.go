@@ -52,6 +52,9 @@ type Spec struct {
 	Group  string `json:"group,omitempty"`
 	Since  string `json:"since,omitempty"` // RFC 3339 instant, "" for all
 	Format string `json:"format"`
+	// Left are the types left out because the token could not read them
+	// (a patient-level export's): the manifest reports them as errors.
+	Left []string `json:"left,omitempty"`
 }
 
 // Part is one output file to make: a type and an optional search query

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/bulk"
 	"github.com/fhirfacade/fhirfacade/control"
@@ -326,4 +328,56 @@ func TestLimitAndCancel(t *testing.T) {
 			t.Error("empty Patient file")
 		}
 	})
+}
+
+// TestExportBlob: the same export into an Azure Blob Storage container
+// (Azurite), resumed after a stop in the middle of a page.
+func TestExportBlob(t *testing.T) {
+	az := testutil.StartAzurite(t)
+	ctx := context.Background()
+	cc, err := container.NewClientFromConnectionString(az.ConnectionString(), "export", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.Create(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bulk.NewBlob(ctx, az.BlobURL+"/missing", az.ConnectionString()); err == nil {
+		t.Error("a container that does not exist was accepted")
+	}
+	sink, err := bulk.NewBlob(ctx, az.BlobURL+"/export", az.ConnectionString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, "sqlite://"+t.TempDir()+"/control.db", 8)
+	rctx, cancel := context.WithCancel(ctx)
+	e1 := f.engine(t, &crashSink{Sink: sink, mode: "mid", n: 4, cancel: cancel}, nil)
+	id := submit(t, e1)
+	if _, err := e1.RunOnce(rctx, "w1"); rctx.Err() == nil {
+		t.Fatalf("not stopped: %v", err)
+	}
+	e2 := f.engine(t, sink, nil)
+	runToEnd(t, e2)
+	got := ids(t, e2, id, true)
+	for _, ty := range exportTypes {
+		if n := f.count(t, ty); len(got[ty]) != n {
+			t.Errorf("%s: %d lines, want %d", ty, len(got[ty]), n)
+		}
+		if d := dups(got[ty]); d != "" {
+			t.Errorf("%s: duplicate %s", ty, d)
+		}
+	}
+	if err := e2.Cancel(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	pager := cc.NewListBlobsFlatPager(nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Segment.BlobItems) > 0 {
+			t.Errorf("blobs left after cancel: %s", *page.Segment.BlobItems[0].Name)
+		}
+	}
 }

@@ -34,10 +34,10 @@ var ErrBulkLeaseLost = errors.New("bulk export job lease lost")
 // BulkJob is one export job.
 type BulkJob struct {
 	ID, Owner, Request, Spec, Status string
-	TransactionTime, CreatedAt      time.Time
-	FinishedAt                      time.Time // zero while active
-	Error                           string
-	LeaseOwner                      string
+	TransactionTime, CreatedAt       time.Time
+	FinishedAt                       time.Time // zero while active
+	Error                            string
+	LeaseOwner                       string
 }
 
 // BulkPart is one output file of a job and where its export stands.
