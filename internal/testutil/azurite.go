@@ -12,7 +12,7 @@ import (
 
 // AzuriteKey is the Azure Storage emulator's well-known development
 // account key (public, documented by Microsoft; not a secret).
-const AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFMTeFXnSgmEhLNQ=="
+const AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 // Azurite is the Azure Storage emulator's blob service (npm azurite,
 // pinned in testdata/azurite) running as a child process.
@@ -49,7 +49,7 @@ func StartAzurite(t testing.TB) *Azurite {
 	addr := l.Addr().String()
 	_, port, _ := net.SplitHostPort(addr)
 	l.Close()
-	cmd := exec.Command(bin, "--blobHost", "127.0.0.1", "--blobPort", port, "--inMemoryPersistence", "--skipApiVersionCheck", "--silent", "--location", t.TempDir())
+	cmd := exec.Command(bin, "--blobHost", "127.0.0.1", "--blobPort", port, "--inMemoryPersistence", "--skipApiVersionCheck", "--silent")
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
