@@ -58,7 +58,7 @@ func (s *Server) bulkGroup(c echo.Context) error   { return s.bulkKickoff(c, bul
 func (s *Server) bulkKickoff(c echo.Context, level string) error {
 	rq := reqOf(c)
 	rq.interaction = "bulk-export"
-	if !strings.EqualFold(prefer(c, "respond-async"), "respond-async") {
+	if !preferAsync(c) {
 		return httpErr(400, "invalid", "$export is asynchronous: send the header Prefer: respond-async")
 	}
 	vals, err := url.ParseQuery(c.Request().URL.RawQuery)
@@ -257,13 +257,19 @@ func scopeContext(level string) string {
 }
 
 // bulkOwner is who may poll, cancel and download a job: a digest of the
-// token's issuer, client and user (not its scopes, so a refreshed token of
-// the same client still reaches its job). With auth off every caller is
-// the one loopback principal.
+// token's issuer, client, user and scopes — a refreshed token with the
+// same scopes reaches its job, one of the same client with other scopes
+// does not (its scopes might not cover the job's types). With auth off
+// every caller is the one loopback principal.
 func bulkOwner(c echo.Context) string {
 	h := sha256.New()
 	if p := principal(c); p != nil {
-		for _, v := range []string{p.Issuer, p.ClientID, p.Subject, p.OID} {
+		grants := make([]string, 0, len(p.Grants))
+		for _, g := range p.Grants {
+			grants = append(grants, g.Raw)
+		}
+		sort.Strings(grants)
+		for _, v := range []string{p.Issuer, p.ClientID, p.Subject, p.OID, strings.Join(grants, " ")} {
 			var n [8]byte
 			binary.BigEndian.PutUint64(n[:], uint64(len(v)))
 			h.Write(n[:])
@@ -377,4 +383,17 @@ func (s *Server) groupParts(run *bulkRun, typ string) []bulk.Part {
 		parts = append(parts, bulk.Part{Type: typ, Query: q})
 	}
 	return parts
+}
+
+// preferAsync reports whether the request carries Prefer: respond-async
+// (a bare token, which prefer cannot tell from its absence).
+func preferAsync(c echo.Context) bool {
+	for _, h := range c.Request().Header.Values("Prefer") {
+		for _, part := range strings.FieldsFunc(h, func(r rune) bool { return r == ',' || r == ';' }) {
+			if strings.EqualFold(strings.TrimSpace(part), "respond-async") {
+				return true
+			}
+		}
+	}
+	return false
 }

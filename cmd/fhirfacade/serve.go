@@ -54,6 +54,7 @@ type serveOpts struct {
 	baseURL, allowedHosts, trustedProxies, opsListen                               string
 	addr                                                                           *addresses
 	jwksMaxAge                                                                     time.Duration
+	export                                                                         exportOpts
 }
 
 func serveCmd() *cobra.Command {
@@ -94,6 +95,7 @@ func serveCmd() *cobra.Command {
 	f.IntVar(&o.rateBurst, "rate-burst", 0, "token bucket size per client (default: the rate, at least 1)")
 	f.IntVar(&o.pageSize, "page-size", 20, "default search page size")
 	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a Go CPU profile to FILE until the server stops (for benchmarks)")
+	addExportFlags(f, &o.export)
 	bindEnv(cmd)
 	return cmd
 }
@@ -263,7 +265,12 @@ func serve(ctx context.Context, o *serveOpts) error {
 	auditor, stopAudit := startAudit(ctx, o, ctl, metrics, log)
 	defer stopAudit()
 	go outbox.Run(ctx, mirror.Ends{Legacy: tombstone.Bare(legacyB), FHIR: tombstone.Bare(fhirB), Reverse: router.Reverse}, 500*time.Millisecond)
+	exports, err := o.export.engine(ctx, ctl, router, log)
+	if err != nil {
+		return err
+	}
 	srv := facade.New(o.facadeConfig(facade.Config{
+		Bulk:    exports,
 		Catalog: cat, Router: router, Sealer: sealer, Log: log, Metrics: metrics,
 		Admin: admin.Routes(routes), Auth: authn, SMART: smartDoc, Audit: auditor,
 		Ready: map[string]func(context.Context) error{"legacy": db.PingContext, "control": ctl.DB.PingContext},
