@@ -381,3 +381,50 @@ func TestExportBlob(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedWork: two facades' engines running on one control store
+// share the queued jobs; every job is finished once, each file whole.
+func TestSharedWork(t *testing.T) {
+	testutil.DSNs(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, 6)
+		dir := bulk.Dir{Root: t.TempDir()}
+		var engines []*bulk.Engine
+		for _, name := range []string{"facade-a", "facade-b"} {
+			engines = append(engines, f.engine(t, dir, func(c *bulk.Config) { c.Worker, c.Poll = name, 20*time.Millisecond }))
+		}
+		jobs := []string{submit(t, engines[0]), submit(t, engines[1])}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{}, len(engines))
+		for _, e := range engines {
+			go func() { e.Run(ctx); done <- struct{}{} }()
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for _, id := range jobs {
+			for {
+				j, err := engines[0].Job(context.Background(), id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if j.Status == control.BulkDone {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("job %s still %s", id, j.Status)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		cancel()
+		for range engines {
+			<-done
+		}
+		for _, id := range jobs {
+			got := ids(t, engines[1], id, false)
+			for _, ty := range exportTypes {
+				if len(got[ty]) != f.count(t, ty) || dups(got[ty]) != "" {
+					t.Errorf("job %s %s: %d lines, want %d once each", id, ty, len(got[ty]), f.count(t, ty))
+				}
+			}
+		}
+	})
+}
