@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -16,6 +17,7 @@ import (
 type exportOpts struct {
 	dir, blob, blobConnection string
 	maxJobs                   int
+	sink                      bulk.Sink // made by check
 }
 
 const defaultExportDir = "./data/export"
@@ -27,41 +29,44 @@ func addExportFlags(f *pflag.FlagSet, o *exportOpts) {
 	f.IntVar(&o.maxJobs, "export-max-jobs", 4, "most bulk $export jobs queued or running at once (more are refused with 429)")
 }
 
-// sink is the configured file store, checked now (a wrong folder, URL or
-// credential fails at start-up naming its variable).
-func (o *exportOpts) sink(ctx context.Context) (bulk.Sink, error) {
-	if o.blob != "" {
-		b, err := bulk.NewBlob(ctx, o.blob, o.blobConnection)
-		if err != nil {
-			if o.blobConnection != "" {
-				return nil, fmt.Errorf("FHIRFACADE_EXPORT_BLOB / FHIRFACADE_EXPORT_BLOB_CONNECTION: %w", err)
-			}
-			return nil, fmt.Errorf("FHIRFACADE_EXPORT_BLOB: %w", err)
+// check validates the settings and opens the file store: a wrong folder,
+// container URL or credential fails at start-up naming its variable.
+func (o *exportOpts) check() error {
+	if o.maxJobs < 1 || o.maxJobs > 64 {
+		return fmt.Errorf("FHIRFACADE_EXPORT_MAX_JOBS=%d: want 1 to 64", o.maxJobs)
+	}
+	if o.blob == "" {
+		if o.blobConnection != "" {
+			return fmt.Errorf("FHIRFACADE_EXPORT_BLOB_CONNECTION is set without FHIRFACADE_EXPORT_BLOB")
 		}
-		return b, nil
+		if err := os.MkdirAll(o.dir, 0o700); err != nil {
+			return fmt.Errorf("FHIRFACADE_EXPORT_DIR=%s: %w", o.dir, err)
+		}
+		o.sink = bulk.Dir{Root: o.dir}
+		return nil
 	}
-	if o.blobConnection != "" {
-		return nil, fmt.Errorf("FHIRFACADE_EXPORT_BLOB_CONNECTION is set without FHIRFACADE_EXPORT_BLOB")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := bulk.NewBlob(ctx, o.blob, o.blobConnection)
+	if err != nil {
+		// the error names the container's URL without query (no SAS), never
+		// the connection string
+		if o.blobConnection != "" {
+			return fmt.Errorf("FHIRFACADE_EXPORT_BLOB / FHIRFACADE_EXPORT_BLOB_CONNECTION: %w", err)
+		}
+		return fmt.Errorf("FHIRFACADE_EXPORT_BLOB: %w", err)
 	}
-	if err := os.MkdirAll(o.dir, 0o700); err != nil {
-		return nil, fmt.Errorf("FHIRFACADE_EXPORT_DIR=%s: %w", o.dir, err)
-	}
-	return bulk.Dir{Root: o.dir}, nil
+	o.sink = b
+	return nil
 }
 
-// engine builds the $export engine; its workers run until ctx ends.
-func (o *exportOpts) engine(ctx context.Context, ctl *control.Store, router bulk.Router, log *slog.Logger) (*bulk.Engine, error) {
-	if o.maxJobs < 1 {
-		return nil, fmt.Errorf("FHIRFACADE_EXPORT_MAX_JOBS=%d: want at least 1", o.maxJobs)
-	}
-	sink, err := o.sink(ctx)
+// engine builds the $export engine on the sink check opened; its workers
+// run until ctx ends.
+func (o *exportOpts) engine(ctx context.Context, ctl *control.Store, router bulk.Router, log *slog.Logger) *bulk.Engine {
+	e, err := bulk.New(bulk.Config{Store: ctl, Router: router, Sink: o.sink, MaxJobs: o.maxJobs, Log: log})
 	if err != nil {
-		return nil, err
-	}
-	e, err := bulk.New(bulk.Config{Store: ctl, Router: router, Sink: sink, MaxJobs: o.maxJobs, Log: log})
-	if err != nil {
-		return nil, err
+		panic("export engine: " + err.Error()) // only a missing store, router or sink: a wiring bug
 	}
 	go e.Run(ctx)
-	return e, nil
+	return e
 }

@@ -153,8 +153,10 @@ func (o *serveOpts) check() error {
 	if o.pageSize < 1 || o.pageSize > 1000 {
 		return fmt.Errorf("FHIRFACADE_PAGE_SIZE=%d: want 1 to 1000", o.pageSize)
 	}
-	o.addr, err = o.checkAddresses()
-	return err
+	if o.addr, err = o.checkAddresses(); err != nil {
+		return err
+	}
+	return o.export.check()
 }
 
 func loadMappings(dir string) (*mappings.Registry, error) {
@@ -265,13 +267,8 @@ func serve(ctx context.Context, o *serveOpts) error {
 	auditor, stopAudit := startAudit(ctx, o, ctl, metrics, log)
 	defer stopAudit()
 	go outbox.Run(ctx, mirror.Ends{Legacy: tombstone.Bare(legacyB), FHIR: tombstone.Bare(fhirB), Reverse: router.Reverse}, 500*time.Millisecond)
-	exports, err := o.export.engine(ctx, ctl, router, log)
-	if err != nil {
-		return err
-	}
 	srv := facade.New(o.facadeConfig(facade.Config{
-		Bulk:    exports,
-		Catalog: cat, Router: router, Sealer: sealer, Log: log, Metrics: metrics,
+		Bulk: o.export.engine(ctx, ctl, router, log), Catalog: cat, Router: router, Sealer: sealer, Log: log, Metrics: metrics,
 		Admin: admin.Routes(routes), Auth: authn, SMART: smartDoc, Audit: auditor,
 		Ready: map[string]func(context.Context) error{"legacy": db.PingContext, "control": ctl.DB.PingContext},
 	}))
