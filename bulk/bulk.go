@@ -79,7 +79,8 @@ type Config struct {
 	// is also how many jobs this facade runs at once.
 	MaxJobs int
 	// PageSize is how many resources a part fetches and commits at a time
-	// (default 1000).
+	// (default 5000: at 1000 the per-page round trip and commit cost a
+	// quarter of a legacy export's CPU; see BENCHMARKS.md).
 	PageSize int
 	// Lease is how long a claimed job stays this facade's without a commit
 	// (default 30s); Poll how often idle workers look for jobs (default 1s).
@@ -107,7 +108,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.MaxJobs = 4
 	}
 	if cfg.PageSize <= 0 {
-		cfg.PageSize = 1000
+		cfg.PageSize = 5000
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 30 * time.Second
