@@ -141,16 +141,26 @@ func (s *Store) BulkJob(ctx context.Context, id string) (*BulkJob, []BulkPart, e
 // the same moment each get a different job instead of queueing on one;
 // SQLite has one writer at a time, so the same transaction suffices.
 func (s *Store) ClaimBulkJob(ctx context.Context, worker string, now time.Time, lease time.Duration) (*BulkJob, error) {
+	q := "SELECT id FROM bulk_job WHERE status IN ('" + BulkQueued + "', '" + BulkRunning + "') AND lease_until < " + s.ph(1) + " ORDER BY created_at, id LIMIT 1"
+	// idle workers poll: look without a transaction first (on SQLite every
+	// transaction takes the one write lock) and open one only when there
+	// is something to claim
+	var id string
+	err := s.DB.QueryRowContext(ctx, q, now.UnixMilli()).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("control: claim bulk job: %w", err)
+	}
 	tx, err := s.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("control: claim bulk job: %w", err)
 	}
 	defer tx.Rollback()
-	q := "SELECT id FROM bulk_job WHERE status IN ('" + BulkQueued + "', '" + BulkRunning + "') AND lease_until < " + s.ph(1) + " ORDER BY created_at, id LIMIT 1"
 	if s.DB.Dialect.Name() == "postgres" {
 		q += " FOR UPDATE SKIP LOCKED"
 	}
-	var id string
 	err = tx.QueryRowContext(ctx, q, now.UnixMilli()).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

@@ -71,7 +71,7 @@ type world struct {
 	token string
 	audit *audit.Store
 	sent  atomic.Int64
-	// bulk runs $export jobs (its workers poll every 50 ms)
+	// bulk runs $export jobs (its workers poll every 200 ms)
 	bulk *bulk.Engine
 }
 
@@ -133,7 +133,7 @@ func newWorldSink(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bo
 	if sink == nil {
 		sink = bulk.Dir{Root: t.TempDir()}
 	}
-	if w.bulk, err = bulk.New(bulk.Config{Store: ctl, Router: w.router, Sink: sink, Poll: 50 * time.Millisecond, PageSize: 25, Log: log}); err != nil {
+	if w.bulk, err = bulk.New(bulk.Config{Store: ctl, Router: w.router, Sink: sink, Poll: 200 * time.Millisecond, PageSize: 25, Log: log}); err != nil {
 		t.Fatal(err)
 	}
 	bulkDone := make(chan struct{})
