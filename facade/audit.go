@@ -126,6 +126,9 @@ func (a *auditTrail) handle(next echo.HandlerFunc) echo.HandlerFunc {
 		if sub := subOf(c); sub != nil {
 			return a.collect(c, sub, next)
 		}
+		if streamedPaths[c.Path()] {
+			return a.streamed(c, next)
+		}
 		mutating := req.Method != http.MethodGet && req.Method != http.MethodHead && !strings.HasSuffix(req.URL.Path, "/_search")
 		if mutating && !a.failOpen && !a.store.Healthy() {
 			// refuse before the write: a change that cannot be audited must

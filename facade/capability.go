@@ -13,6 +13,8 @@ type capRest struct {
 	Resource []capResource `json:"resource"`
 	// Interaction are the whole-system interactions (POST to the base).
 	Interaction []map[string]any `json:"interaction,omitempty"`
+	// Operation are the whole-system operations ($export).
+	Operation []map[string]any `json:"operation,omitempty"`
 }
 
 // systemInteractions are served by POST [base] (transaction.go).
@@ -57,7 +59,7 @@ func (s *Server) metadata(c echo.Context) error {
 			}
 		}
 		cr.SearchRevInclude = revIncludes[typ]
-		cr.Operation = typeOperations[typ]
+		cr.Operation = append(append([]map[string]any(nil), typeOperations[typ]...), s.bulkTypeOperations(typ)...)
 		// which backend answers the type right now (the route)
 		cr.Extension = []map[string]any{{"url": "https://fhirfacade.dev/StructureDefinition/route-backend", "valueCode": be.Name()}}
 		res = append(res, cr)
@@ -75,7 +77,7 @@ func (s *Server) metadata(c echo.Context) error {
 		},
 		"fhirVersion": "4.0.1",
 		"format":      []string{"application/fhir+json", "json"},
-		"rest":        []capRest{{Mode: "server", Resource: res, Interaction: systemInteractions}},
+		"rest":        []capRest{{Mode: "server", Resource: res, Interaction: systemInteractions, Operation: s.bulkSystemOperations()}},
 	}
 	return writeJSON(c, 200, cs)
 }

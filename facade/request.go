@@ -37,6 +37,9 @@ type request struct {
 	hasDetail   bool
 	// noted is what the answer discloses, for the audit record.
 	noted auditNote
+	// audited: the request's record is stored already (a streamed answer
+	// stores it before its first byte, bulkaudit.go).
+	audited bool
 	// patients remembers the patients of each resource of the answer
 	// (patientsIn).
 	patients map[*backend.Resource][]string

@@ -21,6 +21,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/audit"
 	"github.com/fhirfacade/fhirfacade/auth"
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/bulk"
 	"github.com/fhirfacade/fhirfacade/catalog"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
@@ -41,6 +42,7 @@ type secure struct {
 	ctl     *control.Store
 	be      backend.Backend
 	stopped chan struct{}
+	bulk    *bulk.Engine
 }
 
 type secureOpts struct {
@@ -51,6 +53,9 @@ type secureOpts struct {
 	readTimeout time.Duration
 	// tombstones wraps the backend as serve does (deletes answer 410)
 	tombstones bool
+	// bulk serves $export (files in a temporary folder; no workers run:
+	// the test runs jobs with secure.bulk.RunOnce)
+	bulk bool
 }
 
 // newSecure serves the demo data from legacy SQLite or from the test FHIR
@@ -108,13 +113,19 @@ func newSecure(t *testing.T, o secureOpts) *secure {
 			types[typ] = true
 		}
 	}
+	router := facade.StaticRouter{Backend: be, Types: types}
+	var exports *bulk.Engine
+	if o.bulk {
+		exports = newBulk(t, ctl, router)
+	}
 	is := testutil.NewIssuer(t)
 	sealer := testutil.Sealer(t)
 	logs := &bytes.Buffer{}
 	hs := testutil.Serve(t, func(base string) http.Handler {
 		return facade.New(facade.Config{
 			Catalog:       catalog.FromSpecs(reg),
-			Router:        facade.StaticRouter{Backend: be, Types: types},
+			Router:        router,
+			Bulk:          exports,
 			Sealer:        sealer,
 			Log:           slog.New(slog.NewJSONHandler(&syncWriter{w: logs}, nil)),
 			Auth:          auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL}),
@@ -127,7 +138,7 @@ func newSecure(t *testing.T, o secureOpts) *secure {
 			BaseURL:       base,
 		}).Handler()
 	}, production(o.readTimeout))
-	return &secure{env: &env{t: t, srv: hs, logs: logs}, is: is, audit: st, writer: w, ctl: ctl, be: be, stopped: stopped}
+	return &secure{env: &env{t: t, srv: hs, logs: logs}, is: is, audit: st, writer: w, ctl: ctl, be: be, stopped: stopped, bulk: exports}
 }
 
 // token for sub with scopes and, when patient != "", a patient claim.

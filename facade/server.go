@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/bulk"
 	"github.com/fhirfacade/fhirfacade/internal/logcap"
 	"github.com/fhirfacade/fhirfacade/pagetoken"
 )
@@ -130,6 +131,8 @@ type Config struct {
 	// (any port) or "name:port" (checked by ParseAllowedHosts; New panics
 	// on a bad one); any other Host gets 421.
 	AllowedHosts []string
+	// Bulk runs $export jobs (nil: $export is not served).
+	Bulk *bulk.Engine
 	// TrustedProxies are the peers whose forwarding headers
 	// (X-Forwarded-*, Forwarded) are believed; nobody's by default.
 	TrustedProxies []netip.Prefix
@@ -255,6 +258,9 @@ func (s *Server) mount() {
 	f.GET("/_history", s.typeHistory)
 	f.GET("/:type/:id/$everything", s.everythingGET)
 	f.POST("/:type/:id/$everything", s.everythingPOST)
+	if cfg.Bulk != nil {
+		s.mountBulk(f)
+	}
 	// the methods FHIR does not define here get 405 with an OperationOutcome
 	f.Match([]string{http.MethodPatch}, "/:type", methodNotAllowed)
 	f.Match([]string{http.MethodPost, http.MethodPatch}, "/:type/:id", methodNotAllowed)

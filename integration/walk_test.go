@@ -23,6 +23,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/audit"
 	"github.com/fhirfacade/fhirfacade/auth"
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/bulk"
 	"github.com/fhirfacade/fhirfacade/catalog"
 	"github.com/fhirfacade/fhirfacade/compare"
 	"github.com/fhirfacade/fhirfacade/control"
@@ -70,6 +71,8 @@ type world struct {
 	token string
 	audit *audit.Store
 	sent  atomic.Int64
+	// bulk runs $export jobs (its workers poll every 200 ms)
+	bulk *bulk.Engine
 }
 
 func newWorld(t *testing.T, legacyDB *sqldb.DB, controlDSN string) *world {
@@ -83,6 +86,12 @@ func newWorldWith(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bo
 // newWorldOn is the walk's world over a seeded legacy database and its
 // bound specs (either demo schema).
 func newWorldOn(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool, reg *mappings.Registry) *world {
+	return newWorldSink(t, legacyDB, controlDSN, secure, reg, nil)
+}
+
+// newWorldSink is newWorldOn with the $export files in sink (nil: a
+// temporary folder).
+func newWorldSink(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool, reg *mappings.Registry, sink bulk.Sink) *world {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	ctl, err := control.Open(ctx, controlDSN)
@@ -121,7 +130,16 @@ func newWorldOn(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool
 	w.routedLegacy = &tombstone.Backend{Inner: w.legacy, Store: ctl}
 	w.routedFHIR = &tombstone.Backend{Inner: w.fhir, Store: ctl}
 	w.router = routing.NewRouter(w.watcher, types, w.routedLegacy, w.routedFHIR, w.outbox, cmp)
-	cfg := facade.Config{Catalog: catalog.IDMapped(catalog.FromSpecs(reg)), Router: w.router, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry()}
+	if sink == nil {
+		sink = bulk.Dir{Root: t.TempDir()}
+	}
+	if w.bulk, err = bulk.New(bulk.Config{Store: ctl, Router: w.router, Sink: sink, Poll: 200 * time.Millisecond, PageSize: 25, Log: log}); err != nil {
+		t.Fatal(err)
+	}
+	bulkDone := make(chan struct{})
+	go func() { w.bulk.Run(ctx); close(bulkDone) }()
+	t.Cleanup(func() { cancel(); <-bulkDone })
+	cfg := facade.Config{Catalog: catalog.IDMapped(catalog.FromSpecs(reg)), Router: w.router, Sealer: testutil.Sealer(t), Log: log, Metrics: prometheus.NewRegistry(), Bulk: w.bulk}
 	if secure {
 		w.is = testutil.NewIssuer(t)
 		w.token = w.is.Token(t, w.is.Claims("walker", "system/*.cruds"))

@@ -56,6 +56,7 @@ type serveOpts struct {
 	jwksMaxAge                                                                     time.Duration
 	events                                                                         eventOpts
 	console                                                                        consoleOpts
+	export                                                                         exportOpts
 }
 
 func serveCmd() *cobra.Command {
@@ -98,6 +99,7 @@ func serveCmd() *cobra.Command {
 	o.console.flags(f)
 	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a Go CPU profile to FILE until the server stops (for benchmarks)")
 	o.events.flags(f)
+	addExportFlags(f, &o.export)
 	bindEnv(cmd)
 	return cmd
 }
@@ -161,6 +163,9 @@ func (o *serveOpts) check() error {
 	if err := o.events.check(o.addr.base); err != nil {
 		return err
 	}
+	if err := o.export.check(); err != nil {
+		return err
+	}
 	return o.console.check(o.auth)
 }
 
@@ -220,23 +225,12 @@ func serve(ctx context.Context, o *serveOpts) error {
 		return err
 	}
 	defer stopProfile()
-	reg, err := loadMappings(o.mappingsDir)
+	st, err := openStores(ctx, o, log)
 	if err != nil {
 		return err
 	}
-	ctl, sealer, err := openControl(ctx, o.controlDSN)
-	if err != nil {
-		return err
-	}
-	defer ctl.Close()
-	db, err := openLegacy(ctx, o.legacyDSN, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := reg.BindLive(ctx, db); err != nil {
-		return fmt.Errorf("FHIRFACADE_MAPPINGS: %w", err)
-	}
+	defer st.close()
+	reg, ctl, sealer, db := st.reg, st.ctl, st.sealer, st.db
 	metrics := newMetrics(db, ctl)
 	types := map[string]bool{}
 	for _, t := range reg.Types() {
@@ -246,15 +240,10 @@ func serve(ctx context.Context, o *serveOpts) error {
 	if err != nil {
 		return err
 	}
-	routes := routing.NewStore(ctl.DB)
-	if err := routes.Ensure(ctx, reg.Types()); err != nil {
-		return fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
-	}
-	watcher, err := newWatcher(ctx, routes, log)
+	routes, watcher, err := startRoutes(ctx, ctl, reg.Types(), log)
 	if err != nil {
-		return fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
+		return err
 	}
-	go watcher.Run(ctx)
 	legacyB, fhirB, cmp, err := wireBackends(ctx, o, ctl, db, reg, fhir, log, metrics)
 	if err != nil {
 		return err
@@ -280,7 +269,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 		return err
 	}
 	srv := facade.New(o.facadeConfig(facade.Config{
-		Catalog: cat, Router: router, Sealer: sealer, Log: log, Metrics: metrics,
+		Bulk: o.export.engine(ctx, ctl, router, log), Catalog: cat, Router: router, Sealer: sealer, Log: log, Metrics: metrics,
 		Admin: admin.Routes(routes), Console: con, Auth: authn, SMART: smartDoc, Audit: auditor,
 		Ready: map[string]func(context.Context) error{"legacy": db.PingContext, "control": ctl.DB.PingContext},
 	}))
@@ -294,6 +283,59 @@ func serve(ctx context.Context, o *serveOpts) error {
 		return fmt.Errorf("FHIRFACADE_LISTEN=%s / FHIRFACADE_OPS_LISTEN=%s: %w", o.listen, o.opsListen, err)
 	}
 	return nil
+}
+
+// stores are what serve opens first: the specs, bound to the live legacy
+// schema, and both databases.
+type stores struct {
+	reg    *mappings.Registry
+	ctl    *control.Store
+	sealer *pagetoken.Sealer
+	db     *sqldb.DB
+}
+
+// openStores opens the specs, the control store and the legacy database,
+// closing what it opened when a later step fails.
+func openStores(ctx context.Context, o *serveOpts, log *slog.Logger) (*stores, error) {
+	reg, err := loadMappings(o.mappingsDir)
+	if err != nil {
+		return nil, err
+	}
+	ctl, sealer, err := openControl(ctx, o.controlDSN)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openLegacy(ctx, o.legacyDSN, log)
+	if err != nil {
+		ctl.Close()
+		return nil, err
+	}
+	if err := reg.BindLive(ctx, db); err != nil {
+		db.Close()
+		ctl.Close()
+		return nil, fmt.Errorf("FHIRFACADE_MAPPINGS: %w", err)
+	}
+	return &stores{reg: reg, ctl: ctl, sealer: sealer, db: db}, nil
+}
+
+func (s *stores) close() {
+	s.db.Close()
+	s.ctl.Close()
+}
+
+// startRoutes makes sure every mapped type has a route row and starts the
+// watcher that keeps this process's snapshot of the table current.
+func startRoutes(ctx context.Context, ctl *control.Store, types []string, log *slog.Logger) (*routing.Store, *routing.Watcher, error) {
+	routes := routing.NewStore(ctl.DB)
+	if err := routes.Ensure(ctx, types); err != nil {
+		return nil, nil, fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
+	}
+	watcher, err := newWatcher(ctx, routes, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
+	}
+	go watcher.Run(ctx)
+	return routes, watcher, nil
 }
 
 // newMetrics is the Prometheus registry with the process's and both

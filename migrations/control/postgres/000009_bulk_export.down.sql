@@ -1,0 +1,2 @@
+DROP TABLE bulk_part;
+DROP TABLE bulk_job;
