@@ -150,6 +150,15 @@ func (e *Engine) Submit(ctx context.Context, owner, request string, spec Spec, p
 	return j.ID, nil
 }
 
+// A job's status, as Job.Status holds it.
+const (
+	Queued    = control.BulkQueued
+	Running   = control.BulkRunning
+	Done      = control.BulkDone
+	Failed    = control.BulkFailed
+	Cancelled = control.BulkCancelled
+)
+
 // Job is a job as its status request sees it.
 type Job struct {
 	control.BulkJob

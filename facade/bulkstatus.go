@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/fhirfacade/fhirfacade/bulk"
-	"github.com/fhirfacade/fhirfacade/control"
 )
 
 // Status polling, cancel and downloads of $export jobs. Every one answers
@@ -52,12 +51,12 @@ func (s *Server) bulkStatus(c echo.Context) error {
 		return err
 	}
 	switch j.Status {
-	case control.BulkQueued, control.BulkRunning:
+	case bulk.Queued, bulk.Running:
 		h := c.Response().Header()
 		h.Set("X-Progress", bulkProgress(j))
 		h.Set("Retry-After", "2")
 		return c.NoContent(202)
-	case control.BulkFailed:
+	case bulk.Failed:
 		return httpErr(500, "exception", "the $export job failed: "+j.Error)
 	}
 	c.Response().Header().Set("Expires", time.Now().Add(24*time.Hour).UTC().Format(http.TimeFormat))
@@ -73,7 +72,7 @@ func bulkProgress(j *bulk.Job) string {
 			done++
 		}
 	}
-	if j.Status == control.BulkQueued {
+	if j.Status == bulk.Queued {
 		return "queued"
 	}
 	return fmt.Sprintf("%d of %d files done, %d resources", done, len(j.Parts), lines)
