@@ -7,9 +7,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -95,7 +97,7 @@ func (w *webhook) post(ctx context.Context, ctype string, body []byte) error {
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook %s: %w", w.Name(), err)
+		return fmt.Errorf("webhook %s: %w", w.Name(), bareErr(err))
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
@@ -131,7 +133,7 @@ func (w *webhook) validateCE(ctx context.Context) error {
 	req.Header.Set("WebHook-Request-Origin", w.origin)
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook %s: validation: %w", w.Name(), err)
+		return fmt.Errorf("webhook %s: validation: %w", w.Name(), bareErr(err))
 	}
 	resp.Body.Close()
 	allowed := resp.Header.Get("WebHook-Allowed-Origin")
@@ -158,7 +160,7 @@ func (w *webhook) validateGrid(ctx context.Context) error {
 	req.Header.Set("aeg-event-type", "SubscriptionValidation")
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook %s: validation: %w", w.Name(), err)
+		return fmt.Errorf("webhook %s: validation: %w", w.Name(), bareErr(err))
 	}
 	defer resp.Body.Close()
 	var ans struct {
@@ -169,4 +171,16 @@ func (w *webhook) validateGrid(ctx context.Context) error {
 		return fmt.Errorf("webhook %s: subscription validation failed (status %s; the answer must echo validationCode)", w.Name(), resp.Status)
 	}
 	return nil
+}
+
+// bareErr is err without the URL net/http puts in it: a webhook's query
+// often carries its key (Azure Functions' code=, Logic Apps' sig=), and
+// these errors reach logs and the control store. w.Name() says which
+// sink, redacted.
+func bareErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
 }

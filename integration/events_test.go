@@ -226,7 +226,7 @@ func startEvents(t *testing.T, w *world, nurl string, schema events.Schema) *eve
 	}
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
 	q := events.NewQueue(w.ctl)
-	w.router.SetEvents(q)
+	w.router.SetEvents(q, nil)
 	pub := events.NewPublisher(w.ctl, q, sinks, events.Options{Idle: 20 * time.Millisecond}, log, prometheus.NewRegistry())
 	lp := &poll.Legacy{Backend: w.routedLegacy, Ctl: w.ctl, Queue: q, Types: []string{"Patient", "Encounter", "Observation"}, Overlap: time.Second, FullScanEvery: 1, Log: log,
 		Polled: func(typ string) bool {

@@ -3,6 +3,7 @@ package routing
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 
 	"github.com/fhirfacade/fhirfacade/backend"
@@ -30,11 +31,19 @@ type Router struct {
 	fhirOnly atomic.Pointer[map[string]bool]
 	// events queues a change event for every write (nil: none)
 	events *events.Queue
+	// evLog hears of events that could not be queued
+	evLog *slog.Logger
 }
 
 // SetEvents makes every write through the router queue its change event
 // (package events) in the write's fence transaction. Call before serving.
-func (r *Router) SetEvents(q *events.Queue) { r.events = q }
+// log hears of the events that could not be queued (nil: discarded).
+func (r *Router) SetEvents(q *events.Queue, log *slog.Logger) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r.events, r.evLog = q, log
+}
 
 // ServeUpstreamOnly names the types that have no mapping spec but that the
 // FHIR server offers (it replaces any earlier list; safe while serving).
@@ -193,7 +202,14 @@ func (x routed) writeAs(ctx context.Context, st State, q Enqueuer, typ string, i
 	// one. Committed with the fence's transaction (PostgreSQL) or as its
 	// own statement (SQLite): a crash after the write's own commit loses
 	// it, which the legacy poller makes good for legacy-side writes.
-	return x.r.queueChange(ctx, q, typ, w)
+	if err := x.r.queueChange(ctx, q, typ, w); err != nil {
+		// DANGER: the write has happened. Failing it now would tell the
+		// client to retry (a second create); where a fence transaction
+		// holds the write's mirror rows (PostgreSQL) a failed insert aborts
+		// it anyway and the commit reports the failure.
+		x.r.evLog.Error("change event not queued", slog.String("type", typ), slog.String("id", w.id), slog.String("kind", string(w.kind)), slog.String("error", err.Error()))
+	}
+	return nil
 }
 
 // queueChange queues the event of w through q (nothing when events are

@@ -73,7 +73,7 @@ type eventParts struct {
 // ends; the returned func waits for them and closes the sinks.
 func (o *eventOpts) start(ctx context.Context, p eventParts, log *slog.Logger, metrics prometheus.Registerer) func() {
 	q := events.NewQueue(p.ctl)
-	p.router.SetEvents(q)
+	p.router.SetEvents(q, log)
 	pub := events.NewPublisher(p.ctl, q, o.parsed, events.Options{MaxAttempts: o.maxAttempts}, log, metrics)
 	src := &poll.Legacy{Backend: p.legacy, Ctl: p.ctl, Queue: q, Types: p.types, Overlap: time.Second, FullScanEvery: 6, Log: log,
 		Polled: func(typ string) bool {
@@ -81,7 +81,16 @@ func (o *eventOpts) start(ctx context.Context, p eventParts, log *slog.Logger, m
 		}}
 	done := make(chan struct{}, 2)
 	go func() { pub.Run(ctx); done <- struct{}{} }()
-	go func() { poll.Run(ctx, src, o.legacyPoll, log); done <- struct{}{} }()
+	// the poller reads every legacy-written table every few seconds and
+	// keeps a copy of its keys: load on the system of record that only a
+	// sink justifies. Without one, only the facade's own writes are queued
+	// (what `events tail` shows).
+	if len(o.parsed) > 0 {
+		go func() { poll.Run(ctx, src, o.legacyPoll, log); done <- struct{}{} }()
+	} else {
+		log.Info("no FHIRFACADE_EVENT_SINKS: direct changes to legacy tables are not polled for; change events of the facade's own writes are kept for events tail")
+		done <- struct{}{}
+	}
 	return func() {
 		<-done
 		<-done
