@@ -172,6 +172,14 @@ func (e *Engine) runPart(ctx context.Context, j *Job, p *control.BulkPart, route
 		if err := e.fetch(ctx, j, p, routes, pg); err != nil {
 			return err
 		}
+		// DANGER: a fetch slower than the lease lets another worker claim
+		// the job and write these files from the committed length. Renewing
+		// before writing stops this worker from writing over (or, on blob
+		// storage, dropping the blocks of) the new owner's pages; the
+		// renewed lease outlasts one page's write and commit.
+		if err := e.cfg.Store.RenewBulkLease(ctx, j.ID, worker, e.cfg.now(), e.cfg.Lease); err != nil {
+			return err
+		}
 		if err := out.Write(ctx, pg.out.Bytes()); err != nil {
 			return err
 		}
