@@ -32,6 +32,7 @@ type txResponse struct {
 		Response struct {
 			Status   string `json:"status"`
 			Location string `json:"location"`
+			Etag     string `json:"etag"`
 		} `json:"response"`
 	} `json:"entry"`
 }
@@ -188,7 +189,7 @@ func (x routed) queueWritten(ctx context.Context, q Enqueuer, b *txBundle, resp 
 		typ, id, ok := typeAndID(ref)
 		if ok {
 			// one change event per written entry, in the fence's transaction
-			if err := x.r.queueChange(ctx, q, typ, entryChange(method, e.Response.Status, id, e.Response.Location)); err != nil {
+			if err := x.r.queueChange(ctx, q, typ, entryChange(method, e.Response.Status, id, e.Response.Location, e.Response.Etag)); err != nil {
 				return err
 			}
 		}
@@ -212,13 +213,17 @@ func (x routed) queueWritten(ctx context.Context, q Enqueuer, b *txBundle, resp 
 var entryKinds = map[string]events.Kind{http.MethodPost: events.Created, http.MethodPut: events.Updated, http.MethodPatch: events.Updated, http.MethodDelete: events.Deleted}
 
 // entryChange is the change of one written entry: its version comes from
-// the response's Location (…/_history/v) when there is one.
-func entryChange(method, status, id, location string) written {
+// the response's Location (…/_history/v), else its ETag (W/"v"). A POST
+// answered 200 found its If-None-Exist match and changed nothing.
+func entryChange(method, status, id, location, etag string) written {
 	kind := entryKinds[method]
-	if kind == events.Updated && strings.HasPrefix(status, "201") {
+	switch {
+	case kind == events.Updated && strings.HasPrefix(status, "201"):
 		kind = events.Created
+	case method == http.MethodPost && !strings.HasPrefix(status, "201"):
+		kind = ""
 	}
-	version := ""
+	version := strings.Trim(strings.TrimPrefix(etag, "W/"), `"`)
 	if _, v, ok := strings.Cut(location, "/_history/"); ok {
 		version = strings.SplitN(v, "/", 2)[0]
 	}
