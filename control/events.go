@@ -181,19 +181,34 @@ func (s *Store) ClaimEventCursor(ctx context.Context, sink, owner string, now, u
 	return pos, err == nil, err
 }
 
-// AdvanceEventCursor moves a sink past pos (delivered) and clears its
-// attempts.
-func (s *Store) AdvanceEventCursor(ctx context.Context, sink string, pos int64) error {
-	q := fmt.Sprintf("UPDATE event_cursor SET pos = %s, attempts = 0, last_error = NULL WHERE sink = %s AND pos < %s", s.ph(1), s.ph(2), s.ph(3))
-	_, err := s.DB.ExecContext(ctx, q, pos, sink, pos)
-	return err
+// ErrEventLeaseLost: the sink's cursor is leased to another publisher now
+// (this one's lease ran out): it must stop delivering to that sink.
+var ErrEventLeaseLost = errors.New("control: event sink lease lost")
+
+// AdvanceEventCursor moves owner's sink past pos (delivered) and clears its
+// attempts; never backwards.
+func (s *Store) AdvanceEventCursor(ctx context.Context, sink, owner string, pos int64) error {
+	q := fmt.Sprintf("UPDATE event_cursor SET pos = %s, attempts = 0, last_error = NULL WHERE sink = %s AND owner = %s AND pos < %s", s.ph(1), s.ph(2), s.ph(3), s.ph(4))
+	return s.leased(s.DB.ExecContext(ctx, q, pos, sink, owner, pos))
 }
 
-// FailEventCursor counts a failed attempt on the sink's next event and
+// leased is ErrEventLeaseLost when an owner-checked update changed no row
+// (another publisher's lease; a cursor already past pos counts as held).
+func (s *Store) leased(r sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return ErrEventLeaseLost
+	}
+	return nil
+}
+
+// FailEventCursor counts a failed attempt on owner's sink's next event and
 // returns the attempts so far.
-func (s *Store) FailEventCursor(ctx context.Context, sink, reason string) (int, error) {
-	q := fmt.Sprintf("UPDATE event_cursor SET attempts = attempts + 1, last_error = %s WHERE sink = %s", s.ph(1), s.ph(2))
-	if _, err := s.DB.ExecContext(ctx, q, reason, sink); err != nil {
+func (s *Store) FailEventCursor(ctx context.Context, sink, owner, reason string) (int, error) {
+	q := fmt.Sprintf("UPDATE event_cursor SET attempts = attempts + 1, last_error = %s WHERE sink = %s AND owner = %s", s.ph(1), s.ph(2), s.ph(3))
+	if err := s.leased(s.DB.ExecContext(ctx, q, reason, sink, owner)); err != nil {
 		return 0, err
 	}
 	var n int
@@ -201,20 +216,20 @@ func (s *Store) FailEventCursor(ctx context.Context, sink, reason string) (int, 
 	return n, err
 }
 
-// DeadLetterEvent records that sink gave up on the event at pos, and moves
-// its cursor past it, in one transaction.
-func (s *Store) DeadLetterEvent(ctx context.Context, sink string, pos int64, attempts int, reason string) error {
+// DeadLetterEvent records that owner's sink gave up on the event at pos,
+// and moves its cursor past it (never backwards), in one transaction.
+func (s *Store) DeadLetterEvent(ctx context.Context, sink, owner string, pos int64, attempts int, reason string) error {
 	tx, err := s.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	ins := fmt.Sprintf("INSERT INTO event_dead_letter (sink, event_pos, attempts, error, at) VALUES (%s, %s, %s, %s, %s)", s.ph(1), s.ph(2), s.ph(3), s.ph(4), s.ph(5))
-	if _, err := tx.ExecContext(ctx, ins, sink, pos, attempts, reason, s.ts(time.Now())); err != nil {
+	upd := fmt.Sprintf("UPDATE event_cursor SET pos = %s, attempts = 0, last_error = NULL WHERE sink = %s AND owner = %s AND pos < %s", s.ph(1), s.ph(2), s.ph(3), s.ph(4))
+	if err := s.leased(tx.ExecContext(ctx, upd, pos, sink, owner, pos)); err != nil {
 		return err
 	}
-	upd := fmt.Sprintf("UPDATE event_cursor SET pos = %s, attempts = 0, last_error = NULL WHERE sink = %s", s.ph(1), s.ph(2))
-	if _, err := tx.ExecContext(ctx, upd, pos, sink); err != nil {
+	ins := fmt.Sprintf("INSERT INTO event_dead_letter (sink, event_pos, attempts, error, at) VALUES (%s, %s, %s, %s, %s)", s.ph(1), s.ph(2), s.ph(3), s.ph(4), s.ph(5))
+	if _, err := tx.ExecContext(ctx, ins, sink, pos, attempts, reason, s.ts(time.Now())); err != nil {
 		return err
 	}
 	return tx.Commit()

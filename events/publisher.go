@@ -235,10 +235,15 @@ func (p *Publisher) Deliver(ctx context.Context, s Sink) (int, time.Duration, er
 	for i, r := range rows {
 		evs[i] = fromRow(r)
 	}
-	n, sendErr := s.Publish(ctx, evs)
+	// the batch must end while the lease holds: past it another facade may
+	// claim the sink and send from the stored cursor, and the two would
+	// send the same events, out of order
+	pctx, cancel := context.WithDeadline(ctx, l.until.Add(-leaseTTL/10))
+	n, sendErr := s.Publish(pctx, evs)
+	cancel()
 	if n > 0 {
 		p.acked(s, evs[:n])
-		if err := p.ctl.AdvanceEventCursor(ctx, s.Name(), evs[n-1].Pos); err != nil {
+		if err := p.ctl.AdvanceEventCursor(ctx, s.Name(), p.owner, evs[n-1].Pos); err != nil {
 			p.held.Delete(s.Name()) // read the cursor again
 			return n, 0, fmt.Errorf("events: cursor: %s", sqldb.Describe(err))
 		}
@@ -287,15 +292,17 @@ func (p *Publisher) failed(ctx context.Context, s Sink, e Event, n int, cause er
 	if errors.Is(cause, context.Canceled) && ctx.Err() != nil {
 		return n, 0, nil
 	}
-	attempts, err := p.ctl.FailEventCursor(ctx, s.Name(), cause.Error())
+	attempts, err := p.ctl.FailEventCursor(ctx, s.Name(), p.owner, cause.Error())
 	if err != nil {
+		p.held.Delete(s.Name())
 		return n, 0, fmt.Errorf("events: cursor: %s", sqldb.Describe(err))
 	}
 	if attempts < p.opt.MaxAttempts {
 		p.total.WithLabelValues(s.Name(), "retry").Inc()
 		return n, p.backoff(attempts), cause
 	}
-	if err := p.ctl.DeadLetterEvent(ctx, s.Name(), e.Pos, attempts, cause.Error()); err != nil {
+	if err := p.ctl.DeadLetterEvent(ctx, s.Name(), p.owner, e.Pos, attempts, cause.Error()); err != nil {
+		p.held.Delete(s.Name())
 		return n, 0, fmt.Errorf("events: dead letter: %s", sqldb.Describe(err))
 	}
 	if v, ok := p.held.Load(s.Name()); ok {
