@@ -85,6 +85,10 @@ type Config struct {
 	// Lease is how long a claimed job stays this facade's without a commit
 	// (default 30s); Poll how often idle workers look for jobs (default 1s).
 	Lease, Poll time.Duration
+	// Retention is how long a finished job's files are kept (default 24h):
+	// exported PHI must not stay at rest because a client never sent the
+	// DELETE. The manifest's Expires says when they go.
+	Retention time.Duration
 	// Worker names this facade in leases (default: a random id).
 	Worker string
 	Log    *slog.Logger
@@ -112,6 +116,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 30 * time.Second
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 24 * time.Hour
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
@@ -180,6 +187,29 @@ func (e *Engine) Job(ctx context.Context, id string) (*Job, error) {
 		return nil, fmt.Errorf("bulk: job %s: spec: %w", id, err)
 	}
 	return out, nil
+}
+
+// Expires is when a job that finished at finished has its files deleted.
+func (e *Engine) Expires(finished time.Time) time.Time { return finished.Add(e.cfg.Retention) }
+
+// Sweep deletes the jobs (and their files) that finished longer ago than
+// Retention; it returns how many.
+func (e *Engine) Sweep(ctx context.Context) (int, error) {
+	jobs, err := e.cfg.Store.FinishedBulkJobs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, j := range jobs {
+		if j.FinishedAt.IsZero() || e.cfg.now().Before(e.Expires(j.FinishedAt)) {
+			continue
+		}
+		if err := e.Cancel(ctx, j.ID); err != nil && !errors.Is(err, ErrNotFound) {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // Cancel cancels a job and deletes its files (ErrNotFound when unknown or

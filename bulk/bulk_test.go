@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync/atomic"
 	"testing"
@@ -424,6 +426,37 @@ func TestSharedWork(t *testing.T) {
 				if len(got[ty]) != f.count(t, ty) || dups(got[ty]) != "" {
 					t.Errorf("job %s %s: %d lines, want %d once each", id, ty, len(got[ty]), f.count(t, ty))
 				}
+			}
+		}
+	})
+}
+
+// TestSweepExpired: a finished job's files are deleted once it is older
+// than Retention, not before.
+func TestSweepExpired(t *testing.T) {
+	testutil.DSNs(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, 2)
+		ctx := context.Background()
+		for _, c := range []struct {
+			retention time.Duration
+			swept     int
+		}{{time.Hour, 0}, {time.Millisecond, 2}} { // the second sweep takes the first job too
+			dir := bulk.Dir{Root: t.TempDir()}
+			e := f.engine(t, dir, func(cfg *bulk.Config) { cfg.Retention = c.retention })
+			id := submit(t, e)
+			runToEnd(t, e)
+			time.Sleep(5 * time.Millisecond)
+			n, err := e.Sweep(ctx)
+			if err != nil || n != c.swept {
+				t.Fatalf("retention %v: swept %d (%v), want %d", c.retention, n, err, c.swept)
+			}
+			_, err = e.Job(ctx, id)
+			if gone := errors.Is(err, bulk.ErrNotFound); gone != (c.swept > 0) {
+				t.Fatalf("retention %v: job after the sweep: %v", c.retention, err)
+			}
+			files, _ := os.ReadDir(filepath.Join(dir.Root, id))
+			if (len(files) == 0) != (c.swept > 0) {
+				t.Fatalf("retention %v: %d files left", c.retention, len(files))
 			}
 		}
 	})

@@ -20,6 +20,8 @@ import (
 // is released for the next facade, or this one restarted, to resume.
 func (e *Engine) Run(ctx context.Context) {
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); e.sweepEvery(ctx, time.Minute) }()
 	for i := 0; i < e.cfg.MaxJobs; i++ {
 		wg.Add(1)
 		go func(worker string) {
@@ -39,6 +41,25 @@ func (e *Engine) Run(ctx context.Context) {
 		}(e.cfg.Worker + "/" + strconv.Itoa(i))
 	}
 	wg.Wait()
+}
+
+// sweepEvery deletes expired jobs every interval until ctx ends (every
+// facade sweeps; a job two sweep at once is deleted once).
+func (e *Engine) sweepEvery(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := e.Sweep(ctx); err != nil && ctx.Err() == nil {
+			e.cfg.Log.Warn("bulk export sweep", slog.String("error", err.Error()))
+		} else if n > 0 {
+			e.cfg.Log.Info("bulk export jobs expired", slog.Int("jobs", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // RunOnce claims one job for worker (a lease owner name, one per

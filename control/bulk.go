@@ -269,6 +269,25 @@ func (s *Store) CancelBulkJob(ctx context.Context, jobID string, now time.Time) 
 	return n == 1, nil
 }
 
+// FinishedBulkJobs lists the jobs that ended (done or failed) and still
+// have their files, oldest first.
+func (s *Store) FinishedBulkJobs(ctx context.Context) ([]BulkJob, error) {
+	rows, err := s.DB.QueryContext(ctx, "SELECT "+bulkJobCols+" FROM bulk_job WHERE status IN ('"+BulkDone+"', '"+BulkFailed+"') ORDER BY created_at, id")
+	if err != nil {
+		return nil, fmt.Errorf("control: bulk jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []BulkJob
+	for rows.Next() {
+		j, err := scanBulkJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("control: bulk jobs: %w", err)
+		}
+		out = append(out, *j)
+	}
+	return out, rows.Err()
+}
+
 // ActiveBulkJobs counts the queued and running jobs.
 func (s *Store) ActiveBulkJobs(ctx context.Context) (int, error) {
 	var n int

@@ -59,7 +59,7 @@ func (s *Server) bulkStatus(c echo.Context) error {
 	case bulk.Failed:
 		return httpErr(500, "exception", "the $export job failed: "+j.Error)
 	}
-	c.Response().Header().Set("Expires", time.Now().Add(24*time.Hour).UTC().Format(http.TimeFormat))
+	c.Response().Header().Set("Expires", s.cfg.Bulk.Expires(j.FinishedAt).UTC().Format(http.TimeFormat))
 	return writeJSON(c, 200, s.bulkManifest(j))
 }
 

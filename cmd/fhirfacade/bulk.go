@@ -17,6 +17,7 @@ import (
 type exportOpts struct {
 	dir, blob, blobConnection string
 	maxJobs                   int
+	retention                 time.Duration
 	sink                      bulk.Sink // made by check
 }
 
@@ -27,11 +28,15 @@ func addExportFlags(f *pflag.FlagSet, o *exportOpts) {
 	f.StringVar(&o.blob, "export-blob", "", "Azure Blob Storage container URL for bulk $export files, https://ACCOUNT.blob.core.windows.net/CONTAINER (default: the --export-dir folder)")
 	f.StringVar(&o.blobConnection, "export-blob-connection", "", "storage connection string for --export-blob (default: Entra ID through DefaultAzureCredential)")
 	f.IntVar(&o.maxJobs, "export-max-jobs", 4, "most bulk $export jobs queued or running at once (more are refused with 429)")
+	f.DurationVar(&o.retention, "export-retention", 24*time.Hour, "how long a finished bulk $export job's files are kept before they are deleted (the manifest's Expires)")
 }
 
 // check validates the settings and opens the file store: a wrong folder,
 // container URL or credential fails at start-up naming its variable.
 func (o *exportOpts) check() error {
+	if o.retention < time.Minute {
+		return fmt.Errorf("FHIRFACADE_EXPORT_RETENTION=%v: want 1m or more", o.retention)
+	}
 	if o.maxJobs < 1 || o.maxJobs > 64 {
 		return fmt.Errorf("FHIRFACADE_EXPORT_MAX_JOBS=%d: want 1 to 64", o.maxJobs)
 	}
@@ -63,7 +68,7 @@ func (o *exportOpts) check() error {
 // engine builds the $export engine on the sink check opened; its workers
 // run until ctx ends.
 func (o *exportOpts) engine(ctx context.Context, ctl *control.Store, router bulk.Router, log *slog.Logger) *bulk.Engine {
-	e, err := bulk.New(bulk.Config{Store: ctl, Router: router, Sink: o.sink, MaxJobs: o.maxJobs, Log: log})
+	e, err := bulk.New(bulk.Config{Store: ctl, Router: router, Sink: o.sink, MaxJobs: o.maxJobs, Retention: o.retention, Log: log})
 	if err != nil {
 		panic("export engine: " + err.Error()) // only a missing store, router or sink: a wiring bug
 	}

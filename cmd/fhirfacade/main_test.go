@@ -167,6 +167,7 @@ func TestBadConfiguration(t *testing.T) {
 		{[]string{"FHIRFACADE_LEGACY_POLL=1ms"}, "FHIRFACADE_LEGACY_POLL"},
 		{[]string{"FHIRFACADE_EVENT_MAX_ATTEMPTS=0"}, "FHIRFACADE_EVENT_MAX_ATTEMPTS"},
 		{[]string{"FHIRFACADE_EXPORT_MAX_JOBS=0"}, "FHIRFACADE_EXPORT_MAX_JOBS"},
+		{[]string{"FHIRFACADE_EXPORT_RETENTION=1s"}, "FHIRFACADE_EXPORT_RETENTION"},
 		{[]string{"FHIRFACADE_EXPORT_BLOB=not a url"}, "FHIRFACADE_EXPORT_BLOB"},
 		{[]string{"FHIRFACADE_EXPORT_BLOB_CONNECTION=AccountKey=s3cretpw"}, "FHIRFACADE_EXPORT_BLOB_CONNECTION"},
 		{[]string{"FHIRFACADE_EXPORT_BLOB=http://127.0.0.1:1/devstoreaccount1/export", "FHIRFACADE_EXPORT_BLOB_CONNECTION=DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=czNjcmV0cHc=;BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;"}, "FHIRFACADE_EXPORT_BLOB_CONNECTION"},
