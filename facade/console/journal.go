@@ -122,7 +122,11 @@ func (c *Console) mirrorAction(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	detail := fmt.Sprintf("outbox row %d %s", id, map[string]string{"retry": "queued again", "skip": "skipped (not copied)"}[action])
-	_ = runs.Audit(r.Context(), c.cfg.Ctl, c.actor(s), "outbox-"+action, typ, false, detail)
+	if err := runs.Audit(r.Context(), c.cfg.Ctl, c.actor(s), "outbox-"+action, typ, false, detail); err != nil {
+		// the row is already requeued or skipped: no answer undoes that, so
+		// the missing record is at least said where operators look
+		c.cfg.Log.Error("console: outbox action not audited", "action", action, "row", id, "user", s.User, "error", err.Error())
+	}
 	c.journalAction(r.Context(), s.User, "outbox-"+action, typ, true, detail)
 	http.Redirect(w, r, Base+"/mirror?done="+urlQuery(detail), http.StatusSeeOther)
 }
