@@ -153,6 +153,9 @@ func (c *Console) guard(h page) http.HandlerFunc {
 			return
 		}
 		s := c.session.read(r)
+		if s != nil && c.cfg.OIDC != nil && !s.OIDC {
+			s = nil
+		}
 		if s == nil {
 			if c.cfg.OIDC != nil {
 				if r.Method == http.MethodGet {

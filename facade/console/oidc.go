@@ -138,7 +138,7 @@ func (c *Console) admit(ctx context.Context, tok *oauth2.Token, nonce string) (*
 	if !tok.Expiry.IsZero() && tok.Expiry.Before(exp) {
 		exp = tok.Expiry
 	}
-	return &session{User: p.User(), ClientID: p.ClientID, CSRF: randomToken(), Expires: exp}, p, 0, ""
+	return &session{User: p.User(), ClientID: p.ClientID, CSRF: randomToken(), Expires: exp, OIDC: true}, p, 0, ""
 }
 
 // signedIn sends the browser on from a page of this site (see callback).

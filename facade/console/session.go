@@ -32,6 +32,10 @@ type session struct {
 	ClientID string    // the OIDC client (audit client id)
 	CSRF     string    // the token every POST must carry
 	Expires  time.Time // the access token's expiry, at most sessionMax
+	// OIDC is true for a session a sign-in made: with sign-in on, only
+	// those count (an auth-off loopback session sealed with the same key
+	// must not survive a switch to FHIRFACADE_AUTH=smart)
+	OIDC bool
 }
 
 // loginState is the pending sign-in (state, nonce, PKCE verifier).
