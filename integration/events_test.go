@@ -228,7 +228,7 @@ func startEvents(t *testing.T, w *world, nurl string, schema events.Schema) *eve
 	q := events.NewQueue(w.ctl)
 	w.router.SetEvents(q, nil)
 	pub := events.NewPublisher(w.ctl, q, sinks, events.Options{Idle: 20 * time.Millisecond}, log, prometheus.NewRegistry())
-	lp := &poll.Legacy{Backend: w.routedLegacy, Ctl: w.ctl, Queue: q, Types: []string{"Patient", "Encounter", "Observation"}, Overlap: time.Second, FullScanEvery: 1, Log: log,
+	lp := &poll.Legacy{Backend: w.routedLegacy, Ctl: w.ctl, Queue: q, Types: []string{"Patient", "Encounter", "Observation"}, Overlap: time.Second, Settle: 2 * time.Second, FullScanEvery: 1, Log: log,
 		Polled: func(typ string) bool {
 			return routing.States[w.watcher.Current().State(typ)].Writes == routing.SideLegacy
 		}}

@@ -75,7 +75,7 @@ func (o *eventOpts) start(ctx context.Context, p eventParts, log *slog.Logger, m
 	q := events.NewQueue(p.ctl)
 	p.router.SetEvents(q, log)
 	pub := events.NewPublisher(p.ctl, q, o.parsed, events.Options{MaxAttempts: o.maxAttempts}, log, metrics)
-	src := &poll.Legacy{Backend: p.legacy, Ctl: p.ctl, Queue: q, Types: p.types, Overlap: time.Second, FullScanEvery: 6, Log: log,
+	src := &poll.Legacy{Backend: p.legacy, Ctl: p.ctl, Queue: q, Types: p.types, Overlap: time.Second, Settle: 2 * time.Second, FullScanEvery: 6, Log: log,
 		Polled: func(typ string) bool {
 			return routing.States[p.watcher.Current().State(typ)].Writes == routing.SideLegacy
 		}}

@@ -50,6 +50,12 @@ type Legacy struct {
 	// rows that share the watermark's timestamp, or that committed late
 	// with an earlier one, are seen again and deduplicated by identity.
 	Overlap time.Duration
+	// Settle is how old a change must be before the poller reports it:
+	// the facade queues the events of its own writes just after they
+	// commit (a transaction's once the whole unit has), and a poll in
+	// between would otherwise report them first, out of their order and
+	// as the poller guesses them. 0: report at once.
+	Settle time.Duration
 	// FullScanEvery is how many polls go by between two full key scans
 	// (which find deletes, and rows committed with a time before the
 	// watermark); 1 or less scans on every poll.
@@ -131,7 +137,10 @@ func (l *Legacy) baseline(ctx context.Context, typ string) error {
 // returns the new watermark.
 func (l *Legacy) changedSince(ctx context.Context, typ string, wm time.Time, known map[string]string) (time.Time, error) {
 	from := wm.Add(-l.Overlap).UTC()
-	v := url.Values{"_lastUpdated": {"ge" + from.Format("2006-01-02T15:04:05.000Z07:00")}, "_sort": {"_lastUpdated"}}
+	v := url.Values{"_lastUpdated": {"ge" + from.Format(stampFormat)}, "_sort": {"_lastUpdated"}}
+	if l.Settle > 0 {
+		v["_lastUpdated"] = append(v["_lastUpdated"], "lt"+l.settled().UTC().Format(stampFormat))
+	}
 	next := wm
 	err := l.scan(ctx, typ, v, func(r *backend.Resource) error {
 		if r.LastUpdated.After(next) {
@@ -154,16 +163,23 @@ func (l *Legacy) changedSince(ctx context.Context, typ string, wm time.Time, kno
 	return next, err
 }
 
+// stampFormat is how a _lastUpdated bound is written.
+const stampFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// settled is the newest last-updated time a poll reports now.
+func (l *Legacy) settled() time.Time { return time.Now().Add(-l.Settle) }
+
 // deletes compares the keys the poller knows with those the table holds:
 // every one gone is a delete (named by the last version seen). A row that
 // appeared with a last-updated time before the watermark (a late commit
 // outside the overlap) is reported as created here.
 func (l *Legacy) deletes(ctx context.Context, typ string, known map[string]string) error {
 	present := make(map[string]bool, len(known))
+	settled := l.settled()
 	err := l.scan(ctx, typ, nil, func(r *backend.Resource) error {
 		present[r.ID] = true
-		if v, ok := known[r.ID]; ok && v == r.VersionID {
-			return nil
+		if v, ok := known[r.ID]; (ok && v == r.VersionID) || (l.Settle > 0 && !r.LastUpdated.Before(settled)) {
+			return nil // unchanged, or changed too recently: a later poll reports it
 		}
 		kind := events.Updated
 		if _, ok := known[r.ID]; !ok {

@@ -101,3 +101,44 @@ func stream(t *testing.T, ctl *control.Store) string {
 	sort.Strings(out)
 	return strings.Join(out, ", ")
 }
+
+// TestLegacyPollerSettle: a change younger than Settle is left for a later
+// poll (the facade queues its own writes' events in that time); once it is
+// older, it is reported once.
+func TestLegacyPollerSettle(t *testing.T) {
+	ctx := context.Background()
+	db := testutil.SQLite(t)
+	reg := testutil.Seed(t, db, 3)
+	ctl, err := control.Open(ctx, "sqlite://"+t.TempDir()+"/control.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctl.Close()
+	settle := 1500 * time.Millisecond
+	p := &poll.Legacy{Backend: legacy.New(db, reg), Ctl: ctl, Queue: events.NewQueue(ctl), Types: []string{"Patient"},
+		Overlap: time.Second, Settle: settle, FullScanEvery: 1, Polled: func(string) bool { return true }}
+	if err := p.Poll(ctx); err != nil { // the baseline
+		t.Fatal(err)
+	}
+	ny, _ := time.LoadLocation("America/New_York")
+	changed := time.Now()
+	if _, err := db.ExecContext(ctx, "UPDATE pat_master SET last_nm = 'Young', upd_ts = ? WHERE pat_id = 2",
+		db.Dialect.TimeArg(changed.In(ny).Truncate(time.Millisecond))); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := stream(t, ctl); got != "" && time.Since(changed) < settle {
+		t.Fatalf("a change younger than Settle was reported: %s", got)
+	}
+	time.Sleep(time.Until(changed.Add(settle + 100*time.Millisecond)))
+	for range 2 {
+		if err := p.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := stream(t, ctl); got != "Patient/2 updated" {
+		t.Fatalf("after Settle: events %q, want Patient/2 updated", got)
+	}
+}
