@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -122,24 +121,8 @@ func TestFlipUnderLoad(t *testing.T) {
 	w.same("Patient")
 }
 
-func get(url string) (int, []byte) {
-	res, err := http.Get(url)
-	if err != nil {
-		return 599, []byte(err.Error())
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
-}
+func get(url string) (int, []byte) { return sendIfMatch(http.MethodGet, url, "", "") }
 
 func put(url string, body []byte) (int, []byte) {
-	req, _ := http.NewRequest(http.MethodPut, url, strings.NewReader(string(body)))
-	req.Header.Set("Content-Type", "application/fhir+json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 599, []byte(err.Error())
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
+	return sendIfMatch(http.MethodPut, url, string(body), "")
 }
