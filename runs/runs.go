@@ -51,7 +51,7 @@ func Move(ctx context.Context, routes *routing.Store, ctl *control.Store, a Acto
 		detail += " (forced)"
 	}
 	if err != nil {
-		detail += "; refused: " + err.Error()
+		detail += "; refused: " + Reason(err)
 	}
 	if aerr := Audit(ctx, ctl, a, "route-set", m.Type, err != nil, detail); aerr != nil && err == nil {
 		return p, aerr
@@ -71,7 +71,7 @@ func Sync(ctx context.Context, sy *syncer.Syncer, ctl *control.Store, a Actor, o
 		detail += fmt.Sprintf(": %d written, %d failed, %d deleted", res.Written, res.Failed, res.Deleted)
 	}
 	if err != nil {
-		detail += "; stopped: " + err.Error()
+		detail += "; stopped: " + Reason(err)
 	}
 	if aerr := Audit(ctx, ctl, a, "sync", o.Type, err != nil || (res != nil && res.Failed > 0), detail); aerr != nil && err == nil {
 		return res, aerr
@@ -92,7 +92,7 @@ func Verdict(passed bool) string {
 func Parity(ctx context.Context, legacyB, fhirB backend.Backend, ctl *control.Store, a Actor, o parity.Options) (*parity.Report, error) {
 	rep, err := parity.Run(ctx, legacyB, fhirB, ctl, o)
 	if err != nil {
-		_ = Audit(ctx, ctl, a, "parity", o.Type, true, "parity stopped: "+err.Error())
+		_ = Audit(ctx, ctl, a, "parity", o.Type, true, "parity stopped: "+Reason(err))
 		return nil, err
 	}
 	c := rep.Counts

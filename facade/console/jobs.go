@@ -188,7 +188,8 @@ func (c *Console) work(j *job, a runs.Actor, incremental bool) {
 			outcome = fmt.Sprintf("%d written, %d failed, %d deleted", res.Written, res.Failed, res.Deleted)
 		}
 		if err != nil {
-			outcome += "; stopped: " + err.Error()
+			outcome += "; stopped: " + runs.Reason(err)
+			c.cfg.Log.Error("console: sync", "type", j.Type, "error", err.Error())
 		}
 	case "parity":
 		j.set("reading legacy")
@@ -198,7 +199,8 @@ func (c *Console) work(j *job, a runs.Actor, incremental bool) {
 		}
 		r, err := runs.Parity(ctx, c.cfg.Legacy, c.cfg.FHIR, c.cfg.Ctl, a, parity.Options{Type: j.Type, Threshold: c.cfg.Routes.Threshold, Progress: progress})
 		if err != nil {
-			outcome, failed = "stopped: "+err.Error(), true
+			outcome, failed = "stopped: "+runs.Reason(err), true
+			c.cfg.Log.Error("console: parity", "type", j.Type, "error", err.Error())
 			break
 		}
 		rep, failed = r, !r.Passed
