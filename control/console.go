@@ -209,3 +209,30 @@ func (s *Store) LastRouteEvents(ctx context.Context) (map[string]RouteEvent, err
 	}
 	return out, rows.Err()
 }
+
+// RevokeConsoleSession records that the console session whose id hashes
+// to sidHash was signed out; it stays refused until expires, when its
+// cookie would have expired anyway. Earlier expired rows are swept here.
+func (s *Store) RevokeConsoleSession(ctx context.Context, sidHash string, expires time.Time) error {
+	if _, err := s.DB.ExecContext(ctx, "DELETE FROM console_revoked WHERE expires_unix < "+s.ph(1), time.Now().Unix()); err != nil {
+		return fmt.Errorf("control: sweep revoked console sessions: %w", err)
+	}
+	// a second sign-out of the same session (two tabs) is not an error
+	// (the control store is PostgreSQL or SQLite: both have ON CONFLICT)
+	q := fmt.Sprintf("INSERT INTO console_revoked (sid_hash, expires_unix) VALUES (%s, %s) ON CONFLICT (sid_hash) DO NOTHING", s.ph(1), s.ph(2))
+	if _, err := s.DB.ExecContext(ctx, q, sidHash, expires.Unix()); err != nil {
+		return fmt.Errorf("control: revoke console session: %w", err)
+	}
+	return nil
+}
+
+// ConsoleSessionRevoked reports whether the session whose id hashes to
+// sidHash was signed out.
+func (s *Store) ConsoleSessionRevoked(ctx context.Context, sidHash string) (bool, error) {
+	var n int
+	err := s.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM console_revoked WHERE sid_hash = "+s.ph(1), sidHash).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("control: read revoked console sessions: %w", err)
+	}
+	return n > 0, nil
+}

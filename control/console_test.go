@@ -132,3 +132,30 @@ func TestConsoleReads(t *testing.T) {
 		}
 	})
 }
+
+// TestConsoleRevoked: a revoked session is known on both dialects, a
+// second revoke of it is no error, and a row past its expiry is swept by
+// the next revoke.
+func TestConsoleRevoked(t *testing.T) {
+	testutil.DSNs(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := open(t, dsn)
+		for _, c := range []struct {
+			sid     string
+			expires time.Time
+		}{
+			{"old", time.Now().Add(-time.Minute)},
+			{"a", time.Now().Add(time.Hour)},
+			{"a", time.Now().Add(time.Hour)},
+		} {
+			if err := s.RevokeConsoleSession(ctx, c.sid, c.expires); err != nil {
+				t.Fatalf("revoke %s: %v", c.sid, err)
+			}
+		}
+		for sid, want := range map[string]bool{"a": true, "b": false, "old": false} {
+			if got, err := s.ConsoleSessionRevoked(ctx, sid); err != nil || got != want {
+				t.Errorf("revoked(%s) = %v, %v; want %v", sid, got, err, want)
+			}
+		}
+	})
+}

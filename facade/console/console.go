@@ -156,6 +156,19 @@ func (c *Console) guard(h page) http.HandlerFunc {
 		if s != nil && c.cfg.OIDC != nil && !s.OIDC {
 			s = nil
 		}
+		if s != nil {
+			revoked, err := c.cfg.Ctl.ConsoleSessionRevoked(r.Context(), sidHash(s.SID))
+			if err != nil {
+				// fail closed: a signed-out session must not pass while
+				// the list of them cannot be read
+				c.unavailable(w, r, err)
+				return
+			}
+			if revoked {
+				c.session.clear(w)
+				s = nil
+			}
+		}
 		if s == nil {
 			if c.cfg.OIDC != nil {
 				if r.Method == http.MethodGet {

@@ -64,6 +64,23 @@ func newWorld(t *testing.T, oidc func(redirect string) *console.OIDC) *world {
 	return &world{t: t, ctl: ctl, routes: routes, srv: srv, client: client}
 }
 
+// newOIDCWorld is a world whose console signs users in at a test issuer
+// (real tokens signed by a key made here) and needs fhirfacade.admin.
+func newOIDCWorld(t *testing.T) (*world, *testutil.Issuer) {
+	t.Helper()
+	is := testutil.NewIssuer(t)
+	verifier := auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL})
+	w := newWorld(t, func(redirect string) *console.OIDC {
+		o, err := console.NewOIDC(context.Background(), console.OIDCSettings{Issuer: is.URL, ClientID: "console", RedirectURL: redirect,
+			Scopes: []string{"fhirfacade.admin"}, AdminAccess: "fhirfacade.admin", Verify: verifier.Verify})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	})
+	return w, is
+}
+
 // get fetches a console page and returns its status and body.
 func (w *world) get(path string) (int, string) {
 	w.t.Helper()
@@ -74,6 +91,22 @@ func (w *world) get(path string) (int, string) {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(b)
+}
+
+// wantSignIn fetches path without following redirects and fails unless
+// the console sends the browser to the sign-in; what names the case.
+func (w *world) wantSignIn(path, what string) {
+	w.t.Helper()
+	c := *w.client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := c.Get(w.srv.URL + path)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 303 || !strings.HasPrefix(res.Header.Get("Location"), console.Base+"/login") {
+		w.t.Fatalf("%s: %d %s, want 303 to the sign-in", what, res.StatusCode, res.Header.Get("Location"))
+	}
 }
 
 // post submits a form without following the redirect.
@@ -224,27 +257,11 @@ func TestNotLoopback(t *testing.T) {
 // user without the admin scope is refused, and without a session the
 // pages send to the sign-in and actions are refused.
 func TestOIDCSignIn(t *testing.T) {
-	is := testutil.NewIssuer(t)
-	verifier := auth.NewVerifier(auth.VerifierConfig{Issuers: []string{is.URL}, Audiences: []string{is.Audience}, JWKSURL: is.JWKSURL})
-	w := newWorld(t, func(redirect string) *console.OIDC {
-		o, err := console.NewOIDC(context.Background(), console.OIDCSettings{Issuer: is.URL, ClientID: "console", RedirectURL: redirect,
-			Scopes: []string{"fhirfacade.admin"}, AdminAccess: "fhirfacade.admin", Verify: verifier.Verify})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return o
-	})
+	w, is := newOIDCWorld(t)
 	// not signed in: a page sends to the sign-in, an action is refused
+	w.wantSignIn(console.Base+"/journal", "no session")
 	c := *w.client
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	res, err := c.Get(w.srv.URL + console.Base + "/journal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 303 || !strings.HasPrefix(res.Header.Get("Location"), console.Base+"/login") {
-		t.Fatalf("no session: %d %s", res.StatusCode, res.Header.Get("Location"))
-	}
 	if status, _, _ := w.post(console.Base+"/move/Patient", url.Values{"to": {"shadow"}, "version": {"1"}, "reason": {"x"}}); status != 401 {
 		t.Fatalf("action without a session: %d", status)
 	}
@@ -295,13 +312,36 @@ func TestOIDCSignIn(t *testing.T) {
 	// a forged session cookie is no session
 	u, _ := url.Parse(w.srv.URL + console.Base)
 	w.client.Jar.SetCookies(u, []*http.Cookie{{Name: "fhirfacade_console", Value: "forged", Path: console.Base, Secure: true}})
-	res, err = c.Get(w.srv.URL + console.Base + "/journal")
-	if err != nil {
-		t.Fatal(err)
+	w.wantSignIn(console.Base+"/journal", "a forged session cookie")
+}
+
+// TestSignOutRevokes: a copy of a session cookie taken before sign-out
+// (another browser, a stolen laptop) is refused after it, though its seal
+// and expiry are still good; a second sign-out of the same session is fine.
+func TestSignOutRevokes(t *testing.T) {
+	w, is := newOIDCWorld(t)
+	is.SetLogin("admin-7", "openid fhirfacade.admin")
+	if code, body := w.get(console.Base + "/login"); code != 200 {
+		t.Fatalf("sign-in: %d:\n%s", code, body)
 	}
-	res.Body.Close()
-	if res.StatusCode != 303 {
-		t.Fatalf("a forged session cookie: %d, want 303 to the sign-in", res.StatusCode)
+	code, body := w.get(console.Base + "/journal")
+	if code != 200 {
+		t.Fatalf("signed in: %d", code)
+	}
+	csrf := csrfOf(t, body)
+	u, _ := url.Parse(w.srv.URL + console.Base)
+	copied := w.client.Jar.Cookies(u)
+	if status, _, body := w.post(console.Base+"/logout", url.Values{"csrf": {csrf}}); status != 303 {
+		t.Fatalf("sign-out: %d %s", status, body)
+	}
+	w.client.Jar.SetCookies(u, copied)
+	w.wantSignIn(console.Base+"/journal", "the signed-out session's cookie")
+	w.client.Jar.SetCookies(u, copied) // the refusal above cleared it
+	if status, _, _ := w.post(console.Base+"/move/Patient", url.Values{"csrf": {csrf}, "to": {"shadow"}, "version": {"1"}, "reason": {"replay"}}); status != 401 {
+		t.Fatalf("an action with the signed-out session's cookie: %d, want 401", status)
+	}
+	if got := w.state("Patient").State; got != routing.Legacy {
+		t.Fatalf("Patient moved to %s by a signed-out session", got)
 	}
 }
 

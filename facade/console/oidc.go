@@ -138,7 +138,7 @@ func (c *Console) admit(ctx context.Context, tok *oauth2.Token, nonce string) (*
 	if !tok.Expiry.IsZero() && tok.Expiry.Before(exp) {
 		exp = tok.Expiry
 	}
-	return &session{User: p.User(), ClientID: p.ClientID, CSRF: randomToken(), Expires: exp, OIDC: true}, p, 0, ""
+	return &session{SID: randomToken(), User: p.User(), ClientID: p.ClientID, CSRF: randomToken(), Expires: exp, OIDC: true}, p, 0, ""
 }
 
 // signedIn sends the browser on from a page of this site (see callback).
@@ -146,7 +146,18 @@ func (c *Console) signedIn(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "signedin", map[string]any{"Next": safeNext(r.URL.Query().Get("next"))})
 }
 
-func (c *Console) logout(w http.ResponseWriter, r *http.Request, _ *session) {
+// logout ends the session here and in the control store: clearing the
+// cookie alone would leave any copy of it valid until it expires.
+func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *session) {
 	c.session.clear(w)
-	http.Redirect(w, r, Base+"/login", http.StatusSeeOther)
+	if err := c.cfg.Ctl.RevokeConsoleSession(r.Context(), sidHash(s.SID), s.Expires); err != nil {
+		c.cfg.Log.Error("console: sign-out not recorded", "user", s.User, "error", err.Error())
+		c.fail(w, r, http.StatusServiceUnavailable, "signed out in this browser, but the control store did not record it: sign out again")
+		return
+	}
+	next := Base + "/login"
+	if c.cfg.OIDC == nil {
+		next = Base
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }

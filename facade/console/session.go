@@ -2,8 +2,10 @@ package console
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,6 +30,9 @@ const (
 
 // session is what the sealed cookie holds.
 type session struct {
+	// SID is the session's random id: a sign-out records its hash in the
+	// control store, which refuses the cookie from then on
+	SID      string
 	User     string    // the journal's and audit's actor
 	ClientID string    // the OIDC client (audit client id)
 	CSRF     string    // the token every POST must carry
@@ -72,7 +77,7 @@ func (ss *sessions) read(r *http.Request) *session {
 		return nil
 	}
 	var s session
-	if err := ss.codec.Decode(sessionCookie, ck.Value, &s); err != nil || time.Now().After(s.Expires) || s.CSRF == "" {
+	if err := ss.codec.Decode(sessionCookie, ck.Value, &s); err != nil || time.Now().After(s.Expires) || s.CSRF == "" || s.SID == "" {
 		return nil
 	}
 	return &s
@@ -92,7 +97,7 @@ func (ss *sessions) write(w http.ResponseWriter, s *session) error {
 
 // anonymous starts the session of a loopback user with auth off.
 func (ss *sessions) anonymous(w http.ResponseWriter) *session {
-	s := &session{User: "anonymous@loopback", ClientID: "console", CSRF: randomToken(), Expires: time.Now().Add(sessionMax)}
+	s := &session{SID: randomToken(), User: "anonymous@loopback", ClientID: "console", CSRF: randomToken(), Expires: time.Now().Add(sessionMax)}
 	_ = ss.write(w, s)
 	return s
 }
@@ -138,6 +143,12 @@ func (ss *sessions) readLogin(w http.ResponseWriter, r *http.Request) (*loginSta
 		return nil, errNoLogin
 	}
 	return &l, nil
+}
+
+// sidHash is how the control store knows a session: never its id itself.
+func sidHash(sid string) string {
+	h := sha256.Sum256([]byte(sid))
+	return hex.EncodeToString(h[:])
 }
 
 func randomToken() string {

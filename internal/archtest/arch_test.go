@@ -5,6 +5,7 @@ package archtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -83,9 +84,38 @@ func TestImports(t *testing.T) {
 	}
 }
 
-// tables are the control store's tables (migrations/control).
-var tables = []string{"audit_event", "audit_head", "facade_secret", "id_map", "outbox", "parity_item", "parity_report",
-	"route", "route_event", "shadow_mismatch", "sync_checkpoint", "sync_run", "tombstone"}
+// tables are the control store's tables, read from its PostgreSQL
+// migrations (so that a new table cannot be left out of the rule):
+// created by an up migration and not dropped by a later one.
+var tables = controlTables()
+
+var createDrop = regexp.MustCompile(`(?i)\b(CREATE|DROP) TABLE (?:IF (?:NOT )?EXISTS )?([a-z_][a-z0-9_]*)`)
+
+func controlTables() []string {
+	files, err := filepath.Glob("../../migrations/control/postgres/*.up.sql")
+	if err != nil || len(files) == 0 {
+		panic(fmt.Sprintf("archtest: no control migrations found (%v)", err))
+	}
+	sort.Strings(files)
+	live := map[string]bool{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			panic(err)
+		}
+		for _, m := range createDrop.FindAllStringSubmatch(string(b), -1) {
+			live[strings.ToLower(m[2])] = strings.EqualFold(m[1], "CREATE")
+		}
+	}
+	var out []string
+	for tb, ok := range live {
+		if ok {
+			out = append(out, tb)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
 // TestTableOwners: outside control (and migrations, which create them),
 // no package names a control-store table: control is each table's one
