@@ -208,9 +208,10 @@ func (e *Engine) awaitNative(ctx context.Context, j *Job, run *nativeRun, worker
 		if err != nil || m != nil {
 			return m, err
 		}
-		if wait <= 0 {
+		if wait < 0 { // no Retry-After
 			wait = time.Second
 		}
+		wait = max(wait, 100*time.Millisecond)
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()

@@ -197,9 +197,15 @@ func (c *Client) Stream(ctx context.Context, u string, withToken bool) (io.ReadC
 }
 
 // streamOnce is one attempt of Stream; its error is stripped of the URL.
+// The body it returns ends with an error when no byte arrives for the
+// client's per-request Timeout: a stalled server must not hold a worker
+// (and its job) for ever.
 func (c *Client) streamOnce(ctx context.Context, u string, withToken bool) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	idle := time.AfterFunc(c.cfg.Timeout, cancel)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
+		cancel()
 		return nil, errors.New("malformed URL")
 	}
 	req.Header.Set("Accept", "application/fhir+ndjson")
@@ -215,5 +221,36 @@ func (c *Client) streamOnce(ctx context.Context, u string, withToken bool) (*htt
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return res, err
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	res.Body = &idleBody{ReadCloser: res.Body, idle: idle, after: c.cfg.Timeout, cancel: cancel}
+	return res, nil
+}
+
+// idleBody restarts its idle timer with every read that returns bytes.
+type idleBody struct {
+	io.ReadCloser
+	idle   *time.Timer
+	after  time.Duration
+	cancel context.CancelFunc
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.idle.Reset(b.after)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	b.idle.Stop()
+	b.cancel()
+	return b.ReadCloser.Close()
 }

@@ -10,7 +10,8 @@
 //
 // A job takes its snapshot EXPORT_DELAY_MS (default 0) after the kick-off, so
 // that clients see it running; each type's resources are split into files of
-// EXPORT_FILE_LINES (default 1000) lines. _typeFilter is not supported (and
+// EXPORT_FILE_LINES (default 1000) lines; polls while it runs are told
+// Retry-After: EXPORT_RETRY_AFTER seconds (default 1). _typeFilter is not supported (and
 // not advertised): it is refused with 400, as the IG asks of a server that
 // cannot apply it.
 //
@@ -28,6 +29,7 @@ module.exports = function bulkExport({ repo, base, send }) {
   const stats = { kickoffs: 0, polls: 0, downloads: 0, deletes: 0 };
   const delay = Number(process.env.EXPORT_DELAY_MS || 0);
   const fileLines = Math.max(1, Number(process.env.EXPORT_FILE_LINES || 1000));
+  const retryAfter = String(Number(process.env.EXPORT_RETRY_AFTER || 1));
   let fault = '';
   let seq = 0;
 
@@ -57,7 +59,10 @@ module.exports = function bulkExport({ repo, base, send }) {
     fault = '';
     jobs.set(id, job);
     stats.kickoffs++;
-    job.timer = setTimeout(() => build(job).catch((e) => { job.status = 'failed'; job.error = String(e.message || e); }), delay);
+    const run = () => build(job).catch((e) => { job.status = 'failed'; job.error = String(e.message || e); });
+    // with no delay the snapshot is taken now (the in-memory search settles
+    // before the next request is read), so the first poll finds it complete
+    if (delay > 0) job.timer = setTimeout(run, delay); else run();
     return [202, outcome(202, 'informational', 'accepted')[1], { 'Content-Location': `${base}/$export-status/${id}` }];
   }
 
@@ -104,7 +109,7 @@ module.exports = function bulkExport({ repo, base, send }) {
       return [202, outcome(202, 'informational', 'deleted')[1]];
     }
     stats.polls++;
-    if (job.status === 'running') return [202, undefined, { 'X-Progress': 'building files', 'Retry-After': '1' }];
+    if (job.status === 'running') return [202, undefined, { 'X-Progress': 'building files', 'Retry-After': retryAfter }];
     if (job.status === 'failed') return outcome(500, 'exception', job.error);
     return [200, manifest(job), { Expires: new Date(Date.now() + 3600e3).toUTCString() }];
   }
