@@ -118,17 +118,7 @@ func TestExportThroughput(t *testing.T) {
 // same server (GET and follow next links, nothing written), side by side.
 // It runs only with FHIRFACADE_BENCH_EXPORT_FHIR=N (N patients).
 func TestExportFHIRVsPaging(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("FHIRFACADE_BENCH_EXPORT_FHIR"))
-	if n == 0 {
-		t.Skip("set FHIRFACADE_BENCH_EXPORT_FHIR to a number of patients")
-	}
-	ctx := context.Background()
-	srv, fb := fhirPatients(t, n)
-	st, err := control.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "control.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	n, srv, fb, st := benchFHIR(t, "FHIRFACADE_BENCH_EXPORT_FHIR")
 	const page = 200
 	e, err := bulk.New(bulk.Config{Store: st, Router: router{be: fb, types: map[string]bool{"Patient": true}}, Sink: bulk.Dir{Root: t.TempDir()}, PageSize: page})
 	if err != nil {
@@ -144,6 +134,23 @@ func TestExportFHIRVsPaging(t *testing.T) {
 		}
 		t.Logf("round %d: %d Patients: upstream paging %s, export %s (ratio %.2f)", round, n, paging.Round(time.Millisecond), wall.Round(time.Millisecond), wall.Seconds()/paging.Seconds())
 	}
+}
+
+// benchFHIR reads the number of patients a benchmark runs with from the
+// variable env (skipping it when unset), starts a test FHIR server
+// holding them and opens a control store.
+func benchFHIR(t *testing.T, env string) (int, *testutil.FHIRServer, *upstream.Backend, *control.Store) {
+	n, _ := strconv.Atoi(os.Getenv(env))
+	if n == 0 {
+		t.Skip("set " + env + " to a number of patients")
+	}
+	srv, fb := fhirPatients(t, n)
+	st, err := control.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "control.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return n, srv, fb, st
 }
 
 // fhirPatients starts a test FHIR server (with env) holding the n
@@ -179,17 +186,7 @@ func fhirPatients(t *testing.T, n int, env ...string) (*testutil.FHIRServer, *up
 // download every file, count lines; nothing written). It runs only with
 // FHIRFACADE_BENCH_EXPORT_NATIVE=N (N patients).
 func TestExportNativeVsPaging(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("FHIRFACADE_BENCH_EXPORT_NATIVE"))
-	if n == 0 {
-		t.Skip("set FHIRFACADE_BENCH_EXPORT_NATIVE to a number of patients")
-	}
-	ctx := context.Background()
-	_, fb := fhirPatients(t, n)
-	st, err := control.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "control.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	n, _, fb, st := benchFHIR(t, "FHIRFACADE_BENCH_EXPORT_NATIVE")
 	engine := func(ex backend.BulkExporter) *bulk.Engine {
 		e, err := bulk.New(bulk.Config{Store: st, Router: router{be: fb, types: map[string]bool{"Patient": true}}, Sink: bulk.Dir{Root: t.TempDir()}, Exporter: ex})
 		if err != nil {

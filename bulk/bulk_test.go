@@ -486,29 +486,6 @@ func (s *slowBackend) Search(ctx context.Context, typ string, q *search.Query, o
 	return res, err
 }
 
-// countSink counts the pages written with content.
-type countSink struct {
-	bulk.Sink
-	writes atomic.Int32
-}
-
-func (c *countSink) Append(ctx context.Context, job, name string, committed int64) (bulk.Writer, error) {
-	w, err := c.Sink.Append(ctx, job, name, committed)
-	return &countWriter{Writer: w, s: c}, err
-}
-
-type countWriter struct {
-	bulk.Writer
-	s *countSink
-}
-
-func (w *countWriter) Write(ctx context.Context, page []byte) error {
-	if len(page) > 0 {
-		w.s.writes.Add(1)
-	}
-	return w.Writer.Write(ctx, page)
-}
-
 // TestLeaseRenewedBeforeWrite: a worker whose page fetch outlasted its
 // lease — the job claimed meanwhile by another facade — writes nothing
 // more: it renews the lease after the fetch and before the write, and
@@ -516,7 +493,7 @@ func (w *countWriter) Write(ctx context.Context, page []byte) error {
 // owner's files before the commit noticed the lost lease.)
 func TestLeaseRenewedBeforeWrite(t *testing.T) {
 	f := newFixture(t, "sqlite://"+t.TempDir()+"/control.db", 4)
-	sink := &countSink{Sink: bulk.Dir{Root: t.TempDir()}}
+	sink := &crashSink{Sink: bulk.Dir{Root: t.TempDir()}} // n 0: never stops, counts pages written
 	var atSteal int32
 	lease := 200 * time.Millisecond
 	slow := &slowBackend{Backend: f.rt.be, n: 2}
