@@ -21,8 +21,9 @@ type BulkExporter interface {
 	// since ("" for all), and returns the job's status URL.
 	StartExport(ctx context.Context, types []string, since string) (status string, err error)
 	// ExportStatus polls a job: a nil manifest while it runs (retry after
-	// wait), the manifest when it is complete. A failed job is an error
-	// wrapping ErrUnavailable (or ErrInvalid, ErrNotSupported).
+	// wait), the manifest when it is complete. A job the server no longer
+	// knows is ErrGone; a failed one an error wrapping ErrUnavailable (or
+	// ErrInvalid, ErrNotSupported).
 	ExportStatus(ctx context.Context, status string) (m *ExportManifest, wait time.Duration, err error)
 	// OpenExportFile streams one output file of a manifest.
 	OpenExportFile(ctx context.Context, m *ExportManifest, url string) (io.ReadCloser, error)

@@ -167,6 +167,14 @@ func (e *Engine) finishNative(ctx context.Context, j *Job, run *nativeRun, worke
 		return nil
 	}
 	m, failed := e.awaitNative(ctx, j, run, worker)
+	if errors.Is(failed, backend.ErrGone) && noneCopied(run.parts) {
+		// the upstream job vanished (expired, or its server lost it) before
+		// any of its lines were committed: there is nothing to skip, so a
+		// new one serves as well
+		if failed = e.restartNative(ctx, j, run, worker); failed == nil {
+			m, failed = e.awaitNative(ctx, j, run, worker)
+		}
+	}
 	if errors.Is(failed, control.ErrBulkLeaseLost) || ctx.Err() != nil {
 		return failed
 	}
@@ -188,6 +196,36 @@ func (e *Engine) finishNative(ctx context.Context, j *Job, run *nativeRun, worke
 		}
 	}
 	e.cancelUpstream(ctx, run.status)
+	return nil
+}
+
+// noneCopied: no line of the upstream's files was committed yet.
+func noneCopied(parts []*control.BulkPart) bool {
+	for _, p := range parts {
+		if p.Done || p.Pages > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// restartNative kicks off a new upstream job for the run's types and
+// commits its status URL in their cursors.
+func (e *Engine) restartNative(ctx context.Context, j *Job, run *nativeRun, worker string) error {
+	types := run.cur[run.parts[0].Seq].Types
+	status, err := e.cfg.Exporter.StartExport(ctx, types, j.Spec.Since)
+	if err != nil {
+		return err
+	}
+	e.cfg.Log.Info("the FHIR server's $export job was gone: started another", slog.String("job", j.ID))
+	run.status = status
+	for _, p := range run.parts {
+		c := nativeCursor{Status: status, Types: types}
+		p.Cursor, run.cur[p.Seq] = c.String(), c
+		if err := e.cfg.Store.SaveBulkPart(ctx, j.ID, worker, *p, e.cfg.now(), e.cfg.Lease); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

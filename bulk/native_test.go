@@ -211,3 +211,39 @@ func TestNativeUpstreamFaults(t *testing.T) {
 		t.Errorf("cancelled job: %d upstream deletes", d)
 	}
 }
+
+// TestNativeJobGone: an upstream job that vanished (here deleted behind
+// the facade's back while the legacy types paged) before any of its lines
+// were committed is replaced by a new one: every resource once.
+func TestNativeJobGone(t *testing.T) {
+	n := newNativeFixture(t, "sqlite://"+t.TempDir()+"/control.db", 6)
+	ctx := context.Background()
+	var once atomic.Bool
+	var e *bulk.Engine
+	e = n.engine(t, bulk.Dir{Root: t.TempDir()}, func(c *bulk.Config) {
+		c.OnCommit = func(id string, p control.BulkPart) {
+			if p.Type == "Patient" || !once.CompareAndSwap(false, true) {
+				return
+			}
+			j, err := e.Job(ctx, id)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var cur struct{ Status string }
+			if err := json.Unmarshal([]byte(strings.TrimPrefix(j.Parts[0].Cursor, "$export:")), &cur); err != nil {
+				t.Errorf("Patient cursor %q: %v", j.Parts[0].Cursor, err)
+				return
+			}
+			if err := n.up.CancelExport(ctx, cur.Status); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	id := submit(t, e)
+	runToEnd(t, e)
+	n.wantAll(t, e, id, false)
+	if st := n.srv.ExportStats(); st.Kickoffs != 2 || st.Deletes != 2 {
+		t.Errorf("server stats %+v, want 2 kick-offs and 2 deletes", st)
+	}
+}

@@ -118,12 +118,11 @@ func (b *Backend) ExportStatus(ctx context.Context, status string) (*backend.Exp
 		}
 		return &m, 0, nil
 	}
-	err = statusErr(res, "$export status")
-	if errors.Is(err, backend.ErrNotFound) {
-		// the job is gone (expired, or the server lost it): the export failed
-		err = fmt.Errorf("%w: $export job no longer known to the FHIR server", backend.ErrUnavailable)
+	if res.Status == http.StatusNotFound || res.Status == http.StatusGone {
+		// the job is gone (expired, deleted, or the server lost it)
+		return nil, 0, fmt.Errorf("%w: $export job no longer known to the FHIR server", backend.ErrGone)
 	}
-	return nil, 0, err
+	return nil, 0, statusErr(res, "$export status")
 }
 
 // CancelExport implements backend.BulkExporter.
