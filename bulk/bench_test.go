@@ -1,8 +1,10 @@
 package bulk_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -116,12 +118,46 @@ func TestExportThroughput(t *testing.T) {
 // same server (GET and follow next links, nothing written), side by side.
 // It runs only with FHIRFACADE_BENCH_EXPORT_FHIR=N (N patients).
 func TestExportFHIRVsPaging(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("FHIRFACADE_BENCH_EXPORT_FHIR"))
-	if n == 0 {
-		t.Skip("set FHIRFACADE_BENCH_EXPORT_FHIR to a number of patients")
+	n, srv, fb, st := benchFHIR(t, "FHIRFACADE_BENCH_EXPORT_FHIR")
+	const page = 200
+	e, err := bulk.New(bulk.Config{Store: st, Router: router{be: fb, types: map[string]bool{"Patient": true}}, Sink: bulk.Dir{Root: t.TempDir()}, PageSize: page})
+	if err != nil {
+		t.Fatal(err)
 	}
+	for round := range 3 {
+		t0 := time.Now()
+		got := pageAll(t, srv.URL()+"/Patient?_count="+strconv.Itoa(page))
+		paging := time.Since(t0)
+		lines, wall, _ := measured(t, e, []bulk.Part{{Type: "Patient"}})
+		if got != n || lines != int64(n) {
+			t.Fatalf("paging saw %d, export wrote %d, want %d", got, lines, n)
+		}
+		t.Logf("round %d: %d Patients: upstream paging %s, export %s (ratio %.2f)", round, n, paging.Round(time.Millisecond), wall.Round(time.Millisecond), wall.Seconds()/paging.Seconds())
+	}
+}
+
+// benchFHIR reads the number of patients a benchmark runs with from the
+// variable env (skipping it when unset), starts a test FHIR server
+// holding them and opens a control store.
+func benchFHIR(t *testing.T, env string) (int, *testutil.FHIRServer, *upstream.Backend, *control.Store) {
+	n, _ := strconv.Atoi(os.Getenv(env))
+	if n == 0 {
+		t.Skip("set " + env + " to a number of patients")
+	}
+	srv, fb := fhirPatients(t, n)
+	st, err := control.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "control.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return n, srv, fb, st
+}
+
+// fhirPatients starts a test FHIR server (with env) holding the n
+// Patients of a seeded legacy database.
+func fhirPatients(t *testing.T, n int, env ...string) (*testutil.FHIRServer, *upstream.Backend) {
 	ctx := context.Background()
-	srv := testutil.StartFHIRServer(t)
+	srv := testutil.StartFHIRServerEnv(t, env...)
 	c, err := upstream.New(upstream.Config{BaseURL: srv.URL()})
 	if err != nil {
 		t.Fatal(err)
@@ -140,26 +176,85 @@ func TestExportFHIRVsPaging(t *testing.T) {
 	if _, err := backend.BatchOf(fb).Batch(ctx, entries); err != nil {
 		t.Fatal(err)
 	}
-	st, err := control.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "control.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	const page = 200
-	e, err := bulk.New(bulk.Config{Store: st, Router: router{be: fb, types: map[string]bool{"Patient": true}}, Sink: bulk.Dir{Root: t.TempDir()}, PageSize: page})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for round := range 3 {
-		t0 := time.Now()
-		got := pageAll(t, srv.URL()+"/Patient?_count="+strconv.Itoa(page))
-		paging := time.Since(t0)
-		lines, wall, _ := measured(t, e, []bulk.Part{{Type: "Patient"}})
-		if got != n || lines != int64(n) {
-			t.Fatalf("paging saw %d, export wrote %d, want %d", got, lines, n)
+	return srv, fb
+}
+
+// TestExportNativeVsPaging compares, on the same server and data, in ABBA
+// order per round: a whole export job of a fhir-routed type through the
+// server's own $export (Exporter set), the same job paging its search
+// (Exporter nil), and the server's own $export alone (kick-off, poll,
+// download every file, count lines; nothing written). It runs only with
+// FHIRFACADE_BENCH_EXPORT_NATIVE=N (N patients).
+func TestExportNativeVsPaging(t *testing.T) {
+	n, _, fb, st := benchFHIR(t, "FHIRFACADE_BENCH_EXPORT_NATIVE")
+	engine := func(ex backend.BulkExporter) *bulk.Engine {
+		e, err := bulk.New(bulk.Config{Store: st, Router: router{be: fb, types: map[string]bool{"Patient": true}}, Sink: bulk.Dir{Root: t.TempDir()}, Exporter: ex})
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Logf("round %d: %d Patients: upstream paging %s, export %s (ratio %.2f)", round, n, paging.Round(time.Millisecond), wall.Round(time.Millisecond), wall.Seconds()/paging.Seconds())
+		return e
 	}
+	ways := map[string]func() (int64, time.Duration, float64){
+		"native": func() (int64, time.Duration, float64) { return measured(t, engine(fb), []bulk.Part{{Type: "Patient"}}) },
+		"paging": func() (int64, time.Duration, float64) {
+			return measured(t, engine(nil), []bulk.Part{{Type: "Patient"}})
+		},
+		"upstream alone": func() (int64, time.Duration, float64) { return upstreamExport(t, fb) },
+	}
+	order := []string{"native", "paging", "upstream alone"}
+	for round := range 6 {
+		for i := range order {
+			name := order[i]
+			if round%2 == 1 {
+				name = order[len(order)-1-i]
+			}
+			lines, wall, cpu := ways[name]()
+			if lines != int64(n) {
+				t.Fatalf("%s: %d lines, want %d", name, lines, n)
+			}
+			t.Logf("round %d: %-14s %d Patients in %s (%.0f/s), this process %.2f CPU-s", round, name, n, wall.Round(time.Millisecond), float64(n)/wall.Seconds(), cpu)
+		}
+	}
+}
+
+// upstreamExport runs the server's own $export of Patient as a bare
+// client would: kick-off, poll honouring Retry-After, download and count
+// every file's lines.
+func upstreamExport(t *testing.T, fb *upstream.Backend) (int64, time.Duration, float64) {
+	ctx := context.Background()
+	c0, t0 := cpuSeconds(), time.Now()
+	status, err := fb.StartExport(ctx, []string{"Patient"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m *backend.ExportManifest
+	for m == nil {
+		var wait time.Duration
+		if m, wait, err = fb.ExportStatus(ctx, status); err != nil {
+			t.Fatal(err)
+		}
+		if m == nil {
+			time.Sleep(max(wait, 100*time.Millisecond))
+		}
+	}
+	var lines int64
+	for _, o := range m.Output {
+		rc, err := fb.OpenExportFile(ctx, m, o.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines += int64(bytes.Count(b, []byte("\n")))
+	}
+	wall, cpu := time.Since(t0), cpuSeconds()-c0
+	if err := fb.CancelExport(ctx, status); err != nil {
+		t.Fatal(err)
+	}
+	return lines, wall, cpu
 }
 
 // pageAll follows a search's next links and counts the entries.

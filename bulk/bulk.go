@@ -74,6 +74,11 @@ type Config struct {
 	Store  *control.Store
 	Router Router
 	Sink   Sink
+	// Exporter, when set, is the FHIR server's own $export: a system
+	// export's unfiltered types routed to the backend of its name are
+	// exported through one upstream $export job when the server offers it
+	// (see native.go); nil pages them all.
+	Exporter backend.BulkExporter
 	// MaxJobs is the most jobs queued or running at once across every
 	// facade sharing the store (FHIRFACADE_EXPORT_MAX_JOBS; default 4); it
 	// is also how many jobs this facade runs at once.
@@ -215,6 +220,10 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 // Cancel cancels a job and deletes its files (ErrNotFound when unknown or
 // already cancelled). A worker running it stops at its next commit.
 func (e *Engine) Cancel(ctx context.Context, id string) error {
+	_, parts, err := e.cfg.Store.BulkJob(ctx, id)
+	if err != nil {
+		return err
+	}
 	found, err := e.cfg.Store.CancelBulkJob(ctx, id, e.cfg.now())
 	if err != nil {
 		return err
@@ -222,6 +231,9 @@ func (e *Engine) Cancel(ctx context.Context, id string) error {
 	if !found {
 		return fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
+	// the upstream job (when one exports part of this one) goes too; a
+	// finished job's was deleted when its files were copied
+	e.cancelUpstream(ctx, upstreamStatus(parts))
 	return e.cfg.Sink.Remove(ctx, id)
 }
 

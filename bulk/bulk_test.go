@@ -159,16 +159,23 @@ func TestExportLegacy(t *testing.T) {
 		e := f.engine(t, bulk.Dir{Root: t.TempDir()}, nil)
 		id := submit(t, e)
 		runToEnd(t, e)
-		got := ids(t, e, id, true)
-		for _, ty := range exportTypes {
-			if n := f.count(t, ty); len(got[ty]) != n || n == 0 {
-				t.Errorf("%s: %d lines, _summary=count says %d", ty, len(got[ty]), n)
-			}
-			if d := dups(got[ty]); d != "" {
-				t.Errorf("%s: duplicate %s", ty, d)
-			}
-		}
+		f.wantAll(t, e, id, true)
 	})
+}
+
+// wantAll checks every type's file holds each of its resources once (and
+// with validate, that each is valid R4).
+func (f *fixture) wantAll(t *testing.T, e *bulk.Engine, id string, validate bool) {
+	t.Helper()
+	got := ids(t, e, id, validate)
+	for _, ty := range exportTypes {
+		if n := f.count(t, ty); len(got[ty]) != n || n == 0 {
+			t.Errorf("%s: %d lines, _summary=count says %d", ty, len(got[ty]), n)
+		}
+		if d := dups(got[ty]); d != "" {
+			t.Errorf("%s: duplicate %s", ty, d)
+		}
+	}
 }
 
 func dups(ids []string) string {
@@ -460,4 +467,59 @@ func TestSweepExpired(t *testing.T) {
 			}
 		}
 	})
+}
+
+// slowBackend is a backend whose n-th search calls during (after its own
+// answer is fetched, as a slow page would take its time).
+type slowBackend struct {
+	backend.Backend
+	n      int32
+	calls  atomic.Int32
+	during func()
+}
+
+func (s *slowBackend) Search(ctx context.Context, typ string, q *search.Query, opts backend.SearchOptions) (*backend.SearchResult, error) {
+	res, err := s.Backend.Search(ctx, typ, q, opts)
+	if s.calls.Add(1) == s.n {
+		s.during()
+	}
+	return res, err
+}
+
+// TestLeaseRenewedBeforeWrite: a worker whose page fetch outlasted its
+// lease — the job claimed meanwhile by another facade — writes nothing
+// more: it renews the lease after the fetch and before the write, and
+// the renewal fails. (Without it the page would be written over the new
+// owner's files before the commit noticed the lost lease.)
+func TestLeaseRenewedBeforeWrite(t *testing.T) {
+	f := newFixture(t, "sqlite://"+t.TempDir()+"/control.db", 4)
+	sink := &crashSink{Sink: bulk.Dir{Root: t.TempDir()}} // n 0: never stops, counts pages written
+	var atSteal int32
+	lease := 200 * time.Millisecond
+	slow := &slowBackend{Backend: f.rt.be, n: 2}
+	slow.during = func() {
+		time.Sleep(2 * lease)
+		j, err := f.store.ClaimBulkJob(context.Background(), "thief", time.Now(), time.Minute)
+		if err != nil || j == nil {
+			t.Errorf("the expired job could not be claimed: %v %v", j, err)
+		}
+		atSteal = sink.writes.Load()
+	}
+	e := f.engine(t, sink, func(c *bulk.Config) {
+		c.Router, c.Lease, c.PageSize = router{be: slow, types: f.rt.types}, lease, 5
+	})
+	id := submit(t, e)
+	if ran, err := e.RunOnce(context.Background(), "slow"); !ran || err != nil {
+		t.Fatalf("run: %v %v", ran, err)
+	}
+	if atSteal == 0 {
+		t.Fatal("the first page was not written before the steal")
+	}
+	if got := sink.writes.Load(); got != atSteal {
+		t.Errorf("%d page(s) written after the lease was lost", got-atSteal)
+	}
+	j, _, _ := f.store.BulkJob(context.Background(), id)
+	if j.LeaseOwner != "thief" {
+		t.Errorf("lease owner %q, want thief", j.LeaseOwner)
+	}
 }

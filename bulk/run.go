@@ -90,6 +90,9 @@ func (e *Engine) RunOnce(ctx context.Context, worker string) (ran bool, err erro
 		return true, e.cfg.Store.ReleaseBulkJob(rctx, j.ID, worker)
 	}
 	log.Warn("bulk export failed", slog.String("error", err.Error()))
+	if _, parts, perr := e.cfg.Store.BulkJob(ctx, j.ID); perr == nil {
+		e.cancelUpstream(ctx, upstreamStatus(parts))
+	}
 	return true, e.cfg.Store.FinishBulkJob(ctx, j.ID, worker, control.BulkFailed, publicReason(err), e.cfg.now())
 }
 
@@ -144,9 +147,15 @@ func (e *Engine) runJob(ctx context.Context, id, worker string) error {
 		return err
 	}
 	routes := e.cfg.Router.Snapshot()
+	// the upstream $export (when the FHIR server's types take it) is
+	// kicked off first: it builds its files while the other parts page
+	run, err := e.startNative(ctx, j, routes, worker)
+	if err != nil {
+		return err
+	}
 	for i := range j.Parts {
 		p := &j.Parts[i]
-		if p.Done {
+		if p.Done || run.owns(p) {
 			continue
 		}
 		if err := e.runPart(ctx, j, p, routes, worker); err != nil {
@@ -156,7 +165,7 @@ func (e *Engine) runJob(ctx context.Context, id, worker string) error {
 			return &partError{typ: p.Type, err: err}
 		}
 	}
-	return nil
+	return e.finishNative(ctx, j, run, worker)
 }
 
 // backendFor is the backend a part reads: the one that issued its cursor
@@ -174,16 +183,11 @@ func (e *Engine) backendFor(p *control.BulkPart, routes backend.Routes) backend.
 // lengths. A crash between the append and the commit leaves bytes past
 // the committed length, which the next Append cuts off.
 func (e *Engine) runPart(ctx context.Context, j *Job, p *control.BulkPart, routes backend.Routes, worker string) error {
-	out, err := e.cfg.Sink.Append(ctx, j.ID, OutputName(*p), p.Bytes)
+	f, err := e.openPart(ctx, j, p)
 	if err != nil {
 		return err
 	}
-	defer out.Close()
-	errw, err := e.cfg.Sink.Append(ctx, j.ID, ErrorName(*p), p.ErrBytes)
-	if err != nil {
-		return err
-	}
-	defer errw.Close()
+	defer f.close()
 	pg := &page{}
 	for !p.Done {
 		if err := ctx.Err(); err != nil {
@@ -193,31 +197,62 @@ func (e *Engine) runPart(ctx context.Context, j *Job, p *control.BulkPart, route
 		if err := e.fetch(ctx, j, p, routes, pg); err != nil {
 			return err
 		}
-		// DANGER: a fetch slower than the lease lets another worker claim
-		// the job and write these files from the committed length. Renewing
-		// before writing stops this worker from writing over (or, on blob
-		// storage, dropping the blocks of) the new owner's pages; the
-		// renewed lease outlasts one page's write and commit.
-		if err := e.cfg.Store.RenewBulkLease(ctx, j.ID, worker, e.cfg.now(), e.cfg.Lease); err != nil {
+		if err := e.commit(ctx, j, p, f, pg, worker); err != nil {
 			return err
 		}
-		if err := out.Write(ctx, pg.out.Bytes()); err != nil {
-			return err
-		}
-		if err := errw.Write(ctx, pg.errs.Bytes()); err != nil {
-			return err
-		}
-		p.Pages++
-		p.Lines += int64(pg.lines)
-		p.Bytes += int64(pg.out.Len())
-		p.ErrLines += int64(pg.errLines)
-		p.ErrBytes += int64(pg.errs.Len())
-		if err := e.cfg.Store.SaveBulkPart(ctx, j.ID, worker, *p, e.cfg.now(), e.cfg.Lease); err != nil {
-			return err
-		}
-		if e.cfg.OnCommit != nil {
-			e.cfg.OnCommit(j.ID, *p)
-		}
+	}
+	return nil
+}
+
+// partFiles are a part's output and error files, open for appending.
+type partFiles struct{ out, errs Writer }
+
+// openPart opens the part's files after their committed lengths.
+func (e *Engine) openPart(ctx context.Context, j *Job, p *control.BulkPart) (*partFiles, error) {
+	out, err := e.cfg.Sink.Append(ctx, j.ID, OutputName(*p), p.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	errw, err := e.cfg.Sink.Append(ctx, j.ID, ErrorName(*p), p.ErrBytes)
+	if err != nil {
+		out.Close()
+		return nil, err
+	}
+	return &partFiles{out, errw}, nil
+}
+
+func (f *partFiles) close() {
+	f.out.Close()
+	f.errs.Close()
+}
+
+// commit writes one page to the part's files and commits it with p's
+// cursor (already moved past the page), counting its lines.
+func (e *Engine) commit(ctx context.Context, j *Job, p *control.BulkPart, f *partFiles, pg *page, worker string) error {
+	// DANGER: a fetch slower than the lease lets another worker claim
+	// the job and write these files from the committed length. Renewing
+	// before writing stops this worker from writing over (or, on blob
+	// storage, dropping the blocks of) the new owner's pages; the
+	// renewed lease outlasts one page's write and commit.
+	if err := e.cfg.Store.RenewBulkLease(ctx, j.ID, worker, e.cfg.now(), e.cfg.Lease); err != nil {
+		return err
+	}
+	if err := f.out.Write(ctx, pg.out.Bytes()); err != nil {
+		return err
+	}
+	if err := f.errs.Write(ctx, pg.errs.Bytes()); err != nil {
+		return err
+	}
+	p.Pages++
+	p.Lines += int64(pg.lines)
+	p.Bytes += int64(pg.out.Len())
+	p.ErrLines += int64(pg.errLines)
+	p.ErrBytes += int64(pg.errs.Len())
+	if err := e.cfg.Store.SaveBulkPart(ctx, j.ID, worker, *p, e.cfg.now(), e.cfg.Lease); err != nil {
+		return err
+	}
+	if e.cfg.OnCommit != nil {
+		e.cfg.OnCommit(j.ID, *p)
 	}
 	return nil
 }

@@ -21,19 +21,22 @@ import (
 // Observation on `legacy` writes, for each type, exactly the resources
 // its _summary=count counts — every line valid R4, no id twice — whether
 // the files go to a folder or to Azure Blob Storage (Azurite); Patient is
-// read from the FHIR server, the others from SQL.
+// read from the FHIR server — through its own $export, or by paging its
+// search when it offers none (EXPORT=off) — the others from SQL.
 func TestBulkExportAcrossRoutes(t *testing.T) {
 	for _, v := range []struct {
-		name string
-		blob bool
-	}{{"folder", false}, {"azurite", true}} {
+		name   string
+		blob   bool
+		native bool
+	}{{"folder", false, true}, {"azurite", true, true}, {"folder paging", false, false}} {
 		t.Run(v.name, func(t *testing.T) {
 			var sink bulk.Sink
 			if v.blob {
 				sink = azuriteSink(t)
 			}
+			env := map[bool][]string{false: {"EXPORT=off"}, true: {"EXPORT_FILE_LINES=5"}}[v.native]
 			db := testutil.SQLite(t)
-			w := newWorldSink(t, db, "sqlite://"+t.TempDir()+"/control.db", false, testutil.Seed(t, db, patients), sink)
+			w := newWorldSink(t, db, "sqlite://"+t.TempDir()+"/control.db", false, testutil.Seed(t, db, patients), sink, env...)
 			w.copyAll("Patient")
 			w.flip("Patient", routing.Shadow, false)
 			w.prove("Patient")
@@ -62,6 +65,12 @@ func TestBulkExportAcrossRoutes(t *testing.T) {
 				if want := map[bool]string{true: "fhir", false: "legacy"}[p.Type == "Patient"]; p.Backend != want {
 					t.Errorf("%s exported from %q, want %q", p.Type, p.Backend, want)
 				}
+			}
+			// the FHIR server's own counts say which way Patient went: one
+			// $export job, its files downloaded and the job deleted after
+			st := w.fhirSrv.ExportStats()
+			if used := st.Kickoffs == 1 && st.Downloads >= 2 && st.Deletes == 1; used != v.native || st.Off == v.native {
+				t.Errorf("native path %v: the FHIR server counted %+v", v.native, st)
 			}
 		})
 	}

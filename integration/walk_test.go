@@ -90,8 +90,9 @@ func newWorldOn(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool
 }
 
 // newWorldSink is newWorldOn with the $export files in sink (nil: a
-// temporary folder).
-func newWorldSink(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool, reg *mappings.Registry, sink bulk.Sink) *world {
+// temporary folder) and the test FHIR server started with fhirEnv (e.g.
+// EXPORT=off).
+func newWorldSink(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bool, reg *mappings.Registry, sink bulk.Sink, fhirEnv ...string) *world {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	ctl, err := control.Open(ctx, controlDSN)
@@ -100,7 +101,7 @@ func newWorldSink(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bo
 	}
 	t.Cleanup(func() { ctl.Close() })
 	w := &world{t: t, ctx: ctx, metrics: prometheus.NewRegistry(), routesDSN: controlDSN, ctl: ctl}
-	w.fhirSrv = testutil.StartFHIRServer(t)
+	w.fhirSrv = testutil.StartFHIRServerEnv(t, fhirEnv...)
 	c, err := upstream.New(upstream.Config{BaseURL: w.fhirSrv.URL(), MaxRetries: 1, BreakerFailures: 3, BreakerOpen: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +134,7 @@ func newWorldSink(t *testing.T, legacyDB *sqldb.DB, controlDSN string, secure bo
 	if sink == nil {
 		sink = bulk.Dir{Root: t.TempDir()}
 	}
-	if w.bulk, err = bulk.New(bulk.Config{Store: ctl, Router: w.router, Sink: sink, Poll: 200 * time.Millisecond, PageSize: 25, Log: log}); err != nil {
+	if w.bulk, err = bulk.New(bulk.Config{Store: ctl, Router: w.router, Sink: sink, Exporter: w.fhir, Poll: 200 * time.Millisecond, PageSize: 25, Log: log}); err != nil {
 		t.Fatal(err)
 	}
 	bulkDone := make(chan struct{})

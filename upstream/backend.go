@@ -20,7 +20,8 @@ import (
 
 // Backend serves resource types from the FHIR server behind a Client.
 type Backend struct {
-	c *Client
+	c    *Client
+	caps exportCaps
 }
 
 var _ backend.Backend = (*Backend)(nil)

@@ -9,8 +9,10 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/bulk"
 	"github.com/fhirfacade/fhirfacade/control"
+	"github.com/fhirfacade/fhirfacade/upstream"
 )
 
 // exportOpts configure Bulk Data $export.
@@ -66,9 +68,14 @@ func (o *exportOpts) check() error {
 }
 
 // engine builds the $export engine on the sink check opened; its workers
-// run until ctx ends.
-func (o *exportOpts) engine(ctx context.Context, ctl *control.Store, router bulk.Router, log *slog.Logger) *bulk.Engine {
-	e, err := bulk.New(bulk.Config{Store: ctl, Router: router, Sink: o.sink, MaxJobs: o.maxJobs, Retention: o.retention, Log: log})
+// run until ctx ends. With a FHIR server, its own $export serves the
+// types routed to it when it offers one.
+func (o *exportOpts) engine(ctx context.Context, ctl *control.Store, router bulk.Router, fhir *upstream.Backend, log *slog.Logger) *bulk.Engine {
+	var native backend.BulkExporter
+	if fhir != nil { // a nil *Backend in the interface would not be nil
+		native = fhir
+	}
+	e, err := bulk.New(bulk.Config{Store: ctl, Router: router, Sink: o.sink, Exporter: native, MaxJobs: o.maxJobs, Retention: o.retention, Log: log})
 	if err != nil {
 		panic("export engine: " + err.Error()) // only a missing store, router or sink: a wiring bug
 	}

@@ -269,7 +269,7 @@ func serve(ctx context.Context, o *serveOpts) error {
 		return err
 	}
 	srv := facade.New(o.facadeConfig(facade.Config{
-		Bulk: o.export.engine(ctx, ctl, router, log), Catalog: cat, Router: router, Sealer: sealer, Log: log, Metrics: metrics,
+		Bulk: o.export.engine(ctx, ctl, router, fhir, log), Catalog: cat, Router: router, Sealer: sealer, Log: log, Metrics: metrics,
 		Admin: admin.Routes(routes), Console: con, Auth: authn, SMART: smartDoc, Audit: auditor,
 		Ready: map[string]func(context.Context) error{"legacy": db.PingContext, "control": ctl.DB.PingContext},
 	}))

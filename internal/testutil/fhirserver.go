@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,11 +20,19 @@ type FHIRServer struct {
 	port string
 	cmd  *exec.Cmd
 	dir  string
+	env  []string
 }
 
 // StartFHIRServer starts a fresh, empty test FHIR server on a free port. In
 // CI (CI=true) a missing Node install fails the test; elsewhere it skips.
 func StartFHIRServer(t testing.TB) *FHIRServer {
+	t.Helper()
+	return StartFHIRServerEnv(t)
+}
+
+// StartFHIRServerEnv is StartFHIRServer with extra environment variables
+// of server.js (e.g. EXPORT=off, EXPORT_FILE_LINES=7, EXPORT_DELAY_MS=500).
+func StartFHIRServerEnv(t testing.TB, env ...string) *FHIRServer {
 	t.Helper()
 	dir := filepath.Join(Root(t), "testdata", "fhirserver")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@medplum", "fhir-router")); err != nil {
@@ -38,7 +47,7 @@ func StartFHIRServer(t testing.TB) *FHIRServer {
 	}
 	_, port, _ := net.SplitHostPort(l.Addr().String())
 	l.Close()
-	s := &FHIRServer{t: t, port: port, dir: dir}
+	s := &FHIRServer{t: t, port: port, dir: dir, env: env}
 	s.Start()
 	t.Cleanup(s.Stop)
 	return s
@@ -55,7 +64,7 @@ func (s *FHIRServer) Start() {
 	s.t.Helper()
 	cmd := exec.Command("node", "server.js")
 	cmd.Dir = s.dir
-	cmd.Env = append(os.Environ(), "PORT="+s.port)
+	cmd.Env = append(append(os.Environ(), "PORT="+s.port), s.env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("start test FHIR server: %v", err)
@@ -88,6 +97,39 @@ func (s *FHIRServer) Stop() {
 func (s *FHIRServer) Fault(status, n int) {
 	s.t.Helper()
 	res, err := http.Post(fmt.Sprintf("%s/_test/fault?status=%d&count=%d", s.Root(), status, n), "application/json", nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	res.Body.Close()
+}
+
+// ExportStats are the test server's $export call counts (all zero and Off
+// when it runs with EXPORT=off).
+type ExportStats struct {
+	Off                                 bool
+	Kickoffs, Polls, Downloads, Deletes int
+}
+
+// ExportStats reads /_test/export-stats.
+func (s *FHIRServer) ExportStats() ExportStats {
+	s.t.Helper()
+	res, err := http.Get(s.Root() + "/_test/export-stats")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var st ExportStats
+	if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
+		s.t.Fatal(err)
+	}
+	return st
+}
+
+// ExportFault makes the server's next $export job fail ("fail") or put a
+// line of another type into each type's first file ("wrongtype").
+func (s *FHIRServer) ExportFault(kind string) {
+	s.t.Helper()
+	res, err := http.Post(s.Root()+"/_test/export-fault?kind="+kind, "application/json", nil)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -12,6 +12,10 @@
 // Fault injection for tests (loopback only): POST /_test/fault?status=503&count=3
 // makes the next 3 FHIR requests answer that status (429/503 add
 // Retry-After: 0 and x-ms-retry-after-ms: 50); DELETE /_test/fault clears it.
+//
+// Bulk Data $export (Bulk Data Access IG v2, system level only) is in
+// export.js; EXPORT=off (or `node server.js --no-export`) leaves it out of
+// the server and its CapabilityStatement, for clients' fallbacks.
 'use strict';
 const http = require('node:http');
 const core = require('@medplum/core');
@@ -28,6 +32,8 @@ const router = new FhirRouter();
 const repo = new MemoryRepository();
 const port = Number(process.env.PORT || 8089);
 const base = `http://127.0.0.1:${port}/fhir`;
+const exportOn = process.env.EXPORT !== 'off' && !process.argv.includes('--no-export');
+const bulk = exportOn ? require('./export.js')({ repo, base, send }) : undefined;
 let fault = { status: 0, count: 0 };
 
 function send(res, status, body, headers = {}) {
@@ -76,6 +82,10 @@ function capabilities() {
     software: { name: 'fhirfacade test FHIR server (Medplum fhir-router)' },
     fhirVersion: '4.0.1', format: ['json'], rest: [{ mode: 'server', resource }],
   };
+  if (bulk) {
+    capabilityStatement.instantiates = ['http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data'];
+    capabilityStatement.rest[0].operation = [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }];
+  }
   return capabilityStatement;
 }
 
@@ -87,6 +97,8 @@ async function handle(req, res, raw) {
     return send(res, 200, { fault });
   }
   if (url.pathname === '/healthz') return send(res, 200, { status: 'ok' });
+  if (url.pathname === '/_test/export-stats') return send(res, 200, bulk ? bulk.stats : { off: true });
+  if (url.pathname === '/_test/export-fault' && bulk) return bulk.handle(req, res, url);
   if (!url.pathname.startsWith('/fhir')) return send(res, 404, core.notFound);
   if (fault.count > 0) {
     fault.count--;
@@ -94,6 +106,7 @@ async function handle(req, res, raw) {
     return send(res, fault.status, core.normalizeOperationOutcome(new Error('injected fault')), h);
   }
   if (url.pathname.replace(/\/$/, '') === '/fhir/metadata' && req.method === 'GET') return send(res, 200, capabilities());
+  if (bulk && await bulk.handle(req, res, url)) return undefined;
   let body;
   if (raw.length) {
     try { body = JSON.parse(raw); } catch { return send(res, 400, core.badRequest('body is not JSON')); }
