@@ -181,6 +181,16 @@ func (s *Store) ClaimEventCursor(ctx context.Context, sink, owner string, now, u
 	return pos, err == nil, err
 }
 
+// EventCursor is sink's cursor: the position of the last event it
+// delivered (found false: the sink has no cursor yet).
+func (s *Store) EventCursor(ctx context.Context, sink string) (pos int64, found bool, err error) {
+	err = s.DB.QueryRowContext(ctx, "SELECT pos FROM event_cursor WHERE sink = "+s.ph(1), sink).Scan(&pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	return pos, err == nil, err
+}
+
 // ErrEventLeaseLost: the sink's cursor is leased to another publisher now
 // (this one's lease ran out): it must stop delivering to that sink.
 var ErrEventLeaseLost = errors.New("control: event sink lease lost")
