@@ -16,7 +16,8 @@ import (
 type AsyncSink interface {
 	Sink
 	// Send sends evs in order and returns at once; the batch's
-	// acknowledgements are awaited through the Acks.
+	// acknowledgements are awaited through the Acks. ctx bounds the
+	// sending only (it ends when Send returns).
 	Send(ctx context.Context, evs []Event) Acks
 }
 
