@@ -137,11 +137,14 @@ func (s *Store) EventsAfter(ctx context.Context, pos int64, n int) ([]EventRow, 
 }
 
 // PruneEvents deletes delivered events queued before cutoff: those every
-// sink's cursor has passed (all of them when there is no sink). It
-// returns how many went.
+// live sink's cursor has passed (all of them when there is none). A sink
+// is live while a facade has held its lease since cutoff (a delivering
+// facade renews it every few seconds): the cursor of a sink that was taken
+// out of FHIRFACADE_EVENT_SINKS would otherwise hold every later event
+// forever. It returns how many went.
 func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time) (int64, error) {
-	q := fmt.Sprintf("DELETE FROM change_event WHERE pos IS NOT NULL AND queued_at < %s AND pos <= COALESCE((SELECT MIN(pos) FROM event_cursor), pos)", s.ph(1))
-	r, err := s.DB.ExecContext(ctx, q, s.ts(cutoff))
+	q := fmt.Sprintf("DELETE FROM change_event WHERE pos IS NOT NULL AND queued_at < %s AND pos <= COALESCE((SELECT MIN(pos) FROM event_cursor WHERE lease_until >= %s), pos)", s.ph(1), s.ph(2))
+	r, err := s.DB.ExecContext(ctx, q, s.ts(cutoff), s.ts(cutoff))
 	if err != nil {
 		return 0, err
 	}
@@ -178,6 +181,16 @@ func (s *Store) ClaimEventCursor(ctx context.Context, sink, owner string, now, u
 		return 0, false, nil
 	}
 	err = s.DB.QueryRowContext(ctx, "SELECT pos FROM event_cursor WHERE sink = "+s.ph(1), sink).Scan(&pos)
+	return pos, err == nil, err
+}
+
+// EventCursor is sink's cursor: the position of the last event it
+// delivered (found false: the sink has no cursor yet).
+func (s *Store) EventCursor(ctx context.Context, sink string) (pos int64, found bool, err error) {
+	err = s.DB.QueryRowContext(ctx, "SELECT pos FROM event_cursor WHERE sink = "+s.ph(1), sink).Scan(&pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
 	return pos, err == nil, err
 }
 

@@ -308,8 +308,8 @@ func TestOneDelivererPerSink(t *testing.T) {
 	})
 }
 
-// TestPrune: delivered events older than the retention go; those a sink
-// has not passed stay.
+// TestPrune: delivered events older than the retention go; those a live
+// sink has not passed stay; a sink nobody delivers to holds nothing back.
 func TestPrune(t *testing.T) {
 	tu.DSNs(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
@@ -318,13 +318,21 @@ func TestPrune(t *testing.T) {
 		sink := &flaky{refuse: map[string]int{"3": -1}}
 		p := events.NewPublisher(ctl, q, []events.Sink{sink}, events.Options{MaxAttempts: 100}, nil, nil)
 		drain(t, p, sink, 1)
+		// a sink no facade has delivered to for two days (taken out of
+		// the configuration): its cursor stays before every event, and
+		// must hold none back
+		gone := time.Now().Add(-48 * time.Hour)
+		if _, _, err := ctl.ClaimEventCursor(ctx, "test://gone", "someone", gone, gone.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
 		for i := range 5 {
 			if err := q.Add(ctx, ctl.DB, events.Change{Type: "Patient", ID: fmt.Sprint(i), Version: "1", Kind: events.Created}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		drain(t, p, sink, 3) // 0, 1, 2 delivered; 3 keeps failing
-		if n, err := ctl.PruneEvents(ctx, time.Now().Add(time.Hour)); err != nil || n != 3 {
+		// cutoff: every event is older, the live sink's lease is not
+		if n, err := ctl.PruneEvents(ctx, time.Now().Add(time.Second)); err != nil || n != 3 {
 			t.Errorf("pruned %d (%v), want the 3 delivered", n, err)
 		}
 		left, _ := events.After(ctx, ctl, 0, 10)

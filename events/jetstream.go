@@ -29,6 +29,8 @@ type natsSink struct {
 	js jetstream.JetStream
 }
 
+var _ AsyncSink = (*natsSink)(nil)
+
 var streamNameUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]`)
 
 func newNATS(raw string, c Config) (Sink, error) {
@@ -62,6 +64,10 @@ func (s *natsSink) Close() error {
 	return nil
 }
 
+// maxPending bounds the messages sent and not yet acknowledged on the
+// connection.
+const maxPending = 16384
+
 // connect opens the connection and makes sure a stream takes the subject.
 func (s *natsSink) connect(ctx context.Context) (jetstream.JetStream, error) {
 	s.mu.Lock()
@@ -73,7 +79,9 @@ func (s *natsSink) connect(ctx context.Context) (jetstream.JetStream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jetstream %s: %w", s.name, err)
 	}
-	js, err := jetstream.New(nc)
+	// room for every batch the publisher keeps in flight (Options.InFlight
+	// x Batch), beyond which PublishMsgAsync would stall
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(maxPending))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("jetstream %s: %w", s.name, err)
@@ -92,20 +100,24 @@ func (s *natsSink) connect(ctx context.Context) (jetstream.JetStream, error) {
 	return js, nil
 }
 
-// Publish implements Sink: every event of the batch is published
-// asynchronously (in order on one connection), then the acknowledgements
-// are awaited in order; the acknowledged prefix counts.
+// Publish implements Sink: Send, then Wait.
 func (s *natsSink) Publish(ctx context.Context, evs []Event) (int, error) {
+	return s.Send(ctx, evs).Wait(ctx)
+}
+
+// Send implements AsyncSink: every event of the batch is published
+// asynchronously, in order on one connection; the acknowledgements are
+// awaited by Wait.
+func (s *natsSink) Send(ctx context.Context, evs []Event) Acks {
 	js, err := s.connect(ctx)
 	if err != nil {
-		return 0, err
+		return &natsAcks{s: s, err: err}
 	}
-	futures := make([]jetstream.PubAckFuture, 0, len(evs))
-	var pubErr error
+	a := &natsAcks{s: s, futures: make([]jetstream.PubAckFuture, 0, len(evs)), deadline: time.Now().Add(ackTimeout)}
 	for _, e := range evs {
 		body, err := s.src.Encode(s.schema, e)
 		if err != nil {
-			pubErr = err
+			a.err = err
 			break
 		}
 		m := nats.NewMsg(s.subject)
@@ -113,28 +125,58 @@ func (s *natsSink) Publish(ctx context.Context, evs []Event) (int, error) {
 		m.Header.Set("Content-Type", contentType(s.schema))
 		f, err := js.PublishMsgAsync(m, jetstream.WithMsgID(e.ID))
 		if err != nil {
-			pubErr = fmt.Errorf("jetstream %s: %w", s.name, err)
+			a.err = fmt.Errorf("jetstream %s: %w", s.name, err)
 			break
 		}
-		futures = append(futures, f)
+		a.futures = append(a.futures, f)
 	}
-	timeout := time.NewTimer(30 * time.Second)
+	return a
+}
+
+// ackTimeout is how long a sent batch's acks may take.
+const ackTimeout = 30 * time.Second
+
+// natsAcks are a batch's pending JetStream acks, in send order; err is why
+// the events after the futures were not sent.
+type natsAcks struct {
+	s        *natsSink
+	futures  []jetstream.PubAckFuture
+	deadline time.Time
+	err      error
+}
+
+// Wait implements Acks: the acks are read in order; the first failure
+// ends the acknowledged prefix (a later event the stream stored anyway is
+// sent again with its Nats-Msg-Id, and deduplicated).
+func (a *natsAcks) Wait(ctx context.Context) (int, error) {
+	timeout := time.NewTimer(time.Until(a.deadline))
 	defer timeout.Stop()
-	for i, f := range futures {
+	for i, f := range a.futures {
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
-			return i, fmt.Errorf("jetstream %s: %w", s.name, err)
+			return i, fmt.Errorf("jetstream %s: %w", a.s.name, err)
 		case <-timeout.C:
-			return i, fmt.Errorf("jetstream %s: no acknowledgement within 30s", s.name)
+			return i, fmt.Errorf("jetstream %s: no acknowledgement within %v", a.s.name, ackTimeout)
 		case <-ctx.Done():
 			return i, ctx.Err()
 		}
 	}
-	if pubErr != nil && s.nc != nil && s.nc.IsClosed() {
+	if a.err != nil {
+		a.s.dropClosed()
+	}
+	return len(a.futures), a.err
+}
+
+// dropClosed forgets a connection that closed, so the next Send connects
+// again.
+func (s *natsSink) dropClosed() {
+	s.mu.Lock()
+	closed := s.nc != nil && s.nc.IsClosed()
+	s.mu.Unlock()
+	if closed {
 		s.Close()
 	}
-	return len(futures), pubErr
 }
 
 // contentType is the content type of one encoded event.

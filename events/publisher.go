@@ -38,6 +38,9 @@ type Options struct {
 	Backoff, MaxBackoff time.Duration
 	// Batch is how many events a sink is handed at once (default 500).
 	Batch int
+	// InFlight is how many batches a pipelined sink (AsyncSink:
+	// JetStream) has sent and not yet seen acknowledged (default 4).
+	InFlight int
 	// Idle is how often the queue is looked at when nothing woke the
 	// publisher (default 100 ms).
 	Idle time.Duration
@@ -58,6 +61,9 @@ func (o *Options) defaults() {
 	}
 	if o.Batch <= 0 {
 		o.Batch = 500
+	}
+	if o.InFlight <= 0 {
+		o.InFlight = 4
 	}
 	if o.Idle <= 0 {
 		o.Idle = 100 * time.Millisecond
@@ -127,6 +133,10 @@ func (p *Publisher) Run(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if a, ok := s.(AsyncSink); ok {
+				p.runPipelined(ctx, a)
+				return
+			}
 			p.runSink(ctx, s)
 		}()
 	}
@@ -206,16 +216,22 @@ func (p *Publisher) runSink(ctx context.Context, s Sink) {
 		if n > 0 && wait == 0 {
 			continue
 		}
-		if wait == 0 {
-			wait = p.opt.Idle
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		case <-wake:
-		}
-		t.Stop()
+		p.pause(ctx, wake, wait)
+	}
+}
+
+// pause waits wait (the idle period when 0), until ctx ends or the
+// sequencer wakes the sink.
+func (p *Publisher) pause(ctx context.Context, wake <-chan struct{}, wait time.Duration) {
+	if wait == 0 {
+		wait = p.opt.Idle
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-wake:
 	}
 }
 
@@ -238,9 +254,18 @@ func (p *Publisher) Deliver(ctx context.Context, s Sink) (int, time.Duration, er
 	// the batch must end while the lease holds: past it another facade may
 	// claim the sink and send from the stored cursor, and the two would
 	// send the same events, out of order
-	pctx, cancel := context.WithDeadline(ctx, l.until.Add(-leaseTTL/10))
+	pctx, cancel := l.bound(ctx)
 	n, sendErr := s.Publish(pctx, evs)
 	cancel()
+	return p.settle(ctx, s, l, evs, n, sendErr)
+}
+
+// settle records the outcome of one batch sent to s under lease l: the
+// first n events of evs acknowledged, sendErr why the next one was not.
+// The cursor moves past the acknowledged prefix only: never past an event
+// the sink did not acknowledge. It returns how many events were delivered
+// (or dead-lettered) and how long to back off.
+func (p *Publisher) settle(ctx context.Context, s Sink, l *lease, evs []Event, n int, sendErr error) (int, time.Duration, error) {
 	if n > 0 {
 		p.acked(s, evs[:n])
 		if err := p.ctl.AdvanceEventCursor(ctx, s.Name(), p.owner, evs[n-1].Pos); err != nil {
@@ -256,6 +281,11 @@ func (p *Publisher) Deliver(ctx context.Context, s Sink) (int, time.Duration, er
 		return n, 0, sendErr
 	}
 	return p.failed(ctx, s, evs[n], n, sendErr)
+}
+
+// bound is ctx ending a little before the lease does.
+func (l *lease) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(ctx, l.until.Add(-leaseTTL/10))
 }
 
 // claim is the sink's lease, taken or renewed in the control store when

@@ -162,6 +162,11 @@ func TestChangeEvents(t *testing.T) {
 			t.Fatalf("update on fhir: %d %s", st, body)
 		}
 		updatedFHIR := resourceOf(t, body)
+		// a delete on fhir in a transaction (forwarded whole to the FHIR
+		// server, whose transaction-response answers a DELETE with a bare
+		// status): its event names the version it removed
+		delTx := `{"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"DELETE","url":"Encounter/1"}}]}`
+		w.want(w.do("POST", "/fhir", delTx), 200, "transaction deleting on fhir")
 
 		// a delete on shadow
 		w.flip("Observation", routing.Shadow, false)
@@ -186,6 +191,7 @@ func TestChangeEvents(t *testing.T) {
 			txWant...)
 		want = append(want, []wantEvent{
 			{"Encounter", "1", versionOf(updatedFHIR), "Updated"},
+			{"Encounter", "1", versionOf(updatedFHIR), "Deleted"},
 			{"Observation", obs.ID, obs.VersionID, "Deleted"},
 			{"Patient", "3", direct, "Updated"},
 		}...)

@@ -72,6 +72,7 @@ func (x routed) SendTransaction(ctx context.Context, types []string, bundle []by
 		if err != nil {
 			return err
 		}
+		removed := x.removedVersions(ctx, &b)
 		if out, sendErr = sender.SendTransaction(ctx, types, bundle); sendErr != nil {
 			// A FHIR server need not run a transaction atomically (the test
 			// server does not): some entries may have been stored before it
@@ -88,7 +89,7 @@ func (x routed) SendTransaction(ctx context.Context, types []string, bundle []by
 		// returns: a crash in between leaves the writes on FHIR without
 		// their rows (legacy catches up with the next reverse sync) — the
 		// window a single write on the fhir route has too.
-		return x.queueWritten(ctx, q, &b, out, states, marks)
+		return x.queueWritten(ctx, q, &b, out, states, marks, removed)
 	})
 	if err == nil {
 		err = sendErr
@@ -170,9 +171,37 @@ func pendingRefs(v any, urnTypes map[string]string) any {
 	return v
 }
 
+// removedVersions reads, before the transaction runs (under the fence),
+// the current version of every resource a DELETE entry names (Type/id),
+// by entry: a delete's change event names the version it removed, as a
+// single delete's does, and a FHIR server's transaction-response need not
+// say it (Medplum's answers a DELETE with a bare status). Nothing is read
+// when events are off; a resource that cannot be read has no entry.
+func (x routed) removedVersions(ctx context.Context, b *txBundle) map[int]string {
+	if x.r.events == nil {
+		return nil
+	}
+	out := map[int]string{}
+	for i, e := range b.Entry {
+		if e.Request.Method != http.MethodDelete || strings.Contains(e.Request.URL, "?") {
+			continue
+		}
+		typ, id, ok := typeAndID(e.Request.URL)
+		if !ok {
+			continue
+		}
+		if cur, err := x.r.fhir.Read(ctx, typ, id); err == nil && cur.VersionID != "" {
+			out[i] = cur.VersionID
+		}
+	}
+	return out
+}
+
 // queueWritten queues the mirror row of every resource the transaction
-// wrote on a route that mirrors (its Location, or a DELETE's URL).
-func (x routed) queueWritten(ctx context.Context, q Enqueuer, b *txBundle, resp []byte, states map[string]State, marks map[int]string) error {
+// wrote on a route that mirrors (its Location, or a DELETE's URL), and
+// the change event of each; removed are the versions DELETE entries
+// removed (removedVersions).
+func (x routed) queueWritten(ctx context.Context, q Enqueuer, b *txBundle, resp []byte, states map[string]State, marks map[int]string, removed map[int]string) error {
 	var r txResponse
 	if err := json.Unmarshal(resp, &r); err != nil || len(r.Entry) != len(b.Entry) {
 		return fmt.Errorf("%w: the FHIR server's transaction-response does not answer every entry (the transaction ran; its reverse mirror rows were not queued)", backend.ErrUnavailable)
@@ -189,7 +218,13 @@ func (x routed) queueWritten(ctx context.Context, q Enqueuer, b *txBundle, resp 
 		typ, id, ok := typeAndID(ref)
 		if ok {
 			// one change event per written entry, in the fence's transaction
-			if err := x.r.queueChange(ctx, q, typ, entryChange(method, e.Response.Status, id, e.Response.Location, e.Response.Etag)); err != nil {
+			c := entryChange(method, e.Response.Status, id, e.Response.Location, e.Response.Etag)
+			if v, ok := removed[i]; ok {
+				// the removed version, not a delete's own ETag (a server
+				// that versions deletes answers the tombstone's)
+				c.version = v
+			}
+			if err := x.r.queueChange(ctx, q, typ, c); err != nil {
 				return err
 			}
 		}

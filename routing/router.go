@@ -33,6 +33,9 @@ type Router struct {
 	events *events.Queue
 	// evLog hears of events that could not be queued
 	evLog *slog.Logger
+	// resLocks serialize one resource's writes where the control store
+	// has no transaction-scoped locks (lockResource)
+	resLocks keyLocks
 }
 
 // SetEvents makes every write through the router queue its change event
@@ -161,6 +164,11 @@ func (x routed) write(ctx context.Context, typ string, id string, body map[strin
 		return x.writeAs(ctx, st, h, typ, id, body, fn)
 	}
 	return x.r.fence(ctx, typ, func(st State, q Enqueuer) error {
+		unlock, err := x.r.lockResource(ctx, q, typ, id)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		return x.writeAs(ctx, st, q, typ, id, body, fn)
 	})
 }

@@ -59,6 +59,19 @@ func ForUpdate(d Dialect) string {
 	return ""
 }
 
+// ResourceLock is a statement that takes an exclusive transaction-scoped
+// lock named by its one bound text argument (a resource, "Type/id"), in
+// a lock class of its own ("" where the dialect has none).
+func ResourceLock(d Dialect) string {
+	if !CoordinationOf(d).RowLocks {
+		return ""
+	}
+	return fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, hashtext(%s))", resourceLockClass, d.Placeholder(1))
+}
+
+// resourceLockClass keeps the per-resource locks apart from the fence's.
+const resourceLockClass = 727101
+
 // fenceLockClass keeps the fence's advisory locks apart from any others
 // (the copy lock uses single-key advisory locks).
 const fenceLockClass = 727100

@@ -7,15 +7,16 @@ import "testing"
 // the control store, and the SQL it gets for them.
 func TestCoordination(t *testing.T) {
 	cases := []struct {
-		d                         Dialect
-		want                      Coordination
-		forShare, shared, exclude string
+		d                                   Dialect
+		want                                Coordination
+		forShare, shared, exclude, resource string
 	}{
 		{Postgres{}, Coordination{RowLocks: true, Notify: true, SessionLocks: true, ControlStore: true},
-			" FOR SHARE", "SELECT pg_advisory_xact_lock_shared(727100, hashtext($1))", "SELECT pg_advisory_xact_lock(727100, hashtext($1))"},
-		{SQLite{}, Coordination{FileLocks: true, ControlStore: true}, "", "", ""},
-		{SQLServer{}, Coordination{}, "", "", ""},
-		{MySQL{}, Coordination{}, "", "", ""},
+			" FOR SHARE", "SELECT pg_advisory_xact_lock_shared(727100, hashtext($1))", "SELECT pg_advisory_xact_lock(727100, hashtext($1))",
+			"SELECT pg_advisory_xact_lock(727101, hashtext($1))"},
+		{SQLite{}, Coordination{FileLocks: true, ControlStore: true}, "", "", "", ""},
+		{SQLServer{}, Coordination{}, "", "", "", ""},
+		{MySQL{}, Coordination{}, "", "", "", ""},
 	}
 	for _, c := range cases {
 		if co := CoordinationOf(c.d); co != c.want {
@@ -23,6 +24,9 @@ func TestCoordination(t *testing.T) {
 		}
 		if ForShare(c.d) != c.forShare || FenceLock(c.d, true) != c.shared || FenceLock(c.d, false) != c.exclude {
 			t.Errorf("%s: %q %q %q", c.d.Name(), ForShare(c.d), FenceLock(c.d, true), FenceLock(c.d, false))
+		}
+		if ResourceLock(c.d) != c.resource {
+			t.Errorf("%s: resource lock %q, want %q", c.d.Name(), ResourceLock(c.d), c.resource)
 		}
 	}
 }

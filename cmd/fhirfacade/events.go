@@ -73,7 +73,14 @@ type eventParts struct {
 // ends; the returned func waits for them and closes the sinks.
 func (o *eventOpts) start(ctx context.Context, p eventParts, log *slog.Logger, metrics prometheus.Registerer) func() {
 	q := events.NewQueue(p.ctl)
-	p.router.SetEvents(q, log)
+	// events start when a sink is configured (as an Event Grid
+	// subscription sees only the events after it exists): without one a
+	// row per write would cost a statement and pile up for nobody
+	if len(o.parsed) > 0 {
+		p.router.SetEvents(q, log)
+	}
+	// the publisher runs even so: it sequences what an earlier run queued
+	// and prunes delivered events
 	pub := events.NewPublisher(p.ctl, q, o.parsed, events.Options{MaxAttempts: o.maxAttempts}, log, metrics)
 	src := &poll.Legacy{Backend: p.legacy, Ctl: p.ctl, Queue: q, Types: p.types, Overlap: time.Second, Settle: 2 * time.Second, FullScanEvery: 6, Log: log,
 		Polled: func(typ string) bool {
@@ -83,12 +90,11 @@ func (o *eventOpts) start(ctx context.Context, p eventParts, log *slog.Logger, m
 	go func() { pub.Run(ctx); done <- struct{}{} }()
 	// the poller reads every legacy-written table every few seconds and
 	// keeps a copy of its keys: load on the system of record that only a
-	// sink justifies. Without one, only the facade's own writes are queued
-	// (what `events tail` shows).
+	// sink justifies
 	if len(o.parsed) > 0 {
 		go func() { poll.Run(ctx, src, o.legacyPoll, log); done <- struct{}{} }()
 	} else {
-		log.Info("no FHIRFACADE_EVENT_SINKS: direct changes to legacy tables are not polled for; change events of the facade's own writes are kept for events tail")
+		log.Info("no FHIRFACADE_EVENT_SINKS: no change events are queued (they start when a sink is configured)")
 		done <- struct{}{}
 	}
 	return func() {

@@ -5,52 +5,48 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// TestEventsTail: the embedded default serves; a refused delete emits
-// nothing, and an Observation deleted through it shows up in `fhirfacade
-// events tail` as one JSON line in Azure's shape.
+// TestEventsTail: the embedded default serves. Without a sink no event is
+// queued (a delete then shows up nowhere); with a webhook sink a refused
+// delete emits nothing, and an Observation deleted through it reaches the
+// webhook and shows up in `fhirfacade events tail` as one JSON line in
+// Azure's shape — the first event of the store.
 func TestEventsTail(t *testing.T) {
 	dir := t.TempDir()
-	addr := freePort(t)
-	var stderr bytes.Buffer
-	srv := command(t, dir, []string{"FHIRFACADE_LISTEN=" + addr, "FHIRFACADE_EVENT_SCHEMA=cloudevents"}, "serve")
-	srv.Stderr = &stderr
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }()
-	base := "http://" + addr + "/fhir"
-	var err error
-	for start := time.Now(); time.Since(start) < 30*time.Second; time.Sleep(100 * time.Millisecond) {
-		var res *http.Response
-		if res, err = http.Get(base + "/metadata"); err == nil {
-			res.Body.Close()
-			break
+	var mu sync.Mutex
+	var posted []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions { // the CloudEvents webhook handshake
+			w.Header().Set("WebHook-Allowed-Origin", "*")
+			return
 		}
-	}
-	if err != nil {
-		t.Fatalf("not serving: %v\n%s", err, stderr.String())
-	}
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		posted = append(posted, string(b))
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	// no sink: this delete must queue nothing
+	base, stop := serveEvents(t, dir)
+	deleteAll(t, base, "/Observation/2")
+	stop()
 	// a Patient with encounters: legacy refuses (409), and no event may
 	// come of it; then an Observation deleted twice (the second deletes
 	// nothing)
-	for _, path := range []string{"/Patient/7", "/Observation/1", "/Observation/1"} {
-		req, _ := http.NewRequest(http.MethodDelete, base+path, nil)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-	}
+	base, stop = serveEvents(t, dir, "FHIRFACADE_EVENT_SINKS="+hook.URL)
+	defer stop()
+	deleteAll(t, base, "/Patient/7", "/Observation/1", "/Observation/1")
 	tail := command(t, dir, []string{"FHIRFACADE_BASE_URL=" + base, "FHIRFACADE_EVENT_SCHEMA=cloudevents"}, "events", "tail", "--all", "--count", "1")
 	done := make(chan struct{})
 	var out []byte
+	var err error
 	go func() { out, err = tail.Output(); close(done) }()
 	select {
 	case <-done:
@@ -66,7 +62,61 @@ func TestEventsTail(t *testing.T) {
 	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &e) != nil {
 		t.Fatalf("want one JSON line, got %q", out)
 	}
+	addr := strings.TrimSuffix(strings.TrimPrefix(base, "http://"), "/fhir")
 	if e["type"] != "Microsoft.HealthcareApis.FhirResourceDeleted" || e["subject"] != addr+"/Observation/1" || e["specversion"] != "1.0" {
-		t.Errorf("event %v", e)
+		t.Errorf("first event %v, want Observation/1's delete (none for the delete made without a sink)", e)
+	}
+	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+		mu.Lock()
+		got := strings.Join(posted, "\n")
+		mu.Unlock()
+		if strings.Contains(got, addr+"/Observation/1") {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("the webhook got %q, want Observation/1's delete", got)
+		}
+	}
+}
+
+// serveEvents starts `fhirfacade serve` in dir (CloudEvents) with env and
+// returns its FHIR base URL and how to stop it.
+func serveEvents(t *testing.T, dir string, env ...string) (string, func()) {
+	t.Helper()
+	addr := freePort(t)
+	var stderr bytes.Buffer
+	srv := command(t, dir, append([]string{"FHIRFACADE_LISTEN=" + addr, "FHIRFACADE_EVENT_SCHEMA=cloudevents"}, env...), "serve")
+	srv.Stderr = &stderr
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }
+	base := "http://" + addr + "/fhir"
+	var err error
+	for start := time.Now(); time.Since(start) < 30*time.Second; time.Sleep(100 * time.Millisecond) {
+		var res *http.Response
+		if res, err = http.Get(base + "/metadata"); err == nil {
+			res.Body.Close()
+			break
+		}
+	}
+	if err != nil {
+		stop()
+		t.Fatalf("not serving: %v\n%s", err, stderr.String())
+	}
+	return base, stop
+}
+
+// deleteAll sends a DELETE of each path under base.
+func deleteAll(t *testing.T, base string, paths ...string) {
+	t.Helper()
+	for _, path := range paths {
+		req, _ := http.NewRequest(http.MethodDelete, base+path, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
 	}
 }
