@@ -6,7 +6,6 @@ package legacy
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +22,9 @@ type Backend struct {
 	db  *sqldb.DB
 	reg *mappings.Registry
 	now func() time.Time
+	// read runs reads, searches and counts outside a write transaction:
+	// the database's Reader (native pgx on PostgreSQL).
+	read sqldb.Reader
 }
 
 var (
@@ -32,7 +34,7 @@ var (
 
 // New returns a legacy backend over db with the given specs.
 func New(db *sqldb.DB, reg *mappings.Registry) *Backend {
-	return &Backend{db: db, reg: reg, now: time.Now}
+	return &Backend{db: db, reg: reg, now: time.Now, read: db.Reader()}
 }
 
 // Name implements backend.Backend.
@@ -47,29 +49,6 @@ func (b *Backend) spec(typ string) (*mappings.Spec, error) {
 		return nil, fmt.Errorf("%w: resource type %s is not mapped", backend.ErrNotSupported, typ)
 	}
 	return s, nil
-}
-
-// queryer is what both *sql.DB and *sql.Tx offer.
-type queryer interface {
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
-}
-
-func scanRows(rows *sql.Rows, n int) ([]mappings.Row, error) {
-	defer rows.Close()
-	var out []mappings.Row
-	ptrs := make([]any, n)
-	for rows.Next() {
-		row := make(mappings.Row, n)
-		for i := range row {
-			ptrs[i] = &row[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		out = append(out, row)
-	}
-	return out, rows.Err()
 }
 
 func (b *Backend) encode(s *mappings.Spec, row mappings.Row) (*backend.Resource, error) {
@@ -89,7 +68,7 @@ func dbErr(op string, err error) error {
 	return fmt.Errorf("%w: legacy %s: %s", backend.ErrUnavailable, op, sqldb.Describe(err))
 }
 
-func (b *Backend) readRow(ctx context.Context, q queryer, s *mappings.Spec, id string) (mappings.Row, error) {
+func (b *Backend) readRow(ctx context.Context, r sqldb.Reader, s *mappings.Spec, id string) (mappings.Row, error) {
 	st, err := s.ReadStmt(b.db.Dialect, id)
 	if errors.Is(err, search.ErrNoMatch) {
 		return nil, fmt.Errorf("%w: %s/%s", backend.ErrNotFound, s.ResourceType, id)
@@ -97,11 +76,7 @@ func (b *Backend) readRow(ctx context.Context, q queryer, s *mappings.Spec, id s
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryContext(ctx, st.SQL, st.Args...)
-	if err != nil {
-		return nil, dbErr("read", err)
-	}
-	rs, err := scanRows(rows, s.NumCols())
+	rs, err := r.QueryRows(ctx, st.SQL, st.Args, s.NumCols())
 	if err != nil {
 		return nil, dbErr("read", err)
 	}
@@ -149,8 +124,8 @@ func (b *Backend) Search(ctx context.Context, typ string, q *search.Query, opts 
 		if err != nil {
 			return nil, translate(err)
 		}
-		var n int
-		if err := b.reader(ctx).QueryRowContext(ctx, st.SQL, st.Args...).Scan(&n); err != nil {
+		n, err := b.reader(ctx).QueryInt(ctx, st.SQL, st.Args)
+		if err != nil {
 			return nil, dbErr("count", err)
 		}
 		res.Total = &n
@@ -163,11 +138,7 @@ func (b *Backend) Search(ctx context.Context, typ string, q *search.Query, opts 
 		return nil, translate(err)
 	}
 	res.Ignored = ignored
-	rows, err := b.reader(ctx).QueryContext(ctx, st.SQL, st.Args...)
-	if err != nil {
-		return nil, dbErr("search", err)
-	}
-	rs, err := scanRows(rows, s.NumCols())
+	rs, err := b.reader(ctx).QueryRows(ctx, st.SQL, st.Args, s.NumCols())
 	if err != nil {
 		return nil, dbErr("search", err)
 	}

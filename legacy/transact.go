@@ -5,6 +5,7 @@ import (
 	"database/sql"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 var _ backend.Transactor = (*Backend)(nil)
@@ -12,7 +13,7 @@ var _ backend.Transactor = (*Backend)(nil)
 // sqlConn is what a write runs its statements on: a single write's own
 // *sql.Tx, or the unit of the Transact it is part of.
 type sqlConn interface {
-	queryer
+	sqldb.Queryer
 	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
 }
 
@@ -93,12 +94,13 @@ func (b *Backend) unitOf(ctx context.Context) *unit {
 }
 
 // reader is what a read queries: the unit inside Transact (so a
-// transaction's reads see its own writes), else the database.
-func (b *Backend) reader(ctx context.Context) queryer {
+// transaction's reads see its own writes; writes stay on database/sql, see
+// sqldb.Reader), else the database's Reader.
+func (b *Backend) reader(ctx context.Context) sqldb.Reader {
 	if u := b.unitOf(ctx); u != nil {
-		return u
+		return sqldb.SQLReader(u)
 	}
-	return b.db
+	return b.read
 }
 
 // Transact implements backend.Transactor: fn's reads and writes share one

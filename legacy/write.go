@@ -136,11 +136,7 @@ func (b *Backend) Create(ctx context.Context, typ string, body map[string]any, i
 			if err != nil {
 				return translate(err)
 			}
-			rows, err := tx.QueryContext(ctx, st.SQL, st.Args...)
-			if err != nil {
-				return dbErr("search", err)
-			}
-			rs, err := scanRows(rows, s.NumCols())
+			rs, err := sqldb.SQLReader(tx).QueryRows(ctx, st.SQL, st.Args, s.NumCols())
 			if err != nil {
 				return dbErr("search", err)
 			}
@@ -165,7 +161,7 @@ func (b *Backend) Create(ctx context.Context, typ string, body map[string]any, i
 		if err != nil {
 			return err
 		}
-		row, err := b.readRow(ctx, tx, s, id)
+		row, err := b.readRow(ctx, sqldb.SQLReader(tx), s, id)
 		if err != nil {
 			return err
 		}
@@ -191,7 +187,7 @@ func (b *Backend) Update(ctx context.Context, typ, id string, body map[string]an
 	}
 	var res *backend.Resource
 	err = b.inTx(ctx, func(tx sqlConn) error {
-		row, err := b.readRow(ctx, tx, s, id)
+		row, err := b.readRow(ctx, sqldb.SQLReader(tx), s, id)
 		if errors.Is(err, backend.ErrNotFound) {
 			// legacy keys come from identity columns: a client-chosen id
 			// would collide with the sequence later
@@ -229,7 +225,7 @@ func (b *Backend) Update(ctx context.Context, typ, id string, body map[string]an
 			}
 			return errRace
 		}
-		row, err = b.readRow(ctx, tx, s, id)
+		row, err = b.readRow(ctx, sqldb.SQLReader(tx), s, id)
 		if err != nil {
 			return err
 		}
@@ -255,7 +251,7 @@ func (b *Backend) Delete(ctx context.Context, typ, id string, ifMatch string) er
 	}
 	return b.inTx(ctx, func(tx sqlConn) error {
 		if ifMatch != "" {
-			row, err := b.readRow(ctx, tx, s, id)
+			row, err := b.readRow(ctx, sqldb.SQLReader(tx), s, id)
 			if errors.Is(err, backend.ErrNotFound) {
 				return fmt.Errorf("%w: %s/%s does not exist", backend.ErrPreconditionFailed, typ, id)
 			}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib"  // registers driver "pgx"
 	_ "github.com/microsoft/go-mssqldb" // registers driver "sqlserver"
 	_ "modernc.org/sqlite"              // registers driver "sqlite"
@@ -33,6 +34,37 @@ type DB struct {
 	Redacted string
 	// Path is a SQLite database's file ("" for other dialects).
 	Path string
+
+	// reader runs legacy reads and searches: a native pgx pool on
+	// PostgreSQL (pool), database/sql for the other dialects.
+	reader Reader
+	pool   *pgxpool.Pool
+}
+
+// Reader is what the database's read-only statements outside a write
+// transaction run on.
+func (d *DB) Reader() Reader { return d.reader }
+
+// PingContext checks the database/sql pool and, on PostgreSQL, the native
+// pool reads and searches run on: /readyz must fail when either cannot
+// reach the database.
+func (d *DB) PingContext(ctx context.Context) error {
+	if err := d.DB.PingContext(ctx); err != nil {
+		return err
+	}
+	if d.pool != nil {
+		return d.pool.Ping(ctx)
+	}
+	return nil
+}
+
+// Close closes both pools (waiting for the native pool's connections to be
+// returned, so a DROP DATABASE after it finds no session left).
+func (d *DB) Close() error {
+	if d.pool != nil {
+		d.pool.Close()
+	}
+	return d.DB.Close()
 }
 
 // Redact removes the password from a database URL so it can be logged or
@@ -86,11 +118,17 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err == nil && t.driver == "mysql" {
 		d, err = mysqlDialect(pctx, db)
 	}
+	out := &DB{DB: db, Dialect: d, Redacted: Redact(dsn), Path: t.file, reader: SQLReader(db)}
+	if err == nil && t.driver == "pgx" {
+		if out.pool, err = openPgxPool(pctx, dsn); err == nil {
+			out.reader = pgxReader{out.pool}
+		}
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect %s: %v", Redact(dsn), redactErr(err, dsn))
 	}
-	return &DB{DB: db, Dialect: d, Redacted: Redact(dsn), Path: t.file}, nil
+	return out, nil
 }
 
 // dsnTarget is what a database URL names: the driver, its connection
