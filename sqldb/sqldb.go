@@ -45,6 +45,15 @@ type DB struct {
 // transaction run on.
 func (d *DB) Reader() Reader { return d.reader }
 
+// ReadPoolStat is the native read pool's statistics (nil on a dialect
+// whose reads run on database/sql).
+func (d *DB) ReadPoolStat() *pgxpool.Stat {
+	if d.pool == nil {
+		return nil
+	}
+	return d.pool.Stat()
+}
+
 // PingContext checks the database/sql pool and, on PostgreSQL, the native
 // pool reads and searches run on: /readyz must fail when either cannot
 // reach the database.

@@ -343,7 +343,8 @@ func startRoutes(ctx context.Context, ctl *control.Store, types []string, log *s
 func newMetrics(db *sqldb.DB, ctl *control.Store) *prometheus.Registry {
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(db.DB, "legacy"), collectors.NewDBStatsCollector(ctl.DB.DB, "control"))
+		collectors.NewDBStatsCollector(db.DB, "legacy"), collectors.NewDBStatsCollector(ctl.DB.DB, "control"),
+		newReadPoolCollector(db.ReadPoolStat))
 	return metrics
 }
 
