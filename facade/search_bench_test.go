@@ -34,7 +34,9 @@ const (
 
 // BenchmarkSearchStages splits the cost of one Observation search into the
 // facade's layers, on PostgreSQL (FHIRFACADE_TEST_PG), one request at a
-// time: the bare database/sql query of the same SQL (sql), the legacy
+// time: the bare database/sql query of the same SQL (sql), the same on a
+// native pgx pool (pgx), on the database's Reader, which the legacy backend
+// uses (reader: native pgx with the values database/sql gave), the legacy
 // backend (+ SQL building, scanning, encoding: backend), the whole HTTP
 // handler in process (+ echo, middlewares, parsing, Bundle, log line:
 // handler). Besides ns/op (which includes waiting for PostgreSQL) it
@@ -119,6 +121,21 @@ func BenchmarkSearchStages(b *testing.B) {
 				}
 			}
 			rows.Close()
+		})
+	})
+	b.Run("reader", func(b *testing.B) {
+		// what legacy.Backend runs it on now: db.Reader(), native pgx on
+		// PostgreSQL, rows as the values database/sql gave
+		q, _ := search.ParseQuery(query(0))
+		st, _, err := spec.SearchStmt(db.Dialect, searchRequest(b, q))
+		if err != nil {
+			b.Fatal(err)
+		}
+		measure(b, func(i int) {
+			st.Args[len(st.Args)-1] = fmt.Sprint(1 + i%searchPatients)
+			if _, err := db.Reader().QueryRows(ctx, st.SQL, st.Args, spec.NumCols()); err != nil {
+				b.Fatal(err)
+			}
 		})
 	})
 	b.Run("backend", func(b *testing.B) {
