@@ -100,7 +100,7 @@ func (b *Backend) StartExport(ctx context.Context, types []string, since string)
 	return loc, nil
 }
 
-func (b *Backend) underBase(u string) bool { return strings.HasPrefix(u, b.c.Base()+"/") }
+func (b *Backend) underBase(u string) bool { return b.c.Under(u) }
 
 // ExportStatus implements backend.BulkExporter.
 func (b *Backend) ExportStatus(ctx context.Context, status string) (*backend.ExportManifest, time.Duration, error) {
