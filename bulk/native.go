@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"time"
@@ -89,7 +90,9 @@ func (e *Engine) startNative(ctx context.Context, j *Job, routes backend.Routes,
 		p := &j.Parts[i]
 		// a filtered part pages: no standard tells whether the server
 		// applies _typeFilter, and one that ignored it would widen the export
-		if be := routes.BackendFor(p.Type); !p.Done && p.Cursor == "" && p.Query == "" && be != nil && be.Name() == ex.Name() {
+		// (a part with a backend but no cursor was sent to paging when its
+		// upstream job failed: see pageNative)
+		if be := routes.BackendFor(p.Type); !p.Done && p.Cursor == "" && p.Backend == "" && p.Query == "" && be != nil && be.Name() == ex.Name() {
 			cands = append(cands, p)
 			types = append(types, p.Type)
 		}
@@ -99,7 +102,7 @@ func (e *Engine) startNative(ctx context.Context, j *Job, routes backend.Routes,
 	}
 	status, err := ex.StartExport(ctx, types, j.Spec.Since)
 	if errors.Is(err, backend.ErrInvalid) || errors.Is(err, backend.ErrNotSupported) || errors.Is(err, backend.ErrUnprocessable) {
-		e.cfg.Log.Warn("the FHIR server refused $export: its types are paged", slog.String("job", j.ID), slog.String("error", err.Error()))
+		e.cfg.Log.Warn("the FHIR server refused $export: its types are paged", slog.String("job", j.ID), slog.String("reason", publicReason(err)))
 		return nil, nil
 	}
 	if err != nil {
@@ -114,6 +117,7 @@ func (e *Engine) startNative(ctx context.Context, j *Job, routes backend.Routes,
 		c := nativeCursor{Status: status, Types: types}
 		p.Backend, p.Cursor = ex.Name(), c.String()
 		if err := e.cfg.Store.SaveBulkPart(ctx, j.ID, worker, *p, e.cfg.now(), e.cfg.Lease); err != nil {
+			e.orphan(ctx, j, run.parts, status)
 			return nil, err
 		}
 		run.parts, run.cur[p.Seq] = append(run.parts, p), c
@@ -140,7 +144,7 @@ func resumeNative(j *Job) *nativeRun {
 		c, ok := parseNative(p.Cursor)
 		switch {
 		case ok:
-		case p.Cursor == "" && !p.Done && p.Pages == 0 && containsType(types, p.Type):
+		case p.Cursor == "" && p.Backend == "" && !p.Done && p.Pages == 0 && containsType(types, p.Type):
 			c = nativeCursor{Status: run.status, Types: types}
 		default:
 			continue
@@ -160,9 +164,14 @@ func containsType(types []string, t string) bool {
 }
 
 // finishNative waits for the upstream export and copies its files into
-// the native parts; the upstream job is deleted once they are all done.
-// An upstream failure ends each unfinished part with one error line.
-func (e *Engine) finishNative(ctx context.Context, j *Job, run *nativeRun, worker string) error {
+// the native parts. An upstream job that failed (or vanished, or whose
+// status stayed unreadable past ExportOutage) before any of its lines were
+// committed is replaced: by a new upstream job when it vanished, else by
+// paging the types. Once lines were committed it fails the facade job: a
+// type must never end silently partial. The upstream job is deleted when
+// the facade job has finished (RunOnce), not here: this worker may no
+// longer own the job by then.
+func (e *Engine) finishNative(ctx context.Context, j *Job, run *nativeRun, routes backend.Routes, worker string) error {
 	if run == nil || allDone(run.parts) {
 		return nil
 	}
@@ -175,28 +184,60 @@ func (e *Engine) finishNative(ctx context.Context, j *Job, run *nativeRun, worke
 			m, failed = e.awaitNative(ctx, j, run, worker)
 		}
 	}
-	if errors.Is(failed, control.ErrBulkLeaseLost) || ctx.Err() != nil {
+	switch {
+	case errors.Is(failed, control.ErrBulkLeaseLost) || ctx.Err() != nil:
 		return failed
-	}
-	if failed != nil {
-		e.cfg.Log.Warn("the FHIR server's $export failed", slog.String("job", j.ID), slog.String("error", failed.Error()))
+	case failed != nil && noneCopied(run.parts):
+		return e.pageNative(ctx, j, run, routes, worker, failed)
+	case failed != nil:
+		return &partError{typ: firstUnfinished(run.parts), err: failed}
 	}
 	for _, p := range run.parts {
-		var err error
-		switch {
-		case p.Done:
+		if p.Done {
 			continue
-		case failed != nil:
-			err = e.nativeFailed(ctx, j, p, failed, worker)
-		default:
-			err = e.nativePart(ctx, j, p, run.cur[p.Seq], m, worker)
 		}
-		if err != nil {
+		if err := e.nativePart(ctx, j, p, run.cur[p.Seq], m, worker); err != nil {
 			return &partError{typ: p.Type, err: err}
 		}
 	}
-	e.cancelUpstream(ctx, run.status)
 	return nil
+}
+
+// pageNative pages the run's parts after their upstream job failed before
+// any of its lines were committed. Their cursors are cleared (Backend
+// kept: a part with a backend and no cursor is never offered to $export
+// again) before the upstream job is deleted, so a restarted job pages
+// them too.
+func (e *Engine) pageNative(ctx context.Context, j *Job, run *nativeRun, routes backend.Routes, worker string, cause error) error {
+	e.cfg.Log.Warn("the FHIR server's $export failed before any line was copied: its types are paged",
+		slog.String("job", j.ID), slog.String("reason", publicReason(cause)))
+	for _, p := range run.parts {
+		p.Cursor, p.Backend = "", e.cfg.Exporter.Name()
+		if err := e.cfg.Store.SaveBulkPart(ctx, j.ID, worker, *p, e.cfg.now(), e.cfg.Lease); err != nil {
+			return err
+		}
+	}
+	// the save above proved this worker holds the lease: no other worker
+	// can be using the upstream job
+	e.cancelUpstream(ctx, run.status)
+	for _, p := range run.parts {
+		if err := e.runPart(ctx, j, p, routes, worker); err != nil {
+			if errors.Is(err, control.ErrBulkLeaseLost) || ctx.Err() != nil {
+				return err
+			}
+			return &partError{typ: p.Type, err: err}
+		}
+	}
+	return nil
+}
+
+func firstUnfinished(parts []*control.BulkPart) string {
+	for _, p := range parts {
+		if !p.Done {
+			return p.Type
+		}
+	}
+	return "the export"
 }
 
 // noneCopied: no line of the upstream's files was committed yet.
@@ -219,10 +260,11 @@ func (e *Engine) restartNative(ctx context.Context, j *Job, run *nativeRun, work
 	}
 	e.cfg.Log.Info("the FHIR server's $export job was gone: started another", slog.String("job", j.ID))
 	run.status = status
-	for _, p := range run.parts {
+	for i, p := range run.parts {
 		c := nativeCursor{Status: status, Types: types}
 		p.Cursor, run.cur[p.Seq] = c.String(), c
 		if err := e.cfg.Store.SaveBulkPart(ctx, j.ID, worker, *p, e.cfg.now(), e.cfg.Lease); err != nil {
+			e.orphan(ctx, j, run.parts[:i], status)
 			return err
 		}
 	}
@@ -239,49 +281,70 @@ func allDone(parts []*control.BulkPart) bool {
 }
 
 // awaitNative polls the upstream job until it completes, honouring its
-// Retry-After (capped so the lease, renewed after every poll, holds).
+// Retry-After. A status that cannot be read (ErrUnavailable: a 503, a
+// throttled poll, the circuit open) is polled again with backoff until it
+// has been so for ExportOutage; any other error ends the wait.
 func (e *Engine) awaitNative(ctx context.Context, j *Job, run *nativeRun, worker string) (*backend.ExportManifest, error) {
-	for {
+	var down time.Time // since when the status could not be read
+	for n := 0; ; n++ {
 		m, wait, err := e.cfg.Exporter.ExportStatus(ctx, run.status)
-		if err != nil || m != nil {
-			return m, err
+		switch {
+		case m != nil:
+			return m, nil
+		case err == nil:
+			down, n = time.Time{}, 0
+			if wait < 0 { // no Retry-After
+				wait = time.Second
+			}
+		case ctx.Err() != nil || !errors.Is(err, backend.ErrUnavailable) || errors.Is(err, backend.ErrExportFailed):
+			return nil, err
+		default:
+			if down.IsZero() {
+				down = e.cfg.now()
+			}
+			if e.cfg.now().Sub(down) >= e.cfg.ExportOutage {
+				return nil, err
+			}
+			e.cfg.Log.Warn("the FHIR server's $export status could not be read: polling again",
+				slog.String("job", j.ID), slog.String("reason", publicReason(err)))
+			wait = backoff(n)
 		}
-		if wait < 0 { // no Retry-After
-			wait = time.Second
-		}
-		wait = max(wait, 100*time.Millisecond)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(min(wait, e.cfg.Lease/3)):
-		}
-		// a cancelled job or a lost lease ends the wait
-		if err := e.cfg.Store.RenewBulkLease(ctx, j.ID, worker, e.cfg.now(), e.cfg.Lease); err != nil {
+		if err := e.sleepRenewing(ctx, j, worker, wait); err != nil {
 			return nil, err
 		}
 	}
 }
 
-// nativeFailed ends a part whose upstream export failed with one error
-// line naming the kind of failure only (the server's own text may hold
-// URLs or more).
-func (e *Engine) nativeFailed(ctx context.Context, j *Job, p *control.BulkPart, cause error, worker string) error {
-	f, err := e.openPart(ctx, j, p)
-	if err != nil {
-		return err
-	}
-	defer f.close()
-	pg := &page{}
-	kind := "internal error"
-	for _, s := range publicSentinels {
-		if errors.Is(cause, s) {
-			kind = s.Error()
-			break
+// maxPollWait caps one wait between status polls (a Retry-After of hours
+// would hold a worker that long).
+const maxPollWait = 5 * time.Minute
+
+// backoff is the n-th wait between failed polls: exponential from 200 ms
+// to 30 s, with jitter.
+func backoff(n int) time.Duration {
+	d := min(200*time.Millisecond<<min(n, 8), 30*time.Second)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// sleepRenewing waits d (at least 100 ms, at most maxPollWait), renewing
+// the job's lease every Lease/3 so that it holds however long the wait.
+// A cancelled job or a lost lease ends the wait with ErrBulkLeaseLost.
+func (e *Engine) sleepRenewing(ctx context.Context, j *Job, worker string, d time.Duration) error {
+	end := time.Now().Add(min(max(d, 100*time.Millisecond), maxPollWait))
+	for {
+		left := time.Until(end)
+		if left <= 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(left, e.cfg.Lease/3)):
+		}
+		if err := e.cfg.Store.RenewBulkLease(ctx, j.ID, worker, e.cfg.now(), e.cfg.Lease); err != nil {
+			return err
 		}
 	}
-	pg.outcome(fmt.Sprintf("%s could not be exported: the FHIR server's $export failed (%s)", p.Type, kind))
-	p.Done = true
-	return e.commit(ctx, j, p, f, pg, worker)
 }
 
 // nativePart copies the type's files of the manifest into the part, from
@@ -388,6 +451,19 @@ func (e *Engine) cancelUpstream(ctx context.Context, status string) {
 	if err := e.cfg.Exporter.CancelExport(cctx, status); err != nil {
 		e.cfg.Log.Warn("the FHIR server's $export job could not be deleted", slog.String("error", err.Error()))
 	}
+}
+
+// orphan deletes the upstream job a worker started but could not commit
+// into all of its parts (the job was cancelled, its lease lost, the store
+// failed) — unless a committed part names it: then it is the job's, and
+// whoever finishes or cancels the job deletes it.
+func (e *Engine) orphan(ctx context.Context, j *Job, committed []*control.BulkPart, status string) {
+	if len(committed) > 0 {
+		if cur, _, err := e.cfg.Store.BulkJob(ctx, j.ID); err != nil || cur == nil || cur.Status != control.BulkCancelled {
+			return
+		}
+	}
+	e.cancelUpstream(ctx, status)
 }
 
 // upstreamStatus is the upstream export a job's parts name ("" when none).

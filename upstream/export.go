@@ -118,11 +118,17 @@ func (b *Backend) ExportStatus(ctx context.Context, status string) (*backend.Exp
 		}
 		return &m, 0, nil
 	}
-	if res.Status == http.StatusNotFound || res.Status == http.StatusGone {
+	switch res.Status {
+	case http.StatusNotFound, http.StatusGone:
 		// the job is gone (expired, deleted, or the server lost it)
 		return nil, 0, fmt.Errorf("%w: $export job no longer known to the FHIR server", backend.ErrGone)
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		// still throttled or unavailable after Do's retries: the job may
+		// well be fine, the caller polls again later
+		return nil, 0, fmt.Errorf("%w: $export status: the FHIR server answered %d", backend.ErrUnavailable, res.Status)
 	}
-	return nil, 0, statusErr(res, "$export status")
+	// the server's own text is left out: it may hold URLs or more
+	return nil, 0, fmt.Errorf("%w: $export status: the FHIR server answered %d", backend.ErrExportFailed, res.Status)
 }
 
 // CancelExport implements backend.BulkExporter.
