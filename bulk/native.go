@@ -75,7 +75,8 @@ func (n *nativeRun) owns(p *control.BulkPart) bool {
 
 // startNative resumes the job's upstream export, or kicks one off for
 // the parts that can take it (nil: none, every part pages). A kick-off
-// the server refuses leaves those parts to paging.
+// that fails (refused, throttled, a conflicting export) leaves those parts
+// to paging.
 func (e *Engine) startNative(ctx context.Context, j *Job, routes backend.Routes, worker string) (*nativeRun, error) {
 	ex := e.cfg.Exporter
 	if ex == nil || j.Spec.Level != LevelSystem {
@@ -101,8 +102,11 @@ func (e *Engine) startNative(ctx context.Context, j *Job, routes backend.Routes,
 		return nil, nil
 	}
 	status, err := ex.StartExport(ctx, types, j.Spec.Since)
-	if errors.Is(err, backend.ErrInvalid) || errors.Is(err, backend.ErrNotSupported) || errors.Is(err, backend.ErrUnprocessable) {
-		e.cfg.Log.Warn("the FHIR server refused $export: its types are paged", slog.String("job", j.ID), slog.String("reason", publicReason(err)))
+	if err != nil && ctx.Err() == nil {
+		// refused (400, 422), busy (429, 409: another export running) or
+		// unavailable: paging serves the same lines, so the job goes on
+		// (a server that cannot serve its search either fails it there)
+		e.cfg.Log.Warn("the FHIR server's $export could not be kicked off: its types are paged", slog.String("job", j.ID), slog.String("reason", publicReason(err)))
 		return nil, nil
 	}
 	if err != nil {

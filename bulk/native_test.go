@@ -393,3 +393,27 @@ func TestNativeCancelOrphans(t *testing.T) {
 		t.Errorf("cancelled behind the worker: server stats %+v, want 2 kick-offs and 2 deletes", st)
 	}
 }
+
+// TestNativeKickoffBusy: a kick-off the server answers 429 (after the
+// client's retries) or 409 (an export already running) leaves Patient to
+// paging: the job completes with every Patient.
+func TestNativeKickoffBusy(t *testing.T) {
+	n := newNativeFixture(t, "sqlite://"+t.TempDir()+"/control.db", 6)
+	ctx := context.Background()
+	for _, c := range []struct{ status, n int }{{429, 2}, {409, 1}} {
+		e := n.engine(t, bulk.Dir{Root: t.TempDir()}, nil)
+		// the CapabilityStatement is cached first: the fault hits the kick-off
+		if !n.up.ExportOffered(ctx) {
+			t.Fatal("$export not offered")
+		}
+		before := n.srv.ExportStats().Kickoffs
+		n.srv.Fault(c.status, c.n)
+		id := submit(t, e)
+		runToEnd(t, e)
+		n.wantAll(t, e, id, false)
+		j, _ := e.Job(ctx, id)
+		if j.Status != control.BulkDone || strings.HasPrefix(j.Parts[0].Cursor, "$export:") || n.srv.ExportStats().Kickoffs != before {
+			t.Errorf("%d at kick-off: job %s, Patient %+v", c.status, j.Status, j.Parts[0])
+		}
+	}
+}

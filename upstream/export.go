@@ -89,7 +89,8 @@ func (b *Backend) StartExport(ctx context.Context, types []string, since string)
 		return "", err
 	}
 	if res.Status != http.StatusAccepted {
-		return "", statusErr(res, "$export kick-off")
+		// the server's own text is left out (it is logged by the caller)
+		return "", fmt.Errorf("%w: $export kick-off: the FHIR server answered %d", sentinelFor(res.Status), res.Status)
 	}
 	loc := res.Header.Get("Content-Location")
 	if !b.underBase(loc) {
@@ -180,11 +181,7 @@ func (c *Client) Stream(ctx context.Context, u string, withToken bool) (io.ReadC
 				wait = retryAfter(res.Header)
 				err = fmt.Errorf("status %d", res.StatusCode)
 			default:
-				s, ok := statusSentinels[res.StatusCode]
-				if !ok {
-					s = backend.ErrUnavailable
-				}
-				return nil, fmt.Errorf("%w: $export file: the server answered %d", s, res.StatusCode)
+				return nil, fmt.Errorf("%w: $export file: the server answered %d", sentinelFor(res.StatusCode), res.StatusCode)
 			}
 		}
 		if attempt >= c.cfg.MaxRetries {
