@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +43,17 @@ type nativeCursor struct {
 	Types  []string `json:"types"`
 	File   int      `json:"file"` // index among this type's output files
 	Line   int64    `json:"line"` // lines of that file already taken
+	// URL is a hash of that file's URL (without its query: a pre-signed
+	// URL's signature may change from poll to poll): a resumed copy checks
+	// the manifest still names the same file at that index.
+	URL string `json:"url,omitempty"`
+}
+
+// fileHash is a nativeCursor's URL of an upstream file URL.
+func fileHash(u string) string {
+	u, _, _ = strings.Cut(u, "?")
+	sum := sha256.Sum256([]byte(u))
+	return hex.EncodeToString(sum[:8])
 }
 
 func parseNative(cursor string) (nativeCursor, bool) {
@@ -354,11 +367,14 @@ func (e *Engine) sleepRenewing(ctx context.Context, j *Job, worker string, d tim
 // nativePart copies the type's files of the manifest into the part, from
 // where its cursor stands.
 func (e *Engine) nativePart(ctx context.Context, j *Job, p *control.BulkPart, c nativeCursor, m *backend.ExportManifest, worker string) error {
-	var files []string
+	var files []backend.ExportFile
 	for _, o := range m.Output {
 		if o.Type == p.Type {
-			files = append(files, o.URL)
+			files = append(files, o)
 		}
+	}
+	if c.File > len(files) || c.File == len(files) && c.Line > 0 {
+		return fmt.Errorf("%w: %s: the manifest has fewer files than were copied", errManifestChanged, p.Type)
 	}
 	f, err := e.openPart(ctx, j, p)
 	if err != nil {
@@ -378,9 +394,22 @@ func (e *Engine) nativePart(ctx context.Context, j *Job, p *control.BulkPart, c 
 	return e.commit(ctx, j, p, f, pg, worker)
 }
 
+// errManifestChanged: a resumed copy found the upstream's manifest or
+// file not as the committed lines were copied from. The job fails: its
+// lines could not be told apart from missing or duplicate ones.
+var errManifestChanged = fmt.Errorf("%w: the manifest changed", backend.ErrExportFailed)
+
 // nativeFile copies one upstream file, committing every PageSize lines
-// and at its end; lines the cursor says were taken are skipped.
-func (e *Engine) nativeFile(ctx context.Context, j *Job, p *control.BulkPart, c *nativeCursor, m *backend.ExportManifest, url string, f *partFiles, pg *page, worker string) error {
+// and at its end; lines the cursor says were taken are skipped. A file
+// other than the cursor's, or with another count of lines than the
+// manifest's, fails the part.
+func (e *Engine) nativeFile(ctx context.Context, j *Job, p *control.BulkPart, c *nativeCursor, m *backend.ExportManifest, file backend.ExportFile, f *partFiles, pg *page, worker string) error {
+	url := file.URL
+	if h := fileHash(url); c.URL == "" {
+		c.URL = h
+	} else if c.URL != h {
+		return fmt.Errorf("%w: %s: another file at a copied index", errManifestChanged, p.Type)
+	}
 	rc, err := e.cfg.Exporter.OpenExportFile(ctx, m, url)
 	if err != nil {
 		return err
@@ -410,7 +439,10 @@ func (e *Engine) nativeFile(ctx context.Context, j *Job, p *control.BulkPart, c 
 			pg.reset()
 		}
 	}
-	c.File, c.Line = c.File+1, 0
+	if n < c.Line || file.Count > 0 && n != file.Count {
+		return fmt.Errorf("%w: %s: a file has %d lines, the manifest says %d (%d copied)", errManifestChanged, p.Type, n, file.Count, c.Line)
+	}
+	c.File, c.Line, c.URL = c.File+1, 0, ""
 	p.Cursor = c.String()
 	if err := e.commit(ctx, j, p, f, pg, worker); err != nil {
 		return err

@@ -417,3 +417,56 @@ func TestNativeKickoffBusy(t *testing.T) {
 		}
 	}
 }
+
+// TestNativeManifestMismatch: a resumed copy whose cursor names another
+// file than the manifest now lists at its index, and a file with another
+// count of lines than its manifest's, fail the job (naming Patient)
+// instead of completing it with lines missing or twice.
+func TestNativeManifestMismatch(t *testing.T) {
+	n := newNativeFixture(t, "sqlite://"+t.TempDir()+"/control.db", 20, "EXPORT_FILE_LINES=7")
+	ctx := context.Background()
+	for _, mode := range []string{"other file", "miscount"} {
+		t.Run(mode, func(t *testing.T) {
+			rctx, cancel := context.WithCancel(ctx)
+			e := n.engine(t, bulk.Dir{Root: t.TempDir()}, func(c *bulk.Config) {
+				c.PageSize = 5
+				c.OnCommit = func(_ string, p control.BulkPart) {
+					if mode == "other file" && p.Type == "Patient" && p.Pages == 1 {
+						cancel()
+					}
+				}
+			})
+			if mode == "miscount" {
+				n.srv.ExportFault("miscount")
+			}
+			id := submit(t, e)
+			e.RunOnce(rctx, "w1")
+			if mode == "other file" {
+				// the committed cursor is made to name another file
+				if j, err := n.store.ClaimBulkJob(ctx, "w9", time.Now(), time.Minute); err != nil || j == nil {
+					t.Fatalf("claim: %v %v", j, err)
+				}
+				_, parts, err := n.store.BulkJob(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := parts[0]
+				p.Cursor = strings.Replace(p.Cursor, `"url":"`, `"url":"0`, 1)
+				if !strings.Contains(p.Cursor, `"url":"0`) {
+					t.Fatalf("cursor names no file: %q", p.Cursor)
+				}
+				if err := n.store.SaveBulkPart(ctx, id, "w9", p, time.Now(), time.Minute); err != nil {
+					t.Fatal(err)
+				}
+				if err := n.store.ReleaseBulkJob(ctx, id, "w9"); err != nil {
+					t.Fatal(err)
+				}
+				runToEnd(t, e)
+			}
+			st, _, _ := n.store.BulkJob(ctx, id)
+			if st.Status != control.BulkFailed || !strings.HasPrefix(st.Error, "Patient: ") {
+				t.Errorf("job %s (%q), want failed on Patient", st.Status, st.Error)
+			}
+		})
+	}
+}

@@ -18,7 +18,8 @@
 // Test hooks (loopback only): GET /_test/export-stats counts the calls
 // (kickoffs, polls, downloads, deletes); POST /_test/export-fault?kind=fail
 // makes the next job fail, kind=wrongtype puts a line of another type into
-// the next job's first file of each type.
+// the next job's first file of each type, kind=miscount makes the next
+// job's manifest overstate each file's count by one.
 'use strict';
 const core = require('@medplum/core');
 
@@ -93,7 +94,7 @@ module.exports = function bulkExport({ repo, base, send }) {
   function manifest(job) {
     return {
       transactionTime: job.transactionTime, request: job.request, requiresAccessToken: true,
-      output: job.files.map((f, n) => ({ type: f.type, url: `${base}/$export-file/${job.id}/${n}`, count: f.count })),
+      output: job.files.map((f, n) => ({ type: f.type, url: `${base}/$export-file/${job.id}/${n}`, count: f.count + (job.fault === 'miscount' ? 1 : 0) })),
       error: [],
     };
   }
