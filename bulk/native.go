@@ -418,9 +418,13 @@ func (e *Engine) nativeFile(ctx context.Context, j *Job, p *control.BulkPart, c 
 	br := bufio.NewReaderSize(rc, 256<<10)
 	var n int64
 	for {
-		line, rerr := br.ReadBytes('\n')
-		if line = bytes.TrimSpace(line); len(line) > 0 {
-			if n++; n > c.Line {
+		line, long, rerr := readLine(br, maxLine)
+		if line = bytes.TrimSpace(line); len(line) > 0 || long {
+			switch n++; {
+			case n <= c.Line:
+			case long:
+				pg.outcome(fmt.Sprintf("a line of the FHIR server's %s export file is longer than %d MiB: left out", p.Type, maxLine>>20))
+			default:
 				pg.native(p.Type, line)
 			}
 		}
@@ -449,6 +453,29 @@ func (e *Engine) nativeFile(ctx context.Context, j *Job, p *control.BulkPart, c 
 	}
 	pg.reset()
 	return nil
+}
+
+// maxLine caps one line of an upstream file: a server bug (or a file that
+// is not NDJSON) must not make a worker hold gigabytes.
+var maxLine = 64 << 20
+
+// readLine reads one line (its newline included) of at most max bytes;
+// the rest of a longer one is read and dropped, and long reported.
+func readLine(br *bufio.Reader, max int) (line []byte, long bool, err error) {
+	var buf []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		if !long {
+			if len(buf)+len(frag) > max {
+				buf, long = nil, true
+			} else {
+				buf = append(buf, frag...)
+			}
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return buf, long, err
+		}
+	}
 }
 
 // typeName is what a resourceType looks like (anything else is not

@@ -470,3 +470,17 @@ func TestNativeManifestMismatch(t *testing.T) {
 		})
 	}
 }
+
+// TestNativeRetryAfter: the upstream's Retry-After (2 s) is waited in full
+// even when it is longer than a third of the lease (here 600 ms), the
+// lease renewed meanwhile: few polls, and the job completes.
+func TestNativeRetryAfter(t *testing.T) {
+	n := newNativeFixture(t, "sqlite://"+t.TempDir()+"/control.db", 6, "EXPORT_DELAY_MS=2500", "EXPORT_RETRY_AFTER=2")
+	e := n.engine(t, bulk.Dir{Root: t.TempDir()}, func(c *bulk.Config) { c.Lease = 600 * time.Millisecond })
+	id := submit(t, e)
+	runToEnd(t, e)
+	n.wantAll(t, e, id, false)
+	if st := n.srv.ExportStats(); st.Polls > 3 {
+		t.Errorf("%d polls while the upstream job built for 2.5 s with Retry-After: 2, want at most 3", st.Polls)
+	}
+}

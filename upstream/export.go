@@ -38,16 +38,22 @@ type exportCaps struct {
 // cached: the next job asks again.
 func (b *Backend) ExportOffered(ctx context.Context) bool {
 	b.caps.mu.Lock()
-	defer b.caps.mu.Unlock()
 	if !b.caps.at.IsZero() && time.Since(b.caps.at) < capsTTL {
+		defer b.caps.mu.Unlock()
 		return b.caps.offered
 	}
+	b.caps.mu.Unlock()
+	// the lock is not held across the request: a slow server must not
+	// queue every other job's check behind this one (two may ask at once)
 	raw, err := b.c.Capabilities(ctx)
 	if err != nil {
 		return false
 	}
-	b.caps.offered, b.caps.at = offersExport(raw), time.Now()
-	return b.caps.offered
+	offered := offersExport(raw)
+	b.caps.mu.Lock()
+	defer b.caps.mu.Unlock()
+	b.caps.offered, b.caps.at = offered, time.Now()
+	return offered
 }
 
 // offersExport reads rest[mode=server].operation of a CapabilityStatement.
@@ -207,6 +213,7 @@ func (c *Client) streamOnce(ctx context.Context, u string, withToken bool) (*htt
 	idle := time.AfterFunc(c.cfg.Timeout, cancel)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
+		idle.Stop()
 		cancel()
 		return nil, errors.New("malformed URL")
 	}
@@ -214,6 +221,8 @@ func (c *Client) streamOnce(ctx context.Context, u string, withToken bool) (*htt
 	if withToken && c.cfg.Tokens != nil {
 		tok, err := c.cfg.Tokens.Token(ctx)
 		if err != nil {
+			idle.Stop()
+			cancel()
 			return nil, fmt.Errorf("token: %w", err)
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -224,6 +233,7 @@ func (c *Client) streamOnce(ctx context.Context, u string, withToken bool) (*htt
 		err = ue.Err
 	}
 	if err != nil {
+		idle.Stop()
 		cancel()
 		return nil, err
 	}
