@@ -512,7 +512,7 @@ func (e *Engine) cancelUpstream(ctx context.Context, status string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := e.cfg.Exporter.CancelExport(cctx, status); err != nil {
-		e.cfg.Log.Warn("the FHIR server's $export job could not be deleted", slog.String("error", err.Error()))
+		e.cfg.Log.Warn("the FHIR server's $export job could not be deleted", slog.String("reason", publicReason(err)))
 	}
 }
 

@@ -233,14 +233,14 @@ type retryErr struct {
 func (e *retryErr) Error() string { return e.cause.Error() }
 func (e *retryErr) Unwrap() error { return errRetryable }
 
-func (c *Client) once(ctx context.Context, method, url string, body []byte, hdr http.Header) (*Response, error) {
+func (c *Client) once(ctx context.Context, method, u string, body []byte, hdr http.Header) (*Response, error) {
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(actx, method, url, rd)
+	req, err := http.NewRequestWithContext(actx, method, u, rd)
 	if err != nil {
 		return nil, err
 	}
@@ -262,6 +262,12 @@ func (c *Client) once(ctx context.Context, method, url string, body []byte, hdr 
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		// the URL is left out of the error (it ends up in logs): a status
+		// or next link may carry more than the base
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
 		}
 		var op *net.OpError
 		refused := errors.As(err, &op) && op.Op == "dial"

@@ -6,10 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/upstream"
 )
 
@@ -126,5 +130,60 @@ func TestUnder(t *testing.T) {
 	// a link outside the base is refused before any request
 	if _, err := c.Do(context.Background(), http.MethodGet, "https://fhir.example.com/fhir/../admin", nil, nil); err == nil || !errors.Is(err, backend.ErrInvalid) {
 		t.Errorf("Do outside the base: %v", err)
+	}
+}
+
+// TestRedirectDropsTokenTestServer: the real test FHIR server redirecting
+// its export file downloads to another port: the file is fetched without
+// the facade's token.
+func TestRedirectDropsTokenTestServer(t *testing.T) {
+	srv := testutil.StartFHIRServer(t)
+	other := &authLog{got: map[string]string{}}
+	b := httptest.NewServer(other.handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"resourceType":"Patient","id":"x"}` + "\n"))
+	})))
+	defer b.Close()
+	be := newBackend(t, srv.URL(), upstream.Config{Tokens: staticToken("SECRET"), MaxRetries: 1})
+	ctx := context.Background()
+	if _, _, err := be.Update(ctx, "Patient", "1", patient("1", "F"), ""); err != nil {
+		t.Fatal(err)
+	}
+	srv.ExportFault("redirect&to=" + url.QueryEscape(b.URL+"/stolen"))
+	status, err := be.StartExport(ctx, []string{"Patient"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m *backend.ExportManifest
+	for deadline := time.Now().Add(10 * time.Second); m == nil; time.Sleep(50 * time.Millisecond) {
+		if m, _, err = be.ExportStatus(ctx, status); err != nil || time.Now().After(deadline) {
+			t.Fatalf("status: %v", err)
+		}
+	}
+	rc, err := be.OpenExportFile(ctx, m, m.Output[0].URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, rc)
+	rc.Close()
+	u, _ := url.Parse(m.Output[0].URL)
+	if v, ok := other.auth("/stolen" + u.Path); !ok || v != "" {
+		t.Errorf("redirected download: reached %v, Authorization %q", ok, v)
+	}
+}
+
+// TestDoErrorNamesNoURL: a request that cannot connect fails with an
+// error that does not carry its URL (a link's query may hold more than
+// the base).
+func TestDoErrorNamesNoURL(t *testing.T) {
+	l := httptest.NewServer(http.NotFoundHandler())
+	base := l.URL + "/fhir"
+	l.Close() // nothing listens there any more
+	c, err := upstream.New(upstream.Config{BaseURL: base, MaxRetries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Do(context.Background(), http.MethodGet, "Patient?_id=QUERYSECRET", nil, nil)
+	if !errors.Is(err, backend.ErrUnavailable) || strings.Contains(err.Error(), "QUERYSECRET") {
+		t.Errorf("Do: %v", err)
 	}
 }
