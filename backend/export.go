@@ -2,9 +2,15 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 )
+
+// ErrExportFailed: the FHIR server's $export job itself failed (its status
+// answered an error that is not a transient one: no poll will make it
+// complete).
+var ErrExportFailed = errors.New("the FHIR server's $export failed")
 
 // BulkExporter is a FHIR server's own Bulk Data $export (HL7 Bulk Data
 // Access IG, system level), which a bulk export job uses instead of paging
@@ -22,8 +28,9 @@ type BulkExporter interface {
 	StartExport(ctx context.Context, types []string, since string) (status string, err error)
 	// ExportStatus polls a job: a nil manifest while it runs (retry after
 	// wait), the manifest when it is complete. A job the server no longer
-	// knows is ErrGone; a failed one an error wrapping ErrUnavailable (or
-	// ErrInvalid, ErrNotSupported).
+	// knows is ErrGone; a failed one ErrExportFailed; a status that could
+	// not be read (server unavailable, throttled, circuit open: worth
+	// polling again) ErrUnavailable.
 	ExportStatus(ctx context.Context, status string) (m *ExportManifest, wait time.Duration, err error)
 	// OpenExportFile streams one output file of a manifest.
 	OpenExportFile(ctx context.Context, m *ExportManifest, url string) (io.ReadCloser, error)

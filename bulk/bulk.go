@@ -79,6 +79,10 @@ type Config struct {
 	// exported through one upstream $export job when the server offers it
 	// (see native.go); nil pages them all.
 	Exporter backend.BulkExporter
+	// ExportOutage is how long the upstream $export job's status may stay
+	// unreadable (server unavailable, throttled, circuit open) before the
+	// job gives up on it (default 10m): a brief outage must not end a type.
+	ExportOutage time.Duration
 	// MaxJobs is the most jobs queued or running at once across every
 	// facade sharing the store (FHIRFACADE_EXPORT_MAX_JOBS; default 4); it
 	// is also how many jobs this facade runs at once.
@@ -124,6 +128,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Retention <= 0 {
 		cfg.Retention = 24 * time.Hour
+	}
+	if cfg.ExportOutage <= 0 {
+		cfg.ExportOutage = 10 * time.Minute
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
@@ -220,10 +227,6 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 // Cancel cancels a job and deletes its files (ErrNotFound when unknown or
 // already cancelled). A worker running it stops at its next commit.
 func (e *Engine) Cancel(ctx context.Context, id string) error {
-	_, parts, err := e.cfg.Store.BulkJob(ctx, id)
-	if err != nil {
-		return err
-	}
 	found, err := e.cfg.Store.CancelBulkJob(ctx, id, e.cfg.now())
 	if err != nil {
 		return err
@@ -232,8 +235,13 @@ func (e *Engine) Cancel(ctx context.Context, id string) error {
 		return fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
 	// the upstream job (when one exports part of this one) goes too; a
-	// finished job's was deleted when its files were copied
-	e.cancelUpstream(ctx, upstreamStatus(parts))
+	// finished job's was deleted when it finished. DANGER: the parts are
+	// read after the cancel, when no worker can commit another upstream
+	// job into them any more (one it started but could not commit, it
+	// deletes itself)
+	if _, parts, err := e.cfg.Store.BulkJob(ctx, id); err == nil {
+		e.cancelUpstream(ctx, upstreamStatus(parts))
+	}
 	return e.cfg.Sink.Remove(ctx, id)
 }
 

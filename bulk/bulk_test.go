@@ -191,7 +191,10 @@ func dups(ids []string) string {
 
 // crashSink stops the worker once, at the n-th page write of any file
 // with content: mode "after" cancels after the page is written whole
-// (written, never committed), "mid" writes half of it first.
+// (written, never committed), "mid" writes half of it first, "fail"
+// fails the write with errDisk (cancel is then any hook).
+var errDisk = errors.New("disk full")
+
 type crashSink struct {
 	bulk.Sink
 	mode   string
@@ -215,6 +218,9 @@ func (w *crashWriter) Write(ctx context.Context, page []byte) error {
 		return w.Writer.Write(ctx, page)
 	}
 	w.s.cancel()
+	if w.s.mode == "fail" {
+		return errDisk
+	}
 	if w.s.mode == "mid" {
 		if err := w.Writer.Write(ctx, page[:len(page)/2]); err != nil {
 			return err

@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"time"
@@ -40,6 +43,17 @@ type nativeCursor struct {
 	Types  []string `json:"types"`
 	File   int      `json:"file"` // index among this type's output files
 	Line   int64    `json:"line"` // lines of that file already taken
+	// URL is a hash of that file's URL (without its query: a pre-signed
+	// URL's signature may change from poll to poll): a resumed copy checks
+	// the manifest still names the same file at that index.
+	URL string `json:"url,omitempty"`
+}
+
+// fileHash is a nativeCursor's URL of an upstream file URL.
+func fileHash(u string) string {
+	u, _, _ = strings.Cut(u, "?")
+	sum := sha256.Sum256([]byte(u))
+	return hex.EncodeToString(sum[:8])
 }
 
 func parseNative(cursor string) (nativeCursor, bool) {
@@ -74,7 +88,8 @@ func (n *nativeRun) owns(p *control.BulkPart) bool {
 
 // startNative resumes the job's upstream export, or kicks one off for
 // the parts that can take it (nil: none, every part pages). A kick-off
-// the server refuses leaves those parts to paging.
+// that fails (refused, throttled, a conflicting export) leaves those parts
+// to paging.
 func (e *Engine) startNative(ctx context.Context, j *Job, routes backend.Routes, worker string) (*nativeRun, error) {
 	ex := e.cfg.Exporter
 	if ex == nil || j.Spec.Level != LevelSystem {
@@ -89,7 +104,9 @@ func (e *Engine) startNative(ctx context.Context, j *Job, routes backend.Routes,
 		p := &j.Parts[i]
 		// a filtered part pages: no standard tells whether the server
 		// applies _typeFilter, and one that ignored it would widen the export
-		if be := routes.BackendFor(p.Type); !p.Done && p.Cursor == "" && p.Query == "" && be != nil && be.Name() == ex.Name() {
+		// (a part with a backend but no cursor was sent to paging when its
+		// upstream job failed: see pageNative)
+		if be := routes.BackendFor(p.Type); !p.Done && p.Cursor == "" && p.Backend == "" && p.Query == "" && be != nil && be.Name() == ex.Name() {
 			cands = append(cands, p)
 			types = append(types, p.Type)
 		}
@@ -98,8 +115,11 @@ func (e *Engine) startNative(ctx context.Context, j *Job, routes backend.Routes,
 		return nil, nil
 	}
 	status, err := ex.StartExport(ctx, types, j.Spec.Since)
-	if errors.Is(err, backend.ErrInvalid) || errors.Is(err, backend.ErrNotSupported) || errors.Is(err, backend.ErrUnprocessable) {
-		e.cfg.Log.Warn("the FHIR server refused $export: its types are paged", slog.String("job", j.ID), slog.String("error", err.Error()))
+	if err != nil && ctx.Err() == nil {
+		// refused (400, 422), busy (429, 409: another export running) or
+		// unavailable: paging serves the same lines, so the job goes on
+		// (a server that cannot serve its search either fails it there)
+		e.cfg.Log.Warn("the FHIR server's $export could not be kicked off: its types are paged", slog.String("job", j.ID), slog.String("reason", publicReason(err)))
 		return nil, nil
 	}
 	if err != nil {
@@ -114,6 +134,7 @@ func (e *Engine) startNative(ctx context.Context, j *Job, routes backend.Routes,
 		c := nativeCursor{Status: status, Types: types}
 		p.Backend, p.Cursor = ex.Name(), c.String()
 		if err := e.cfg.Store.SaveBulkPart(ctx, j.ID, worker, *p, e.cfg.now(), e.cfg.Lease); err != nil {
+			e.orphan(ctx, j, run.parts, status)
 			return nil, err
 		}
 		run.parts, run.cur[p.Seq] = append(run.parts, p), c
@@ -140,7 +161,7 @@ func resumeNative(j *Job) *nativeRun {
 		c, ok := parseNative(p.Cursor)
 		switch {
 		case ok:
-		case p.Cursor == "" && !p.Done && p.Pages == 0 && containsType(types, p.Type):
+		case p.Cursor == "" && p.Backend == "" && !p.Done && p.Pages == 0 && containsType(types, p.Type):
 			c = nativeCursor{Status: run.status, Types: types}
 		default:
 			continue
@@ -160,9 +181,14 @@ func containsType(types []string, t string) bool {
 }
 
 // finishNative waits for the upstream export and copies its files into
-// the native parts; the upstream job is deleted once they are all done.
-// An upstream failure ends each unfinished part with one error line.
-func (e *Engine) finishNative(ctx context.Context, j *Job, run *nativeRun, worker string) error {
+// the native parts. An upstream job that failed (or vanished, or whose
+// status stayed unreadable past ExportOutage) before any of its lines were
+// committed is replaced: by a new upstream job when it vanished, else by
+// paging the types. Once lines were committed it fails the facade job: a
+// type must never end silently partial. The upstream job is deleted when
+// the facade job has finished (RunOnce), not here: this worker may no
+// longer own the job by then.
+func (e *Engine) finishNative(ctx context.Context, j *Job, run *nativeRun, routes backend.Routes, worker string) error {
 	if run == nil || allDone(run.parts) {
 		return nil
 	}
@@ -175,28 +201,60 @@ func (e *Engine) finishNative(ctx context.Context, j *Job, run *nativeRun, worke
 			m, failed = e.awaitNative(ctx, j, run, worker)
 		}
 	}
-	if errors.Is(failed, control.ErrBulkLeaseLost) || ctx.Err() != nil {
+	switch {
+	case errors.Is(failed, control.ErrBulkLeaseLost) || ctx.Err() != nil:
 		return failed
-	}
-	if failed != nil {
-		e.cfg.Log.Warn("the FHIR server's $export failed", slog.String("job", j.ID), slog.String("error", failed.Error()))
+	case failed != nil && noneCopied(run.parts):
+		return e.pageNative(ctx, j, run, routes, worker, failed)
+	case failed != nil:
+		return &partError{typ: firstUnfinished(run.parts), err: failed}
 	}
 	for _, p := range run.parts {
-		var err error
-		switch {
-		case p.Done:
+		if p.Done {
 			continue
-		case failed != nil:
-			err = e.nativeFailed(ctx, j, p, failed, worker)
-		default:
-			err = e.nativePart(ctx, j, p, run.cur[p.Seq], m, worker)
 		}
-		if err != nil {
+		if err := e.nativePart(ctx, j, p, run.cur[p.Seq], m, worker); err != nil {
 			return &partError{typ: p.Type, err: err}
 		}
 	}
-	e.cancelUpstream(ctx, run.status)
 	return nil
+}
+
+// pageNative pages the run's parts after their upstream job failed before
+// any of its lines were committed. Their cursors are cleared (Backend
+// kept: a part with a backend and no cursor is never offered to $export
+// again) before the upstream job is deleted, so a restarted job pages
+// them too.
+func (e *Engine) pageNative(ctx context.Context, j *Job, run *nativeRun, routes backend.Routes, worker string, cause error) error {
+	e.cfg.Log.Warn("the FHIR server's $export failed before any line was copied: its types are paged",
+		slog.String("job", j.ID), slog.String("reason", publicReason(cause)))
+	for _, p := range run.parts {
+		p.Cursor, p.Backend = "", e.cfg.Exporter.Name()
+		if err := e.cfg.Store.SaveBulkPart(ctx, j.ID, worker, *p, e.cfg.now(), e.cfg.Lease); err != nil {
+			return err
+		}
+	}
+	// the save above proved this worker holds the lease: no other worker
+	// can be using the upstream job
+	e.cancelUpstream(ctx, run.status)
+	for _, p := range run.parts {
+		if err := e.runPart(ctx, j, p, routes, worker); err != nil {
+			if errors.Is(err, control.ErrBulkLeaseLost) || ctx.Err() != nil {
+				return err
+			}
+			return &partError{typ: p.Type, err: err}
+		}
+	}
+	return nil
+}
+
+func firstUnfinished(parts []*control.BulkPart) string {
+	for _, p := range parts {
+		if !p.Done {
+			return p.Type
+		}
+	}
+	return "the export"
 }
 
 // noneCopied: no line of the upstream's files was committed yet.
@@ -219,10 +277,11 @@ func (e *Engine) restartNative(ctx context.Context, j *Job, run *nativeRun, work
 	}
 	e.cfg.Log.Info("the FHIR server's $export job was gone: started another", slog.String("job", j.ID))
 	run.status = status
-	for _, p := range run.parts {
+	for i, p := range run.parts {
 		c := nativeCursor{Status: status, Types: types}
 		p.Cursor, run.cur[p.Seq] = c.String(), c
 		if err := e.cfg.Store.SaveBulkPart(ctx, j.ID, worker, *p, e.cfg.now(), e.cfg.Lease); err != nil {
+			e.orphan(ctx, j, run.parts[:i], status)
 			return err
 		}
 	}
@@ -239,59 +298,83 @@ func allDone(parts []*control.BulkPart) bool {
 }
 
 // awaitNative polls the upstream job until it completes, honouring its
-// Retry-After (capped so the lease, renewed after every poll, holds).
+// Retry-After. A status that cannot be read (ErrUnavailable: a 503, a
+// throttled poll, the circuit open) is polled again with backoff until it
+// has been so for ExportOutage; any other error ends the wait.
 func (e *Engine) awaitNative(ctx context.Context, j *Job, run *nativeRun, worker string) (*backend.ExportManifest, error) {
-	for {
+	var down time.Time // since when the status could not be read
+	for n := 0; ; n++ {
 		m, wait, err := e.cfg.Exporter.ExportStatus(ctx, run.status)
-		if err != nil || m != nil {
-			return m, err
+		switch {
+		case m != nil:
+			return m, nil
+		case err == nil:
+			down, n = time.Time{}, 0
+			if wait < 0 { // no Retry-After
+				wait = time.Second
+			}
+		case ctx.Err() != nil || !errors.Is(err, backend.ErrUnavailable) || errors.Is(err, backend.ErrExportFailed):
+			return nil, err
+		default:
+			if down.IsZero() {
+				down = e.cfg.now()
+			}
+			if e.cfg.now().Sub(down) >= e.cfg.ExportOutage {
+				return nil, err
+			}
+			e.cfg.Log.Warn("the FHIR server's $export status could not be read: polling again",
+				slog.String("job", j.ID), slog.String("reason", publicReason(err)))
+			wait = backoff(n)
 		}
-		if wait < 0 { // no Retry-After
-			wait = time.Second
-		}
-		wait = max(wait, 100*time.Millisecond)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(min(wait, e.cfg.Lease/3)):
-		}
-		// a cancelled job or a lost lease ends the wait
-		if err := e.cfg.Store.RenewBulkLease(ctx, j.ID, worker, e.cfg.now(), e.cfg.Lease); err != nil {
+		if err := e.sleepRenewing(ctx, j, worker, wait); err != nil {
 			return nil, err
 		}
 	}
 }
 
-// nativeFailed ends a part whose upstream export failed with one error
-// line naming the kind of failure only (the server's own text may hold
-// URLs or more).
-func (e *Engine) nativeFailed(ctx context.Context, j *Job, p *control.BulkPart, cause error, worker string) error {
-	f, err := e.openPart(ctx, j, p)
-	if err != nil {
-		return err
-	}
-	defer f.close()
-	pg := &page{}
-	kind := "internal error"
-	for _, s := range publicSentinels {
-		if errors.Is(cause, s) {
-			kind = s.Error()
-			break
+// maxPollWait caps one wait between status polls (a Retry-After of hours
+// would hold a worker that long).
+const maxPollWait = 5 * time.Minute
+
+// backoff is the n-th wait between failed polls: exponential from 200 ms
+// to 30 s, with jitter.
+func backoff(n int) time.Duration {
+	d := min(200*time.Millisecond<<min(n, 8), 30*time.Second)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// sleepRenewing waits d (at least 100 ms, at most maxPollWait), renewing
+// the job's lease every Lease/3 so that it holds however long the wait.
+// A cancelled job or a lost lease ends the wait with ErrBulkLeaseLost.
+func (e *Engine) sleepRenewing(ctx context.Context, j *Job, worker string, d time.Duration) error {
+	end := time.Now().Add(min(max(d, 100*time.Millisecond), maxPollWait))
+	for {
+		left := time.Until(end)
+		if left <= 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(left, e.cfg.Lease/3)):
+		}
+		if err := e.cfg.Store.RenewBulkLease(ctx, j.ID, worker, e.cfg.now(), e.cfg.Lease); err != nil {
+			return err
 		}
 	}
-	pg.outcome(fmt.Sprintf("%s could not be exported: the FHIR server's $export failed (%s)", p.Type, kind))
-	p.Done = true
-	return e.commit(ctx, j, p, f, pg, worker)
 }
 
 // nativePart copies the type's files of the manifest into the part, from
 // where its cursor stands.
 func (e *Engine) nativePart(ctx context.Context, j *Job, p *control.BulkPart, c nativeCursor, m *backend.ExportManifest, worker string) error {
-	var files []string
+	var files []backend.ExportFile
 	for _, o := range m.Output {
 		if o.Type == p.Type {
-			files = append(files, o.URL)
+			files = append(files, o)
 		}
+	}
+	if c.File > len(files) || c.File == len(files) && c.Line > 0 {
+		return fmt.Errorf("%w: %s: the manifest has fewer files than were copied", errManifestChanged, p.Type)
 	}
 	f, err := e.openPart(ctx, j, p)
 	if err != nil {
@@ -311,9 +394,22 @@ func (e *Engine) nativePart(ctx context.Context, j *Job, p *control.BulkPart, c 
 	return e.commit(ctx, j, p, f, pg, worker)
 }
 
+// errManifestChanged: a resumed copy found the upstream's manifest or
+// file not as the committed lines were copied from. The job fails: its
+// lines could not be told apart from missing or duplicate ones.
+var errManifestChanged = fmt.Errorf("%w: the manifest changed", backend.ErrExportFailed)
+
 // nativeFile copies one upstream file, committing every PageSize lines
-// and at its end; lines the cursor says were taken are skipped.
-func (e *Engine) nativeFile(ctx context.Context, j *Job, p *control.BulkPart, c *nativeCursor, m *backend.ExportManifest, url string, f *partFiles, pg *page, worker string) error {
+// and at its end; lines the cursor says were taken are skipped. A file
+// other than the cursor's, or with another count of lines than the
+// manifest's, fails the part.
+func (e *Engine) nativeFile(ctx context.Context, j *Job, p *control.BulkPart, c *nativeCursor, m *backend.ExportManifest, file backend.ExportFile, f *partFiles, pg *page, worker string) error {
+	url := file.URL
+	if h := fileHash(url); c.URL == "" {
+		c.URL = h
+	} else if c.URL != h {
+		return fmt.Errorf("%w: %s: another file at a copied index", errManifestChanged, p.Type)
+	}
 	rc, err := e.cfg.Exporter.OpenExportFile(ctx, m, url)
 	if err != nil {
 		return err
@@ -322,9 +418,13 @@ func (e *Engine) nativeFile(ctx context.Context, j *Job, p *control.BulkPart, c 
 	br := bufio.NewReaderSize(rc, 256<<10)
 	var n int64
 	for {
-		line, rerr := br.ReadBytes('\n')
-		if line = bytes.TrimSpace(line); len(line) > 0 {
-			if n++; n > c.Line {
+		line, long, rerr := readLine(br, maxLine)
+		if line = bytes.TrimSpace(line); len(line) > 0 || long {
+			switch n++; {
+			case n <= c.Line:
+			case long:
+				pg.outcome(fmt.Sprintf("a line of the FHIR server's %s export file is longer than %d MiB: left out", p.Type, maxLine>>20))
+			default:
 				pg.native(p.Type, line)
 			}
 		}
@@ -343,13 +443,39 @@ func (e *Engine) nativeFile(ctx context.Context, j *Job, p *control.BulkPart, c 
 			pg.reset()
 		}
 	}
-	c.File, c.Line = c.File+1, 0
+	if n < c.Line || file.Count > 0 && n != file.Count {
+		return fmt.Errorf("%w: %s: a file has %d lines, the manifest says %d (%d copied)", errManifestChanged, p.Type, n, file.Count, c.Line)
+	}
+	c.File, c.Line, c.URL = c.File+1, 0, ""
 	p.Cursor = c.String()
 	if err := e.commit(ctx, j, p, f, pg, worker); err != nil {
 		return err
 	}
 	pg.reset()
 	return nil
+}
+
+// maxLine caps one line of an upstream file: a server bug (or a file that
+// is not NDJSON) must not make a worker hold gigabytes.
+var maxLine = 64 << 20
+
+// readLine reads one line (its newline included) of at most max bytes;
+// the rest of a longer one is read and dropped, and long reported.
+func readLine(br *bufio.Reader, max int) (line []byte, long bool, err error) {
+	var buf []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		if !long {
+			if len(buf)+len(frag) > max {
+				buf, long = nil, true
+			} else {
+				buf = append(buf, frag...)
+			}
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return buf, long, err
+		}
+	}
 }
 
 // typeName is what a resourceType looks like (anything else is not
@@ -386,8 +512,21 @@ func (e *Engine) cancelUpstream(ctx context.Context, status string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := e.cfg.Exporter.CancelExport(cctx, status); err != nil {
-		e.cfg.Log.Warn("the FHIR server's $export job could not be deleted", slog.String("error", err.Error()))
+		e.cfg.Log.Warn("the FHIR server's $export job could not be deleted", slog.String("reason", publicReason(err)))
 	}
+}
+
+// orphan deletes the upstream job a worker started but could not commit
+// into all of its parts (the job was cancelled, its lease lost, the store
+// failed) — unless a committed part names it: then it is the job's, and
+// whoever finishes or cancels the job deletes it.
+func (e *Engine) orphan(ctx context.Context, j *Job, committed []*control.BulkPart, status string) {
+	if len(committed) > 0 {
+		if cur, _, err := e.cfg.Store.BulkJob(ctx, j.ID); err != nil || cur == nil || cur.Status != control.BulkCancelled {
+			return
+		}
+	}
+	e.cancelUpstream(ctx, status)
 }
 
 // upstreamStatus is the upstream export a job's parts name ("" when none).

@@ -74,11 +74,10 @@ func (e *Engine) RunOnce(ctx context.Context, worker string) (ran bool, err erro
 	err = e.runJob(ctx, j.ID, worker)
 	switch {
 	case err == nil:
-		err = e.cfg.Store.FinishBulkJob(ctx, j.ID, worker, control.BulkDone, "", e.cfg.now())
-		if errors.Is(err, control.ErrBulkLeaseLost) {
-			return true, e.lost(ctx, j.ID)
+		err = e.finish(ctx, j.ID, worker, control.BulkDone, "")
+		if err == nil {
+			log.Info("bulk export done")
 		}
-		log.Info("bulk export done")
 		return true, err
 	case errors.Is(err, control.ErrBulkLeaseLost):
 		return true, e.lost(ctx, j.ID)
@@ -90,27 +89,45 @@ func (e *Engine) RunOnce(ctx context.Context, worker string) (ran bool, err erro
 		return true, e.cfg.Store.ReleaseBulkJob(rctx, j.ID, worker)
 	}
 	log.Warn("bulk export failed", slog.String("error", err.Error()))
-	if _, parts, perr := e.cfg.Store.BulkJob(ctx, j.ID); perr == nil {
+	return true, e.finish(ctx, j.ID, worker, control.BulkFailed, publicReason(err))
+}
+
+// finish ends the job this worker runs, then deletes its upstream $export
+// job. DANGER: only after FinishBulkJob proved this worker still held the
+// lease: a worker whose lease expired must not delete the upstream job the
+// job's new owner polls.
+func (e *Engine) finish(ctx context.Context, id, worker, status, reason string) error {
+	err := e.cfg.Store.FinishBulkJob(ctx, id, worker, status, reason, e.cfg.now())
+	if errors.Is(err, control.ErrBulkLeaseLost) {
+		return e.lost(ctx, id)
+	}
+	if err != nil {
+		return err
+	}
+	if _, parts, err := e.cfg.Store.BulkJob(ctx, id); err == nil {
 		e.cancelUpstream(ctx, upstreamStatus(parts))
 	}
-	return true, e.cfg.Store.FinishBulkJob(ctx, j.ID, worker, control.BulkFailed, publicReason(err), e.cfg.now())
+	return nil
 }
 
 // lost handles a job taken from this worker: when it was cancelled, its
-// files (some maybe written after the cancel removed the others) go too.
+// files (some maybe written after the cancel removed the others) and its
+// upstream $export job (maybe started after the cancel read the parts) go
+// too.
 func (e *Engine) lost(ctx context.Context, id string) error {
-	j, _, err := e.cfg.Store.BulkJob(ctx, id)
+	j, parts, err := e.cfg.Store.BulkJob(ctx, id)
 	if err != nil {
 		return err
 	}
 	if j != nil && j.Status == control.BulkCancelled {
+		e.cancelUpstream(ctx, upstreamStatus(parts))
 		return e.cfg.Sink.Remove(ctx, id)
 	}
 	return nil
 }
 
 // publicSentinels name the failures a client may be told about.
-var publicSentinels = []error{backend.ErrUnavailable, backend.ErrInvalid, backend.ErrNotSupported, backend.ErrUnprocessable, backend.ErrUnmappable}
+var publicSentinels = []error{backend.ErrExportFailed, backend.ErrUnavailable, backend.ErrGone, backend.ErrInvalid, backend.ErrNotSupported, backend.ErrUnprocessable, backend.ErrUnmappable}
 
 // publicReason is what a failed job's status tells the client: the type
 // and the kind of failure, never a backend's own text.
@@ -165,7 +182,7 @@ func (e *Engine) runJob(ctx context.Context, id, worker string) error {
 			return &partError{typ: p.Type, err: err}
 		}
 	}
-	return e.finishNative(ctx, j, run, worker)
+	return e.finishNative(ctx, j, run, routes, worker)
 }
 
 // backendFor is the backend a part reads: the one that issued its cursor

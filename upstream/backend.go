@@ -125,11 +125,15 @@ func statusErr(res *Response, what string) error {
 	if msg == "" {
 		msg = http.StatusText(res.Status)
 	}
-	s, ok := statusSentinels[res.Status]
-	if !ok {
-		s = backend.ErrUnavailable
+	return fmt.Errorf("%w: %s: FHIR server: %s", sentinelFor(res.Status), what, msg)
+}
+
+// sentinelFor is the backend sentinel of an upstream error status.
+func sentinelFor(status int) error {
+	if s, ok := statusSentinels[status]; ok {
+		return s
 	}
-	return fmt.Errorf("%w: %s: FHIR server: %s", s, what, msg)
+	return backend.ErrUnavailable
 }
 
 // Read implements backend.Backend.

@@ -14,6 +14,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +48,7 @@ type Config struct {
 // Client talks to one FHIR server.
 type Client struct {
 	cfg  Config
+	base *url.URL // cfg.BaseURL parsed
 	http *http.Client
 	cb   *gobreaker.CircuitBreaker[*Response]
 }
@@ -66,6 +69,10 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("FHIRFACADE_FHIR_URL=%q: want an http(s) FHIR base URL", cfg.BaseURL)
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || base.Host == "" || base.User != nil || base.RawQuery != "" || base.Fragment != "" {
+		return nil, fmt.Errorf("FHIRFACADE_FHIR_URL: want an http(s) FHIR base URL with a host and no user, query or fragment")
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
@@ -94,7 +101,8 @@ func New(cfg Config) (*Client, error) {
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 5 * time.Second,
 	}
-	c := &Client{cfg: cfg, http: &http.Client{Transport: tr}}
+	c := &Client{cfg: cfg, base: base}
+	c.http = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
 	c.cb = gobreaker.NewCircuitBreaker[*Response](gobreaker.Settings{
 		Name:        "fhir",
 		MaxRequests: 1,
@@ -108,6 +116,52 @@ func New(cfg Config) (*Client, error) {
 
 // Base is the server's FHIR base URL.
 func (c *Client) Base() string { return c.cfg.BaseURL }
+
+// Under reports whether u is the FHIR base or a URL under it: the same
+// scheme, host and port, and a path that, cleaned of . and .. segments,
+// lies under the base's path. Only such URLs get the facade's token.
+func (c *Client) Under(u string) bool {
+	t, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	return underBase(c.base, t)
+}
+
+// underBase is Under on parsed URLs.
+func underBase(base, t *url.URL) bool {
+	if !strings.EqualFold(t.Scheme, base.Scheme) || t.User != nil || t.Opaque != "" ||
+		!strings.EqualFold(hostPort(t), hostPort(base)) {
+		return false
+	}
+	// DANGER: a prefix test on the raw string accepts .../fhir/../admin;
+	// the decoded path is cleaned first (so %2e%2e counts as ..)
+	bp, tp := path.Clean("/"+base.Path), path.Clean("/"+t.Path)
+	return tp == bp || bp == "/" || strings.HasPrefix(tp, bp+"/")
+}
+
+// hostPort is u's host with its scheme's default port made explicit.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// checkRedirect is the client's redirect policy. Go's default forwards the
+// Authorization header to the same host on another port or scheme and to
+// its subdomains; the facade's token must only ever reach the FHIR base,
+// so a redirect anywhere else is followed without it.
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if !underBase(c.base, req.URL) {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
 
 // Capabilities is the server's CapabilityStatement (GET [base]/metadata) as
 // the server sent it, fetched like any call: with retries and through the
@@ -131,7 +185,8 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte, hdr h
 	url := path
 	if !strings.HasPrefix(path, "http://") && !strings.HasPrefix(path, "https://") {
 		url = c.cfg.BaseURL + "/" + strings.TrimLeft(path, "/")
-	} else if !strings.HasPrefix(path, c.cfg.BaseURL+"/") && path != c.cfg.BaseURL {
+	}
+	if !c.Under(url) {
 		// only links under the configured base are followed
 		return nil, fmt.Errorf("%w: link outside the FHIR base", backend.ErrInvalid)
 	}
@@ -178,14 +233,14 @@ type retryErr struct {
 func (e *retryErr) Error() string { return e.cause.Error() }
 func (e *retryErr) Unwrap() error { return errRetryable }
 
-func (c *Client) once(ctx context.Context, method, url string, body []byte, hdr http.Header) (*Response, error) {
+func (c *Client) once(ctx context.Context, method, u string, body []byte, hdr http.Header) (*Response, error) {
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(actx, method, url, rd)
+	req, err := http.NewRequestWithContext(actx, method, u, rd)
 	if err != nil {
 		return nil, err
 	}
@@ -207,6 +262,12 @@ func (c *Client) once(ctx context.Context, method, url string, body []byte, hdr 
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		// the URL is left out of the error (it ends up in logs): a status
+		// or next link may carry more than the base
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
 		}
 		var op *net.OpError
 		refused := errors.As(err, &op) && op.Op == "dial"

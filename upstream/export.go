@@ -38,16 +38,22 @@ type exportCaps struct {
 // cached: the next job asks again.
 func (b *Backend) ExportOffered(ctx context.Context) bool {
 	b.caps.mu.Lock()
-	defer b.caps.mu.Unlock()
 	if !b.caps.at.IsZero() && time.Since(b.caps.at) < capsTTL {
+		defer b.caps.mu.Unlock()
 		return b.caps.offered
 	}
+	b.caps.mu.Unlock()
+	// the lock is not held across the request: a slow server must not
+	// queue every other job's check behind this one (two may ask at once)
 	raw, err := b.c.Capabilities(ctx)
 	if err != nil {
 		return false
 	}
-	b.caps.offered, b.caps.at = offersExport(raw), time.Now()
-	return b.caps.offered
+	offered := offersExport(raw)
+	b.caps.mu.Lock()
+	defer b.caps.mu.Unlock()
+	b.caps.offered, b.caps.at = offered, time.Now()
+	return offered
 }
 
 // offersExport reads rest[mode=server].operation of a CapabilityStatement.
@@ -89,7 +95,8 @@ func (b *Backend) StartExport(ctx context.Context, types []string, since string)
 		return "", err
 	}
 	if res.Status != http.StatusAccepted {
-		return "", statusErr(res, "$export kick-off")
+		// the server's own text is left out (it is logged by the caller)
+		return "", fmt.Errorf("%w: $export kick-off: the FHIR server answered %d", sentinelFor(res.Status), res.Status)
 	}
 	loc := res.Header.Get("Content-Location")
 	if !b.underBase(loc) {
@@ -100,7 +107,7 @@ func (b *Backend) StartExport(ctx context.Context, types []string, since string)
 	return loc, nil
 }
 
-func (b *Backend) underBase(u string) bool { return strings.HasPrefix(u, b.c.Base()+"/") }
+func (b *Backend) underBase(u string) bool { return b.c.Under(u) }
 
 // ExportStatus implements backend.BulkExporter.
 func (b *Backend) ExportStatus(ctx context.Context, status string) (*backend.ExportManifest, time.Duration, error) {
@@ -118,11 +125,17 @@ func (b *Backend) ExportStatus(ctx context.Context, status string) (*backend.Exp
 		}
 		return &m, 0, nil
 	}
-	if res.Status == http.StatusNotFound || res.Status == http.StatusGone {
+	switch res.Status {
+	case http.StatusNotFound, http.StatusGone:
 		// the job is gone (expired, deleted, or the server lost it)
 		return nil, 0, fmt.Errorf("%w: $export job no longer known to the FHIR server", backend.ErrGone)
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		// still throttled or unavailable after Do's retries: the job may
+		// well be fine, the caller polls again later
+		return nil, 0, fmt.Errorf("%w: $export status: the FHIR server answered %d", backend.ErrUnavailable, res.Status)
 	}
-	return nil, 0, statusErr(res, "$export status")
+	// the server's own text is left out: it may hold URLs or more
+	return nil, 0, fmt.Errorf("%w: $export status: the FHIR server answered %d", backend.ErrExportFailed, res.Status)
 }
 
 // CancelExport implements backend.BulkExporter.
@@ -174,11 +187,7 @@ func (c *Client) Stream(ctx context.Context, u string, withToken bool) (io.ReadC
 				wait = retryAfter(res.Header)
 				err = fmt.Errorf("status %d", res.StatusCode)
 			default:
-				s, ok := statusSentinels[res.StatusCode]
-				if !ok {
-					s = backend.ErrUnavailable
-				}
-				return nil, fmt.Errorf("%w: $export file: the server answered %d", s, res.StatusCode)
+				return nil, fmt.Errorf("%w: $export file: the server answered %d", sentinelFor(res.StatusCode), res.StatusCode)
 			}
 		}
 		if attempt >= c.cfg.MaxRetries {
@@ -204,6 +213,7 @@ func (c *Client) streamOnce(ctx context.Context, u string, withToken bool) (*htt
 	idle := time.AfterFunc(c.cfg.Timeout, cancel)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
+		idle.Stop()
 		cancel()
 		return nil, errors.New("malformed URL")
 	}
@@ -211,6 +221,8 @@ func (c *Client) streamOnce(ctx context.Context, u string, withToken bool) (*htt
 	if withToken && c.cfg.Tokens != nil {
 		tok, err := c.cfg.Tokens.Token(ctx)
 		if err != nil {
+			idle.Stop()
+			cancel()
 			return nil, fmt.Errorf("token: %w", err)
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -221,6 +233,7 @@ func (c *Client) streamOnce(ctx context.Context, u string, withToken bool) (*htt
 		err = ue.Err
 	}
 	if err != nil {
+		idle.Stop()
 		cancel()
 		return nil, err
 	}

@@ -126,7 +126,8 @@ func (s *FHIRServer) ExportStats() ExportStats {
 }
 
 // ExportFault makes the server's next $export job fail ("fail") or put a
-// line of another type into each type's first file ("wrongtype").
+// line of another type into each type's first file ("wrongtype") or
+// overstate each file's count in its manifest by one ("miscount").
 func (s *FHIRServer) ExportFault(kind string) {
 	s.t.Helper()
 	res, err := http.Post(s.Root()+"/_test/export-fault?kind="+kind, "application/json", nil)

@@ -18,7 +18,9 @@
 // Test hooks (loopback only): GET /_test/export-stats counts the calls
 // (kickoffs, polls, downloads, deletes); POST /_test/export-fault?kind=fail
 // makes the next job fail, kind=wrongtype puts a line of another type into
-// the next job's first file of each type.
+// the next job's first file of each type, kind=miscount makes the next
+// job's manifest overstate each file's count by one, kind=redirect&to=URL
+// makes the next job's file downloads answer 302 to URL + the file's path.
 'use strict';
 const core = require('@medplum/core');
 
@@ -31,6 +33,7 @@ module.exports = function bulkExport({ repo, base, send }) {
   const fileLines = Math.max(1, Number(process.env.EXPORT_FILE_LINES || 1000));
   const retryAfter = String(Number(process.env.EXPORT_RETRY_AFTER || 1));
   let fault = '';
+  let redirectTo = '';
   let seq = 0;
 
   function outcome(status, code, text) {
@@ -55,7 +58,7 @@ module.exports = function bulkExport({ repo, base, send }) {
       if (!all.includes(t)) return outcome(400, 'not-supported', `_type ${t} is not a resource type`);
     }
     const id = `job${++seq}`;
-    const job = { id, request: `${base}/$export${url.search}`, types: types.length ? types : all, since, status: 'running', fault };
+    const job = { id, request: `${base}/$export${url.search}`, types: types.length ? types : all, since, status: 'running', fault, redirect: fault === 'redirect' ? redirectTo : '' };
     fault = '';
     jobs.set(id, job);
     stats.kickoffs++;
@@ -93,7 +96,7 @@ module.exports = function bulkExport({ repo, base, send }) {
   function manifest(job) {
     return {
       transactionTime: job.transactionTime, request: job.request, requiresAccessToken: true,
-      output: job.files.map((f, n) => ({ type: f.type, url: `${base}/$export-file/${job.id}/${n}`, count: f.count })),
+      output: job.files.map((f, n) => ({ type: f.type, url: `${base}/$export-file/${job.id}/${n}`, count: f.count + (job.fault === 'miscount' ? 1 : 0) })),
       error: [],
     };
   }
@@ -128,6 +131,10 @@ module.exports = function bulkExport({ repo, base, send }) {
       const file = job && job.files && job.files[Number(m[2])];
       if (!file) {
         answer = outcome(404, 'not-found', 'no such export file');
+      } else if (job.redirect) {
+        res.writeHead(302, { Location: job.redirect + url.pathname });
+        res.end();
+        return true;
       } else {
         stats.downloads++;
         res.writeHead(200, { 'Content-Type': 'application/fhir+ndjson' });
@@ -136,6 +143,7 @@ module.exports = function bulkExport({ repo, base, send }) {
       }
     } else if (path === '/_test/export-fault' && req.method === 'POST') {
       fault = url.searchParams.get('kind') || 'fail';
+      redirectTo = url.searchParams.get('to') || '';
       answer = [200, { fault }];
     } else {
       return false;
