@@ -9,32 +9,48 @@ import (
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
-// lockResource serializes the writes of one resource while change events
-// are on, from before the write until its event is committed: without it
-// two writes a few milliseconds apart could queue their events in the
-// other order (each queues after its own write, and commits on its own).
-// With it, the second write's event row is inserted after the first's is
-// committed, so it has the larger id and is sequenced later.
+// lockLocal and lockShared serialize the writes of one resource while
+// change events are on, from before the write until its event is
+// committed: without them two writes a few milliseconds apart could queue
+// their events in the other order (each queues after its own write, and
+// commits on its own). With them, the second write's event row is
+// inserted after the first's is committed, so it has the larger id and is
+// sequenced later. Creates (no id yet) and writes inside Transact are not
+// locked.
 //
-// PostgreSQL: an exclusive advisory lock in the fence's transaction
-// (released when it commits, after the event row; every facade on the
-// store sees it). SQLite, where no transaction spans the write: a lock in
-// this process, released once the event is queued. Creates (no id yet)
-// and writes inside Transact are not locked.
-func (r *Router) lockResource(ctx context.Context, q Enqueuer, typ, id string) (func(), error) {
+// lockLocal is a lock in this process, taken before the fence's
+// transaction begins (waiting writes hold no control-store connection).
+// lockShared is, on PostgreSQL, an exclusive advisory lock in the fence's
+// transaction (released when it commits, after the event row), which
+// every facade on the store sees; SQLite has none, so there the
+// serialization is per process.
+func (r *Router) lockLocal(ctx context.Context, typ, id string) (func(), error) {
 	if r.events == nil || id == "" {
 		return func() {}, nil
 	}
-	key := typ + "/" + id
-	if tq, ok := q.(txQueue); ok {
-		if stmt := sqldb.ResourceLock(r.out.DB().Dialect); stmt != "" {
-			if _, err := tq.tx.ExecContext(ctx, stmt, key); err != nil {
-				return nil, fmt.Errorf("%w: control store: %s", backend.ErrUnavailable, sqldb.Describe(err))
-			}
-			return func() {}, nil
-		}
+	return r.resLocks.lock(ctx, typ+"/"+id)
+}
+
+// lockShared: see lockLocal.
+func (r *Router) lockShared(ctx context.Context, q Enqueuer, typ, id string) error {
+	if r.events == nil || id == "" {
+		return nil
 	}
-	return r.resLocks.lock(ctx, key)
+	tq, ok := q.(txQueue)
+	if !ok {
+		return nil
+	}
+	stmt := sqldb.ResourceLock(r.out.DB().Dialect)
+	if stmt == "" {
+		return nil
+	}
+	if _, err := tq.tx.ExecContext(ctx, stmt, typ+"/"+id); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err() // the client went away: 499, not 503
+		}
+		return fmt.Errorf("%w: control store: %s", backend.ErrUnavailable, sqldb.Describe(err))
+	}
+	return nil
 }
 
 // keyLocks are mutexes by key, made when first wanted and dropped when no
@@ -74,6 +90,7 @@ func (k *keyLocks) lock(ctx context.Context, key string) (func(), error) {
 		return func() { <-l.c; done() }, nil
 	case <-ctx.Done():
 		done()
-		return nil, fmt.Errorf("%w: waiting for another write of %s: %v", backend.ErrUnavailable, key, ctx.Err())
+		// the bare context error: a client that went away is a 499
+		return nil, ctx.Err()
 	}
 }

@@ -163,12 +163,19 @@ func (x routed) write(ctx context.Context, typ string, id string, body map[strin
 		}
 		return x.writeAs(ctx, st, h, typ, id, body, fn)
 	}
+	// DANGER: the in-process lock comes before the fence, so that writes
+	// queued behind one resource wait without holding a control-store
+	// connection each: the holder needs a second one (id map) to finish,
+	// and enough waiters inside transactions would take the whole pool.
+	unlock, err := x.r.lockLocal(ctx, typ, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	return x.r.fence(ctx, typ, func(st State, q Enqueuer) error {
-		unlock, err := x.r.lockResource(ctx, q, typ, id)
-		if err != nil {
+		if err := x.r.lockShared(ctx, q, typ, id); err != nil {
 			return err
 		}
-		defer unlock()
 		return x.writeAs(ctx, st, q, typ, id, body, fn)
 	})
 }
