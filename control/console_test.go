@@ -159,3 +159,13 @@ func TestConsoleRevoked(t *testing.T) {
 		}
 	})
 }
+
+// TestNoReadPool: the control store runs no legacy reads, so on
+// PostgreSQL it keeps no native read pool (nor a connection for one).
+func TestNoReadPool(t *testing.T) {
+	testutil.DSNs(t, func(t *testing.T, dsn string) {
+		if st := open(t, dsn).DB.ReadPoolStat(); st != nil {
+			t.Fatalf("the control store has a read pool: %d connections", st.TotalConns())
+		}
+	})
+}

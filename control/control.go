@@ -27,7 +27,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if scheme, _, _ := strings.Cut(dsn, "://"); strings.EqualFold(scheme, "mysql") || strings.EqualFold(scheme, "mariadb") {
 		return nil, fmt.Errorf("FHIRFACADE_CONTROL_DSN: the control store runs on PostgreSQL or SQLite, not MySQL/MariaDB (a mysql:// URL serves as FHIRFACADE_LEGACY_DSN only)")
 	}
-	db, err := sqldb.Open(ctx, dsn)
+	db, err := sqldb.Open(ctx, dsn, sqldb.WithoutReadPool())
 	if err != nil {
 		return nil, fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
 	}

@@ -88,7 +88,11 @@ func Redact(dsn string) string {
 
 // Open opens dsn. sqlite:// paths are created (with their folder) when
 // missing; the connection is checked with a ping.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
 	t, err := target(dsn)
 	if err != nil {
 		return nil, err
@@ -128,7 +132,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		d, err = mysqlDialect(pctx, db)
 	}
 	out := &DB{DB: db, Dialect: d, Redacted: Redact(dsn), Path: t.file, reader: SQLReader(db)}
-	if err == nil && t.driver == "pgx" {
+	if err == nil && t.driver == "pgx" && !o.noReadPool {
 		if out.pool, err = openPgxPool(pctx, dsn); err == nil {
 			out.reader = pgxReader{out.pool}
 		}
@@ -139,6 +143,16 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	return out, nil
 }
+
+// Option changes how Open opens a database.
+type Option func(*options)
+
+type options struct{ noReadPool bool }
+
+// WithoutReadPool opens no native PostgreSQL read pool: for a database
+// that serves no legacy reads (the control store), which would otherwise
+// keep an idle pool and the connection its ping opens for nothing.
+func WithoutReadPool() Option { return func(o *options) { o.noReadPool = true } }
 
 // dsnTarget is what a database URL names: the driver, its connection
 // string or configuration, and the dialect.
