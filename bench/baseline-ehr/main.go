@@ -67,6 +67,9 @@ func meta(upd *time.Time, row ...any) obj {
 	}
 	h := fnv.New64a()
 	for _, v := range row {
+		if p, ok := v.(*string); ok && p != nil {
+			v = *p // the value, not the pointer's address
+		}
 		fmt.Fprintf(h, "%T:%v\x00", v, v)
 	}
 	return obj{"versionId": fmt.Sprintf("h%016x", h.Sum64())}
@@ -197,7 +200,7 @@ func observations(pool *pgxpool.Pool, w http.ResponseWriter, r *http.Request) {
 	}
 	// the facade reads a partial date in the server's zone (loc)
 	from, _ := time.ParseInLocation("2006", strings.TrimPrefix(q.Get("date"), "ge"), loc)
-	rows, err := pool.Query(r.Context(), `SELECT t."ResultGUID", t."ModifiedAt", t."ResultStatus", t."LOINC", t."TestName", t."TestCode", t."PatientGUID", t."VisitGUID", t."CollectedAt", t."OrderingProviderID", t."NumericValue", t."Units", t."TextValue", t."AbnormalFlag", t."ReferenceRange" FROM dbo."vw_LabResultDetail" t WHERE t."LOINC" = $1 AND t."CollectedAt" >= $2 AND t."PatientGUID" = $3 ORDER BY t."ResultGUID" LIMIT 21`, code, from, pat)
+	rows, err := pool.Query(r.Context(), `SELECT t."ResultGUID", t."ModifiedAt", t."ResultStatus", t."LOINC", t."TestName", t."TestCode", t."PatientGUID", t."VisitGUID", t."CollectedAt", prov."ProviderGUID", t."OrderingProviderID", t."NumericValue", t."Units", t."TextValue", t."AbnormalFlag", t."ReferenceRange" FROM dbo."vw_LabResultDetail" t LEFT JOIN dbo."ProviderMaster" prov ON prov."ProviderKey" = t."OrderingProviderID" WHERE t."LOINC" = $1 AND t."CollectedAt" >= $2 AND t."PatientGUID" = $3 ORDER BY t."ResultGUID" LIMIT 21`, code, from, pat)
 	if err != nil {
 		http.Error(w, "db", 500)
 		return
@@ -205,18 +208,13 @@ func observations(pool *pgxpool.Pool, w http.ResponseWriter, r *http.Request) {
 	defer rows.Close()
 	var entries []obj
 	for rows.Next() {
-		var (
-			rid, status, test, pid                       string
-			upd, at                                      time.Time
-			loinc, name, vid, prov, num, unit, text, flg *string
-			rng                                          *string
-		)
-		if err := rows.Scan(&rid, &upd, &status, &loinc, &name, &test, &pid, &vid, &at, &prov, &num, &unit, &text, &flg, &rng); err != nil {
+		var l labRow
+		if err := rows.Scan(&l.rid, &l.upd, &l.status, &l.loinc, &l.name, &l.test, &l.pid, &l.vid, &l.at, &l.provGUID, &l.prov, &l.num, &l.unit, &l.text, &l.flg, &l.rng); err != nil {
 			http.Error(w, "db", 500)
 			return
 		}
-		entries = append(entries, obj{"fullUrl": "http://" + r.Host + "/fhir/Observation/" + rid, "search": obj{"mode": "match"},
-			"resource": observation(rid, status, test, pid, upd, at, loinc, name, vid, prov, num, unit, text, flg, rng)})
+		entries = append(entries, obj{"fullUrl": "http://" + r.Host + "/fhir/Observation/" + l.rid, "search": obj{"mode": "match"},
+			"resource": observation(&l)})
 	}
 	b := obj{"resourceType": "Bundle", "type": "searchset", "link": []obj{{"relation": "self", "url": "http://" + r.Host + r.URL.String()}}}
 	if entries != nil {
@@ -225,41 +223,54 @@ func observations(pool *pgxpool.Pool, w http.ResponseWriter, r *http.Request) {
 	write(w, b)
 }
 
+// labRow is one vw_LabResultDetail row with its provider's GUID.
+type labRow struct {
+	rid, status, test, pid                                 string
+	upd, at                                                time.Time
+	loinc, name, vid, provGUID, prov, num, unit, text, flg *string
+	rng                                                    *string
+}
+
 // observation is one vw_LabResultDetail row as the facade's Observation.
-func observation(rid, status, test, pid string, upd, at time.Time, loinc, name, vid, prov, num, unit, text, flg, rng *string) obj {
+func observation(l *labRow) obj {
 	coding := obj{"system": "http://loinc.org"}
-	put(coding, "code", loinc)
-	put(coding, "display", name)
-	o := obj{"resourceType": "Observation", "id": rid, "meta": meta(&upd),
-		"status":            map[string]string{"F": "final", "P": "preliminary", "C": "corrected", "X": "cancelled"}[status],
+	put(coding, "code", l.loinc)
+	put(coding, "display", l.name)
+	o := obj{"resourceType": "Observation", "id": l.rid, "meta": meta(&l.upd),
+		"status":            map[string]string{"F": "final", "P": "preliminary", "C": "corrected", "X": "cancelled"}[l.status],
 		"category":          []obj{{"coding": []obj{{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}}}},
-		"code":              obj{"coding": []obj{coding, {"system": "urn:oid:2.16.840.1.113883.3.7777.2.3", "code": test}}},
-		"subject":           obj{"reference": "Patient/" + pid},
-		"effectiveDateTime": instant(at),
+		"code":              obj{"coding": []obj{coding, {"system": "urn:oid:2.16.840.1.113883.3.7777.2.3", "code": l.test}}},
+		"subject":           obj{"reference": "Patient/" + l.pid},
+		"effectiveDateTime": instant(l.at),
 	}
-	if vid != nil {
-		o["encounter"] = obj{"reference": "Encounter/" + *vid}
+	if l.vid != nil {
+		o["encounter"] = obj{"reference": "Encounter/" + *l.vid}
 	}
-	if prov != nil {
-		o["performer"] = []obj{{"type": "Practitioner", "identifier": obj{"system": "urn:oid:2.16.840.1.113883.3.7777.2.9", "value": *prov}}}
-	}
-	// as the facade's template: a unit without a value still gives a
-	// valueQuantity (the view fills Units from the test's default unit)
-	if num != nil || unit != nil {
-		q := obj{"system": "http://unitsofmeasure.org"}
-		if num != nil {
-			q["value"] = json.Number(*num)
+	if l.prov != nil || l.provGUID != nil {
+		p := obj{"type": "Practitioner"}
+		if l.provGUID != nil {
+			p["reference"] = "Practitioner/" + *l.provGUID
 		}
-		put(q, "unit", unit)
-		put(q, "code", unit)
+		if l.prov != nil {
+			p["identifier"] = obj{"system": "urn:oid:2.16.840.1.113883.3.7777.2.9", "value": *l.prov}
+		}
+		o["performer"] = []obj{p}
+	}
+	// as the facade's template ($when NumericValue): the view fills Units
+	// from the test's default unit even for text-only results, and without
+	// a number there is no Quantity
+	if l.num != nil {
+		q := obj{"system": "http://unitsofmeasure.org", "value": json.Number(*l.num)}
+		put(q, "unit", l.unit)
+		put(q, "code", l.unit)
 		o["valueQuantity"] = q
 	}
-	put(o, "valueString", text)
-	if flg != nil {
-		o["interpretation"] = []obj{{"coding": []obj{{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": *flg}}}}
+	put(o, "valueString", l.text)
+	if l.flg != nil {
+		o["interpretation"] = []obj{{"coding": []obj{{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": *l.flg}}}}
 	}
-	if rng != nil {
-		o["referenceRange"] = []obj{{"text": *rng}}
+	if l.rng != nil {
+		o["referenceRange"] = []obj{{"text": *l.rng}}
 	}
 	return o
 }

@@ -37,8 +37,19 @@ func main() {
 	log.Fatal(http.ListenAndServe(*listen, mux))
 }
 
-func ts(t time.Time) string {
-	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc).Format(time.RFC3339)
+// inLoc reads a timestamp (no zone) as a wall clock in loc, as the
+// facade's specs do (timezone: America/New_York).
+func inLoc(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
+}
+
+func ts(t time.Time) string { return inLoc(t).Format(time.RFC3339) }
+
+// meta is the facade's meta of a row last updated at upd (a wall clock in
+// loc): versionId its instant in milliseconds, lastUpdated with them.
+func meta(upd time.Time) obj {
+	u := inLoc(upd).Truncate(time.Millisecond)
+	return obj{"versionId": strconv.FormatInt(u.UnixMilli(), 10), "lastUpdated": u.Format("2006-01-02T15:04:05.000Z07:00")}
 }
 
 type obj = map[string]any
@@ -70,7 +81,7 @@ func patient(pool *pgxpool.Pool, w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	res := obj{"resourceType": "Patient", "id": strconv.Itoa(int(pid)),
-		"meta":       obj{"versionId": strconv.FormatInt(upd.UnixMilli(), 10), "lastUpdated": ts(upd)},
+		"meta":       meta(upd),
 		"identifier": []obj{{"use": "usual", "type": obj{"coding": []obj{{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}}}, "system": "urn:oid:2.16.840.1.113883.3.7777.1", "value": mrn}},
 		"name":       []obj{{"use": "official", "family": last, "given": given}},
 		"gender":     map[string]string{"M": "male", "F": "female", "U": "unknown", "O": "other"}[deref(sex)],
@@ -91,6 +102,30 @@ func patient(pool *pgxpool.Pool, w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(res)
 }
 
+// labValue sets the facade's value[x] of a lab result text: a Quantity
+// (with its comparator) when the text is a number, a string otherwise.
+func labValue(o obj, val string, unit *string) {
+	cmp, num := "", val
+	for _, c := range []string{"<=", ">=", "<", ">"} {
+		if strings.HasPrefix(val, c) {
+			cmp, num = c, strings.TrimSpace(val[len(c):])
+			break
+		}
+	}
+	if _, err := strconv.ParseFloat(num, 64); err != nil {
+		o["valueString"] = val
+		return
+	}
+	q := obj{"value": json.Number(num)}
+	if cmp != "" {
+		q["comparator"] = cmp
+	}
+	if unit != nil {
+		q["unit"], q["system"], q["code"] = *unit, "http://unitsofmeasure.org", *unit
+	}
+	o["valueQuantity"] = q
+}
+
 func deref(s *string) string {
 	if s == nil {
 		return ""
@@ -106,7 +141,7 @@ func observations(pool *pgxpool.Pool, w http.ResponseWriter, r *http.Request) {
 		code = code[i+1:]
 	}
 	from, _ := time.Parse("2006", strings.TrimPrefix(q.Get("date"), "ge"))
-	rows, err := pool.Query(r.Context(), `SELECT t.result_id, t.upd_ts, t.lab_accession, t.result_status, ltc.loinc_cd, ltc.loinc_display, t.local_test_cd, t.pat_id, t.visit_id, t.collected_dttm, t.result_val, t.result_unit, t.abn_flag, t.ref_range FROM lab_result t LEFT JOIN lab_test_code ltc ON ltc.local_cd = t.local_test_cd WHERE ltc.loinc_cd = $1 AND t.collected_dttm >= $2 AND t.pat_id = $3 ORDER BY t.result_id LIMIT 21`, code, from, pat)
+	rows, err := pool.Query(r.Context(), `SELECT t.result_id, t.upd_ts, t.lab_accession, t.result_status, ltc.loinc_cd, ltc.loinc_display, t.local_test_cd, t.pat_id, t.visit_id, t.collected_dttm, t.performer_id, t.result_val, t.result_unit, t.abn_flag, t.ref_range FROM lab_result t LEFT JOIN lab_test_code ltc ON ltc.local_cd = t.local_test_cd WHERE ltc.loinc_cd = $1 AND t.collected_dttm >= $2 AND t.pat_id = $3 ORDER BY t.result_id LIMIT 21`, code, from, pat)
 	if err != nil {
 		http.Error(w, "db", 500)
 		return
@@ -119,14 +154,14 @@ func observations(pool *pgxpool.Pool, w http.ResponseWriter, r *http.Request) {
 			vid                             *int32
 			upd, at                         time.Time
 			acc, status, loinc, disp, local string
-			val, unit, flag, ref            *string
+			perf, val, unit, flag, ref      *string
 		)
-		if err := rows.Scan(&rid, &upd, &acc, &status, &loinc, &disp, &local, &pid, &vid, &at, &val, &unit, &flag, &ref); err != nil {
+		if err := rows.Scan(&rid, &upd, &acc, &status, &loinc, &disp, &local, &pid, &vid, &at, &perf, &val, &unit, &flag, &ref); err != nil {
 			http.Error(w, "db", 500)
 			return
 		}
 		o := obj{"resourceType": "Observation", "id": strconv.Itoa(int(rid)),
-			"meta":              obj{"versionId": strconv.FormatInt(upd.UnixMilli(), 10), "lastUpdated": ts(upd)},
+			"meta":              meta(upd),
 			"identifier":        []obj{{"system": "urn:oid:2.16.840.1.113883.3.7777.2", "value": acc}},
 			"status":            map[string]string{"F": "final", "P": "preliminary", "C": "corrected"}[status],
 			"category":          []obj{{"coding": []obj{{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory", "display": "Laboratory"}}}},
@@ -137,12 +172,11 @@ func observations(pool *pgxpool.Pool, w http.ResponseWriter, r *http.Request) {
 		if vid != nil {
 			o["encounter"] = obj{"reference": "Encounter/" + strconv.Itoa(int(*vid))}
 		}
+		if perf != nil {
+			o["performer"] = []obj{{"reference": "Practitioner/" + *perf}}
+		}
 		if val != nil {
-			if n, err := strconv.ParseFloat(*val, 64); err == nil {
-				o["valueQuantity"] = obj{"value": json.Number(strconv.FormatFloat(n, 'f', -1, 64)), "unit": deref(unit), "system": "http://unitsofmeasure.org", "code": deref(unit)}
-			} else {
-				o["valueString"] = *val
-			}
+			labValue(o, *val, unit)
 		}
 		if flag != nil {
 			o["interpretation"] = []obj{{"coding": []obj{{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": *flag}}}}
@@ -153,5 +187,9 @@ func observations(pool *pgxpool.Pool, w http.ResponseWriter, r *http.Request) {
 		entries = append(entries, obj{"fullUrl": "http://" + r.Host + "/fhir/Observation/" + strconv.Itoa(int(rid)), "resource": o, "search": obj{"mode": "match"}})
 	}
 	w.Header().Set("Content-Type", "application/fhir+json")
-	_ = json.NewEncoder(w).Encode(obj{"resourceType": "Bundle", "type": "searchset", "link": []obj{{"relation": "self", "url": r.URL.String()}}, "entry": entries})
+	b := obj{"resourceType": "Bundle", "type": "searchset", "link": []obj{{"relation": "self", "url": r.URL.String()}}}
+	if entries != nil {
+		b["entry"] = entries
+	}
+	_ = json.NewEncoder(w).Encode(b)
 }

@@ -133,10 +133,8 @@ func run(base, scenario string, patients, conc int, d time.Duration) result {
 					}
 					lat = append(lat, time.Since(t0))
 					continue
-				case "patient-read":
-					url = fmt.Sprintf("%s/fhir/Patient/%s", base, pid)
 				default:
-					url = fmt.Sprintf("%s/fhir/Observation?patient=%s&code=http://loinc.org|%s&date=ge2023", base, pid, loincs[r.IntN(len(loincs))])
+					url = scenarioURL(base, scenario, pid, r)
 				}
 				t0 := time.Now()
 				imu.Lock()
@@ -217,6 +215,11 @@ func main() {
 	}
 	names := strings.SplitN(*labels, ",", 2)
 	for _, sc := range strings.Split(*scenarios, ",") {
+		// a ratio means nothing unless both serve the same resources
+		if err := checkSame(*facade, *baseline, sc, *patients, 400); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: the targets do not answer alike, no benchmark: %v\n", sc, err)
+			os.Exit(1)
+		}
 		// warm both (connection pools, caches)
 		run(*facade, sc, *patients, *conc, 2*time.Second)
 		run(*baseline, sc, *patients, *conc, 2*time.Second)
