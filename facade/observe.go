@@ -1,11 +1,13 @@
 package facade
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -18,6 +20,35 @@ type metrics struct {
 	requests      *prometheus.CounterVec
 	latency       *prometheus.HistogramVec
 	auditFailures prometheus.Counter
+	// series holds the request series already resolved, by their labels:
+	// WithLabelValues hashes and checks every label on every request,
+	// and the label set is bounded (known types, interactions, backends,
+	// statuses)
+	series sync.Map // seriesKey → *requestSeries
+}
+
+type seriesKey struct {
+	typ, interaction, backend string
+	status                    int
+}
+
+type requestSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+// observe counts one request of k that took d.
+func (m *metrics) observe(k seriesKey, d time.Duration) {
+	v, ok := m.series.Load(k)
+	if !ok {
+		v, _ = m.series.LoadOrStore(k, &requestSeries{
+			requests: m.requests.WithLabelValues(k.typ, k.interaction, k.backend, strconv.Itoa(k.status)),
+			latency:  m.latency.WithLabelValues(k.typ, k.interaction, k.backend),
+		})
+	}
+	rs := v.(*requestSeries)
+	rs.requests.Inc()
+	rs.latency.Observe(d.Seconds())
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -95,8 +126,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			typ = "-" // a bounded label set: unknown types are not labels
 		}
 		inter, be := orDefault(rq.interaction, "other"), orDefault(rq.backend, "-")
-		s.metrics.requests.WithLabelValues(typ, inter, be, strconv.Itoa(status)).Inc()
-		s.metrics.latency.WithLabelValues(typ, inter, be).Observe(d.Seconds())
+		s.metrics.observe(seriesKey{typ, inter, be, status}, d)
 		lvl := slog.LevelInfo
 		if status >= 500 {
 			lvl = slog.LevelError
@@ -114,9 +144,22 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if rq.clientRequestID != "" {
 			attrs = append(attrs, slog.String("client_request_id", rq.clientRequestID))
 		}
-		s.log.LogAttrs(c.Request().Context(), lvl, "request", attrs...)
+		s.logRequest(c.Request().Context(), lvl, attrs)
 		return nil
 	}
+}
+
+// logRequest writes a request's line straight to the log's handler: the
+// line names no source, so slog.Logger's capture of the caller's PC would be
+// work for nothing on every request.
+func (s *Server) logRequest(ctx context.Context, lvl slog.Level, attrs []slog.Attr) {
+	h := s.log.Handler()
+	if !h.Enabled(ctx, lvl) {
+		return
+	}
+	r := slog.NewRecord(time.Now(), lvl, "request", 0)
+	r.AddAttrs(attrs...)
+	_ = h.Handle(ctx, r)
 }
 
 func (s *Server) knownType(t string) bool { _, ok := s.typeInfo(t); return ok }

@@ -207,9 +207,14 @@ func (s *Server) narrowSearch(c echo.Context, run *searchRun) error {
 	// the token carries the binding of the search that issued it; a page
 	// is only served to the same principal running the same narrowed
 	// search (a cursor followed as is by a backend would otherwise hand
-	// one principal's pages, and totals, to another)
+	// one principal's pages, and totals, to another). A first page needs
+	// the binding only if it has a next page (searchBundle makes it then:
+	// nothing changes q after this stage).
+	if run.pos == "" {
+		return nil
+	}
 	run.bind = pageBinding(principal(c), typ, q)
-	if run.pos != "" && !hmac.Equal([]byte(run.bind), []byte(run.bound)) {
+	if !hmac.Equal([]byte(run.bind), []byte(run.bound)) {
 		reqOf(c).setDetail("page token of another principal or search")
 		return httpErr(403, "forbidden", "this page token was issued to another client, user or set of scopes; run the search again")
 	}
@@ -295,6 +300,9 @@ func (s *Server) searchBundle(c echo.Context, run *searchRun) []byte {
 	b := newBundle(base, res.Total, size)
 	b.link("self", base+"/"+run.typ+"?"+run.selfQ)
 	if res.Next != "" {
+		if run.bind == "" {
+			run.bind = pageBinding(principal(c), run.typ, run.q)
+		}
 		tok := s.cfg.Sealer.Seal(pagetoken.State{Type: run.typ, Query: run.selfQ, Backend: run.be.Name(), Pos: res.Next, Bind: run.bind})
 		b.link("next", base+"/"+run.typ+"?_page="+tok)
 	}

@@ -3,7 +3,6 @@ package search
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -42,8 +41,6 @@ type DateRange struct {
 	Lo, Hi time.Time
 }
 
-var dateRE = regexp.MustCompile(`^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$`)
-
 // ParseDate parses a prefixed FHIR date/dateTime search value. Values with
 // no zone are read in loc (the legacy data's zone, as the spec leaves the
 // zone of such values to the server).
@@ -52,7 +49,7 @@ func ParseDate(raw string, loc *time.Location) (DateRange, error) {
 	// a '+' in a query string arrives as a space when the client did not
 	// percent-encode it; accept that common mistake
 	v = strings.Replace(v, " ", "+", 1)
-	m := dateRE.FindStringSubmatch(v)
+	m := dateParts(v)
 	if m == nil {
 		return DateRange{}, fmt.Errorf("%q is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss][Z|+hh:mm])", raw)
 	}

@@ -172,16 +172,24 @@ func (SQLServer) TimeArg(t time.Time) any { return civil.DateTimeOf(wallClock(t)
 func (SQLServer) DateArg(t time.Time) any { return t.Format("2006-01-02") }
 
 func limitSelect(cols, from, where, orderBy string, limit int) string {
+	// sized once: every search builds one, and the select list alone is
+	// hundreds of bytes
 	var b strings.Builder
-	b.WriteString("SELECT " + cols + " FROM " + from)
+	b.Grow(len("SELECT  FROM  WHERE  ORDER BY  LIMIT 0000000000") + len(cols) + len(from) + len(where) + len(orderBy))
+	for _, s := range []string{"SELECT ", cols, " FROM ", from} {
+		b.WriteString(s)
+	}
 	if where != "" {
-		b.WriteString(" WHERE " + where)
+		b.WriteString(" WHERE ")
+		b.WriteString(where)
 	}
 	if orderBy != "" {
-		b.WriteString(" ORDER BY " + orderBy)
+		b.WriteString(" ORDER BY ")
+		b.WriteString(orderBy)
 	}
 	if limit > 0 {
-		fmt.Fprintf(&b, " LIMIT %d", limit)
+		b.WriteString(" LIMIT ")
+		b.WriteString(strconv.Itoa(limit))
 	}
 	return b.String()
 }
