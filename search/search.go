@@ -188,27 +188,25 @@ func parsePositive(s string) (int, error) {
 // SplitList splits a parameter value on unescaped commas, keeping the escape
 // sequences (\, \| \$ \\) for the type-specific parsers to resolve.
 func SplitList(raw string) ([]string, error) {
-	var out []string
-	var b strings.Builder
+	// the values are raw's own bytes between unescaped commas (escapes are
+	// kept for Unescape): slices of raw, no copy
+	out := make([]string, 0, min(strings.Count(raw, ",")+1, MaxValues+1))
+	start := 0
 	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c == '\\' && i+1 < len(raw) {
-			b.WriteByte(c)
-			b.WriteByte(raw[i+1])
-			i++
-			continue
-		}
-		if c == ',' {
-			out = append(out, b.String())
-			b.Reset()
+		switch raw[i] {
+		case '\\':
+			if i+1 < len(raw) {
+				i++ // the escaped byte never splits
+			}
+		case ',':
+			out = append(out, raw[start:i])
+			start = i + 1
 			if len(out) > MaxValues {
 				return nil, fmt.Errorf("more than %d comma-separated values", MaxValues)
 			}
-			continue
 		}
-		b.WriteByte(c)
 	}
-	out = append(out, b.String())
+	out = append(out, raw[start:])
 	if len(out) > MaxValues {
 		return nil, fmt.Errorf("more than %d comma-separated values", MaxValues)
 	}
