@@ -1,14 +1,19 @@
 package legacy_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/search"
+	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 // testEHRQuantityNumbers: quantity search numbers a second probe of the
@@ -66,4 +71,110 @@ func testEHRQuantityNumbers(t *testing.T, w ehrWorld) {
 			}
 		})
 	}
+}
+
+// TestEHRDerivedWrites: a write that gives an output-only (| derived)
+// value the stored row does not give back is refused (422 naming it),
+// not answered 200 with the value lost — a race extension (its codes come
+// from a lookup table the Patient write does not set), a Location's
+// address (its facility's), a Condition's local or ICD-10 code (found
+// from the SNOMED CT code). A PUT of another SNOMED CT code stores its
+// diagnosis (the update left the looked-up key as it was: 200, old
+// diagnosis); one without a code is a 422 (it kept the old one too).
+// Each case failed before its fix; values a read gives still write back.
+func TestEHRDerivedWrites(t *testing.T) {
+	// a Condition whose diagnosis has an ICD-10-CM code (all seeded but DX012's)
+	const withICD10 = "code=http://hl7.org/fhir/sid/icd-10-cm|E11.9,I10,E78.5,J45.909,J44.9,F32.9,I48.91,N18.9,M19.90,K21.9,N39.0"
+	testutil.LegacyDialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
+		db := open(t)
+		be := legacy.New(db, testutil.SeedEHR(t, db, 10))
+		for _, c := range []struct {
+			name, typ, query string
+			edit             func(m map[string]any)
+			path             string // the element refused; "" for a write that succeeds
+			after            func(t *testing.T, m map[string]any)
+		}{
+			{name: "as read", typ: "Condition", query: withICD10, edit: func(map[string]any) {}},
+			{name: "location as read", typ: "Location", edit: func(map[string]any) {}},
+			{name: "race", typ: "Patient", edit: func(m map[string]any) {
+				m["extension"] = []any{map[string]any{"url": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race", "extension": []any{
+					map[string]any{"url": "ombCategory", "valueCoding": map[string]any{"system": "urn:oid:2.16.840.1.113883.6.238", "code": "9999-9"}}}}}
+			}, path: "Patient.extension[0].extension[0].valueCoding.code"},
+			{name: "location city", typ: "Location", edit: func(m map[string]any) {
+				m["address"].(map[string]any)["city"] = "Elsewhere"
+			}, path: "Location.address.city"},
+			{name: "local code", typ: "Condition", query: withICD10, edit: func(m map[string]any) {
+				setCoding(m, "urn:oid:2.16.840.1.113883.3.7777.2.4", "DX999")
+			}, path: ".code"},
+			{name: "icd-10 code", typ: "Condition", query: withICD10, edit: func(m map[string]any) {
+				setCoding(m, "http://hl7.org/fhir/sid/icd-10-cm", "Z99.89")
+			}, path: ".code"},
+			{name: "code left out", typ: "Condition", query: withICD10, edit: func(m map[string]any) {
+				delete(m, "code") // DiagnosisCode is NOT NULL
+			}, path: "code"},
+			{name: "another diagnosis", typ: "Condition", query: "code=http://snomed.info/sct|51868009", edit: func(m map[string]any) {
+				m["code"] = map[string]any{"coding": []any{map[string]any{"system": "http://snomed.info/sct", "code": "44054006"}}}
+			}, after: func(t *testing.T, m map[string]any) {
+				if c := m["code"].(map[string]any)["coding"].([]any)[0].(map[string]any)["code"]; c != "44054006" {
+					t.Errorf("SNOMED CT code %v after a PUT of 44054006 (the old diagnosis was kept)", c)
+				}
+			}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				ctx := context.Background()
+				vals, _ := url.ParseQuery(c.query)
+				q, err := search.ParseQuery(vals)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := be.Search(ctx, c.typ, q, backend.SearchOptions{Count: 1})
+				if err != nil || len(res.Resources) == 0 {
+					t.Fatalf("no %s?%s: %v", c.typ, c.query, err)
+				}
+				r := res.Resources[0]
+				m := decodeNumbers(t, r.JSON)
+				delete(m, "meta")
+				c.edit(m)
+				upd, _, err := be.Update(ctx, c.typ, r.ID, m, "")
+				var ee *backend.ElementError
+				switch {
+				case c.path == "" && err != nil:
+					t.Fatalf("update: %v", err)
+				case c.path != "" && (!errors.As(err, &ee) || !strings.HasSuffix(ee.Path, c.path)):
+					t.Fatalf("update: %v, want a 422 at %s", err, c.path)
+				case c.path != "":
+					if now, _ := be.Read(ctx, c.typ, r.ID); now == nil || now.VersionID != r.VersionID {
+						t.Errorf("the refused update was stored")
+					}
+				case c.after != nil:
+					c.after(t, decodeNumbers(t, upd.JSON))
+				}
+			})
+		}
+	})
+}
+
+// setCoding gives the resource's code a coding of system, replacing one
+// it has.
+func setCoding(m map[string]any, system, code string) {
+	cc := m["code"].(map[string]any)
+	codings, _ := cc["coding"].([]any)
+	for _, x := range codings {
+		if x.(map[string]any)["system"] == system {
+			x.(map[string]any)["code"] = code
+			return
+		}
+	}
+	cc["coding"] = append(codings, map[string]any{"system": system, "code": code})
+}
+
+func decodeNumbers(t *testing.T, js []byte) map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -23,14 +23,20 @@ func (s *Spec) WriteValues(res map[string]any, resolve Resolver) (Values, error)
 		return nil, err
 	}
 	for _, j := range s.Joins {
-		if j.ResolveBy == "" || v[j.Alias+"."+j.ResolveBy] == nil {
+		if j.ResolveBy == "" {
+			continue
+		}
+		on := "t." + j.On
+		if v[j.Alias+"."+j.ResolveBy] == nil {
+			if _, given := v[on]; !given {
+				v[on] = nil // no code to look up: PUT replaces, the key is cleared
+			}
 			continue
 		}
 		found, err := resolve(j, v)
 		if err != nil {
 			return nil, err
 		}
-		on := "t." + j.On
 		if given := v[on]; given != nil && fmt.Sprint(given) != fmt.Sprint(found) {
 			return nil, &backend.ElementError{Path: s.PathOf(on), Msg: fmt.Sprintf("disagrees with the code given at %s", s.PathOf(j.Alias+"."+j.ResolveBy))}
 		}

@@ -176,6 +176,11 @@ func (s *Spec) stampCond(b *builder, upd string, old DateTimeVal) string {
 		return col + " IS NULL"
 	case s.kindOf(upd) == sqldb.KindInstant:
 		return sqldb.InstantExpr(b.d, col) + " = " + b.arg(InstantVal{inZone(old.Time, s.loc)})
+	case sqldb.TimesAsText(b.d):
+		// wall-clock text: one time may be stored as 08:00:00.000 (a
+		// datetime2(3) the legacy application wrote) or 08:00:00 (the
+		// bound form): compared as times, or the update never matches
+		return sqldb.InstantExpr(b.d, col) + " = " + sqldb.InstantExpr(b.d, b.arg(old))
 	}
 	return col + " = " + b.arg(old)
 }
