@@ -178,3 +178,40 @@ func decodeNumbers(t *testing.T, js []byte) map[string]any {
 	}
 	return m
 }
+
+// testEHRDateEdges: dates at the ends of what legacy columns hold (years
+// 1 to 9999). Each case failed before its fix: PostgreSQL refused the
+// year 0 a day boundary west of UTC gives (503), SQLite compared year
+// 10000 as text ("10000-01-01" sorts before "1963-…": wrong rows).
+func testEHRDateEdges(t *testing.T, w ehrWorld) {
+	for _, c := range []struct {
+		typ, q string
+		same   string // a query that must give the same total; "" for none
+	}{
+		{"Patient", "birthdate=0001-01-01T00:00:00Z", ""},
+		{"Patient", "birthdate=0000-01-01", ""},
+		{"Patient", "birthdate=ap0001", ""},
+		{"Patient", "birthdate=9999-12-31T23:59:59Z", ""},
+		{"Patient", "birthdate=sa9999-12-31T23:59:59Z", ""},
+		{"Patient", "birthdate=lt9999-12-31T23:59:59Z", "birthdate:missing=false"},
+		{"Patient", "birthdate=ne9999-12-31T23:59:59Z", "birthdate:missing=false"},
+		{"Patient", "birthdate=gt0001-01-01T00:00:00Z", "birthdate:missing=false"},
+		{"Patient", "_lastUpdated=lt9999-12-31T23:59:59Z", "_lastUpdated:missing=false"},
+		{"Encounter", "date=lt9999-12-31T23:59:59Z", "date:missing=false"},
+		{"Encounter", "date=ap9999", "date=ge9000"},
+		{"Observation", "date=lt9999-12-31T23:59:59Z", "date:missing=false"},
+		{"Observation", "date=ge0001-01-01T00:00:00%2B14:00", "date:missing=false"},
+	} {
+		t.Run(c.typ+"?"+c.q, func(t *testing.T) {
+			w := w
+			w.t = t
+			want := 0
+			if c.same != "" {
+				want = *w.search(c.typ, c.same, 1).Total
+			}
+			if got := *w.search(c.typ, c.q, 1).Total; got != want {
+				t.Fatalf("%d results, want %d", got, want)
+			}
+		})
+	}
+}
