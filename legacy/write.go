@@ -118,15 +118,15 @@ func constraintErr(s *mappings.Spec, err error) error {
 }
 
 // stored encodes the row a write left and checks that it gives back the
-// output-only values body gave (mappings.Spec.CheckDerived): otherwise the
-// write is refused and its transaction rolled back, so nothing is lost
-// behind a 200.
+// output-only values and exact numbers body gave (mappings.Spec.CheckStored):
+// otherwise the write is refused and its transaction rolled back, so
+// nothing is lost or rounded behind a 200.
 func (b *Backend) stored(s *mappings.Spec, row mappings.Row, body map[string]any) (*backend.Resource, error) {
 	res, err := b.encode(s, row)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.CheckDerived(body, row); err != nil {
+	if err := s.CheckStored(body, row); err != nil {
 		return nil, translate(err)
 	}
 	return res, nil

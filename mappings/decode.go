@@ -132,13 +132,16 @@ type decoder struct {
 	claims *[]claim // output-only values the resource gives; nil: not kept
 }
 
-// claim is an output-only (| derived) value a written resource gives:
-// legacy does not store it, so it holds only if legacy derives the same.
+// claim is a value a written resource gives that the stored row must give
+// back: an output-only (| derived) value, which legacy does not store and
+// holds only if legacy derives the same, or an exact number, which a
+// column of smaller scale would round.
 type claim struct {
 	x      *expr
 	suffix string // a choice's type suffix
 	v      any    // the JSON value, or the text of an interpolated piece
 	piece  bool   // v is one piece of an interpolated string
+	number bool   // v is a number stored as such: compared as a number
 	path   string
 }
 
@@ -318,6 +321,9 @@ func (d decoder) assign(x *expr, suffix string, v any, path string, out Values) 
 			return &backend.ElementError{Path: path + ee.Path, Msg: ee.Msg}
 		}
 		return &backend.ElementError{Path: path, Msg: err.Error()}
+	}
+	if x.tr.name == "decimal" && vals[0] != nil {
+		d.claim(claim{x: x, v: v, number: true, path: path})
 	}
 	trial := Values{}
 	for i, ref := range x.refs {
