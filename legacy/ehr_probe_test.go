@@ -119,6 +119,11 @@ func TestEHRDerivedWrites(t *testing.T) {
 			}},
 			// Latitude is decimal(9,6): PostgreSQL and MariaDB rounded
 			// more digits away behind a 200 (SQLite keeps them)
+			// the refusal names the element, not the legacy table (it
+			// named dbo.Formulary)
+			{name: "unknown RxNorm code", typ: "MedicationRequest", edit: func(m map[string]any) {
+				m["medicationCodeableConcept"] = map[string]any{"coding": []any{map[string]any{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "999999999"}}}
+			}, path: "MedicationRequest.medicationCodeableConcept.coding[0].code"},
 			{name: "latitude rounded", typ: "Patient", query: "address-city:missing=false", edit: func(m map[string]any) {
 				m["address"] = []any{map[string]any{"use": "home", "city": "Albany", "extension": []any{map[string]any{"url": "http://hl7.org/fhir/StructureDefinition/geolocation",
 					"extension": []any{map[string]any{"url": "latitude", "valueDecimal": json.Number("42.6525801234")}, map[string]any{"url": "longitude", "valueDecimal": json.Number("-73.75623")}}}}}}
@@ -170,6 +175,9 @@ func TestEHRDerivedWrites(t *testing.T) {
 					c.path = ""
 				}
 				upd, _, err := be.Update(ctx, c.typ, r.ID, m, "")
+				if err != nil && strings.Contains(err.Error(), "dbo.") {
+					t.Errorf("the refusal names a legacy table: %v", err)
+				}
 				var ee *backend.ElementError
 				switch {
 				case c.path == "" && err != nil:

@@ -21,7 +21,7 @@ func (b *Backend) values(ctx context.Context, tx sqlConn, s *mappings.Spec, body
 		var found any
 		err := tx.QueryRowContext(ctx, st.SQL, st.Args...).Scan(&found)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, &backend.ElementError{Path: s.PathOf(j.Alias + "." + j.ResolveBy), Msg: fmt.Sprintf("%v is not a code the legacy %s table knows", v[j.Alias+"."+j.ResolveBy], j.Table)}
+			return nil, &backend.ElementError{Path: s.PathOf(j.Alias + "." + j.ResolveBy), Msg: fmt.Sprintf("%v is not a code legacy knows here (its code table has no such entry)", v[j.Alias+"."+j.ResolveBy])}
 		}
 		if err != nil {
 			return nil, dbErr("lookup", err)
