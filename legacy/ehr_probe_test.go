@@ -119,6 +119,14 @@ func TestEHRDerivedWrites(t *testing.T) {
 			}},
 			// Latitude is decimal(9,6): PostgreSQL and MariaDB rounded
 			// more digits away behind a 200 (SQLite keeps them)
+			// a text longer than its column: the database's refusal named
+			// no element (422 "a value is too long"); SQLite stores it
+			{name: "family too long", typ: "Patient", edit: func(m map[string]any) {
+				m["name"].([]any)[0].(map[string]any)["family"] = strings.Repeat("é", 61)
+			}, path: "Patient.name[0].family", sqliteOK: true},
+			{name: "family as long as the column", typ: "Patient", edit: func(m map[string]any) {
+				m["name"].([]any)[0].(map[string]any)["family"] = strings.Repeat("é", 60)
+			}},
 			// the refusal names the element, not the legacy table (it
 			// named dbo.Formulary)
 			{name: "unknown RxNorm code", typ: "MedicationRequest", edit: func(m map[string]any) {

@@ -2,6 +2,9 @@ package mappings
 
 import (
 	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/fhirfacade/fhirfacade/backend"
 )
@@ -45,7 +48,30 @@ func (s *Spec) WriteValues(res map[string]any, resolve Resolver) (Values, error)
 	if err := s.CheckRequired(v); err != nil {
 		return nil, err
 	}
+	if err := s.checkLengths(v); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// checkLengths refuses, by its element, a text longer than its column
+// holds: the database's own refusal names no column (PostgreSQL's 22001),
+// so the client got a 422 naming nothing, and SQLite would store it.
+func (s *Spec) checkLengths(v Values) error {
+	refs := make([]string, 0, len(v))
+	for ref := range v {
+		refs = append(refs, ref)
+	}
+	sort.Strings(refs)
+	for _, ref := range refs {
+		str, ok := v[ref].(string)
+		n := s.live[ref].MaxLen
+		if !ok || n == 0 || !strings.HasPrefix(ref, "t.") || utf8.RuneCountInString(str) <= n {
+			continue
+		}
+		return &backend.ElementError{Path: s.PathOf(ref), Msg: fmt.Sprintf("is longer than the %d characters its legacy column holds", n)}
+	}
+	return nil
 }
 
 // unresolved stands in for a join column CheckWrite cannot look up.
