@@ -127,6 +127,15 @@ func TestEHRDerivedWrites(t *testing.T) {
 			{name: "family as long as the column", typ: "Patient", edit: func(m map[string]any) {
 				m["name"].([]any)[0].(map[string]any)["family"] = strings.Repeat("é", 60)
 			}},
+			// a reference to an id no uuid key can hold: PostgreSQL's
+			// refusal named no element, SQLite's foreign key gave a 409
+			{name: "encounter not a uuid", typ: "MedicationRequest", edit: func(m map[string]any) {
+				m["encounter"] = map[string]any{"reference": "Encounter/xyz"}
+			}, path: "MedicationRequest.encounter.reference"},
+			{name: "patient in upper case", typ: "MedicationRequest", edit: func(m map[string]any) {
+				s := m["subject"].(map[string]any)
+				s["reference"] = "Patient/" + strings.ToUpper(strings.TrimPrefix(s["reference"].(string), "Patient/"))
+			}, path: "MedicationRequest.subject.reference"},
 			// the refusal names the element, not the legacy table (it
 			// named dbo.Formulary)
 			{name: "unknown RxNorm code", typ: "MedicationRequest", edit: func(m map[string]any) {

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 // Resolver finds the main table's join column for the value a resource gave
@@ -48,16 +49,18 @@ func (s *Spec) WriteValues(res map[string]any, resolve Resolver) (Values, error)
 	if err := s.CheckRequired(v); err != nil {
 		return nil, err
 	}
-	if err := s.checkLengths(v); err != nil {
+	if err := s.checkColumns(v); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
-// checkLengths refuses, by its element, a text longer than its column
-// holds: the database's own refusal names no column (PostgreSQL's 22001),
-// so the client got a 422 naming nothing, and SQLite would store it.
-func (s *Spec) checkLengths(v Values) error {
+// checkColumns refuses, by its element, a text the column cannot take:
+// longer than it holds, or not a uuid for a uuid column (a reference to
+// Encounter/xyz). The database's own refusal names no column (PostgreSQL's
+// 22001 and 22P02), so the client got a 422 naming nothing, or a 409 where
+// SQLite's foreign key caught it.
+func (s *Spec) checkColumns(v Values) error {
 	refs := make([]string, 0, len(v))
 	for ref := range v {
 		refs = append(refs, ref)
@@ -65,11 +68,16 @@ func (s *Spec) checkLengths(v Values) error {
 	sort.Strings(refs)
 	for _, ref := range refs {
 		str, ok := v[ref].(string)
-		n := s.live[ref].MaxLen
-		if !ok || n == 0 || !strings.HasPrefix(ref, "t.") || utf8.RuneCountInString(str) <= n {
+		if !ok || !strings.HasPrefix(ref, "t.") {
 			continue
 		}
-		return &backend.ElementError{Path: s.PathOf(ref), Msg: fmt.Sprintf("is longer than the %d characters its legacy column holds", n)}
+		col := s.live[ref]
+		if n := col.MaxLen; n > 0 && utf8.RuneCountInString(str) > n {
+			return &backend.ElementError{Path: s.PathOf(ref), Msg: fmt.Sprintf("is longer than the %d characters its legacy column holds", n)}
+		}
+		if _, ok := coerce(col.Kind, str); col.Kind == sqldb.KindUUID && !ok {
+			return &backend.ElementError{Path: s.PathOf(ref), Msg: "legacy holds a uuid here (lowercase, with hyphens): no resource has this id"}
+		}
 	}
 	return nil
 }
