@@ -274,3 +274,31 @@ func testEHRDateEdges(t *testing.T, w ehrWorld) {
 		})
 	}
 }
+
+// testEHRWallClockPaging: a datetime2(3) last-updated column (Department,
+// FacilityMaster, ProviderMaster, PatientVisit) pages one row at a time
+// without repeating or losing rows, and every resource is found by its
+// own meta.lastUpdated. On SQLite the stored text 08:00:00.000 sorted
+// after the bound 08:00:00: ascending pages repeated one row forever,
+// descending ones stopped after two (failed before the fix).
+func testEHRWallClockPaging(t *testing.T, w ehrWorld) {
+	for _, typ := range []string{"Location", "Organization", "Practitioner", "Encounter"} {
+		total := *w.search(typ, "_summary=count", 1).Total
+		for _, order := range []string{"_lastUpdated", "-_lastUpdated"} {
+			seen := map[string]bool{}
+			got := w.allBy(typ, "_sort="+order, 1)
+			for _, m := range got {
+				seen[m["id"].(string)] = true
+			}
+			if len(got) != total || len(seen) != total {
+				t.Errorf("%s?_sort=%s one per page: %d entries, %d distinct, want %d", typ, order, len(got), len(seen), total)
+			}
+		}
+		for _, m := range w.allBy(typ, "_count=5", 5)[:3] {
+			lu := m["meta"].(map[string]any)["lastUpdated"].(string)
+			if n := len(w.search(typ, "_id="+m["id"].(string)+"&_lastUpdated="+url.QueryEscape(lu), 5).Resources); n != 1 {
+				t.Errorf("%s/%s not found by its lastUpdated %s", typ, m["id"], lu)
+			}
+		}
+	}
+}

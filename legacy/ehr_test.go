@@ -98,6 +98,7 @@ func TestEHRSchema(t *testing.T) {
 		t.Run("probe findings", func(t *testing.T) { w.t = t; testEHRProbe(t, w) })
 		t.Run("quantity numbers", func(t *testing.T) { w.t = t; testEHRQuantityNumbers(t, w) })
 		t.Run("dates at the ends of the years legacy holds", func(t *testing.T) { w.t = t; testEHRDateEdges(t, w) })
+		t.Run("paged by a datetime2 last-updated", func(t *testing.T) { w.t = t; testEHRWallClockPaging(t, w) })
 	})
 }
 

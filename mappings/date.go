@@ -84,7 +84,7 @@ func (t target) at(i int, x time.Time) bound {
 		return bound{InstantVal{x}, x.UTC()}
 	}
 	l := t.local(x)
-	return bound{l, l.Time}
+	return bound{t.b.s.wallArg(t.p.cols[i], l), l.Time}
 }
 
 func day(d DateVal) bound { return bound{d, d.Time} }
