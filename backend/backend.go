@@ -64,6 +64,20 @@ func (e *ElementError) Error() string { return e.Path + ": " + e.Msg }
 // Unwrap makes ElementError an ErrUnprocessable.
 func (e *ElementError) Unwrap() error { return ErrUnprocessable }
 
+// ValidID tells whether id follows the FHIR id grammar ([A-Za-z0-9\-.]{1,64}):
+// anything else cannot name a resource, nor be spliced into a URL path.
+func ValidID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
 // Resource is one stored resource: its complete JSON (with id and meta) and
 // the identity the HTTP layer needs for headers.
 type Resource struct {

@@ -131,6 +131,9 @@ func (s *Server) updateByCondition(c echo.Context, be backend.Backend, typ strin
 	case len(found) > 1:
 		return nil, 0, httpErr(412, "multiple-matches", fmt.Sprintf("the condition matches more than one %s; make it more selective", typ))
 	case len(found) == 0 && hasID:
+		if err := checkID(typ, bid); err != nil {
+			return nil, 0, err
+		}
 		// update-as-create of that id only if it names nothing yet: a
 		// resource under that id does not match the condition, and
 		// overwriting it would replace what the client did not select

@@ -273,6 +273,16 @@ func (s *Server) create(c echo.Context) error {
 	return s.respondWritten(c, 201, r)
 }
 
+// checkID refuses an id a write would store that is no FHIR id: an
+// update-as-create took a_b and 65-character ids, which no client can
+// then reference.
+func checkID(typ, id string) error {
+	if backend.ValidID(id) {
+		return nil
+	}
+	return &HTTPError{Status: 400, Code: "invalid", Msg: fmt.Sprintf("%q is not a FHIR id (1 to 64 of A-Z, a-z, 0-9, - and .)", id), Path: typ + ".id"}
+}
+
 func (s *Server) update(c echo.Context) error {
 	typ, be, err := s.resolve(c, "update")
 	if err != nil {
@@ -283,6 +293,9 @@ func (s *Server) update(c echo.Context) error {
 		return err
 	}
 	id := c.Param("id")
+	if err := checkID(typ, id); err != nil {
+		return err
+	}
 	if bid, _ := m["id"].(string); bid != id {
 		return &HTTPError{Status: 400, Code: "invalid", Msg: fmt.Sprintf("the body's id must equal the id in the URL (%s)", id), Path: typ + ".id"}
 	}

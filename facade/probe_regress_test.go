@@ -226,3 +226,35 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestProbeWriteIDs: a write stores only FHIR ids ([A-Za-z0-9\-.]{1,64}).
+// Through the id map an update-as-create took a_b and a 65-character id
+// (201), resources no reference can name; a conditional update's body id
+// likewise. Valid new ids still create.
+func TestProbeWriteIDs(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "legacy", tombstones: true, idmap: true})
+	tok := s.token("system/*.cruds", "")
+	for i, c := range []struct {
+		path, id string
+		want     int
+	}{
+		{"/fhir/Patient/a_b", "a_b", 400},
+		{"/fhir/Patient/" + strings.Repeat("x", 65), strings.Repeat("x", 65), 400},
+		{"/fhir/Patient/a%20b", "a b", 400},
+		{"/fhir/Patient?identifier=urn:oid:2.16.840.1.113883.3.7777.1|NO-SUCH-MRN", "c_d", 400},
+		{"/fhir/Patient/" + strings.Repeat("y", 64), strings.Repeat("y", 64), 201},
+		{"/fhir/Patient/a1b2-c3.d", "a1b2-c3.d", 201},
+	} {
+		r := s.as(tok, "PUT", c.path, patientBody(c.id, "Ids", fmt.Sprint("ID-MRN-", i)))
+		if r.status != c.want {
+			t.Errorf("PUT %s with id %q: %d, want %d: %.300s", c.path, c.id, r.status, c.want, r.raw)
+			continue
+		}
+		if c.want == 400 && r.body["resourceType"] != "OperationOutcome" {
+			t.Errorf("PUT %s: a 400 without an OperationOutcome", c.path)
+		}
+		if c.want == 400 && !strings.Contains(string(r.raw), "not a FHIR id") {
+			t.Errorf("PUT %s: the OperationOutcome does not say the id is wrong: %s", c.path, r.raw)
+		}
+	}
+}

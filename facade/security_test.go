@@ -25,6 +25,7 @@ import (
 	"github.com/fhirfacade/fhirfacade/catalog"
 	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/facade"
+	"github.com/fhirfacade/fhirfacade/idmap"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/search"
@@ -53,6 +54,9 @@ type secureOpts struct {
 	readTimeout time.Duration
 	// tombstones wraps the backend as serve does (deletes answer 410)
 	tombstones bool
+	// idmap puts the id map in front of legacy as serve does (a PUT to a
+	// new FHIR-style id creates)
+	idmap bool
 	// bulk serves $export (files in a temporary folder; no workers run:
 	// the test runs jobs with secure.bulk.RunOnce)
 	bulk bool
@@ -95,6 +99,13 @@ func newSecure(t *testing.T, o secureOpts) *secure {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ctl.Close() })
+	if o.idmap && o.route != "fhir" {
+		ids := idmap.New(ctl)
+		if err := ids.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		be = &idmap.Backend{Inner: be, Map: ids, Reg: reg}
+	}
 	if o.tombstones {
 		be = &tombstone.Backend{Inner: be, Store: ctl}
 	}

@@ -96,6 +96,9 @@ func TestEHRSchema(t *testing.T) {
 		t.Run("sorted by instant across pages", func(t *testing.T) { w.t = t; testEHRSort(t, w) })
 		t.Run("sorted by a nullable last-updated across pages", func(t *testing.T) { w.t = t; testEHRSortNullable(t, w) })
 		t.Run("probe findings", func(t *testing.T) { w.t = t; testEHRProbe(t, w) })
+		t.Run("quantity numbers", func(t *testing.T) { w.t = t; testEHRQuantityNumbers(t, w) })
+		t.Run("dates at the ends of the years legacy holds", func(t *testing.T) { w.t = t; testEHRDateEdges(t, w) })
+		t.Run("paged by a datetime2 last-updated", func(t *testing.T) { w.t = t; testEHRWallClockPaging(t, w) })
 	})
 }
 

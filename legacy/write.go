@@ -21,7 +21,7 @@ func (b *Backend) values(ctx context.Context, tx sqlConn, s *mappings.Spec, body
 		var found any
 		err := tx.QueryRowContext(ctx, st.SQL, st.Args...).Scan(&found)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, &backend.ElementError{Path: s.PathOf(j.Alias + "." + j.ResolveBy), Msg: fmt.Sprintf("%v is not a code the legacy %s table knows", v[j.Alias+"."+j.ResolveBy], j.Table)}
+			return nil, &backend.ElementError{Path: s.PathOf(j.Alias + "." + j.ResolveBy), Msg: fmt.Sprintf("%v is not a code legacy knows here (its code table has no such entry)", v[j.Alias+"."+j.ResolveBy])}
 		}
 		if err != nil {
 			return nil, dbErr("lookup", err)
@@ -117,6 +117,21 @@ func constraintErr(s *mappings.Spec, err error) error {
 	return dbErr("write", err)
 }
 
+// stored encodes the row a write left and checks that it gives back the
+// output-only values and exact numbers body gave (mappings.Spec.CheckStored):
+// otherwise the write is refused and its transaction rolled back, so
+// nothing is lost or rounded behind a 200.
+func (b *Backend) stored(s *mappings.Spec, row mappings.Row, body map[string]any) (*backend.Resource, error) {
+	res, err := b.encode(s, row)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.CheckStored(body, row); err != nil {
+		return nil, translate(err)
+	}
+	return res, nil
+}
+
 // Create implements backend.Backend.
 func (b *Backend) Create(ctx context.Context, typ string, body map[string]any, ifNoneExist *search.Query) (*backend.Resource, bool, error) {
 	s, err := b.spec(typ)
@@ -165,9 +180,11 @@ func (b *Backend) Create(ctx context.Context, typ string, body map[string]any, i
 		if err != nil {
 			return err
 		}
-		res, err = b.encode(s, row)
+		if res, err = b.stored(s, row, body); err != nil {
+			return err
+		}
 		created = true
-		return err
+		return nil
 	})
 	return res, created, err
 }
@@ -229,7 +246,7 @@ func (b *Backend) Update(ctx context.Context, typ, id string, body map[string]an
 		if err != nil {
 			return err
 		}
-		res, err = b.encode(s, row)
+		res, err = b.stored(s, row, body)
 		return err
 	})
 	return res, false, err

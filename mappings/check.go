@@ -2,8 +2,12 @@ package mappings
 
 import (
 	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 // Resolver finds the main table's join column for the value a resource gave
@@ -23,14 +27,20 @@ func (s *Spec) WriteValues(res map[string]any, resolve Resolver) (Values, error)
 		return nil, err
 	}
 	for _, j := range s.Joins {
-		if j.ResolveBy == "" || v[j.Alias+"."+j.ResolveBy] == nil {
+		if j.ResolveBy == "" {
+			continue
+		}
+		on := "t." + j.On
+		if v[j.Alias+"."+j.ResolveBy] == nil {
+			if _, given := v[on]; !given {
+				v[on] = nil // no code to look up: PUT replaces, the key is cleared
+			}
 			continue
 		}
 		found, err := resolve(j, v)
 		if err != nil {
 			return nil, err
 		}
-		on := "t." + j.On
 		if given := v[on]; given != nil && fmt.Sprint(given) != fmt.Sprint(found) {
 			return nil, &backend.ElementError{Path: s.PathOf(on), Msg: fmt.Sprintf("disagrees with the code given at %s", s.PathOf(j.Alias+"."+j.ResolveBy))}
 		}
@@ -39,7 +49,37 @@ func (s *Spec) WriteValues(res map[string]any, resolve Resolver) (Values, error)
 	if err := s.CheckRequired(v); err != nil {
 		return nil, err
 	}
+	if err := s.checkColumns(v); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// checkColumns refuses, by its element, a text the column cannot take:
+// longer than it holds, or not a uuid for a uuid column (a reference to
+// Encounter/xyz). The database's own refusal names no column (PostgreSQL's
+// 22001 and 22P02), so the client got a 422 naming nothing, or a 409 where
+// SQLite's foreign key caught it.
+func (s *Spec) checkColumns(v Values) error {
+	refs := make([]string, 0, len(v))
+	for ref := range v {
+		refs = append(refs, ref)
+	}
+	sort.Strings(refs)
+	for _, ref := range refs {
+		str, ok := v[ref].(string)
+		if !ok || !strings.HasPrefix(ref, "t.") {
+			continue
+		}
+		col := s.live[ref]
+		if n := col.MaxLen; n > 0 && utf8.RuneCountInString(str) > n {
+			return &backend.ElementError{Path: s.PathOf(ref), Msg: fmt.Sprintf("is longer than the %d characters its legacy column holds", n)}
+		}
+		if _, ok := coerce(col.Kind, str); col.Kind == sqldb.KindUUID && !ok {
+			return &backend.ElementError{Path: s.PathOf(ref), Msg: "legacy holds a uuid here (lowercase, with hyphens): no resource has this id"}
+		}
+	}
+	return nil
 }
 
 // unresolved stands in for a join column CheckWrite cannot look up.

@@ -70,13 +70,57 @@ func (t target) ceilDay(x time.Time) DateVal {
 // col is the i-th column as compared (an instant column as an instant).
 func (t target) col(i int) string { return t.b.cmp(t.p.cols[i]) }
 
-// at binds x for the i-th column: an instant for an instant column, else
-// the legacy wall clock.
-func (t target) at(i int, x time.Time) string {
+// bound is a value to compare a column with: what is bound, and the time
+// it is as the column holds it (the legacy wall clock, a day, or UTC).
+type bound struct {
+	v    any
+	wall time.Time
+}
+
+// at is x for the i-th column: an instant for an instant column, else the
+// legacy wall clock.
+func (t target) at(i int, x time.Time) bound {
 	if t.b.s.kindOf(t.p.cols[i]) == sqldb.KindInstant {
-		return t.b.arg(InstantVal{x})
+		return bound{InstantVal{x}, x.UTC()}
 	}
-	return t.b.arg(t.local(x))
+	l := t.local(x)
+	return bound{t.b.s.wallArg(t.p.cols[i], l), l.Time}
+}
+
+func day(d DateVal) bound { return bound{d, d.Time} }
+
+// Legacy date and time columns hold the years 1 to 9999 (SQL Server's
+// date, datetime2 and datetimeoffset; SQLite's text compares as a time
+// only with four-digit years). A bound outside them is a comparison
+// every value passes or none does, never a value to bind: PostgreSQL
+// refused year 0 (a 503 for birthdate=0001-01-01T00:00:00Z in a zone west
+// of UTC) and SQLite compared "10000-01-01" as text (wrong rows for
+// anything ending on 9999-12-31).
+var (
+	firstLegacyTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	endLegacyTime   = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// less is c < v.
+func (t target) less(c string, v bound) string {
+	switch {
+	case !v.wall.Before(endLegacyTime):
+		return c + " IS NOT NULL"
+	case v.wall.Before(firstLegacyTime):
+		return "1=0"
+	}
+	return c + " < " + t.b.arg(v.v)
+}
+
+// atLeast is c >= v.
+func (t target) atLeast(c string, v bound) string {
+	switch {
+	case !v.wall.Before(endLegacyTime):
+		return "1=0"
+	case v.wall.Before(firstLegacyTime):
+		return c + " IS NOT NULL"
+	}
+	return c + " >= " + t.b.arg(v.v)
 }
 
 // present is appended to ne so that NULL targets never match (a resource
@@ -93,41 +137,41 @@ func (t target) loLT(x time.Time) string {
 	c := t.col(0)
 	switch t.p.dateKind {
 	case "date":
-		return c + " < " + t.b.arg(t.ceilDay(x))
+		return t.less(c, day(t.ceilDay(x)))
 	case "period":
-		return "((" + c + " IS NULL AND " + t.col(1) + " IS NOT NULL) OR " + c + " < " + t.at(0, x) + ")"
+		return "((" + c + " IS NULL AND " + t.col(1) + " IS NOT NULL) OR " + t.less(c, t.at(0, x)) + ")"
 	}
-	return c + " < " + t.at(0, x)
+	return t.less(c, t.at(0, x))
 }
 
 // loGE: Tl >= x
 func (t target) loGE(x time.Time) string {
 	c := t.col(0)
 	if t.p.dateKind == "date" {
-		return c + " >= " + t.b.arg(t.ceilDay(x))
+		return t.atLeast(c, day(t.ceilDay(x)))
 	}
-	return c + " >= " + t.at(0, x)
+	return t.atLeast(c, t.at(0, x))
 }
 
 // hiGT: Th > x (an instant's Th is just after it: t >= x)
 func (t target) hiGT(x time.Time) string {
 	switch t.p.dateKind {
 	case "date":
-		return t.col(0) + " >= " + t.b.arg(t.floorDay(x))
+		return t.atLeast(t.col(0), day(t.floorDay(x)))
 	case "period":
 		e := t.col(1)
-		return "((" + e + " IS NULL AND " + t.col(0) + " IS NOT NULL) OR " + e + " >= " + t.at(1, x) + ")"
+		return "((" + e + " IS NULL AND " + t.col(0) + " IS NOT NULL) OR " + t.atLeast(e, t.at(1, x)) + ")"
 	}
-	return t.col(0) + " >= " + t.at(0, x)
+	return t.atLeast(t.col(0), t.at(0, x))
 }
 
 // hiLE: Th <= x
 func (t target) hiLE(x time.Time) string {
 	switch t.p.dateKind {
 	case "date":
-		return t.col(0) + " < " + t.b.arg(t.floorDay(x))
+		return t.less(t.col(0), day(t.floorDay(x)))
 	case "period":
-		return t.col(1) + " < " + t.at(1, x)
+		return t.less(t.col(1), t.at(1, x))
 	}
-	return t.col(0) + " < " + t.at(0, x)
+	return t.less(t.col(0), t.at(0, x))
 }

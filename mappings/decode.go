@@ -22,11 +22,17 @@ type Values map[string]any
 // columns the resource leaves out become NULL: an update replaces the whole
 // resource, as FHIR PUT does.
 func (s *Spec) Decode(res map[string]any) (Values, error) {
+	return s.decode(res, nil)
+}
+
+// decode is Decode, also listing the output-only values res gives in
+// claims (when not nil).
+func (s *Spec) decode(res map[string]any, claims *[]claim) (Values, error) {
 	if rt, _ := res["resourceType"].(string); rt != s.ResourceType {
 		return nil, &backend.ElementError{Path: "resourceType", Msg: fmt.Sprintf("want %s", s.ResourceType)}
 	}
 	out := Values{}
-	d := decoder{s: s}
+	d := decoder{s: s, claims: claims}
 	for _, k := range sortedKeys(res) {
 		v := res[k]
 		path := s.ResourceType + "." + k
@@ -121,7 +127,29 @@ func checkMeta(v any, path string) error {
 	return nil
 }
 
-type decoder struct{ s *Spec }
+type decoder struct {
+	s      *Spec
+	claims *[]claim // output-only values the resource gives; nil: not kept
+}
+
+// claim is a value a written resource gives that the stored row must give
+// back: an output-only (| derived) value, which legacy does not store and
+// holds only if legacy derives the same, or an exact number, which a
+// column of smaller scale would round.
+type claim struct {
+	x      *expr
+	suffix string // a choice's type suffix
+	v      any    // the JSON value, or the text of an interpolated piece
+	piece  bool   // v is one piece of an interpolated string
+	number bool   // v is a number stored as such: compared as a number
+	path   string
+}
+
+func (d decoder) claim(c claim) {
+	if d.claims != nil {
+		*d.claims = append(*d.claims, c)
+	}
+}
 
 // find returns the template key index serving input key k (value[x] serves
 // valueQuantity), or -1.
@@ -200,7 +228,9 @@ func (d decoder) walkArray(n *node, v any, path string, out Values) error {
 				continue
 			}
 			trial := Values{}
+			mark := d.mark()
 			err := d.walk(kid, item, ipath, trial)
+			d.reset(mark, err)
 			if err == nil {
 				if err := merge(out, trial, ipath); err != nil {
 					return err
@@ -265,8 +295,23 @@ func selectedBy(kids []*node, used []bool, item any) int {
 	return found
 }
 
+// mark and reset drop the claims of a template item tried and refused.
+func (d decoder) mark() int {
+	if d.claims == nil {
+		return 0
+	}
+	return len(*d.claims)
+}
+
+func (d decoder) reset(mark int, err error) {
+	if err != nil && d.claims != nil {
+		*d.claims = (*d.claims)[:mark]
+	}
+}
+
 func (d decoder) assign(x *expr, suffix string, v any, path string, out Values) error {
 	if x.derived {
+		d.claim(claim{x: x, suffix: suffix, v: v, path: path})
 		return nil
 	}
 	vals, err := x.tr.dec(suffix, v)
@@ -276,6 +321,9 @@ func (d decoder) assign(x *expr, suffix string, v any, path string, out Values) 
 			return &backend.ElementError{Path: path + ee.Path, Msg: ee.Msg}
 		}
 		return &backend.ElementError{Path: path, Msg: err.Error()}
+	}
+	if x.tr.name == "decimal" && vals[0] != nil {
+		d.claim(claim{x: x, v: v, number: true, path: path})
 	}
 	trial := Values{}
 	for i, ref := range x.refs {
@@ -347,6 +395,7 @@ func (d decoder) assignText(it *interp, body, path string, out Values) error {
 			piece, body = body[:j], body[j+len(it.mids[i]):]
 		}
 		if x.derived {
+			d.claim(claim{x: x, v: piece, piece: true, path: path})
 			continue
 		}
 		if err := d.assign(x, "", piece, path, out); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -159,8 +160,39 @@ func (s *Spec) coerceKey(ref string, v any) (any, bool) {
 func (s *Spec) writeArg(ref string, v any) any {
 	if dt, ok := v.(DateTimeVal); ok && s.kindOf(ref) == sqldb.KindInstant {
 		return storedInstant{inZone(dt.Time, s.loc)}
+	} else if ok {
+		return s.wallArg(ref, dt)
 	}
 	return v
+}
+
+// datetime2RE reads a declared datetime2 or datetime2(n).
+var datetime2RE = regexp.MustCompile(`(?i)^\s*datetime2\s*(?:\(\s*([0-7])\s*\))?\s*$`)
+
+// wallArg is a wall-clock value to bind for column ref. SQLite keeps
+// date-times as text, which compares as time only in one shape, and a
+// datetime2(n) column holds n fraction digits always (08:00:00.000, as
+// the legacy application wrote it): a value bound for one is written so
+// too. Otherwise 08:00:00 (the dialect's form) never equalled it, an
+// update's stamp check failed (409) and paging by it repeated a row
+// forever (08:00:00.000 sorts after 08:00:00 as text).
+func (s *Spec) wallArg(ref string, v DateTimeVal) any {
+	if s.d == nil || !sqldb.TimesAsText(s.d) {
+		return v
+	}
+	m := datetime2RE.FindStringSubmatch(s.live[ref].Type)
+	if m == nil {
+		return v
+	}
+	digits := 7 // datetime2 without a precision is datetime2(7)
+	if m[1] != "" {
+		digits, _ = strconv.Atoi(m[1])
+	}
+	layout := "2006-01-02 15:04:05"
+	if digits > 0 {
+		layout += "." + strings.Repeat("0", digits)
+	}
+	return v.Time.Format(layout)
 }
 
 // storedInstant is an instant written into an instant column: bound as
@@ -177,6 +209,11 @@ func (s *Spec) stampCond(b *builder, upd string, old DateTimeVal) string {
 		return col + " IS NULL"
 	case s.kindOf(upd) == sqldb.KindInstant:
 		return sqldb.InstantExpr(b.d, col) + " = " + b.arg(InstantVal{inZone(old.Time, s.loc)})
+	case sqldb.TimesAsText(b.d):
+		// wall-clock text: one time may be stored as 08:00:00.000 (a
+		// datetime2(3) the legacy application wrote) or 08:00:00 (the
+		// bound form): compared as times, or the update never matches
+		return sqldb.InstantExpr(b.d, col) + " = " + sqldb.InstantExpr(b.d, b.arg(old))
 	}
-	return col + " = " + b.arg(old)
+	return col + " = " + b.arg(s.wallArg(upd, old))
 }

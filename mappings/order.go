@@ -126,6 +126,9 @@ func (s *Spec) cursorVals(cols []string, after *Cursor) ([]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: page token: %v", search.ErrInvalid, err)
 		}
+		if dt, ok := v.(DateTimeVal); ok {
+			v = s.wallArg(ref, dt) // as the column holds it (SQLite's text)
+		}
 		vals[i] = v
 	}
 	return vals, nil

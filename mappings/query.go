@@ -3,7 +3,6 @@ package mappings
 import (
 	"errors"
 	"fmt"
-	"math/big"
 	"sort"
 	"strings"
 	"time"
@@ -754,9 +753,9 @@ func (s *Spec) referenceCond(b *builder, p *param, mod, raw string) (string, err
 func (s *Spec) quantityCond(b *builder, p *param, raw string) (string, error) {
 	prefix, rest := search.SplitPrefix(raw)
 	parts := strings.SplitN(rest, "|", 3)
-	num, ok := new(big.Rat).SetString(parts[0])
-	if !ok || parts[0] == "" || strings.Contains(parts[0], "/") {
-		return "", fmt.Errorf("%q is not a number", parts[0])
+	n, err := parseSearchNumber(parts[0])
+	if err != nil {
+		return "", err
 	}
 	col := b.c(p.cols[0])
 	switch s.kindOf(p.cols[0]) {
@@ -766,35 +765,9 @@ func (s *Spec) quantityCond(b *builder, p *param, raw string) (string, error) {
 	default:
 		col = sqldb.Numeric(b.d, col)
 	}
-	// implicit precision: 5.4 means [5.35, 5.45)
-	dec := 0
-	if i := strings.IndexByte(parts[0], '.'); i >= 0 {
-		dec = len(parts[0]) - i - 1
-	}
-	half := new(big.Rat).SetFrac64(5, pow10(dec+1))
-	lo, _ := new(big.Rat).Sub(num, half).Float64()
-	hi, _ := new(big.Rat).Add(num, half).Float64()
-	v, _ := num.Float64()
-	var c string
-	switch prefix {
-	case search.EQ:
-		c = col + " >= " + b.arg(lo) + " AND " + col + " < " + b.arg(hi)
-	case search.NE:
-		c = "(" + col + " < " + b.arg(lo) + " OR " + col + " >= " + b.arg(hi) + ")"
-	case search.LT, search.EB:
-		c = col + " < " + b.arg(v)
-	case search.LE:
-		c = col + " <= " + b.arg(v)
-	case search.GT, search.SA:
-		c = col + " > " + b.arg(v)
-	case search.GE:
-		c = col + " >= " + b.arg(v)
-	case search.AP:
-		w := v / 10
-		if w < 0 {
-			w = -w
-		}
-		c = col + " >= " + b.arg(v-w) + " AND " + col + " <= " + b.arg(v+w)
+	c, err := n.cond(b, col, prefix)
+	if err != nil {
+		return "", err
 	}
 	if len(parts) == 3 && parts[2] != "" {
 		if parts[1] != "" && parts[1] != "http://unitsofmeasure.org" {
@@ -806,12 +779,4 @@ func (s *Spec) quantityCond(b *builder, p *param, raw string) (string, error) {
 		c += " AND " + b.c(qualify(p.spec.UnitColumn)) + " = " + b.arg(parts[2])
 	}
 	return "(" + c + ")", nil
-}
-
-func pow10(n int) int64 {
-	r := int64(1)
-	for range n {
-		r *= 10
-	}
-	return r
 }

@@ -110,8 +110,25 @@ func parseDateTime(v any, loc *time.Location) (DateTimeVal, error) {
 	if t.Nanosecond() != 0 {
 		return DateTimeVal{}, errors.New("the legacy column holds whole seconds; fractions would be lost")
 	}
+	if _, off := t.Zone(); off > 14*3600 || off < -14*3600 {
+		return DateTimeVal{}, fmt.Errorf("%q has a time zone offset beyond ±14:00", str)
+	}
 	l := t.In(loc)
+	if err := legacyYear(l); err != nil {
+		return DateTimeVal{}, err
+	}
 	return DateTimeVal{time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), 0, time.UTC)}, nil
+}
+
+// legacyYear refuses a time outside the years 0001 to 9999, all a legacy
+// date or time column holds (SQL Server's range; SQLite's text would
+// store year 10000 and not read it back, PostgreSQL took it and served
+// a five-digit year no FHIR dateTime has, and year 0 as 1 BC).
+func legacyYear(t time.Time) error {
+	if y := t.Year(); y < 1 || y > 9999 {
+		return fmt.Errorf("the legacy column holds the years 0001 to 9999 (this is the year %d in its time zone)", y)
+	}
+	return nil
 }
 
 // asString normalises a scanned column to trimmed text; NULL and blank are

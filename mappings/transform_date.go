@@ -23,6 +23,9 @@ func dateTransform(_ *Spec, _ string) (*transform, error) {
 			if err != nil {
 				return nil, errors.New("the legacy column holds full dates only (YYYY-MM-DD)")
 			}
+			if err := legacyYear(t); err != nil {
+				return nil, err
+			}
 			return []any{DateVal{t}}, nil
 		}}, nil
 }

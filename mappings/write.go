@@ -45,6 +45,13 @@ func (s *Spec) UpdateStmt(d sqldb.Dialect, key any, v Values, old, stamp DateTim
 	for _, ref := range s.writableCols() {
 		mapped[ref] = true
 	}
+	for _, j := range s.Joins {
+		if j.ResolveBy != "" {
+			// the key a code was looked up by (LOINC to local code) is
+			// written even where the template only derives it
+			mapped["t."+j.On] = true
+		}
+	}
 	for _, ref := range s.mainCols(v) {
 		if !mapped[ref] {
 			// a default for a column the template does not map (one

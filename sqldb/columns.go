@@ -90,6 +90,7 @@ type Column struct {
 	Type     string // as the catalog or declaration spells it
 	Kind     Kind
 	Nullable bool
+	MaxLen   int // the characters a text column holds (char(n), varchar(n)); 0: unbounded, not text, or SQLite (which enforces none)
 }
 
 // columnSQL lists a table's columns (name, type, nullable as 1/0) in order:
@@ -100,11 +101,11 @@ var columnSQL = map[string]string{
 	// SQLite: only an INTEGER PRIMARY KEY (the rowid) can never be NULL
 	// besides NOT NULL columns; another primary key column may hold NULL
 	"sqlite": "SELECT name, type, CASE WHEN \"notnull\" = 1 OR (pk = 1 AND upper(type) = 'INTEGER') THEN 0 ELSE 1 END FROM pragma_table_info(?2) WHERE ?1 = ?1 ORDER BY cid",
-	"postgres": "SELECT column_name, CASE WHEN data_type = 'USER-DEFINED' THEN udt_name ELSE data_type END, CASE WHEN is_nullable = 'YES' THEN 1 ELSE 0 END, table_name " +
+	"postgres": "SELECT column_name, CASE WHEN data_type = 'USER-DEFINED' THEN udt_name ELSE data_type END, CASE WHEN is_nullable = 'YES' THEN 1 ELSE 0 END, table_name, COALESCE(character_maximum_length, 0) " +
 		"FROM information_schema.columns WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND lower(table_name) = lower($2) ORDER BY ordinal_position",
-	"sqlserver": "SELECT COLUMN_NAME, DATA_TYPE, CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, TABLE_NAME " +
+	"sqlserver": "SELECT COLUMN_NAME, DATA_TYPE, CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, TABLE_NAME, COALESCE(CHARACTER_MAXIMUM_LENGTH, 0) " +
 		"FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = COALESCE(NULLIF(@p1, ''), SCHEMA_NAME()) AND TABLE_NAME = @p2 ORDER BY ORDINAL_POSITION",
-	"mysql": "SELECT COLUMN_NAME, DATA_TYPE, CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, TABLE_NAME " +
+	"mysql": "SELECT COLUMN_NAME, DATA_TYPE, CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, TABLE_NAME, COALESCE(CHARACTER_MAXIMUM_LENGTH, 0) " +
 		"FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = COALESCE(NULLIF(?, ''), DATABASE()) AND lower(TABLE_NAME) = lower(?) ORDER BY ORDINAL_POSITION",
 }
 
@@ -131,14 +132,18 @@ func (db *DB) TableColumns(ctx context.Context, schema, table string) ([]Column,
 		var c Column
 		var nullable int
 		live := table
+		var maxLen int64
 		dest := []any{&c.Name, &c.Type, &nullable}
-		if len(cols) == 4 {
-			dest = append(dest, &live)
+		if len(cols) == 5 {
+			dest = append(dest, &live, &maxLen)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("introspect %s: %s", table, Describe(err))
 		}
 		c.Kind, c.Nullable, c.Table = KindIn(db.Dialect, c.Type), nullable == 1, live
+		if maxLen > 0 && maxLen < 1<<31 { // SQL Server's -1 is max: unbounded
+			c.MaxLen = int(maxLen)
+		}
 		if _, seen := byTable[live]; !seen {
 			order = append(order, live)
 		}

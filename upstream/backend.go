@@ -153,17 +153,7 @@ func (b *Backend) Read(ctx context.Context, typ, id string) (*backend.Resource, 
 
 // validID is the FHIR id grammar; anything else cannot exist and must not
 // be spliced into a URL path.
-func validID(id string) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for _, c := range id {
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
+func validID(id string) bool { return backend.ValidID(id) }
 
 // QueryString renders a parsed search back into a query string for the
 // server (parameters passed through; _include is the facade's own work).

@@ -7,7 +7,7 @@ INSERT INTO lab_result (abn_flag, collected_dttm, lab_accession, local_test_cd, 
 -- args: N | 2024-01-05 07:30:00 | ACC7 | CRP | 42 | <nil> | <5.0 | F | mg/L | 5.40 | <nil> | 2026-01-15 12:00:00
 
 -- sqlite
-UPDATE lab_result SET abn_flag = ?1, collected_dttm = ?2, lab_accession = ?3, local_test_cd = ?4, pat_id = ?5, performer_id = ?6, ref_range = ?7, result_status = ?8, result_unit = ?9, result_val = ?10, visit_id = ?11, upd_ts = ?12 WHERE result_id = ?13 AND upd_ts = ?14
+UPDATE lab_result SET abn_flag = ?1, collected_dttm = ?2, lab_accession = ?3, local_test_cd = ?4, pat_id = ?5, performer_id = ?6, ref_range = ?7, result_status = ?8, result_unit = ?9, result_val = ?10, visit_id = ?11, upd_ts = ?12 WHERE result_id = ?13 AND strftime('%Y-%m-%d %H:%M:%f', upd_ts) = strftime('%Y-%m-%d %H:%M:%f', ?14)
 -- args: N | 2024-01-05 07:30:00 | ACC7 | CRP | 42 | <nil> | <5.0 | F | mg/L | 5.40 | <nil> | 2026-01-15 12:00:00 | 42 | 2024-07-02 09:00:00.123
 
 -- sqlite

@@ -3,7 +3,7 @@ INSERT INTO pat_master (addr_line1, birth_dt, city, deceased_dttm, deceased_yn, 
 -- args: 12 Main St | 1961-02-28 | Salem | 2024-07-01 14:30:00 | Y | Zoë | O'Brien | <nil> | MRN00000042 | <nil> | F | OR | 97301 | 2026-01-15 12:00:00
 
 -- sqlite
-UPDATE pat_master SET addr_line1 = ?1, birth_dt = ?2, city = ?3, deceased_dttm = ?4, deceased_yn = ?5, first_nm = ?6, last_nm = ?7, middle_nm = ?8, mrn = ?9, phone_home = ?10, sex_cd = ?11, state_cd = ?12, zip_cd = ?13, upd_ts = ?14 WHERE pat_id = ?15 AND upd_ts = ?16
+UPDATE pat_master SET addr_line1 = ?1, birth_dt = ?2, city = ?3, deceased_dttm = ?4, deceased_yn = ?5, first_nm = ?6, last_nm = ?7, middle_nm = ?8, mrn = ?9, phone_home = ?10, sex_cd = ?11, state_cd = ?12, zip_cd = ?13, upd_ts = ?14 WHERE pat_id = ?15 AND strftime('%Y-%m-%d %H:%M:%f', upd_ts) = strftime('%Y-%m-%d %H:%M:%f', ?16)
 -- args: 12 Main St | 1961-02-28 | Salem | 2024-07-01 14:30:00 | Y | Zoë | O'Brien | <nil> | MRN00000042 | <nil> | F | OR | 97301 | 2026-01-15 12:00:00 | 42 | 2024-07-02 09:00:00.123
 
 -- sqlite
