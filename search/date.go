@@ -78,6 +78,10 @@ func ParseDate(raw string, loc *time.Location) (DateRange, error) {
 				return DateRange{}, fmt.Errorf("%q has a bad zone offset", raw)
 			}
 			_, off := t.Zone()
+			if off > 14*3600 || off < -14*3600 {
+				// what the write side refuses too: no zone is past ±14:00
+				return DateRange{}, fmt.Errorf("%q has a zone offset past ±14:00", raw)
+			}
 			zone = time.FixedZone(z, off)
 		}
 	}
