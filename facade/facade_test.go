@@ -350,6 +350,16 @@ func testStrict(e *env) {
 	if len(oo) != 1 || !strings.Contains(fmt.Sprint(oo[0]), "nickname") {
 		e.t.Fatalf("lenient search does not report the ignored parameter: %s", r.raw)
 	}
+	for _, c := range []struct{ query, want string }{
+		{"_include=Observation:patient:Practitioner", "patient of Observation refers to Patient, not Practitioner"},
+		{"_include=Observation:nothing", "Observation has no reference parameter"},
+	} {
+		r = e.get("/fhir/Observation?patient=1&"+c.query, "Prefer", "handling=strict")
+		e.wantStatus(r, 400, "strict "+c.query)
+		if !strings.Contains(outcomeText(r), c.want) {
+			e.t.Fatalf("%s: outcome %s, want it to say %q", c.query, r.raw, c.want)
+		}
+	}
 	e.wantStatus(e.get("/fhir/Patient?birthdate=notadate"), 400, "bad date")
 	e.wantStatus(e.get("/fhir/Patient?_sort=gender"), 400, "unsortable")
 }
