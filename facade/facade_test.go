@@ -370,6 +370,13 @@ const newPatient = `{"resourceType":"Patient","identifier":[{"system":"urn:oid:2
 func testWrites(e *env) {
 	n := time.Now().UnixNano() % 1e9
 	body := fmt.Sprintf(newPatient, n)
+	// a NUL no legacy text column stores: a 400 saying so, on every
+	// dialect (PostgreSQL refused it with a 422 naming nothing)
+	nul := e.do("POST", "/fhir/Patient", strings.Replace(body, "Testperson", `Test\u0000person`, 1))
+	e.wantStatus(nul, 400, "a NUL in a string")
+	if !strings.Contains(outcomeText(nul), "NUL") {
+		e.t.Fatalf("the outcome does not name the NUL: %s", nul.raw)
+	}
 	r := e.do("POST", "/fhir/Patient", body)
 	e.wantStatus(r, 201, "create")
 	id := r.body["id"].(string)
