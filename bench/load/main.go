@@ -112,11 +112,13 @@ func run(base, scenario string, patients, conc int, d time.Duration) result {
 					// read a Patient from one facade, write it back renamed
 					// through the other (-mixed bases), one write in three reads
 					t0 := time.Now()
-					target := base
+					// from and target are this request's own: base is
+					// shared by every worker and keeps its whole list
+					from, target := base, base
 					if bases := strings.Split(base, ","); len(bases) > 1 {
-						base, target = bases[r.IntN(len(bases))], bases[r.IntN(len(bases))]
+						from, target = bases[r.IntN(len(bases))], bases[r.IntN(len(bases))]
 					}
-					st, body := do(client, http.MethodGet, fmt.Sprintf("%s/fhir/Patient/%s", base, pid), nil)
+					st, body := do(client, http.MethodGet, fmt.Sprintf("%s/fhir/Patient/%s", from, pid), nil)
 					if st != 200 {
 						e++
 						continue
@@ -178,6 +180,7 @@ func main() {
 	to := flag.String("to", "", "FHIR base URL that -prefill writes to")
 	only := flag.Bool("only", false, "drive only -facade (for -d), no baseline, no warm-up")
 	tokenFile := flag.String("token-file", "", "send the bearer token in FILE to -facade")
+	check := flag.Int("check", 400, "requests per scenario compared between the two targets before timing (0: none)")
 	schema := flag.String("schema", "demo", "demo schema seeded: demo (ids 1..N) or ehr (uuid ids, seed.EHRPatientGUID)")
 	flag.Parse()
 	if err := setSchema(*schema, *patients); err != nil {
@@ -216,7 +219,7 @@ func main() {
 	names := strings.SplitN(*labels, ",", 2)
 	for _, sc := range strings.Split(*scenarios, ",") {
 		// a ratio means nothing unless both serve the same resources
-		if err := checkSame(*facade, *baseline, sc, *patients, 400); err != nil {
+		if err := checkSame(*facade, *baseline, sc, *patients, *check); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: the targets do not answer alike, no benchmark: %v\n", sc, err)
 			os.Exit(1)
 		}
