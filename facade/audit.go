@@ -311,7 +311,7 @@ func interactionOf(c echo.Context) string {
 		return "operation" // Patient/7/$everything
 	}
 	switch c.Request().Method {
-	case http.MethodGet:
+	case http.MethodGet, http.MethodHead:
 		if len(parts) == 3 {
 			return "read"
 		}

@@ -222,10 +222,16 @@ func (s *Server) mount() {
 
 	// SMART discovery sits at the FHIR base (and at the root for clients
 	// that look there); it is public, like the CapabilityStatement
-	e.GET("/fhir/.well-known/smart-configuration", s.smart.serve)
-	e.GET("/.well-known/smart-configuration", s.smart.serve)
-	// negotiate: JSON only, on every FHIR endpoint (format.go)
-	e.GET("/fhir/metadata", s.metadata, negotiate)
+	// HEAD is GET without the body (net/http drops it, headers and
+	// Content-Length stay), on every read that only reads: an HTTP server
+	// must take it (RFC 9110 9.1). Never on a GET that starts work
+	// ($export kick-off).
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		e.Add(m, "/fhir/.well-known/smart-configuration", s.smart.serve)
+		e.Add(m, "/.well-known/smart-configuration", s.smart.serve)
+		// negotiate: JSON only, on every FHIR endpoint (format.go)
+		e.Add(m, "/fhir/metadata", s.metadata, negotiate)
+	}
 
 	if cfg.Console != nil {
 		h := echo.WrapHandler(cfg.Console)
@@ -244,18 +250,18 @@ func (s *Server) mount() {
 	// fhir-kit-client posts to [base]/)
 	f.POST("", s.bundle)
 	f.POST("/", s.bundle)
-	f.GET("/:type", s.searchGET)
+	f.Match(readMethods, "/:type", s.searchGET)
 	f.POST("/:type/_search", s.searchPOST)
 	f.POST("/:type", s.create)
-	f.GET("/:type/:id", s.read)
+	f.Match(readMethods, "/:type/:id", s.read)
 	f.PUT("/:type/:id", s.update)
 	f.DELETE("/:type/:id", s.delete)
 	f.PUT("/:type", s.conditionalUpdate)
 	f.DELETE("/:type", s.conditionalDelete)
-	f.GET("/:type/:id/_history/:vid", s.vread)
-	f.GET("/:type/:id/_history", s.history)
-	f.GET("/:type/_history", s.typeHistory)
-	f.GET("/_history", s.typeHistory)
+	f.Match(readMethods, "/:type/:id/_history/:vid", s.vread)
+	f.Match(readMethods, "/:type/:id/_history", s.history)
+	f.Match(readMethods, "/:type/_history", s.typeHistory)
+	f.Match(readMethods, "/_history", s.typeHistory)
 	f.GET("/:type/:id/$everything", s.everythingGET)
 	f.POST("/:type/:id/$everything", s.everythingPOST)
 	if cfg.Bulk != nil {
@@ -265,6 +271,10 @@ func (s *Server) mount() {
 	f.Match([]string{http.MethodPatch}, "/:type", methodNotAllowed)
 	f.Match([]string{http.MethodPost, http.MethodPatch}, "/:type/:id", methodNotAllowed)
 }
+
+// readMethods are the methods of a route that only reads: GET, and HEAD,
+// which is GET without the body.
+var readMethods = []string{http.MethodGet, http.MethodHead}
 
 // MaxHeaderBytes is the HTTP server's header limit (request line
 // included). It is far above Config.MaxHeader so that the facade answers
