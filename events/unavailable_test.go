@@ -282,4 +282,3 @@ func TestLeaseCutAfterProgressIsNoFailure(t *testing.T) {
 		}
 	})
 }
-
