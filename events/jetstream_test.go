@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -20,22 +20,14 @@ import (
 	tu "github.com/fhirfacade/fhirfacade/internal/testutil"
 )
 
-// natsAddr is the JetStream broker's address (FHIRFACADE_TEST_NATS, or
-// 127.0.0.1:4222); required in CI, skipped elsewhere when unreachable.
+// natsAddr is the JetStream broker's host:port (tu.NATS: required in
+// CI, skipped elsewhere when unreachable).
 func natsAddr(t *testing.T) string {
-	u := os.Getenv("FHIRFACADE_TEST_NATS")
-	if u == "" {
-		u = "nats://127.0.0.1:4222"
-	}
-	nc, err := nats.Connect(u, nats.Timeout(2*time.Second))
+	u, err := url.Parse(tu.NATS(t))
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("NATS with JetStream is required in CI and is not reachable at %s: %v", u, err)
-		}
-		t.Skipf("NATS not reachable at %s (%v); set FHIRFACADE_TEST_NATS", u, err)
+		t.Fatal(err)
 	}
-	defer nc.Close()
-	return strings.TrimPrefix(nc.ConnectedUrl(), "nats://")
+	return u.Host
 }
 
 // forward relays TCP connections from addr to the broker at to, until the
