@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -70,9 +71,22 @@ func (g *eventGrid) Publish(ctx context.Context, evs []Event) (int, error) {
 		_, err = g.client.PublishEvents(ctx, ges, nil)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("event grid %s: %w", g.name, err)
+		return 0, gridErr(g.name, err)
 	}
 	return len(evs), nil
+}
+
+// gridErr classifies a failed publish: Event Grid's answer by its status
+// (unavailableStatus: 429 and 5xx are retried; 400, 401, 413, … refuse
+// the batch); no answer at all (the SDK's transport gave up: connection,
+// DNS, timeout) is ErrSinkUnavailable.
+func gridErr(name string, err error) error {
+	e := fmt.Errorf("event grid %s: %w", name, err)
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		return byStatus(re.StatusCode, e)
+	}
+	return sinkUnavailable(e)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -69,6 +69,8 @@ func (s *natsSink) Close() error {
 const maxPending = 16384
 
 // connect opens the connection and makes sure a stream takes the subject.
+// Its failures are ErrSinkUnavailable: no event was sent, so none was
+// refused.
 func (s *natsSink) connect(ctx context.Context) (jetstream.JetStream, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -77,24 +79,24 @@ func (s *natsSink) connect(ctx context.Context) (jetstream.JetStream, error) {
 	}
 	nc, err := nats.Connect(s.server, nats.Name("fhirfacade events"), nats.Timeout(5*time.Second))
 	if err != nil {
-		return nil, fmt.Errorf("jetstream %s: %w", s.name, err)
+		return nil, sinkUnavailable(fmt.Errorf("jetstream %s: %w", s.name, err))
 	}
 	// room for every batch the publisher keeps in flight (Options.InFlight
 	// x Batch), beyond which PublishMsgAsync would stall
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(maxPending))
 	if err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("jetstream %s: %w", s.name, err)
+		return nil, sinkUnavailable(fmt.Errorf("jetstream %s: %w", s.name, err))
 	}
 	if _, err := js.StreamNameBySubject(ctx, s.subject); errors.Is(err, jetstream.ErrStreamNotFound) {
 		_, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: s.stream, Subjects: []string{s.subject}, Duplicates: 10 * time.Minute})
 		if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			nc.Close()
-			return nil, fmt.Errorf("jetstream %s: create stream %s: %w", s.name, s.stream, err)
+			return nil, sinkUnavailable(fmt.Errorf("jetstream %s: create stream %s: %w", s.name, s.stream, err))
 		}
 	} else if err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("jetstream %s: %w", s.name, err)
+		return nil, sinkUnavailable(fmt.Errorf("jetstream %s: %w", s.name, err))
 	}
 	s.nc, s.js = nc, js
 	return js, nil
@@ -125,7 +127,7 @@ func (s *natsSink) Send(ctx context.Context, evs []Event) Acks {
 		m.Header.Set("Content-Type", contentType(s.schema))
 		f, err := js.PublishMsgAsync(m, jetstream.WithMsgID(e.ID))
 		if err != nil {
-			a.err = fmt.Errorf("jetstream %s: %w", s.name, err)
+			a.err = natsErr(s.name, err)
 			break
 		}
 		a.futures = append(a.futures, f)
@@ -155,9 +157,9 @@ func (a *natsAcks) Wait(ctx context.Context) (int, error) {
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
-			return i, fmt.Errorf("jetstream %s: %w", a.s.name, err)
+			return i, natsErr(a.s.name, err)
 		case <-timeout.C:
-			return i, fmt.Errorf("jetstream %s: no acknowledgement within %v", a.s.name, ackTimeout)
+			return i, sinkUnavailable(fmt.Errorf("jetstream %s: no acknowledgement within %v", a.s.name, ackTimeout))
 		case <-ctx.Done():
 			return i, ctx.Err()
 		}
@@ -185,4 +187,27 @@ func contentType(schema Schema) string {
 		return "application/cloudevents+json"
 	}
 	return "application/json"
+}
+
+// natsRefusals are nats.go's own refusals of one message (before it is
+// sent): they say "not this event", like a JetStream API error.
+var natsRefusals = []error{nats.ErrMaxPayload, nats.ErrBadSubject, nats.ErrBadHeaderMsg}
+
+// natsErr classifies a failed publish or ack: the stream's answer (a
+// JetStream API error: a too-large message, a rejected subject, …) by its
+// status (unavailableStatus: 503 — no storage left, JetStream off — is
+// retried), a client-side refusal of the message as is; anything else
+// (no responders, disconnected, stalled, timed out) is ErrSinkUnavailable.
+func natsErr(name string, err error) error {
+	e := fmt.Errorf("jetstream %s: %w", name, err)
+	var je jetstream.JetStreamError
+	if errors.As(err, &je) && je.APIError() != nil {
+		return byStatus(je.APIError().Code, e)
+	}
+	for _, r := range natsRefusals {
+		if errors.Is(err, r) {
+			return e
+		}
+	}
+	return sinkUnavailable(e)
 }

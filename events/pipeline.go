@@ -124,6 +124,7 @@ func (p *Publisher) land(ctx context.Context, s Sink, l *lease, f flight) (whole
 	}
 	wctx, cancel := l.bound(ctx)
 	n, err := f.acks.Wait(wctx)
+	err = leaseCut(ctx, wctx, err)
 	cancel()
 	done, wait, err := p.settle(ctx, s, l, f.evs, n, err)
 	return err == nil && wait == 0 && done == len(f.evs), wait, err

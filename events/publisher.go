@@ -47,6 +47,11 @@ type Options struct {
 	// Retention is how long delivered events stay in the control store
 	// (for `events tail --all` and the poller's deduplication; default 24 h).
 	Retention time.Duration
+	// Lease is how long a sink's lease lasts (default 30 s): a facade that
+	// dies leaves its sinks to another one after at most this long, and a
+	// batch is cut a tenth of it before the lease ends. Every facade on
+	// one control store should use the same.
+	Lease time.Duration
 }
 
 func (o *Options) defaults() {
@@ -71,6 +76,9 @@ func (o *Options) defaults() {
 	if o.Retention <= 0 {
 		o.Retention = 24 * time.Hour
 	}
+	if o.Lease <= 0 {
+		o.Lease = 30 * time.Second
+	}
 }
 
 // Publisher sequences queued events and delivers them to every sink.
@@ -88,19 +96,27 @@ type Publisher struct {
 
 	owner string   // this publisher's id in the sinks' leases
 	held  sync.Map // sink name -> *lease
+
+	omu     sync.Mutex
+	outages map[string]*outage // sink name -> its current outage
 }
 
 // lease is a sink cursor this publisher holds: its position is kept in
-// memory while the lease runs (only the holder moves it).
+// memory while the lease runs (only the holder moves it). It lasts
+// Options.Lease and is renewed when less than half of it is left.
 type lease struct {
 	pos   int64
 	until time.Time
+	ttl   time.Duration
 }
 
-// leaseTTL is how long a sink's lease lasts; it is renewed when less than
-// half is left. A facade that dies leaves its sinks to another one after
-// at most this long.
-const leaseTTL = 30 * time.Second
+// outage is a sink's current run of rounds that ended ErrSinkUnavailable
+// (or cut at the lease bound before any ack). It is kept in memory only:
+// it sets the backoff and is never counted toward MaxAttempts.
+type outage struct {
+	rounds int
+	since  time.Time
+}
 
 // NewPublisher returns the publisher of queue's events to sinks; reg
 // (may be nil) gets fhirfacade_events_total{sink,result} and
@@ -110,10 +126,10 @@ func NewPublisher(ctl *control.Store, queue *Queue, sinks []Sink, opt Options, l
 	if log == nil {
 		log = slog.Default()
 	}
-	p := &Publisher{ctl: ctl, queue: queue, sinks: sinks, opt: opt, log: log, owner: uuid.NewString()}
+	p := &Publisher{ctl: ctl, queue: queue, sinks: sinks, opt: opt, log: log, owner: uuid.NewString(), outages: map[string]*outage{}}
 	p.total = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fhirfacade_events_total",
-		Help: "Change events handled per sink, by result (delivered, retry, dead_letter).",
+		Help: "Change events handled per sink, by result (delivered, retry: a round that failed and will be tried again, whether counted toward dead-lettering or not (sink unavailable), dead_letter).",
 	}, []string{"sink", "result"})
 	p.lag = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "fhirfacade_events_lag_seconds",
@@ -256,6 +272,7 @@ func (p *Publisher) Deliver(ctx context.Context, s Sink) (int, time.Duration, er
 	// send the same events, out of order
 	pctx, cancel := l.bound(ctx)
 	n, sendErr := s.Publish(pctx, evs)
+	sendErr = leaseCut(ctx, pctx, sendErr)
 	cancel()
 	return p.settle(ctx, s, l, evs, n, sendErr)
 }
@@ -266,6 +283,9 @@ func (p *Publisher) Deliver(ctx context.Context, s Sink) (int, time.Duration, er
 // the sink did not acknowledge. It returns how many events were delivered
 // (or dead-lettered) and how long to back off.
 func (p *Publisher) settle(ctx context.Context, s Sink, l *lease, evs []Event, n int, sendErr error) (int, time.Duration, error) {
+	if n > 0 || sendErr == nil {
+		p.recovered(s)
+	}
 	if n > 0 {
 		p.acked(s, evs[:n])
 		if err := p.ctl.AdvanceEventCursor(ctx, s.Name(), p.owner, evs[n-1].Pos); err != nil {
@@ -285,17 +305,17 @@ func (p *Publisher) settle(ctx context.Context, s Sink, l *lease, evs []Event, n
 
 // bound is ctx ending a little before the lease does.
 func (l *lease) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithDeadline(ctx, l.until.Add(-leaseTTL/10))
+	return context.WithDeadline(ctx, l.until.Add(-l.ttl/10))
 }
 
 // claim is the sink's lease, taken or renewed in the control store when
 // less than half of it is left (nil: another facade holds it).
 func (p *Publisher) claim(ctx context.Context, s Sink) (*lease, error) {
 	now := time.Now()
-	if v, ok := p.held.Load(s.Name()); ok && v.(*lease).until.Sub(now) > leaseTTL/2 {
+	if v, ok := p.held.Load(s.Name()); ok && v.(*lease).until.Sub(now) > p.opt.Lease/2 {
 		return v.(*lease), nil
 	}
-	pos, ok, err := p.ctl.ClaimEventCursor(ctx, s.Name(), p.owner, now, now.Add(leaseTTL))
+	pos, ok, err := p.ctl.ClaimEventCursor(ctx, s.Name(), p.owner, now, now.Add(p.opt.Lease))
 	if err != nil {
 		return nil, fmt.Errorf("events: cursor: %s", sqldb.Describe(err))
 	}
@@ -303,7 +323,7 @@ func (p *Publisher) claim(ctx context.Context, s Sink) (*lease, error) {
 		p.held.Delete(s.Name())
 		return nil, nil
 	}
-	l := &lease{pos: pos, until: now.Add(leaseTTL)}
+	l := &lease{pos: pos, until: now.Add(p.opt.Lease), ttl: p.opt.Lease}
 	p.held.Store(s.Name(), l)
 	return l, nil
 }
@@ -316,11 +336,21 @@ func (p *Publisher) acked(s Sink, evs []Event) {
 	p.total.WithLabelValues(s.Name(), "delivered").Add(float64(len(evs)))
 }
 
-// failed counts a failed attempt on e; after MaxAttempts it dead-letters e
-// and moves on (a sink that refuses one event must not stop the stream).
+// failed handles a batch that stopped at e (n events before it were
+// acknowledged). Only a refusal of e counts: an attempt on e, and after
+// MaxAttempts e is dead-lettered and delivery moves on (a sink that
+// refuses one event must not stop the stream). A sink that is unavailable
+// refused nothing: it is retried for as long as that lasts (unavailable).
+// A batch the publisher cut at its lease bound after progress is no
+// failure at all: the rest is sent at once.
 func (p *Publisher) failed(ctx context.Context, s Sink, e Event, n int, cause error) (int, time.Duration, error) {
-	if errors.Is(cause, context.Canceled) && ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
+		return n, 0, nil // shutting down
+	case errors.Is(cause, errLeaseCut) && n > 0:
 		return n, 0, nil
+	case errors.Is(cause, errLeaseCut), errors.Is(cause, ErrSinkUnavailable):
+		return p.unavailable(s, n, cause)
 	}
 	attempts, err := p.ctl.FailEventCursor(ctx, s.Name(), p.owner, cause.Error())
 	if err != nil {
@@ -342,6 +372,40 @@ func (p *Publisher) failed(ctx context.Context, s Sink, e Event, n int, cause er
 	p.log.Warn("events: dead-lettered", slog.String("sink", s.Name()), slog.Int64("pos", e.Pos),
 		slog.String("event", e.ID), slog.Int("attempts", attempts), slog.String("error", cause.Error()))
 	return n + 1, 0, nil
+}
+
+// unavailable backs off after a round in which s could not take e: the
+// outage's rounds set the delay (the same capped exponential backoff), and
+// the error returned says how long it has lasted; the delivery loops log
+// it once per round, so at most once per backoff step. No attempt is
+// counted: DANGER: counting here would dead-letter the whole queue, event
+// by event, while a sink is down.
+func (p *Publisher) unavailable(s Sink, n int, cause error) (int, time.Duration, error) {
+	p.omu.Lock()
+	o := p.outages[s.Name()]
+	if o == nil {
+		o = &outage{since: time.Now()}
+		p.outages[s.Name()] = o
+	}
+	o.rounds++
+	rounds, since := o.rounds, o.since
+	p.omu.Unlock()
+	p.total.WithLabelValues(s.Name(), "retry").Inc()
+	wait := p.backoff(rounds)
+	return n, wait, fmt.Errorf("%w; unavailable for %v (%d rounds, not counted toward dead-lettering), next try in %v",
+		cause, time.Since(since).Round(time.Millisecond), rounds, wait)
+}
+
+// recovered ends s's outage, if any, and logs how long it lasted.
+func (p *Publisher) recovered(s Sink) {
+	p.omu.Lock()
+	o := p.outages[s.Name()]
+	delete(p.outages, s.Name())
+	p.omu.Unlock()
+	if o != nil {
+		p.log.Info("events: sink available again", slog.String("sink", s.Name()),
+			slog.Duration("unavailable", time.Since(o.since)), slog.Int("rounds", o.rounds))
+	}
 }
 
 // backoff is the delay after the attempts-th failure: exponential, capped.

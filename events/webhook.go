@@ -97,12 +97,12 @@ func (w *webhook) post(ctx context.Context, ctype string, body []byte) error {
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook %s: %w", w.Name(), bareErr(err))
+		return sinkUnavailable(fmt.Errorf("webhook %s: %w", w.Name(), bareErr(err)))
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook %s answered %s", w.Name(), resp.Status)
+		return byStatus(resp.StatusCode, fmt.Errorf("webhook %s answered %s", w.Name(), resp.Status))
 	}
 	return nil
 }
@@ -133,12 +133,12 @@ func (w *webhook) validateCE(ctx context.Context) error {
 	req.Header.Set("WebHook-Request-Origin", w.origin)
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook %s: validation: %w", w.Name(), bareErr(err))
+		return sinkUnavailable(fmt.Errorf("webhook %s: validation: %w", w.Name(), bareErr(err)))
 	}
 	resp.Body.Close()
 	allowed := resp.Header.Get("WebHook-Allowed-Origin")
 	if resp.StatusCode/100 != 2 || (allowed != "*" && !strings.EqualFold(allowed, w.origin)) {
-		return fmt.Errorf("webhook %s: validation refused (status %s, WebHook-Allowed-Origin %q; want %q or *)", w.Name(), resp.Status, allowed, w.origin)
+		return byStatus(resp.StatusCode, fmt.Errorf("webhook %s: validation refused (status %s, WebHook-Allowed-Origin %q; want %q or *)", w.Name(), resp.Status, allowed, w.origin))
 	}
 	return nil
 }
@@ -160,7 +160,7 @@ func (w *webhook) validateGrid(ctx context.Context) error {
 	req.Header.Set("aeg-event-type", "SubscriptionValidation")
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook %s: validation: %w", w.Name(), bareErr(err))
+		return sinkUnavailable(fmt.Errorf("webhook %s: validation: %w", w.Name(), bareErr(err)))
 	}
 	defer resp.Body.Close()
 	var ans struct {
@@ -168,7 +168,7 @@ func (w *webhook) validateGrid(ctx context.Context) error {
 	}
 	_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&ans)
 	if resp.StatusCode/100 != 2 || ans.ValidationResponse != code {
-		return fmt.Errorf("webhook %s: subscription validation failed (status %s; the answer must echo validationCode)", w.Name(), resp.Status)
+		return byStatus(resp.StatusCode, fmt.Errorf("webhook %s: subscription validation failed (status %s; the answer must echo validationCode)", w.Name(), resp.Status))
 	}
 	return nil
 }

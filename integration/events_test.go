@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -28,23 +27,6 @@ import (
 	"github.com/fhirfacade/fhirfacade/search"
 	"github.com/fhirfacade/fhirfacade/sqldb"
 )
-
-// natsURL is the JetStream broker the event tests publish to.
-func natsURL(t *testing.T) string {
-	u := os.Getenv("FHIRFACADE_TEST_NATS")
-	if u == "" {
-		u = "nats://127.0.0.1:4222"
-	}
-	nc, err := nats.Connect(u, nats.Timeout(2*time.Second))
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("NATS with JetStream is required in CI and is not reachable at %s: %v", u, err)
-		}
-		t.Skipf("NATS not reachable at %s (%v); set FHIRFACADE_TEST_NATS", u, err)
-	}
-	nc.Close()
-	return u
-}
 
 // hook is a real webhook endpoint: it answers the validation handshakes,
 // checks every body's signature, and keeps the events it received.
@@ -101,7 +83,7 @@ func (h *hook) events() []map[string]any {
 // a webhook and on a JetStream consumer, in order per resource — on a
 // SQLite and on a PostgreSQL control store.
 func TestChangeEvents(t *testing.T) {
-	nurl := natsURL(t)
+	nurl := testutil.NATS(t)
 	schemas := map[string]events.Schema{"sqlite": events.CloudEvents, "postgres": events.EventGrid}
 	testutil.DSNs(t, func(t *testing.T, dsn string) {
 		schema := schemas[strings.Split(t.Name(), "/")[1]]
