@@ -24,6 +24,12 @@ var errLeaseCut = errors.New("cut at the lease bound")
 // rather than "not this event": retried for as long as they last, never
 // dead-lettered. Every other non-2xx status is a refusal of the event.
 var unavailableStatus = []struct{ lo, hi int }{
+	// the sink refuses the facade, not the event: a rotated key, a
+	// revoked permission, a moved endpoint or topic. Dead-lettering would
+	// drain the whole queue until an operator fixes the configuration.
+	{401, 401}, // Unauthorized
+	{403, 403}, // Forbidden
+	{404, 404}, // Not Found
 	{408, 408}, // Request Timeout
 	{425, 425}, // Too Early
 	{429, 429}, // Too Many Requests

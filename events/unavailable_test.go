@@ -166,6 +166,8 @@ func TestWebhookOutageIsNotDeadLettered(t *testing.T) {
 		{name: "503 cloudevents", schema: events.CloudEvents, status: 503, want: "1 2 3 4"},
 		{name: "502 eventgrid", schema: events.EventGrid, status: 502, want: "1 2 3 4"},
 		{name: "429 cloudevents", schema: events.CloudEvents, status: 429, want: "1 2 3 4"},
+		{name: "401 (a rotated key)", schema: events.CloudEvents, status: 401, want: "1 2 3 4"},
+		{name: "403 eventgrid", schema: events.EventGrid, status: 403, want: "1 2 3 4"},
 		{name: "connection refused", schema: events.CloudEvents, want: "1 2 3 4"},
 		{name: "no answer", schema: events.EventGrid, status: 200, hang: true, want: "1 2 3 4"},
 		{name: "400 refuses one event", schema: events.CloudEvents, status: 200, reject: "2", want: "1 3 4", dead: 1},
