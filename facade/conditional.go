@@ -96,7 +96,10 @@ func (s *Server) conditionalUpdate(c echo.Context) error {
 		}
 	}
 	s.noteQuery(c, c.Request().URL.RawQuery)
-	ifMatch := versionOf(c.Request().Header.Get("If-Match"))
+	ifMatch, err := ifMatchVersion(c)
+	if err != nil {
+		return err
+	}
 	bodyID, _ := m["id"].(string) // the client's, before an attempt sets the match's
 	for attempt := 0; ; attempt++ {
 		r, status, err := s.updateByCondition(c, be, typ, cond, m, bodyID, ifMatch)
@@ -204,7 +207,10 @@ func (s *Server) conditionalDelete(c echo.Context) error {
 		return err
 	}
 	s.noteQuery(c, c.Request().URL.RawQuery)
-	ifMatch := versionOf(c.Request().Header.Get("If-Match"))
+	ifMatch, err := ifMatchVersion(c)
+	if err != nil {
+		return err
+	}
 	for attempt := 0; ; attempt++ {
 		err := s.deleteByCondition(c, be, typ, cond, ifMatch)
 		if errors.Is(err, errRaced) && attempt < conditionalRetries {

@@ -405,6 +405,16 @@ func testWrites(e *env) {
 		e.t.Fatal("update did not change the version")
 	}
 	e.wantStatus(e.do("PUT", "/fhir/Patient/"+id, up, "If-Match", etag), 412, "stale If-Match")
+	// one ETag only: a list or * is a 400 naming If-Match, not a 412
+	for _, im := range []string{etag + `, W/"1"`, "*"} {
+		for _, method := range []string{"PUT", "DELETE"} {
+			r := e.do(method, "/fhir/Patient/"+id, up, "If-Match", im)
+			e.wantStatus(r, 400, method+" with If-Match "+im)
+			if !strings.Contains(outcomeText(r), "If-Match") {
+				e.t.Fatalf("%s If-Match %s: the outcome does not name it: %s", method, im, r.raw)
+			}
+		}
+	}
 	// data legacy cannot hold is refused with the element named
 	ext := strings.Replace(up, `"gender"`, `"extension":[{"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex","valueCode":"F"}],"gender"`, 1)
 	r = e.do("PUT", "/fhir/Patient/"+id, ext)

@@ -118,6 +118,18 @@ func (s *Server) answerRead(c echo.Context, sb subset, r *backend.Resource) erro
 }
 
 // versionOf reads a version id from W/"3", "3" or 3.
+// ifMatchVersion is the version the request's If-Match names ("" without one).
+// A list of ETags or * is refused with a 400 naming it: the backends take
+// one version, and reading a list as one ETag failed every such write with
+// a 412 that hid why.
+func ifMatchVersion(c echo.Context) (string, error) {
+	v := strings.TrimSpace(c.Request().Header.Get("If-Match"))
+	if v == "*" || strings.Contains(v, ",") {
+		return "", &HTTPError{Status: 400, Code: "not-supported", Msg: `If-Match takes one ETag here (W/"<versionId>" of the resource); a list of ETags or * is not supported`}
+	}
+	return versionOf(v), nil
+}
+
 func versionOf(etag string) string {
 	etag = strings.TrimSpace(etag)
 	etag = strings.TrimPrefix(etag, "W/")
@@ -332,7 +344,11 @@ func (s *Server) update(c echo.Context) error {
 			return err
 		}
 	}
-	r, created, err := be.Update(writeContext(c), typ, id, m, versionOf(c.Request().Header.Get("If-Match")))
+	version, err := ifMatchVersion(c)
+	if err != nil {
+		return err
+	}
+	r, created, err := be.Update(writeContext(c), typ, id, m, version)
 	if err != nil {
 		return err
 	}
@@ -357,7 +373,11 @@ func (s *Server) delete(c echo.Context) error {
 	if n := s.note(c); n != nil {
 		n.ids = append(n.ids, typ+"/"+id)
 	}
-	if err := be.Delete(c.Request().Context(), typ, id, versionOf(c.Request().Header.Get("If-Match"))); err != nil {
+	version, err := ifMatchVersion(c)
+	if err != nil {
+		return err
+	}
+	if err := be.Delete(c.Request().Context(), typ, id, version); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
