@@ -117,7 +117,6 @@ func (s *Server) answerRead(c echo.Context, sb subset, r *backend.Resource) erro
 	return writeRaw(c, 200, out[0].JSON)
 }
 
-// versionOf reads a version id from W/"3", "3" or 3.
 // ifMatchVersion is the version the request's If-Match names ("" without one).
 // A list of ETags or * is refused with a 400 naming it: the backends take
 // one version, and reading a list as one ETag failed every such write with
@@ -130,6 +129,7 @@ func ifMatchVersion(c echo.Context) (string, error) {
 	return versionOf(v), nil
 }
 
+// versionOf reads a version id from W/"3", "3" or 3.
 func versionOf(etag string) string {
 	etag = strings.TrimSpace(etag)
 	etag = strings.TrimPrefix(etag, "W/")

@@ -226,7 +226,7 @@ func (s *Server) mount() {
 	// Content-Length stay), on every read that only reads: an HTTP server
 	// must take it (RFC 9110 9.1). Never on a GET that starts work
 	// ($export kick-off).
-	for _, m := range []string{http.MethodGet, http.MethodHead} {
+	for _, m := range readMethods {
 		e.Add(m, "/fhir/.well-known/smart-configuration", s.smart.serve)
 		e.Add(m, "/.well-known/smart-configuration", s.smart.serve)
 		// negotiate: JSON only, on every FHIR endpoint (format.go)
