@@ -69,6 +69,9 @@ const (
 	MaxSortKeys = 8
 )
 
+// singleValued are the control parameters a query may give once.
+var singleValued = map[string]bool{"_count": true, "_total": true, "_summary": true}
+
 // ParseQuery splits raw query values into a Query. Control parameters
 // (_count, _sort, ...) are interpreted here; all others become Params.
 // Parameters the caller handles itself (like _format or _page) are removed
@@ -83,6 +86,11 @@ func ParseQuery(v url.Values) (*Query, error) {
 	for _, key := range names {
 		if !printable(key) {
 			return nil, fmt.Errorf("%w: a parameter name holds a control character or invalid UTF-8", ErrInvalid)
+		}
+		if singleValued[key] && len(v[key]) > 1 {
+			// which one was meant? the last one silently winning could
+			// page or total by a value the client did not intend
+			return nil, fmt.Errorf("%w: %s is given %d times; give it once", ErrInvalid, key, len(v[key]))
 		}
 		for _, raw := range v[key] {
 			if !printable(raw) {

@@ -62,7 +62,7 @@ func TestParseQuery(t *testing.T) {
 	if len(fam) != 2 || len(fam[0].Values)+len(fam[1].Values) != 3 {
 		t.Fatalf("family AND/OR: %+v", fam)
 	}
-	for _, bad := range []string{"_count=x", "_count=-1", "_total=some", "_summary=yes", "_elements=id,,name", "a=" + strings.Repeat("x,", 200)} {
+	for _, bad := range []string{"_count=x", "_count=-1", "_total=some", "_summary=yes", "_elements=id,,name", "a=" + strings.Repeat("x,", 200), "_count=5&_count=50", "_total=none&_total=accurate", "_summary=count&_summary=false"} {
 		v, _ := url.ParseQuery(bad)
 		if _, err := search.ParseQuery(v); !errors.Is(err, search.ErrInvalid) {
 			t.Errorf("%s: got %v", bad, err)
