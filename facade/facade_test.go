@@ -372,6 +372,14 @@ func testWrites(e *env) {
 	body := fmt.Sprintf(newPatient, n)
 	// a NUL no legacy text column stores: a 400 saying so, on every
 	// dialect (PostgreSQL refused it with a 422 naming nothing)
+	// a body labelled compressed: nothing decodes it (415), whether or
+	// not it really is
+	gz := e.do("POST", "/fhir/Patient", body, "Content-Encoding", "gzip")
+	e.wantStatus(gz, 415, "Content-Encoding gzip")
+	if !strings.Contains(outcomeText(gz), "Content-Encoding") {
+		e.t.Fatalf("the outcome does not name Content-Encoding: %s", gz.raw)
+	}
+	e.wantStatus(e.do("POST", "/fhir/Patient", strings.Replace(body, "MRN-T-", "MRN-I-", 1), "Content-Encoding", "identity"), 201, "Content-Encoding identity")
 	nul := e.do("POST", "/fhir/Patient", strings.Replace(body, "Testperson", `Test\u0000person`, 1))
 	e.wantStatus(nul, 400, "a NUL in a string")
 	if !strings.Contains(outcomeText(nul), "NUL") {

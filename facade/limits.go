@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/fhirfacade/fhirfacade/internal/logcap"
 )
 
 // headerLimit refuses a request whose header fields total more than
@@ -39,6 +42,12 @@ func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 		req := c.Request()
 		if req.ContentLength > s.cfg.MaxBody {
 			return tooLarge(s.cfg.MaxBody)
+		}
+		if ce := req.Header.Get("Content-Encoding"); req.ContentLength != 0 && ce != "" && !strings.EqualFold(ce, "identity") {
+			// nothing here decodes a compressed body: read as it is, a
+			// gzip body is not JSON, and a plain one labelled gzip is a
+			// client that is wrong about what it sent
+			return httpErr(http.StatusUnsupportedMediaType, "not-supported", "Content-Encoding "+logcap.Cut(ce, 64)+" is not supported: send the body uncompressed")
 		}
 		req.Body = http.MaxBytesReader(c.Response(), req.Body, s.cfg.MaxBody)
 		return next(c)
