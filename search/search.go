@@ -69,6 +69,20 @@ const (
 	MaxSortKeys = 8
 )
 
+// checkName refuses a parameter name no search can hold, and a control
+// parameter given more than once (n times).
+func checkName(key string, n int) error {
+	if !printable(key) {
+		return fmt.Errorf("%w: a parameter name holds a control character or invalid UTF-8", ErrInvalid)
+	}
+	if singleValued[key] && n > 1 {
+		// which one was meant? the last one silently winning could page
+		// or total by a value the client did not intend
+		return fmt.Errorf("%w: %s is given %d times; give it once", ErrInvalid, key, n)
+	}
+	return nil
+}
+
 // singleValued are the control parameters a query may give once.
 var singleValued = map[string]bool{"_count": true, "_total": true, "_summary": true}
 
@@ -84,13 +98,8 @@ func ParseQuery(v url.Values) (*Query, error) {
 	}
 	sort.Strings(names) // deterministic order for SQL and page tokens
 	for _, key := range names {
-		if !printable(key) {
-			return nil, fmt.Errorf("%w: a parameter name holds a control character or invalid UTF-8", ErrInvalid)
-		}
-		if singleValued[key] && len(v[key]) > 1 {
-			// which one was meant? the last one silently winning could
-			// page or total by a value the client did not intend
-			return nil, fmt.Errorf("%w: %s is given %d times; give it once", ErrInvalid, key, len(v[key]))
+		if err := checkName(key, len(v[key])); err != nil {
+			return nil, err
 		}
 		for _, raw := range v[key] {
 			if !printable(raw) {
