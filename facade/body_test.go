@@ -26,3 +26,42 @@ func TestCheckNUL(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckPeriods: a Period whose start is wholly after its end is
+// refused naming its path; equal bounds, bounds of other precisions that
+// overlap, a missing bound and non-dates pass (non-dates are the
+// structure check's to name).
+func TestCheckPeriods(t *testing.T) {
+	cases := []struct {
+		name, path string
+		res        map[string]any
+	}{
+		{"reversed", "Encounter.period", map[string]any{"period": map[string]any{"start": "2024-05-10T10:00:00Z", "end": "2024-05-10T09:00:00Z"}}},
+		{"reversed in a list", "Encounter.location[1].period", map[string]any{"location": []any{
+			map[string]any{"period": map[string]any{"start": "2024-01-01", "end": "2024-02-01"}},
+			map[string]any{"period": map[string]any{"start": "2024-03", "end": "2024-02-28"}},
+		}}},
+		{"reversed across zones", "Encounter.period", map[string]any{"period": map[string]any{"start": "2024-05-10T10:00:00+02:00", "end": "2024-05-10T07:59:59Z"}}},
+		{"equal", "", map[string]any{"period": map[string]any{"start": "2024-05-10T10:00:00Z", "end": "2024-05-10T10:00:00Z"}}},
+		{"month holding the day", "", map[string]any{"period": map[string]any{"start": "2024-05-20", "end": "2024-05"}}},
+		{"same instant in two zones", "", map[string]any{"period": map[string]any{"start": "2024-05-10T12:00:00+02:00", "end": "2024-05-10T10:00:00Z"}}},
+		{"open end", "", map[string]any{"period": map[string]any{"start": "2024-05-10"}}},
+		{"not dates", "", map[string]any{"period": map[string]any{"start": "soon", "end": "later"}}},
+		{"numbers", "", map[string]any{"start": 10, "end": 2}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := checkPeriods(c.res, "Encounter")
+			if c.path == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			he, ok := err.(*HTTPError)
+			if !ok || he.Status != 422 || he.Path != c.path {
+				t.Fatalf("got %#v, want a 422 at %s", err, c.path)
+			}
+		})
+	}
+}

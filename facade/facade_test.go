@@ -372,6 +372,13 @@ func testWrites(e *env) {
 	body := fmt.Sprintf(newPatient, n)
 	// a NUL no legacy text column stores: a 400 saying so, on every
 	// dialect (PostgreSQL refused it with a 422 naming nothing)
+	// a period that ends before it starts (per-1): a 422 naming it,
+	// before legacy would store it as given
+	rev := e.do("POST", "/fhir/Patient", strings.Replace(body, `"family":"Testperson"`, `"family":"Testperson","period":{"start":"2020-02-01","end":"2020-01-01"}`, 1))
+	e.wantStatus(rev, 422, "a reversed period")
+	if !strings.Contains(outcomeText(rev), "Patient.name[0].period") || !strings.Contains(outcomeText(rev), "per-1") {
+		e.t.Fatalf("the outcome does not name the period: %s", rev.raw)
+	}
 	// a body labelled compressed: nothing decodes it (415), whether or
 	// not it really is
 	gz := e.do("POST", "/fhir/Patient", body, "Content-Encoding", "gzip")

@@ -172,6 +172,9 @@ func (s *Server) body(c echo.Context, typ string) (map[string]any, error) {
 	if err := validateStructure(typ, raw); err != nil {
 		return nil, err
 	}
+	if err := checkPeriods(m, typ); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
