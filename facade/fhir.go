@@ -152,10 +152,7 @@ func (s *Server) body(c echo.Context, typ string) (map[string]any, error) {
 	if err != nil {
 		return nil, bodyError(err, "could not read the request body")
 	}
-	if err := checkDepth(raw); err != nil {
-		return nil, err
-	}
-	if err := checkNUL(raw); err != nil {
+	if err := checkRaw(raw); err != nil {
 		return nil, err
 	}
 	m := decodedBody(c)
@@ -178,33 +175,20 @@ func (s *Server) body(c echo.Context, typ string) (map[string]any, error) {
 	return m, nil
 }
 
-// checkNUL refuses a JSON string holding U+0000: PostgreSQL text cannot
-// store it (the write would end in the database's refusal, which names
-// nothing), and no FHIR element needs it. Raw JSON holds it only escaped
-// (\u0000), and a backslash occurs only inside strings, so escapes are all
-// there is to look at.
-func checkNUL(raw []byte) error {
-	for i := 0; i+1 < len(raw); i++ {
-		if raw[i] != '\\' {
-			continue
-		}
-		if raw[i+1] == 'u' && i+5 < len(raw) {
-			if n, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16); err == nil && n == 0 {
-				return httpErr(400, "invalid", "a string holds a NUL character (\\u0000), which legacy text columns cannot store and no FHIR element needs")
-			}
-		}
-		i++ // the escaped character: \\ is one backslash, never the start of another escape
-	}
-	return nil
-}
-
-// checkDepth refuses JSON nested deeper than maxDepth without decoding it.
-func checkDepth(raw []byte) error {
+// checkRaw reads the raw JSON once, without decoding it, and refuses what
+// decoding would let through to legacy: nesting deeper than maxDepth, and
+// a string holding U+0000 (PostgreSQL text cannot store it, the write
+// ended in the database's refusal naming nothing, and no FHIR element
+// needs it). JSON holds a NUL only escaped (\u0000).
+func checkRaw(raw []byte) error {
 	depth, inStr, esc := 0, false, false
-	for _, ch := range raw {
+	for i, ch := range raw {
 		switch {
 		case esc:
 			esc = false
+			if ch == 'u' && i+4 < len(raw) && string(raw[i+1:i+5]) == "0000" {
+				return httpErr(400, "invalid", "a string holds a NUL character (\\u0000), which legacy text columns cannot store and no FHIR element needs")
+			}
 		case inStr && ch == '\\':
 			esc = true
 		case ch == '"':
