@@ -6,6 +6,7 @@
 # bench/run-ehr.sh do it).
 # Usage: bash bench/cost-ab.sh demo|ehr NEW_BIN OLD_BIN [ROUNDS] [load flags...]
 #   e.g. bash bench/cost-ab.sh ehr bench/out/fhirfacade bench/out/fhirfacade-old 4 -d 8s
+#   BASELINE_DEPLOYED=1 runs the baseline -as-deployed (bench/internal/deployed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCHEMA=$1 NEW=$2 OLD=$3 ROUNDS=${4:-4}
@@ -28,7 +29,7 @@ for pair in "$NEW:8190" "$OLD:8192"; do
     FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="sqlite://bench/out/ctl-cost-$port.db" FHIRFACADE_AUDIT=off \
     "$bin" serve 2>/dev/null & pids+=($!)
 done
-GOGC=400 "bench/out/$BASE" -dsn "$DSN" -listen 127.0.0.1:8194 & pids+=($!)
+GOGC=400 "bench/out/$BASE" -dsn "$DSN" -listen 127.0.0.1:8194 ${BASELINE_DEPLOYED:+-as-deployed} 2>"${BASELINE_DEPLOYED:+/dev/null}${BASELINE_DEPLOYED:-/dev/stderr}" & pids+=($!)
 for port in 8190 8192 8194; do
   for _ in $(seq 1 100); do curl -s -o /dev/null "127.0.0.1:$port/fhir/Observation" && break; sleep 0.2; done
 done

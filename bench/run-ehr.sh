@@ -8,6 +8,7 @@
 # Usage: bash bench/run-ehr.sh [PATIENTS] [load flags...]   (default 20000)
 #   BASELINE_GOGC=400 gives the baseline the facade's GC setting;
 #   BASELINE_POOL=32 its pool size (pgxpool's default is max(4, cores)).
+#   BASELINE_DEPLOYED=1 runs it -as-deployed (bench/internal/deployed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATIENTS="${1:-20000}"
@@ -29,7 +30,7 @@ psql "$DSN" -c "ANALYZE" >/dev/null
 FHIRFACADE_MAPPINGS=mappings/specs_ehr FHIRFACADE_LISTEN=127.0.0.1:8094 FHIRFACADE_OPS_LISTEN=127.0.0.1:9194 FHIRFACADE_LEGACY_DSN="$DSN" \
   FHIRFACADE_CONTROL_DSN="sqlite://bench/out/control-ehr.db" FHIRFACADE_AUDIT=off \
   "$FACADE_BIN" serve 2>/dev/null & FPID=$!
-GOGC="${BASELINE_GOGC:-100}" bench/out/baseline-ehr -dsn "$DSN${BASELINE_POOL:+&pool_max_conns=$BASELINE_POOL}" -listen 127.0.0.1:8095 & BPID=$!
+GOGC="${BASELINE_GOGC:-100}" bench/out/baseline-ehr -dsn "$DSN${BASELINE_POOL:+&pool_max_conns=$BASELINE_POOL}" -listen 127.0.0.1:8095 ${BASELINE_DEPLOYED:+-as-deployed} 2>"${BASELINE_DEPLOYED:+/dev/null}${BASELINE_DEPLOYED:-/dev/stderr}" & BPID=$!
 trap 'kill $FPID $BPID 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf 127.0.0.1:9194/healthz >/dev/null && curl -s 127.0.0.1:8095/ >/dev/null && break; sleep 0.2; done
 bench/out/load -schema ehr -patients "$PATIENTS" -facade http://127.0.0.1:8094 -baseline http://127.0.0.1:8095 "${@:2}"

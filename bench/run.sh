@@ -5,6 +5,8 @@
 # The audit trail is off here (FHIRFACADE_AUDIT=off): this measures the
 # mapping and SQL path; bench/auth.sh measures authorization + audit.
 # Usage: bash bench/run.sh [PATIENTS]   (default 100000)
+#   BASELINE_DEPLOYED=1 runs the baseline -as-deployed (request id, JSON
+#   log line, Prometheus series, server timeouts: bench/internal/deployed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATIENTS="${1:-100000}"
@@ -24,7 +26,7 @@ psql "$DSN" -c "ANALYZE" >/dev/null
 
 FHIRFACADE_LISTEN=127.0.0.1:8090 FHIRFACADE_OPS_LISTEN=127.0.0.1:9190 FHIRFACADE_LEGACY_DSN="$DSN" FHIRFACADE_CONTROL_DSN="sqlite://bench/out/control.db" FHIRFACADE_AUDIT=off \
   "$FACADE_BIN" serve 2>/dev/null & FPID=$!
-GOGC="${BASELINE_GOGC:-100}" bench/out/baseline -dsn "$DSN" -listen 127.0.0.1:8091 & BPID=$!
+GOGC="${BASELINE_GOGC:-100}" bench/out/baseline -dsn "$DSN" -listen 127.0.0.1:8091 ${BASELINE_DEPLOYED:+-as-deployed} 2>"${BASELINE_DEPLOYED:+/dev/null}${BASELINE_DEPLOYED:-/dev/stderr}" & BPID=$!
 trap 'kill $FPID $BPID 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf 127.0.0.1:9190/healthz >/dev/null && curl -s 127.0.0.1:8091/ >/dev/null && break; sleep 0.2; done
 bench/out/load -patients "$PATIENTS" "${@:2}"

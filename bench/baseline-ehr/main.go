@@ -25,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/fhirfacade/fhirfacade/bench/internal/benchprof"
+	"github.com/fhirfacade/fhirfacade/bench/internal/deployed"
 )
 
 // loc renders instants (timestamptz) and reads wall clocks (timestamp).
@@ -34,6 +35,7 @@ func main() {
 	dsn := flag.String("dsn", "", "PostgreSQL URL of the seeded EHR database")
 	listen := flag.String("listen", "127.0.0.1:8091", "address")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file until SIGINT/SIGTERM")
+	asDeployed := flag.Bool("as-deployed", false, "carry the facade's per-request obligations: request id, JSON log line to stderr, Prometheus series, server timeouts (bench/internal/deployed)")
 	flag.Parse()
 	benchprof.Start(*cpuProfile)
 	pool, err := pgxpool.New(context.Background(), *dsn)
@@ -43,7 +45,10 @@ func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /fhir/Patient/{id}", func(w http.ResponseWriter, r *http.Request) { patient(pool, w, r) })
 	mux.HandleFunc("GET /fhir/Observation", func(w http.ResponseWriter, r *http.Request) { observations(pool, w, r) })
-	log.Fatal(http.ListenAndServe(*listen, mux))
+	log.Fatal(deployed.Serve(*listen, mux, *asDeployed, func(r *http.Request) string {
+		t, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/fhir/"), "/")
+		return t
+	}))
 }
 
 type obj = map[string]any

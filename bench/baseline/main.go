@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/fhirfacade/fhirfacade/bench/internal/benchprof"
+	"github.com/fhirfacade/fhirfacade/bench/internal/deployed"
 )
 
 var loc, _ = time.LoadLocation("America/New_York")
@@ -30,6 +31,7 @@ func main() {
 	dsn := flag.String("dsn", "", "PostgreSQL URL of the seeded legacy database")
 	listen := flag.String("listen", "127.0.0.1:8091", "address")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file until SIGINT/SIGTERM")
+	asDeployed := flag.Bool("as-deployed", false, "carry the facade's per-request obligations: request id, JSON log line to stderr, Prometheus series, server timeouts (bench/internal/deployed)")
 	flag.Parse()
 	benchprof.Start(*cpuProfile)
 	pool, err := pgxpool.New(context.Background(), *dsn)
@@ -39,7 +41,10 @@ func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /fhir/Patient/{id}", func(w http.ResponseWriter, r *http.Request) { patient(pool, w, r) })
 	mux.HandleFunc("GET /fhir/Observation", func(w http.ResponseWriter, r *http.Request) { observations(pool, w, r) })
-	log.Fatal(http.ListenAndServe(*listen, mux))
+	log.Fatal(deployed.Serve(*listen, mux, *asDeployed, func(r *http.Request) string {
+		t, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/fhir/"), "/")
+		return t
+	}))
 }
 
 // inLoc reads a timestamp (no zone) as a wall clock in loc, as the
