@@ -136,8 +136,19 @@ func valueFuncOf(m *pgtype.Map, fd pgconn.FieldDescription) valueFunc {
 	case pgtype.TimestamptzOID:
 		return scanAs(m, fd, pgtype.Timestamptz.Value)
 	}
+	if fd.Format == pgtype.TextFormatCode {
+		// pgx's plan for text into a *string is scanPlanString for every
+		// type (pgtype.Map.PlanScan, v5.12): the bytes as a string. One
+		// shared func instead of a closure and a scan target per column
+		// and statement: most columns are text, and this ran for every
+		// query
+		return textValue
+	}
 	return scanAs(m, fd, func(d string) (any, error) { return d, nil })
 }
+
+// textValue is a text-format column's value as database/sql holds it.
+func textValue(src []byte) (any, error) { return string(src), nil }
 
 // scanAs scans into a T with the type map's plan for the column, then
 // converts the T. Like stdlib, one T per column is reused row after row.
