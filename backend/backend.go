@@ -145,15 +145,17 @@ type Routes interface {
 }
 
 // WriteChecker is an optional capability (found by type assertion): a
-// backend that can tell, without storing or reading anything, whether it
-// could hold a resource. The router asks the legacy backend before a write
-// on a `fhir` route is sent upstream, so that a write the reverse mirror
-// could not carry back into legacy is refused up front.
+// backend that can tell, without storing anything, whether it could hold
+// a resource. The router asks the legacy backend before a write on a
+// `fhir` route is sent upstream, so that a write the reverse mirror could
+// not carry back into legacy is refused up front.
 type WriteChecker interface {
 	// CheckWrite returns nil, or an error wrapping ErrUnprocessable that
 	// names the element at fault (the same error a write of body to this
-	// backend would give).
-	CheckWrite(ctx context.Context, typ string, body map[string]any) error
+	// backend would give). id is the resource a PUT replaces ("" for a
+	// create): values derived from its current state may be given back
+	// unchanged.
+	CheckWrite(ctx context.Context, typ, id string, body map[string]any) error
 }
 
 // IDChecker is an optional capability beside WriteChecker: whether the

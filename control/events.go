@@ -229,6 +229,58 @@ func (s *Store) FailEventCursor(ctx context.Context, sink, owner, reason string)
 	return n, err
 }
 
+// NoteEventOutage records in owner's sink's last_error why the sink cannot
+// take events now (it is unavailable: nothing refused), counting no
+// attempt. Delivery clears it when the cursor moves on.
+func (s *Store) NoteEventOutage(ctx context.Context, sink, owner, reason string) error {
+	q := fmt.Sprintf("UPDATE event_cursor SET last_error = %s WHERE sink = %s AND owner = %s", s.ph(1), s.ph(2), s.ph(3))
+	return s.leased(s.DB.ExecContext(ctx, q, reason, sink, owner))
+}
+
+// EventSink is one sink's delivery state, for operators.
+type EventSink struct {
+	Sink string
+	// Pos is the position of the last event it delivered (or
+	// dead-lettered); Behind how many sequenced events come after it.
+	Pos, Behind int64
+	// Attempts are the refusals of the next event so far; LastError why
+	// the next event is not delivered yet: its last refusal, or the
+	// sink's outage ("" while delivery goes well).
+	Attempts  int
+	LastError string
+	// LeaseUntil is when the delivering facade's lease on the sink ends
+	// (zero: none ever held it).
+	LeaseUntil  time.Time
+	DeadLetters int
+}
+
+// EventSinks lists every sink's cursor, by name.
+func (s *Store) EventSinks(ctx context.Context) ([]EventSink, error) {
+	q := "SELECT c.sink, c.pos, (SELECT COALESCE(MAX(pos), 0) FROM change_event) - c.pos, c.attempts, COALESCE(c.last_error, ''), c.lease_until, " +
+		"(SELECT COUNT(*) FROM event_dead_letter d WHERE d.sink = c.sink) FROM event_cursor c ORDER BY c.sink"
+	rows, err := s.DB.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []EventSink
+	for rows.Next() {
+		var e EventSink
+		var until any
+		if err := rows.Scan(&e.Sink, &e.Pos, &e.Behind, &e.Attempts, &e.LastError, &until, &e.DeadLetters); err != nil {
+			return nil, err
+		}
+		if until != nil {
+			e.LeaseUntil = ParseTime(until)
+		}
+		if e.Behind < 0 {
+			e.Behind = 0 // events pruned or not sequenced yet
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
 // DeadLetterEvent records that owner's sink gave up on the event at pos,
 // and moves its cursor past it (never backwards), in one transaction.
 func (s *Store) DeadLetterEvent(ctx context.Context, sink, owner string, pos int64, attempts int, reason string) error {

@@ -95,6 +95,8 @@ func streamIDs(t *testing.T, js jetstream.JetStream, stream string) []string {
 // more rounds than MaxAttempts dead-letters nothing and gets every event,
 // in order, once it is back; a message the stream refuses (larger than
 // its maximum message size) is still dead-lettered after MaxAttempts.
+// While the broker is unreachable the sink cursor's last_error says so;
+// delivery clears it.
 func TestJetStreamOutageIsNotDeadLettered(t *testing.T) {
 	broker := natsAddr(t)
 	const maxAttempts = 2
@@ -167,6 +169,9 @@ func TestJetStreamOutageIsNotDeadLettered(t *testing.T) {
 					if dl, err := ctl.EventDeadLetters(ctx, sinks[0].Name()); err != nil || len(dl) != 0 {
 						t.Fatalf("dead letters %+v (%v) while the broker was unreachable, want none", dl, err)
 					}
+					if st := sinkStatus(t, ctl, sinks[0].Name()); st.Attempts != 0 || !strings.Contains(st.LastError, "unavailable since") {
+						t.Errorf("the cursor while the broker is unreachable: attempts %d, last_error %q; want 0 and the outage", st.Attempts, st.LastError)
+					}
 					forward(t, addr, broker)
 				}
 				var want []string
@@ -184,6 +189,16 @@ func TestJetStreamOutageIsNotDeadLettered(t *testing.T) {
 				}
 				if strings.Join(got, " ") != strings.Join(want, " ") {
 					t.Errorf("stream holds %v, want %v (every event not refused, in order)", got, want)
+				}
+				if tc.down {
+					// the cursor moves once the acks are back, a little after the stream has them
+					st := sinkStatus(t, ctl, sinks[0].Name())
+					for start := time.Now(); st.LastError != "" && time.Since(start) < 5*time.Second; time.Sleep(20 * time.Millisecond) {
+						st = sinkStatus(t, ctl, sinks[0].Name())
+					}
+					if st.LastError != "" {
+						t.Errorf("the cursor once the broker is back: last_error %q, want none", st.LastError)
+					}
 				}
 				dl, err := ctl.EventDeadLetters(ctx, sinks[0].Name())
 				if err != nil || len(dl) != len(tc.dead) {

@@ -350,7 +350,7 @@ func (p *Publisher) failed(ctx context.Context, s Sink, e Event, n int, cause er
 	case errors.Is(cause, errLeaseCut) && n > 0:
 		return n, 0, nil
 	case errors.Is(cause, errLeaseCut), errors.Is(cause, ErrSinkUnavailable):
-		return p.unavailable(s, n, cause)
+		return p.unavailable(ctx, s, n, cause)
 	}
 	attempts, err := p.ctl.FailEventCursor(ctx, s.Name(), p.owner, cause.Error())
 	if err != nil {
@@ -377,10 +377,11 @@ func (p *Publisher) failed(ctx context.Context, s Sink, e Event, n int, cause er
 // unavailable backs off after a round in which s could not take e: the
 // outage's rounds set the delay (the same capped exponential backoff), and
 // the error returned says how long it has lasted; the delivery loops log
-// it once per round, so at most once per backoff step. No attempt is
-// counted: DANGER: counting here would dead-letter the whole queue, event
-// by event, while a sink is down.
-func (p *Publisher) unavailable(s Sink, n int, cause error) (int, time.Duration, error) {
+// it once per round, so at most once per backoff step. The sink cursor's
+// last_error says so too (where `events status` shows it), until delivery
+// moves the cursor on. No attempt is counted: DANGER: counting here would
+// dead-letter the whole queue, event by event, while a sink is down.
+func (p *Publisher) unavailable(ctx context.Context, s Sink, n int, cause error) (int, time.Duration, error) {
 	p.omu.Lock()
 	o := p.outages[s.Name()]
 	if o == nil {
@@ -392,6 +393,12 @@ func (p *Publisher) unavailable(s Sink, n int, cause error) (int, time.Duration,
 	p.omu.Unlock()
 	p.total.WithLabelValues(s.Name(), "retry").Inc()
 	wait := p.backoff(rounds)
+	note := fmt.Sprintf("unavailable since %s (%d rounds, not counted toward dead-lettering): %v", since.UTC().Format(time.RFC3339), rounds, cause)
+	if err := p.ctl.NoteEventOutage(ctx, s.Name(), p.owner, note); err != nil {
+		// the outage is retried all the same; only its note is missing
+		p.held.Delete(s.Name()) // read the cursor (and its lease) again
+		p.log.Warn("events: cursor", slog.String("sink", s.Name()), slog.String("error", sqldb.Describe(err)))
+	}
 	return n, wait, fmt.Errorf("%w; unavailable for %v (%d rounds, not counted toward dead-lettering), next try in %v",
 		cause, time.Since(since).Round(time.Millisecond), rounds, wait)
 }

@@ -151,7 +151,9 @@ func queueIDs(t *testing.T, ctl *control.Store, q *events.Queue, ids ...string) 
 // connection refused, no answer before the lease bound) for more than
 // MaxAttempts rounds dead-letters nothing, and gets every event, in
 // order, once it answers again; a 400 (the event refused) is still
-// dead-lettered after MaxAttempts.
+// dead-lettered after MaxAttempts. While down, the sink cursor's
+// last_error says so (attempts stay 0); it is cleared once delivery goes
+// on.
 func TestWebhookOutageIsNotDeadLettered(t *testing.T) {
 	const maxAttempts = 3
 	for _, tc := range []struct {
@@ -160,16 +162,17 @@ func TestWebhookOutageIsNotDeadLettered(t *testing.T) {
 		status int  // answered while down (0: nothing listens)
 		hang   bool // no answer while down: cut at the lease bound
 		reject string
+		says   string // the cursor's last_error while down, besides the outage
 		want   string // delivered once up
 		dead   int    // dead letters
 	}{
-		{name: "503 cloudevents", schema: events.CloudEvents, status: 503, want: "1 2 3 4"},
-		{name: "502 eventgrid", schema: events.EventGrid, status: 502, want: "1 2 3 4"},
-		{name: "429 cloudevents", schema: events.CloudEvents, status: 429, want: "1 2 3 4"},
-		{name: "401 (a rotated key)", schema: events.CloudEvents, status: 401, want: "1 2 3 4"},
-		{name: "403 eventgrid", schema: events.EventGrid, status: 403, want: "1 2 3 4"},
-		{name: "connection refused", schema: events.CloudEvents, want: "1 2 3 4"},
-		{name: "no answer", schema: events.EventGrid, status: 200, hang: true, want: "1 2 3 4"},
+		{name: "503 cloudevents", schema: events.CloudEvents, status: 503, says: "503", want: "1 2 3 4"},
+		{name: "502 eventgrid", schema: events.EventGrid, status: 502, says: "502", want: "1 2 3 4"},
+		{name: "429 cloudevents", schema: events.CloudEvents, status: 429, says: "429", want: "1 2 3 4"},
+		{name: "401 (a rotated key)", schema: events.CloudEvents, status: 401, says: "401", want: "1 2 3 4"},
+		{name: "403 eventgrid", schema: events.EventGrid, status: 403, says: "403", want: "1 2 3 4"},
+		{name: "connection refused", schema: events.CloudEvents, says: "refused", want: "1 2 3 4"},
+		{name: "no answer", schema: events.EventGrid, status: 200, hang: true, says: "lease", want: "1 2 3 4"},
 		{name: "400 refuses one event", schema: events.CloudEvents, status: 200, reject: "2", want: "1 3 4", dead: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -200,6 +203,9 @@ func TestWebhookOutageIsNotDeadLettered(t *testing.T) {
 					if got := testutil.ToFloat64(counter(t, reg, "retry")); got < 2*maxAttempts+1 {
 						t.Errorf("fhirfacade_events_total{result=retry} = %v while down, want a retry per round", got)
 					}
+					if st := sinkStatus(t, ctl, sink.Name()); st.Attempts != 0 || !strings.Contains(st.LastError, "unavailable since") || !strings.Contains(st.LastError, tc.says) {
+						t.Errorf("the cursor while down: attempts %d, last_error %q; want 0 and the outage (%s)", st.Attempts, st.LastError, tc.says)
+					}
 					if tc.status == 0 {
 						serveAt(t, addr, h)
 					}
@@ -208,6 +214,9 @@ func TestWebhookOutageIsNotDeadLettered(t *testing.T) {
 				drain(t, p, sink, 20)
 				if got := h.received(); got != tc.want {
 					t.Errorf("delivered %q, want %q", got, tc.want)
+				}
+				if st := sinkStatus(t, ctl, sink.Name()); st.LastError != "" || st.Behind != 0 {
+					t.Errorf("the cursor once up: last_error %q, %d events behind; want none", st.LastError, st.Behind)
 				}
 				dl, err := ctl.EventDeadLetters(ctx, sink.Name())
 				if err != nil || len(dl) != tc.dead {
@@ -219,6 +228,22 @@ func TestWebhookOutageIsNotDeadLettered(t *testing.T) {
 			})
 		})
 	}
+}
+
+// sinkStatus is the delivery state of the sink named name.
+func sinkStatus(t *testing.T, ctl *control.Store, name string) control.EventSink {
+	t.Helper()
+	all, err := ctl.EventSinks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range all {
+		if s.Sink == name {
+			return s
+		}
+	}
+	t.Fatalf("no cursor for %s in %+v", name, all)
+	return control.EventSink{}
 }
 
 // slowHook accepts CloudEvents, but the first POST of resource id slow

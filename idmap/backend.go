@@ -302,16 +302,28 @@ func (b *Backend) Delete(ctx context.Context, typ, id, ifMatch string) error {
 }
 
 // CheckWrite implements backend.WriteChecker: the inner backend's check of
-// body with its references as the reverse mirror will write them. A
-// reference to a resource created on FHIR is translated to its legacy id
-// (from the cached map: the check reads no database); one whose legacy row
-// does not exist yet — created on FHIR and still queued for the mirror,
-// which will have inserted it before it writes a resource made later — is
-// given some legacy-form id of its type, so it is not refused for its id.
-func (b *Backend) CheckWrite(ctx context.Context, typ string, body map[string]any) error {
+// body with its id and references as the reverse mirror will write them.
+// A reference to a resource created on FHIR is translated to its legacy id
+// (from the cached map); one whose legacy row does not exist yet — created
+// on FHIR and still queued for the mirror, which will have inserted it
+// before it writes a resource made later — is given some legacy-form id of
+// its type, so it is not refused for its id. An id with no legacy row
+// behind it (created on FHIR, not mirrored yet) is checked as the create
+// the mirror will make of it.
+func (b *Backend) CheckWrite(ctx context.Context, typ, id string, body map[string]any) error {
 	c, ok := b.Inner.(backend.WriteChecker)
 	if !ok {
 		return nil
+	}
+	if id != "" {
+		l, err := b.legacyID(ctx, typ, id)
+		if err != nil {
+			return err
+		}
+		if l == id && !b.derivable(typ, id) {
+			l = "" // not in the map: the mirror creates its legacy row
+		}
+		id = l
 	}
 	cp, _ := deepCopy(body).(map[string]any) // the caller sends body upstream as it is
 	walkRefs(cp, func(t, id string) (string, bool) {
@@ -324,7 +336,7 @@ func (b *Backend) CheckWrite(ctx context.Context, typ string, body map[string]an
 		}
 		return s.SomeID()
 	})
-	return c.CheckWrite(ctx, typ, cp)
+	return c.CheckWrite(ctx, typ, id, cp)
 }
 
 // CheckWriteID implements backend.IDChecker. An id legacy cannot produce

@@ -38,7 +38,7 @@ func TestCheckWriteReferences(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			body := enc(c.subject)
 			before, _ := json.Marshal(body)
-			err := b.CheckWrite(ctx, "Encounter", body)
+			err := b.CheckWrite(ctx, "Encounter", "", body)
 			if after, _ := json.Marshal(body); string(after) != string(before) {
 				t.Fatalf("the check changed the body: %s -> %s", before, after)
 			}
@@ -86,6 +86,52 @@ func TestCheckWriteID(t *testing.T) {
 			err := b.CheckWriteID(ctx, "Patient", c.id, c.assigned)
 			if got := errors.Is(err, backend.ErrUnprocessable); got != c.refused || (!c.refused && err != nil) {
 				t.Fatalf("CheckWriteID(%q, assigned=%v) = %v, want refused %v", c.id, c.assigned, err, c.refused)
+			}
+		})
+	}
+}
+
+// checkRecorder is a legacy backend whose write check also records the id
+// it was asked about.
+type checkRecorder struct {
+	backend.Backend
+	ids []string
+}
+
+func (r *checkRecorder) CheckWrite(ctx context.Context, typ, id string, body map[string]any) error {
+	r.ids = append(r.ids, id)
+	return r.Backend.(backend.WriteChecker).CheckWrite(ctx, typ, id, body)
+}
+
+// TestCheckWriteIDs: the write check asks legacy about the row the reverse
+// mirror will write — the legacy row of a mapped FHIR id, a legacy id as
+// itself — and about a create for a FHIR id with no legacy row yet (the
+// mirror inserts one), so that values derived from the current row are
+// judged against the right row, or none.
+func TestCheckWriteIDs(t *testing.T) {
+	b, _ := setup(t)
+	ctx := context.Background()
+	mapped := "7f3c2a9e-1b2c-4d5e-8f90-0000000000ac"
+	if _, _, err := b.Update(ctx, "Patient", mapped, patient("Mapped"), ""); err != nil {
+		t.Fatal(err)
+	}
+	legacyRow, _ := b.Map.ToLegacy("Patient", mapped)
+	rec := &checkRecorder{Backend: b.Inner}
+	b.Inner = rec
+	cases := []struct{ name, id, want string }{
+		{"a create", "", ""},
+		{"a legacy id", "1", "1"},
+		{"a mapped FHIR id", mapped, legacyRow},
+		{"a FHIR id not mirrored yet", "0b9d3c1e-aaaa-bbbb-cccc-00000000000e", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec.ids = nil
+			if err := b.CheckWrite(ctx, "Patient", c.id, patient("Checked")); err != nil {
+				t.Fatal(err)
+			}
+			if len(rec.ids) != 1 || rec.ids[0] != c.want {
+				t.Fatalf("legacy was asked about %q, want %q", rec.ids, c.want)
 			}
 		})
 	}

@@ -15,7 +15,7 @@ import (
 
 // values decodes a resource for write-back and resolves its lookups (the
 // mapping's WriteValues, with the lookups run in tx).
-func (b *Backend) values(ctx context.Context, tx sqlConn, s *mappings.Spec, body map[string]any) (mappings.Values, error) {
+func (b *Backend) values(ctx context.Context, tx sqldb.Queryer, s *mappings.Spec, body map[string]any) (mappings.Values, error) {
 	v, err := s.WriteValues(body, func(j mappings.Join, v mappings.Values) (any, error) {
 		st, _ := s.ResolveStmt(b.db.Dialect, j, v)
 		var found any
@@ -37,14 +37,49 @@ func (b *Backend) values(ctx context.Context, tx sqlConn, s *mappings.Spec, body
 	return v, nil
 }
 
-// CheckWrite implements backend.WriteChecker: the mapping's own write-back
-// validation (mappings.Spec.CheckWrite), without touching the database.
-func (b *Backend) CheckWrite(_ context.Context, typ string, body map[string]any) error {
+// CheckWrite implements backend.WriteChecker: what a write of body would
+// be refused for, found without writing. It runs the write's own
+// validation (values: the mapping's WriteValues, lookups included), then
+// the write's check of what the stored row gives back (CheckStored) on the
+// row the write would leave (mappings.Spec.PlannedRow): for an update the
+// current row of id, read now; id "", or one legacy has no row for, is a
+// create, which starts from nothing. What only the write can tell (a
+// missing referenced row, a taken unique value, a column's rounding) is
+// not refused here.
+func (b *Backend) CheckWrite(ctx context.Context, typ, id string, body map[string]any) error {
 	s, err := b.spec(typ)
 	if err != nil {
 		return err
 	}
-	return translate(s.CheckWrite(body))
+	var old mappings.Row
+	if id != "" {
+		old, err = b.readRow(ctx, b.reader(ctx), s, id)
+		if err != nil && !errors.Is(err, backend.ErrNotFound) {
+			return err
+		}
+	}
+	var q sqldb.Queryer = b.db
+	if u := b.unitOf(ctx); u != nil {
+		q = u
+	}
+	v, err := b.values(ctx, q, s, body)
+	if err != nil {
+		return err
+	}
+	row, err := s.PlannedRow(b.db.Dialect, old, v, func(st mappings.Stmt, n int) ([]any, error) {
+		rs, err := sqldb.SQLReader(q).QueryRows(ctx, st.SQL, st.Args, n)
+		if err != nil {
+			return nil, dbErr("lookup", err)
+		}
+		if len(rs) == 0 {
+			return nil, nil
+		}
+		return rs[0], nil
+	})
+	if err != nil {
+		return translate(err)
+	}
+	return translate(s.CheckStored(body, row))
 }
 
 // stamp is the new last-updated value: now, but always after old, so that

@@ -20,7 +20,8 @@ type Resolver func(j Join, v Values) (found any, err error)
 // WriteValues is the whole validation of a legacy write: Decode, each join
 // column resolved through resolve (and checked against the column the
 // resource may also give), then the required columns. The legacy backend
-// writes what it returns; CheckWrite runs the same steps without a database.
+// writes what it returns, and its write check (a `fhir` route's, before
+// the write goes upstream) runs the same steps with the same lookups.
 func (s *Spec) WriteValues(res map[string]any, resolve Resolver) (Values, error) {
 	v, err := s.Decode(res)
 	if err != nil {
@@ -80,25 +81,6 @@ func (s *Spec) checkColumns(v Values) error {
 		}
 	}
 	return nil
-}
-
-// unresolved stands in for a join column CheckWrite cannot look up.
-type unresolved struct{}
-
-// CheckWrite tells, without a database, whether a resource could be written
-// back: WriteValues with every join lookup taken to succeed (the code the
-// resource gives for the join column itself, when it gives one). A nil
-// error means the legacy write can only still fail on what needs the
-// database: an unknown lookup code, a missing referenced row, a taken
-// unique value, a value too long for its column.
-func (s *Spec) CheckWrite(res map[string]any) error {
-	_, err := s.WriteValues(res, func(j Join, v Values) (any, error) {
-		if given := v["t."+j.On]; given != nil {
-			return given, nil
-		}
-		return unresolved{}, nil
-	})
-	return err
 }
 
 // SomeID is an id of this spec's form (not necessarily one that exists):

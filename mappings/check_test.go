@@ -7,10 +7,10 @@ import (
 	"github.com/fhirfacade/fhirfacade/backend"
 )
 
-// TestCheckWrite: the pure write check refuses what Decode and the required
-// columns refuse, naming the element, and takes join lookups (the local
-// test code found from LOINC) to succeed instead of refusing a required
-// column they fill.
+// TestCheckWrite: WriteValues with every join lookup taken to succeed
+// (CheckWrite, in export_test.go) refuses what Decode and the required
+// columns refuse, naming the element, and does not refuse a required
+// column a lookup fills (the local test code found from LOINC).
 func TestCheckWrite(t *testing.T) {
 	reg := registry(t)
 	const (

@@ -21,12 +21,37 @@ func (s *Spec) mainCols(v Values) []string {
 	return cols
 }
 
+// setCols lists the main-table columns of v a write sets (sorted): on a
+// create every one, on an update the mapped ones. InsertStmt and
+// UpdateStmt write them, and PlannedRow takes the write to leave them.
+func (s *Spec) setCols(v Values, update bool) []string {
+	cols := s.mainCols(v)
+	if !update {
+		return cols
+	}
+	mapped := map[string]bool{}
+	for _, ref := range s.writableCols() {
+		mapped[ref] = true
+	}
+	for _, j := range s.Joins {
+		if j.ResolveBy != "" {
+			// the key a code was looked up by (LOINC to local code) is
+			// written even where the template only derives it
+			mapped["t."+j.On] = true
+		}
+	}
+	// a default for a column the template does not map (one under
+	// ignore) fills it on create; an update leaves the value the legacy
+	// application gave it
+	return slices.DeleteFunc(cols, func(ref string) bool { return !mapped[ref] })
+}
+
 // InsertStmt inserts v with the given last-updated stamp and returns the
 // generated key.
 func (s *Spec) InsertStmt(d sqldb.Dialect, v Values, stamp DateTimeVal) Stmt {
 	b := &builder{d: d, s: s}
 	var names []string
-	for _, ref := range s.mainCols(v) {
+	for _, ref := range s.setCols(v, false) {
 		b.arg(s.writeArg(ref, v[ref]))
 		names = append(names, s.sqlName(d, ref))
 	}
@@ -41,24 +66,7 @@ func (s *Spec) InsertStmt(d sqldb.Dialect, v Values, stamp DateTimeVal) Stmt {
 func (s *Spec) UpdateStmt(d sqldb.Dialect, key any, v Values, old, stamp DateTimeVal) Stmt {
 	b := &builder{d: d, s: s}
 	var sets []string
-	mapped := map[string]bool{}
-	for _, ref := range s.writableCols() {
-		mapped[ref] = true
-	}
-	for _, j := range s.Joins {
-		if j.ResolveBy != "" {
-			// the key a code was looked up by (LOINC to local code) is
-			// written even where the template only derives it
-			mapped["t."+j.On] = true
-		}
-	}
-	for _, ref := range s.mainCols(v) {
-		if !mapped[ref] {
-			// a default for a column the template does not map (one
-			// under ignore) fills it on create; an update leaves the
-			// value the legacy application gave it
-			continue
-		}
+	for _, ref := range s.setCols(v, true) {
 		sets = append(sets, s.sqlName(d, ref)+" = "+b.arg(s.writeArg(ref, v[ref])))
 	}
 	upd, k := "t."+s.LastUpdated, s.sqlName(d, "t."+s.Key)

@@ -22,7 +22,7 @@ func (r *Router) reversible(ctx context.Context, typ, id string, body map[string
 	if r.check == nil || body == nil {
 		return "", nil
 	}
-	err := r.check.CheckWrite(ctx, typ, body)
+	err := r.check.CheckWrite(ctx, typ, id, body)
 	if c, ok := r.check.(backend.IDChecker); ok && err == nil && id != "" {
 		err = c.CheckWriteID(ctx, typ, id, false)
 	}

@@ -74,9 +74,9 @@ func (b *Backend) Search(ctx context.Context, typ string, q *search.Query, opts 
 }
 
 // CheckWrite implements backend.WriteChecker by forwarding.
-func (b *Backend) CheckWrite(ctx context.Context, typ string, body map[string]any) error {
+func (b *Backend) CheckWrite(ctx context.Context, typ, id string, body map[string]any) error {
 	if c, ok := b.Inner.(backend.WriteChecker); ok {
-		return c.CheckWrite(ctx, typ, body)
+		return c.CheckWrite(ctx, typ, id, body)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"text/tabwriter"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -106,8 +107,50 @@ func (o *eventOpts) start(ctx context.Context, p eventParts, log *slog.Logger, m
 
 func eventsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "events", Short: "Change events (create, update, delete of every resource, whatever its route)"}
-	cmd.AddCommand(eventsTailCmd())
+	cmd.AddCommand(eventsTailCmd(), eventsStatusCmd())
 	return cmd
+}
+
+func eventsStatusCmd() *cobra.Command {
+	var dsn string
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "Show each sink's delivery: its position, events behind, refusals of the next event, dead letters, lease and last error (a refusal, or the sink's outage)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return eventsStatus(cmd.Context(), dsn)
+		},
+	}
+	c.Flags().StringVar(&dsn, "control-dsn", defaultControlDSN, "control store: postgres:// or sqlite://PATH")
+	bindEnv(c)
+	return c
+}
+
+// eventsStatus prints every sink's cursor: LAST ERROR is why the next
+// event is not delivered yet ("-" while delivery goes well).
+func eventsStatus(ctx context.Context, dsn string) error {
+	ctl, err := control.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer ctl.Close()
+	sinks, err := ctl.EventSinks(ctx)
+	if err != nil {
+		return fmt.Errorf("FHIRFACADE_CONTROL_DSN: %w", err)
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "SINK\tPOS\tBEHIND\tATTEMPTS\tDEAD LETTERS\tLEASE UNTIL\tLAST ERROR")
+	for _, s := range sinks {
+		lease, last := "-", "-"
+		if !s.LeaseUntil.IsZero() {
+			lease = s.LeaseUntil.UTC().Format(time.RFC3339)
+		}
+		if s.LastError != "" {
+			last = s.LastError
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%s\t%s\n", s.Sink, s.Pos, s.Behind, s.Attempts, s.DeadLetters, lease, last)
+	}
+	return w.Flush()
 }
 
 // tailOpts are `events tail`'s flags.

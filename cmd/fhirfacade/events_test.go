@@ -6,8 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -119,4 +121,62 @@ func deleteAll(t *testing.T, base string, paths ...string) {
 		_, _ = io.Copy(io.Discard, res.Body)
 		res.Body.Close()
 	}
+}
+
+// TestEventsStatusShowsOutage: while a webhook sink answers 503,
+// `fhirfacade events status` shows the outage as the sink's last error
+// (no attempt counted: nothing is dead-lettered for it); once the webhook
+// answers, the event is delivered and the last error is gone.
+func TestEventsStatusShowsOutage(t *testing.T) {
+	dir := t.TempDir()
+	var down atomic.Bool // the webhook answers 503
+	down.Store(true)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		if r.Method == http.MethodOptions { // the CloudEvents webhook handshake
+			w.Header().Set("WebHook-Allowed-Origin", "*")
+		}
+	}))
+	defer hook.Close()
+	base, stop := serveEvents(t, dir, "FHIRFACADE_EVENT_SINKS="+hook.URL)
+	defer stop()
+	deleteAll(t, base, "/Observation/3")
+	row := statusUntil(t, dir, hook.URL, func(row []string) bool { return strings.Contains(row[6], "unavailable since") })
+	if !strings.Contains(row[6], "503") || row[3] != "0" || row[4] != "0" {
+		t.Errorf("status while the webhook answers 503: %q, want the outage as last error, 0 attempts, 0 dead letters", row)
+	}
+	down.Store(false)
+	row = statusUntil(t, dir, hook.URL, func(row []string) bool { return row[6] == "-" })
+	if row[2] != "0" {
+		t.Errorf("status once the webhook answers: %q, want nothing behind", row)
+	}
+}
+
+// statusUntil runs `fhirfacade events status` in dir until the row of sink
+// (its columns) satisfies ok, for at most 30 s.
+func statusUntil(t *testing.T, dir, sink string, ok func(row []string) bool) []string {
+	t.Helper()
+	var out []byte
+	for start := time.Now(); time.Since(start) < 30*time.Second; time.Sleep(200 * time.Millisecond) {
+		var err error
+		if out, err = command(t, dir, nil, "events", "status").Output(); err != nil {
+			t.Fatalf("events status: %v %s", err, out)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if !strings.HasPrefix(line, sink+" ") {
+				continue
+			}
+			// the columns are separated by two spaces or more; the last
+			// error may hold single spaces
+			row := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), 7)
+			if len(row) == 7 && ok(row) {
+				return row
+			}
+		}
+	}
+	t.Fatalf("events status never showed the wanted row of %s:\n%s", sink, out)
+	return nil
 }

@@ -31,3 +31,17 @@ func SeedEHR(t testing.TB, db *sqldb.DB, patients int) *mappings.Registry {
 	}
 	return reg
 }
+
+// RacedEHRPatient is the id of a seeded EHR Patient (one of the first
+// patients) whose race is White or Black: its first extension is the US
+// Core race, with a CDC code other than Asian's (2028-9).
+func RacedEHRPatient(t testing.TB, patients int) string {
+	t.Helper()
+	for i := 1; i <= patients; i++ {
+		if p := seed.EHRPatientData(i); p.Race == "W" || p.Race == "B" {
+			return p.GUID
+		}
+	}
+	t.Fatal("no seeded EHR Patient with a race")
+	return ""
+}
