@@ -392,6 +392,22 @@ func testWrites(e *env) {
 	if !strings.Contains(outcomeText(nul), "NUL") {
 		e.t.Fatalf("the outcome does not name the NUL: %s", nul.raw)
 	}
+	// a value with no content (R4: a value is absent, or holds at least
+	// one non-whitespace character): a 400 naming the element (legacy
+	// stored a NULL: the name read back gone behind a 201)
+	tx := `{"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"POST","url":"Patient"},"resource":%s}]}`
+	for _, c := range []struct{ path, url, body string }{
+		{"Patient.name[0].family", "/fhir/Patient", strings.Replace(body, `"Testperson"`, `""`, 1)},
+		{"Patient.name[0].family", "/fhir/Patient", strings.Replace(body, `"Testperson"`, `" \t\n "`, 1)},
+		{"Patient.name[0].given[1]", "/fhir/Patient", strings.Replace(body, `["Ada"]`, `["Ada","  "]`, 1)},
+		{"Bundle.entry[0].resource.name[0].family", "/fhir", fmt.Sprintf(tx, strings.Replace(body, `"Testperson"`, `""`, 1))},
+	} {
+		r := e.do("POST", c.url, c.body)
+		e.wantStatus(r, 400, "no content at "+c.path)
+		if !strings.Contains(outcomeText(r), `"expression":["`+c.path+`"]`) {
+			e.t.Fatalf("the outcome does not name %s: %s", c.path, r.raw)
+		}
+	}
 	r := e.do("POST", "/fhir/Patient", body)
 	e.wantStatus(r, 201, "create")
 	id := r.body["id"].(string)
