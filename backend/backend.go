@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fhirfacade/fhirfacade/search"
@@ -63,6 +64,32 @@ func (e *ElementError) Error() string { return e.Path + ": " + e.Msg }
 
 // Unwrap makes ElementError an ErrUnprocessable.
 func (e *ElementError) Unwrap() error { return ErrUnprocessable }
+
+// ReferencedError is a delete refused because other resources still refer
+// to the resource (a foreign key in the legacy database): By names their
+// types, sorted — none when the records that refer to it are of no type
+// served here, or could not be looked up. It is an ErrConflict (409); its
+// message names FHIR types only, never the tables or constraints behind
+// them.
+type ReferencedError struct {
+	Type, ID string
+	By       []string
+}
+
+func (e *ReferencedError) Error() string {
+	ref := e.Type + "/" + e.ID
+	switch n := len(e.By); n {
+	case 0:
+		return fmt.Sprintf("%v: other records still refer to %s; it cannot be deleted while they do", ErrConflict, ref)
+	case 1:
+		return fmt.Sprintf("%v: %s resources refer to %s; delete them first", ErrConflict, e.By[0], ref)
+	default:
+		return fmt.Sprintf("%v: %s and %s resources refer to %s; delete them first", ErrConflict, strings.Join(e.By[:n-1], ", "), e.By[n-1], ref)
+	}
+}
+
+// Unwrap makes ReferencedError an ErrConflict.
+func (e *ReferencedError) Unwrap() error { return ErrConflict }
 
 // ValidID tells whether id follows the FHIR id grammar ([A-Za-z0-9\-.]{1,64}):
 // anything else cannot name a resource, nor be spliced into a URL path.

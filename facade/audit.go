@@ -129,7 +129,8 @@ func (a *auditTrail) handle(next echo.HandlerFunc) echo.HandlerFunc {
 		if streamedPaths[c.Path()] {
 			return a.streamed(c, next)
 		}
-		mutating := req.Method != http.MethodGet && req.Method != http.MethodHead && !strings.HasSuffix(req.URL.Path, "/_search")
+		mutating := req.Method != http.MethodGet && req.Method != http.MethodHead && req.Method != http.MethodOptions &&
+			!strings.HasSuffix(req.URL.Path, "/_search")
 		if mutating && !a.failOpen && !a.store.Healthy() {
 			// refuse before the write: a change that cannot be audited must
 			// not happen (the record of this refusal is still attempted)
@@ -183,11 +184,13 @@ func (a *auditTrail) collect(c echo.Context, sub *subRequest, next echo.HandlerF
 // aggregated reports whether the answer is a refusal that is counted
 // instead of recorded on its own: a 429, or a 4xx refused before any
 // token was accepted (none sent, an invalid one, or a refusal before
-// authentication ran) while auth is on. An attacker can send those without
-// limit, and no data was disclosed or changed; every answer to an
+// authentication ran) while auth is on; likewise an OPTIONS answered
+// without a token (its route's Allow list). An attacker can send those
+// without limit, and no data was disclosed or changed; every answer to an
 // authenticated request keeps its own record.
 func (a *auditTrail) aggregated(c echo.Context, status int) bool {
-	return status == http.StatusTooManyRequests || (a.authOn && principal(c) == nil && status >= 400 && status < 500)
+	anonymous := a.authOn && principal(c) == nil
+	return status == http.StatusTooManyRequests || anonymous && (status >= 400 && status < 500 || c.Request().Method == http.MethodOptions)
 }
 
 // storeRecord stores rec as the audit mode says and returns the error the

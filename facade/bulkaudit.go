@@ -51,12 +51,11 @@ func (s *Server) auditBeforeStream(c echo.Context, status int) error {
 // mountBulk puts the $export routes on the FHIR group f (and the file
 // downloads, streamed and not JSON, beside it).
 func (s *Server) mountBulk(f *echo.Group) {
-	f.GET("/$export", s.bulkSystem)
-	f.GET("/Patient/$export", s.bulkPatient)
-	f.GET("/Group/:id/$export", s.bulkGroup)
-	f.GET("/$export-status/:job", s.bulkStatus)
-	f.DELETE("/$export-status/:job", s.bulkCancel)
-	s.e.GET("/fhir/$export-file/:job/:name", s.bulkDownload, s.authn.handle)
+	s.handle(f, "/fhir", "/$export", methods{http.MethodGet: s.bulkSystem})
+	s.handle(f, "/fhir", "/Patient/$export", methods{http.MethodGet: s.bulkPatient})
+	s.handle(f, "/fhir", "/Group/:id/$export", methods{http.MethodGet: s.bulkGroup})
+	s.handle(f, "/fhir", "/$export-status/:job", methods{http.MethodGet: s.bulkStatus, http.MethodDelete: s.bulkCancel})
+	s.handle(s.e, "", "/fhir/$export-file/:job/:name", methods{http.MethodGet: s.bulkDownload}, s.authn.handle)
 }
 
 // bulkDefinitions are the Bulk Data IG's OperationDefinitions by level.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -193,6 +194,7 @@ func TestFacade(t *testing.T) {
 		t.Run("writes", func(t *testing.T) { e.t = t; testWrites(e) })
 		t.Run("hostile input", func(t *testing.T) { e.t = t; testHostile(e) })
 		t.Run("metadata and ops", func(t *testing.T) { e.t = t; testOps(e) })
+		t.Run("delete of a referenced resource", func(t *testing.T) { e.t = t; testReferenced(e) })
 	})
 }
 
@@ -392,6 +394,22 @@ func testWrites(e *env) {
 	if !strings.Contains(outcomeText(nul), "NUL") {
 		e.t.Fatalf("the outcome does not name the NUL: %s", nul.raw)
 	}
+	// a value with no content (R4: a value is absent, or holds at least
+	// one non-whitespace character): a 400 naming the element (legacy
+	// stored a NULL: the name read back gone behind a 201)
+	tx := `{"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"POST","url":"Patient"},"resource":%s}]}`
+	for _, c := range []struct{ path, url, body string }{
+		{"Patient.name[0].family", "/fhir/Patient", strings.Replace(body, `"Testperson"`, `""`, 1)},
+		{"Patient.name[0].family", "/fhir/Patient", strings.Replace(body, `"Testperson"`, `" \t\n "`, 1)},
+		{"Patient.name[0].given[1]", "/fhir/Patient", strings.Replace(body, `["Ada"]`, `["Ada","  "]`, 1)},
+		{"Bundle.entry[0].resource.name[0].family", "/fhir", fmt.Sprintf(tx, strings.Replace(body, `"Testperson"`, `""`, 1))},
+	} {
+		r := e.do("POST", c.url, c.body)
+		e.wantStatus(r, 400, "no content at "+c.path)
+		if !strings.Contains(outcomeText(r), `"expression":["`+c.path+`"]`) {
+			e.t.Fatalf("the outcome does not name %s: %s", c.path, r.raw)
+		}
+	}
 	r := e.do("POST", "/fhir/Patient", body)
 	e.wantStatus(r, 201, "create")
 	id := r.body["id"].(string)
@@ -459,10 +477,74 @@ func testWrites(e *env) {
 		e.t.Fatalf("observation stored wrong (precision or local code): %s", o.raw)
 	}
 	e.wantStatus(e.do("POST", "/fhir/Observation", strings.Replace(obs, "2345-7", "9999-9", 1)), 422, "unknown LOINC")
-	e.wantStatus(e.do("DELETE", "/fhir/Patient/"+id, ""), 409, "delete a patient with results")
+	del := e.do("DELETE", "/fhir/Patient/"+id, "")
+	e.wantStatus(del, 409, "delete a patient with results")
+	if want := "Observation resources refer to Patient/" + id + "; delete them first"; !strings.Contains(outcomeText(del), want) {
+		e.t.Fatalf("the 409 does not say %q: %s", want, del.raw)
+	}
 	e.wantStatus(e.do("DELETE", "/fhir/Observation/"+o.body["id"].(string), ""), 204, "delete observation")
 	e.wantStatus(e.do("DELETE", "/fhir/Patient/"+id, ""), 204, "delete patient")
 	e.wantStatus(e.get("/fhir/Patient/"+id), 404, "read deleted")
+}
+
+// testReferenced: deleting a resource other rows still refer to through
+// a foreign key (a seeded Patient, an Encounter with results) is a 409
+// whose OperationOutcome names the FHIR types that refer to it — those
+// the statement's revinclude lists find for it — and never a table,
+// column or constraint; the resource stays.
+func testReferenced(e *env) {
+	obs := entries(e.get("/fhir/Observation?encounter:missing=false&_count=1"), "match")
+	if len(obs) == 0 {
+		e.t.Fatal("no Observation with an encounter in the seed")
+	}
+	for _, ref := range []string{"Patient/1", obs[0]["encounter"].(map[string]any)["reference"].(string)} {
+		by := referrers(e, ref)
+		if len(by) == 0 {
+			e.t.Fatalf("nothing refers to %s in the seed", ref)
+		}
+		r := e.do("DELETE", "/fhir/"+ref, "")
+		e.wantStatus(r, 409, "delete "+ref)
+		want := strings.Join(by, ", ") + " resources refer to " + ref + "; delete them first"
+		if n := len(by); n > 1 {
+			want = strings.Join(by[:n-1], ", ") + " and " + by[n-1] + " resources refer to " + ref + "; delete them first"
+		}
+		if msg := outcomeText(r); !strings.Contains(msg, want) {
+			e.t.Fatalf("delete %s: the outcome does not say %q: %s", ref, want, r.raw)
+		}
+		low := strings.ToLower(string(r.raw))
+		for _, leak := range []string{"pat_master", "lab_result", "visit", "problem_list", "foreign", "constraint", "references", "sqlstate"} {
+			if strings.Contains(low, leak) {
+				e.t.Fatalf("delete %s: the outcome leaks %q: %s", ref, leak, r.raw)
+			}
+		}
+		e.wantStatus(e.get("/fhir/"+ref), 200, "read "+ref+" after the refused delete")
+	}
+}
+
+// referrers are the types (sorted) with a resource that refers to ref,
+// found through the CapabilityStatement's searchRevInclude of ref's type.
+func referrers(e *env, ref string) []string {
+	typ, _, _ := strings.Cut(ref, "/")
+	found := map[string]bool{}
+	for _, x := range e.get("/fhir/metadata").body["rest"].([]any)[0].(map[string]any)["resource"].([]any) {
+		res := x.(map[string]any)
+		if res["type"] != typ {
+			continue
+		}
+		revs, _ := res["searchRevInclude"].([]any)
+		for _, rv := range revs {
+			from, param, _ := strings.Cut(rv.(string), ":")
+			if r := e.get("/fhir/" + from + "?" + param + "=" + ref + "&_summary=count"); r.body["total"].(float64) > 0 {
+				found[from] = true
+			}
+		}
+	}
+	var out []string
+	for t := range found {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func testHostile(e *env) {

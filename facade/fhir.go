@@ -137,7 +137,8 @@ func versionOf(etag string) string {
 }
 
 // body reads and checks a written resource: content type, size, JSON, depth,
-// the R4 structure of its type, and its resourceType.
+// the R4 structure of its type, its resourceType, and its values
+// (checkElements: no empty string, no reversed Period).
 func (s *Server) body(c echo.Context, typ string) (map[string]any, error) {
 	if c.Request().Header.Get("If-None-Match") != "" {
 		// R4 defines If-None-Match for reads only (304); a write's
@@ -169,7 +170,7 @@ func (s *Server) body(c echo.Context, typ string) (map[string]any, error) {
 	if err := validateStructure(typ, raw); err != nil {
 		return nil, err
 	}
-	if err := checkPeriods(m, typ); err != nil {
+	if err := checkElements(m, typ); err != nil {
 		return nil, err
 	}
 	return m, nil

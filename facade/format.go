@@ -47,6 +47,29 @@ func errNotAcceptable(what string) *HTTPError {
 		what+" is not supported: this server produces FHIR JSON only ("+jsonList()+"; _format=json); XML is not served")
 }
 
+// fhirVersions are the values of the fhirVersion media-type parameter
+// this server answers to (R4 http.html#version-parameter): R4's
+// "publication and major version", 4.0, and its two releases spelt out,
+// 4.0.0 and 4.0.1. Any other (3.0, 4.3, 5.0) asks for a version it does
+// not speak: 406 in Accept or _format, 415 on a body.
+var fhirVersions = []string{"4.0", "4.0.0", "4.0.1"}
+
+// otherVersion is the fhirVersion params ask for when it is not R4 ("":
+// none asked, or R4). mime.ParseMediaType lower-cases parameter names.
+func otherVersion(params map[string]string) string {
+	if v, ok := params["fhirversion"]; ok && !oneOf(strings.TrimSpace(v), fhirVersions) {
+		return clip(v, 20)
+	}
+	return ""
+}
+
+// errVersion is the refusal of a fhirVersion other than R4's, in what
+// (Accept, _format: 406; Content-Type: 415).
+func errVersion(status int, what, version string) *HTTPError {
+	return &HTTPError{Status: status, Code: "not-supported",
+		Msg: what + " asks for fhirVersion=" + version + ": this server speaks FHIR R4 only (fhirVersion=4.0, or 4.0.1; or leave the parameter out)"}
+}
+
 // errUnsupportedBody is the 415 of a request body that is not JSON.
 func errUnsupportedBody(ct string) *HTTPError {
 	if ct == "" {
@@ -67,8 +90,12 @@ func negotiate(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
-			if mt, _, err := mime.ParseMediaType(ct); err == nil && oneOf(mt, xmlMediaTypes) {
+			mt, params, err := mime.ParseMediaType(ct)
+			if err == nil && oneOf(mt, xmlMediaTypes) {
 				return errUnsupportedBody(mt)
+			}
+			if v := otherVersion(params); err == nil && v != "" {
+				return errVersion(http.StatusUnsupportedMediaType, "Content-Type", v)
 			}
 		}
 		return next(c)
@@ -89,6 +116,7 @@ func checkFormat(c echo.Context) error {
 	if acc == "" {
 		return nil
 	}
+	version := "" // a JSON range refused for its fhirVersion
 	for _, part := range strings.Split(acc, ",") {
 		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err != nil {
@@ -99,19 +127,32 @@ func checkFormat(c echo.Context) error {
 			continue
 		}
 		if oneOf(mt, jsonMediaTypes) || oneOf(mt, acceptAny) {
+			if v := otherVersion(params); v != "" {
+				version = v
+				continue
+			}
 			return nil
 		}
 	}
-	if len(acc) > 100 { // the client's text, named but bounded
-		acc = acc[:100] + "…"
+	if version != "" {
+		return errVersion(http.StatusNotAcceptable, "Accept", version)
 	}
-	return errNotAcceptable("Accept: " + acc)
+	// the client's text, named but bounded
+	return errNotAcceptable("Accept: " + clip(acc, 100))
 }
 
-// formatParam accepts a _format value that means JSON (it overrides Accept).
+// formatParam accepts a _format value that means JSON (it overrides
+// Accept), with no fhirVersion or R4's.
 func formatParam(f string) error {
-	if !oneOf(strings.TrimSpace(strings.SplitN(f, ";", 2)[0]), jsonFormats) {
+	mt, params, err := mime.ParseMediaType(f)
+	if err != nil { // "json;" and the like: the type alone decides
+		mt, params = strings.TrimSpace(strings.SplitN(f, ";", 2)[0]), nil
+	}
+	if !oneOf(mt, jsonFormats) {
 		return errNotAcceptable("_format=" + f)
+	}
+	if v := otherVersion(params); v != "" {
+		return errVersion(http.StatusNotAcceptable, "_format", v)
 	}
 	return nil
 }

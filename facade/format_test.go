@@ -1,6 +1,8 @@
 package facade_test
 
 import (
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -94,5 +96,66 @@ func wantJSONListed(t *testing.T, r resp, what string) {
 		if !strings.Contains(msg, mt) {
 			t.Errorf("%s: the OperationOutcome does not list %s: %s", what, mt, msg)
 		}
+	}
+}
+
+// TestFHIRVersion: the fhirVersion media-type parameter (R4
+// http.html#version-parameter) is honoured on every endpoint: R4's (4.0,
+// or 4.0.0 and 4.0.1) is served, another version asked for in Accept or
+// _format is 406, sent as a body's Content-Type is 415 — before anything
+// is read or written — each saying which version was asked for and which
+// one is served.
+func TestFHIRVersion(t *testing.T) {
+	e := newEnv(t, testutil.SQLite)
+	json := "application/fhir+json; fhirVersion="
+	cases := []struct {
+		name, method, path, accept, ct string
+		want                           int
+	}{
+		{"read 4.0", "GET", "/fhir/Patient/1", json + "4.0", "", 200},
+		{"read 4.0.1", "GET", "/fhir/Patient/1", json + "4.0.1", "", 200},
+		{"read 4.0.0, plain JSON", "GET", "/fhir/Patient/1", "application/json; fhirVersion=4.0.0", "", 200},
+		{"read 3.0", "GET", "/fhir/Patient/1", json + "3.0", "", 406},
+		{"read 4.3 (R4B)", "GET", "/fhir/Patient/1", json + "4.3", "", 406},
+		{"read 5.0, any type", "GET", "/fhir/Patient/1", "*/*; fhirVersion=5.0", "", 406},
+		{"read 3.0 or 4.0", "GET", "/fhir/Patient/1", json + "3.0, " + json + "4.0;q=0.5", "", 200},
+		{"metadata 3.0", "GET", "/fhir/metadata", json + "3.0", "", 406},
+		{"metadata 4.0", "GET", "/fhir/metadata", json + "4.0", "", 200},
+		{"search 1.0", "GET", "/fhir/Patient?family=a", json + "1.0", "", 406},
+		{"_format 3.0", "GET", "/fhir/Patient/1?_format=" + url.QueryEscape(json+"3.0"), "", "", 406},
+		{"_format json 4.0", "GET", "/fhir/Patient/1?_format=" + url.QueryEscape("json;fhirVersion=4.0"), "", "", 200},
+		{"create 3.0", "POST", "/fhir/Patient", "", json + "3.0", 415},
+		{"create 4.0", "POST", "/fhir/Patient", "", json + "4.0", 201},
+		{"create 4.0.1, answer 3.0", "POST", "/fhir/Patient", json + "3.0", json + "4.0.1", 406},
+		{"_search form 3.0", "POST", "/fhir/Patient/_search", "", "application/x-www-form-urlencoded; fhirVersion=3.0", 415},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e.t = t
+			var b string
+			switch {
+			case c.method == "POST" && c.path == "/fhir/Patient":
+				b = fmt.Sprintf(newPatient, 900000+i)
+			case c.method == "POST":
+				b = "family=a"
+			}
+			var hdr []string
+			if c.accept != "" {
+				hdr = append(hdr, "Accept", c.accept)
+			}
+			if c.ct != "" {
+				hdr = append(hdr, "Content-Type", c.ct)
+			}
+			r := e.do(c.method, c.path, b, hdr...)
+			e.wantStatus(r, c.want, c.name)
+			if c.want >= 400 && (!strings.Contains(outcomeText(r), "fhirVersion=") || !strings.Contains(outcomeText(r), "R4")) {
+				t.Fatalf("the outcome does not name the version asked for and the one served: %s", r.raw)
+			}
+		})
+	}
+	e.t = t
+	// nothing refused was stored: one create went through
+	if got := e.get("/fhir/Patient?_total=accurate&_count=0"); got.body["total"] != float64(patients+1) {
+		t.Fatalf("%v patients after the creates, want %d", got.body["total"], patients+1)
 	}
 }

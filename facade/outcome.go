@@ -128,7 +128,12 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		oo.Issue[0].Expression = []string{he.Path}
 	}
 	if he.Status == 405 && c.Response().Header().Get("Allow") == "" {
-		c.Response().Header().Set("Allow", "GET, POST, PUT, DELETE")
+		// a handler's own 405 (type history, no versions kept): the
+		// route's other methods, never a generic list naming the one
+		// just refused
+		if allow, ok := s.allowWithout(c.Path(), c.Request().Method); ok {
+			c.Response().Header().Set("Allow", allow)
+		}
 	}
 	_ = writeJSON(c, he.Status, oo)
 }

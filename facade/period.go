@@ -2,45 +2,17 @@ package facade
 
 import (
 	"fmt"
-	"sort"
-	"strconv"
 	"time"
 
 	"github.com/fhirfacade/fhirfacade/search"
 )
 
-// checkPeriods refuses a written resource holding a Period (any object with
-// a start and an end, Appointment's own included) whose start comes after
-// its end: FHIR's invariant per-1. Each bound is read at its own precision
-// (2020-05 is all of May), so only a start wholly after its end fails.
-// Legacy would store such a period as given, and a date search would then
-// match it by one bound and not the other.
-func checkPeriods(v any, path string) error {
-	switch t := v.(type) {
-	case map[string]any:
-		if err := checkPeriod(t, path); err != nil {
-			return err
-		}
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys) // the first fault named is always the same one
-		for _, k := range keys {
-			if err := checkPeriods(t[k], path+"."+k); err != nil {
-				return err
-			}
-		}
-	case []any:
-		for i, x := range t {
-			if err := checkPeriods(x, path+"["+strconv.Itoa(i)+"]"); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
+// checkPeriod refuses a Period (any object with a start and an end,
+// Appointment's own included) whose start comes after its end: FHIR's
+// invariant per-1. Each bound is read at its own precision (2020-05 is all
+// of May), so only a start wholly after its end fails. Legacy would store
+// such a period as given, and a date search would then match it by one
+// bound and not the other.
 func checkPeriod(m map[string]any, path string) error {
 	start, ok1 := m["start"].(string)
 	end, ok2 := m["end"].(string)

@@ -11,7 +11,8 @@
 // include, bundle; everything.go, Patient/$everything; subset.go,
 // _summary and _elements; capability.go; smart.go), which authorises it
 // (authz.go, compartment.go). What they learn of the request is one typed value,
-// request (request.go).
+// request (request.go). Every route answers every method (methods.go:
+// OPTIONS with its Allow list, 405 for the rest).
 package facade
 
 import (
@@ -21,7 +22,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -148,6 +148,8 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	started time.Time
+	// allow is each route's Allow list, by echo path (methods.go)
+	allow map[string][]string
 	// the middlewares and endpoints with state of their own
 	authn *authn
 	audit *auditTrail // nil: no audit trail
@@ -163,7 +165,7 @@ func New(cfg Config) *Server {
 		panic("facade: BaseURL: " + err.Error())
 	}
 	s := &Server{cfg: cfg, e: echo.New(), log: cfg.Log, started: time.Now(),
-		baseURL: base, hosts: hostRules(base, cfg.AllowedHosts)}
+		baseURL: base, hosts: hostRules(base, cfg.AllowedHosts), allow: map[string][]string{}}
 	s.metrics = newMetrics(cfg.Metrics)
 	s.authn = &authn{auth: cfg.Auth, limit: newLimiter(cfg.RateLimit, cfg.RateBurst), log: s.log}
 	s.audit = newAuditTrail(cfg, s.metrics.auditFailures, s.log)
@@ -221,17 +223,16 @@ func (s *Server) mount() {
 	e.Use(s.audit.handle, recoverOutcome, s.headerLimit, s.checkHost)
 
 	// SMART discovery sits at the FHIR base (and at the root for clients
-	// that look there); it is public, like the CapabilityStatement
+	// that look there); it is public, like the CapabilityStatement.
 	// HEAD is GET without the body (net/http drops it, headers and
 	// Content-Length stay), on every read that only reads: an HTTP server
 	// must take it (RFC 9110 9.1). Never on a GET that starts work
-	// ($export kick-off).
-	for _, m := range readMethods {
-		e.Add(m, "/fhir/.well-known/smart-configuration", s.smart.serve)
-		e.Add(m, "/.well-known/smart-configuration", s.smart.serve)
-		// negotiate: JSON only, on every FHIR endpoint (format.go)
-		e.Add(m, "/fhir/metadata", s.metadata, negotiate)
-	}
+	// ($export kick-off). Every route answers the methods it does not
+	// serve itself (methods.go).
+	s.handle(e, "", "/fhir/.well-known/smart-configuration", reads(s.smart.serve))
+	s.handle(e, "", "/.well-known/smart-configuration", reads(s.smart.serve))
+	// negotiate: JSON only, on every FHIR endpoint (format.go)
+	s.handle(e, "", "/fhir/metadata", reads(s.metadata), negotiate)
 
 	if cfg.Console != nil {
 		h := echo.WrapHandler(cfg.Console)
@@ -241,40 +242,42 @@ func (s *Server) mount() {
 	if cfg.Admin != nil {
 		e.Any("/admin/*", echo.WrapHandler(cfg.Admin), s.guardAdminWrite, s.authn.handle, s.admin.handle, s.bodyLimit)
 	}
-
-	// every FHIR interaction: authenticated and rate-limited (a body is
-	// read only after that), then authorised per interaction in the
-	// handlers
-	f := e.Group("/fhir", s.authn.handle, s.bodyLimit, negotiate)
-	// the base with and without its trailing slash (clients post to both;
-	// fhir-kit-client posts to [base]/)
-	f.POST("", s.bundle)
-	f.POST("/", s.bundle)
-	f.Match(readMethods, "/:type", s.searchGET)
-	f.POST("/:type/_search", s.searchPOST)
-	f.POST("/:type", s.create)
-	f.Match(readMethods, "/:type/:id", s.read)
-	f.PUT("/:type/:id", s.update)
-	f.DELETE("/:type/:id", s.delete)
-	f.PUT("/:type", s.conditionalUpdate)
-	f.DELETE("/:type", s.conditionalDelete)
-	f.Match(readMethods, "/:type/:id/_history/:vid", s.vread)
-	f.Match(readMethods, "/:type/:id/_history", s.history)
-	f.Match(readMethods, "/:type/_history", s.typeHistory)
-	f.Match(readMethods, "/_history", s.typeHistory)
-	f.GET("/:type/:id/$everything", s.everythingGET)
-	f.POST("/:type/:id/$everything", s.everythingPOST)
-	if cfg.Bulk != nil {
-		s.mountBulk(f)
-	}
-	// the methods FHIR does not define here get 405 with an OperationOutcome
-	f.Match([]string{http.MethodPatch}, "/:type", methodNotAllowed)
-	f.Match([]string{http.MethodPost, http.MethodPatch}, "/:type/:id", methodNotAllowed)
+	s.mountFHIR()
 }
 
-// readMethods are the methods of a route that only reads: GET, and HEAD,
-// which is GET without the body.
-var readMethods = []string{http.MethodGet, http.MethodHead}
+// mountFHIR mounts every FHIR interaction: authenticated and rate-limited
+// (a body is read only after that), then authorised per interaction in
+// the handlers. A method FHIR does not define on a route (PATCH, POST on
+// an instance, TRACE) is a 405 with an OperationOutcome and the route's
+// Allow list.
+func (s *Server) mountFHIR() {
+	f := s.e.Group("/fhir", s.authn.handle, s.bodyLimit, negotiate)
+	// the group's catch-all (echo's, for a group with middlewares): 404,
+	// or 405 for an extension method on a path that has routes
+	f.RouteNotFound("", s.noRoute)
+	f.RouteNotFound("/*", s.noRoute)
+	// the base with and without its trailing slash (clients post to both;
+	// fhir-kit-client posts to [base]/)
+	s.handle(f, "/fhir", "", methods{http.MethodPost: s.bundle})
+	s.handle(f, "/fhir", "/", methods{http.MethodPost: s.bundle})
+	s.handle(f, "/fhir", "/:type", reads(s.searchGET).with(http.MethodPost, s.create).
+		with(http.MethodPut, s.conditionalUpdate).with(http.MethodDelete, s.conditionalDelete))
+	s.handle(f, "/fhir", "/:type/_search", methods{http.MethodPost: s.searchPOST})
+	s.handle(f, "/fhir", "/:type/:id", reads(s.read).with(http.MethodPut, s.update).with(http.MethodDelete, s.delete))
+	s.handle(f, "/fhir", "/:type/:id/_history/:vid", reads(s.vread))
+	s.handle(f, "/fhir", "/:type/:id/_history", reads(s.history))
+	// type and system history are not supported: every method is a 405,
+	// GET and HEAD the handler's own, which names the interaction (a
+	// route added again replaces that method's handler)
+	for _, p := range []string{"/:type/_history", "/_history"} {
+		s.handle(f, "/fhir", p, methods{})
+		f.Match([]string{http.MethodGet, http.MethodHead}, p, s.typeHistory)
+	}
+	s.handle(f, "/fhir", "/:type/:id/$everything", methods{http.MethodGet: s.everythingGET, http.MethodPost: s.everythingPOST})
+	if s.cfg.Bulk != nil {
+		s.mountBulk(f)
+	}
+}
 
 // MaxHeaderBytes is the HTTP server's header limit (request line
 // included). It is far above Config.MaxHeader so that the facade answers
@@ -336,15 +339,6 @@ func serveOn(ctx context.Context, ln net.Listener, h http.Handler) error {
 		defer cancel()
 		return srv.Shutdown(sctx)
 	}
-}
-
-func methodNotAllowed(c echo.Context) error {
-	if strings.Count(c.Path(), "/") == 2 {
-		c.Response().Header().Set("Allow", "GET, POST, PUT, DELETE")
-	} else {
-		c.Response().Header().Set("Allow", "GET, PUT, DELETE")
-	}
-	return httpErr(405, "not-supported", c.Request().Method+" is not supported on "+c.Path())
 }
 
 func (s *Server) readyz(c echo.Context) error {

@@ -298,7 +298,11 @@ func (b *Backend) Delete(ctx context.Context, typ, id, ifMatch string) error {
 	if err != nil {
 		return err
 	}
-	return b.Inner.Delete(ctx, typ, l, ifMatch)
+	err = b.Inner.Delete(ctx, typ, l, ifMatch)
+	if re := (*backend.ReferencedError)(nil); errors.As(err, &re) && re.ID == l {
+		re.ID = id // the refusal names the resource by its FHIR id
+	}
+	return err
 }
 
 // CheckWrite implements backend.WriteChecker: the inner backend's check of

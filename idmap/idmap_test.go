@@ -2,8 +2,10 @@ package idmap_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fhirfacade/fhirfacade/backend"
@@ -92,5 +94,35 @@ func TestInterruptedReservation(t *testing.T) {
 	}
 	if after := count(); after != before {
 		t.Fatalf("a row was inserted: %d -> %d", before, after)
+	}
+}
+
+// TestDeleteReferencedNamesFHIRID: a resource created on FHIR that legacy
+// refuses to delete (a result refers to it) is named by its FHIR id in the
+// 409, never by the legacy key behind it.
+func TestDeleteReferencedNamesFHIRID(t *testing.T) {
+	b, _ := setup(t)
+	ctx := context.Background()
+	id := "0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
+	if _, _, err := b.Update(ctx, "Patient", id, patient("Referred"), ""); err != nil {
+		t.Fatal(err)
+	}
+	lid, _ := b.Map.ToLegacy("Patient", id)
+	obs := map[string]any{"resourceType": "Observation", "status": "final",
+		"code":              map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "2345-7"}}},
+		"subject":           map[string]any{"reference": "Patient/" + id},
+		"effectiveDateTime": "2025-01-02T08:00:00-05:00",
+		"valueQuantity":     map[string]any{"value": json.Number("5.4"), "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"}}
+	if _, _, err := b.Create(ctx, "Observation", obs, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Delete(ctx, "Patient", id, "")
+	var re *backend.ReferencedError
+	if !errors.As(err, &re) || !errors.Is(err, backend.ErrConflict) {
+		t.Fatalf("delete: %v, want a ReferencedError", err)
+	}
+	want := "Observation resources refer to Patient/" + id + "; delete them first"
+	if msg := err.Error(); !strings.Contains(msg, want) || strings.Contains(msg, "Patient/"+lid+";") {
+		t.Fatalf("delete: %q, want it to say %q (the FHIR id, not legacy's %s)", msg, want, lid)
 	}
 }

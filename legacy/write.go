@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/fhirfacade/fhirfacade/backend"
@@ -301,7 +303,7 @@ func (b *Backend) Delete(ctx context.Context, typ, id string, ifMatch string) er
 	if err != nil {
 		return nil // FHIR: deleting what does not exist succeeds
 	}
-	return b.inTx(ctx, func(tx sqlConn) error {
+	err = b.inTx(ctx, func(tx sqlConn) error {
 		if ifMatch != "" {
 			row, err := b.readRow(ctx, sqldb.SQLReader(tx), s, id)
 			if errors.Is(err, backend.ErrNotFound) {
@@ -320,8 +322,75 @@ func (b *Backend) Delete(ctx context.Context, typ, id string, ifMatch string) er
 		}
 		st := s.DeleteStmt(b.db.Dialect, key)
 		if _, err := tx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
+			if sqldb.IsForeignKey(err) {
+				// a delete breaks no foreign key but by leaving rows
+				// that refer to this one
+				return errReferenced
+			}
 			return constraintErr(s, err)
 		}
 		return nil
 	})
+	if errors.Is(err, errReferenced) {
+		return b.referenced(ctx, s, id)
+	}
+	return err
+}
+
+// errReferenced is a delete the database refused because rows still
+// refer to the row (referenced looks up which).
+var errReferenced = errors.New("rows refer to the row")
+
+// referenced is the 409 of a delete of typ/id the database refused for a
+// foreign key: it names the served types with resources that refer to it
+// through a reference search parameter targeting typ (Observation's
+// patient), never the tables behind them. The lookups run on the
+// backend's reader, outside the write's transaction (on PostgreSQL the
+// failed statement has aborted it), and are bounded in time: inside a
+// transaction Bundle a database whose plain reads wait for row locks
+// (SQL Server without snapshot reads) could wait on rows the Bundle's
+// earlier entries wrote, until the Bundle ends — which waits for this.
+// A lookup that fails or runs out of time ends the list; the refusal is
+// still a 409, naming what was found.
+func (b *Backend) referenced(ctx context.Context, s *mappings.Spec, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	re := &backend.ReferencedError{Type: s.ResourceType, ID: id}
+	for _, typ := range b.reg.Types() { // sorted
+		found, err := b.refersTo(ctx, b.reg.Spec(typ), s.ResourceType+"/"+id)
+		if err != nil {
+			break
+		}
+		if found {
+			re.By = append(re.By, typ)
+		}
+	}
+	return re
+}
+
+// refersTo reports whether a resource of spec s refers to ref (Type/id)
+// through one of its reference search parameters.
+func (b *Backend) refersTo(ctx context.Context, s *mappings.Spec, ref string) (bool, error) {
+	target, _, _ := strings.Cut(ref, "/")
+	for _, p := range s.SearchParams() {
+		if s.ReferenceTarget(p) != target {
+			continue
+		}
+		q, err := search.ParseQuery(url.Values{p: {ref}})
+		if err != nil {
+			continue // an id the grammar refuses: no resource refers to it
+		}
+		st, _, err := s.SearchStmt(b.db.Dialect, mappings.SearchRequest{Query: q, Limit: 1, Strict: true, Now: b.now()})
+		if err != nil {
+			continue
+		}
+		rs, err := b.read.QueryRows(ctx, st.SQL, st.Args, s.NumCols())
+		if err != nil {
+			return false, err
+		}
+		if len(rs) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -30,10 +31,41 @@ func IsConstraint(err error) bool {
 	}
 	var my *mysql.MySQLError
 	if errors.As(err, &my) {
-		// duplicate key, foreign key (parent missing / row referenced),
-		// NULL into NOT NULL, no default, CHECK (MySQL 3819, MariaDB 4025)
+		// duplicate key, foreign key (parent missing / row referenced,
+		// and their older forms), NULL into NOT NULL, no default, CHECK
+		// (MySQL 3819, MariaDB 4025)
 		switch my.Number {
-		case 1062, 1451, 1452, 1048, 1364, 3819, 4025:
+		case 1062, 1451, 1452, 1216, 1217, 1048, 1364, 3819, 4025:
+			return true
+		}
+	}
+	return false
+}
+
+// IsForeignKey reports whether err is a foreign-key violation: a row
+// names a parent that does not exist or, on a DELETE, other rows still
+// refer to the row (the statement tells which). PostgreSQL 23503; SQLite
+// SQLITE_CONSTRAINT_FOREIGNKEY (787, "FOREIGN KEY constraint failed");
+// SQL Server 547 on a REFERENCE or FOREIGN KEY constraint (547 is a CHECK
+// constraint's too); MySQL 1451 (row referenced), 1452 (parent missing)
+// and their older forms 1217, 1216.
+func IsForeignKey(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23503"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == 787 // SQLITE_CONSTRAINT_FOREIGNKEY (extended codes are on)
+	}
+	var me mssql.Error
+	if errors.As(err, &me) {
+		return me.Number == 547 && !strings.Contains(me.Message, "CHECK constraint")
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		switch my.Number {
+		case 1451, 1452, 1216, 1217:
 			return true
 		}
 	}
