@@ -54,3 +54,71 @@ func TestProbeConditionalUpdateIDOracle(t *testing.T) {
 		})
 	}
 }
+
+// TestProbeRestrictedPastVersions: a v2 scope restricted by a search
+// (?code=…) grants the resources that match it now; a past version of such
+// a resource may not have matched (the code was changed), and whether it
+// did cannot be checked by a search, so vread and history disclose only
+// the current version under a restriction (they disclosed every version
+// once the current one matched). Unrestricted and compartment-only tokens
+// still see every version of their resources.
+func TestProbeRestrictedPastVersions(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "fhir", tombstones: true})
+	full := s.token("system/*.cruds", "")
+	r := s.as(full, "GET", "/fhir/Observation?subject=Patient/1&_count=1", "")
+	s.wantStatus(r, 200, "an observation of patient 1")
+	obs := entries(r, "match")[0]
+	delete(obs, "id")
+	delete(obs, "meta")
+	withCode := func(code, id string) string {
+		obs["code"] = map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": code}}}
+		if id != "" {
+			obs["id"] = id
+		}
+		b, _ := json.Marshal(obs)
+		return string(b)
+	}
+	made := s.as(full, "POST", "/fhir/Observation", withCode("2345-7", ""))
+	s.wantStatus(made, 201, "version 1: glucose")
+	id := made.body["id"].(string)
+	v1 := made.body["meta"].(map[string]any)["versionId"].(string)
+	up := s.as(full, "PUT", "/fhir/Observation/"+id, withCode("2951-2", id))
+	s.wantStatus(up, 200, "version 2: sodium")
+	v2 := up.body["meta"].(map[string]any)["versionId"].(string)
+	base := "/fhir/Observation/" + id
+
+	for _, c := range []struct {
+		name, scope, patient string
+		pastVisible          bool
+	}{
+		{"unrestricted", "user/Observation.rs", "", true},
+		{"compartment only", "patient/Observation.rs", "1", true},
+		{"restricted to the current code", "user/Observation.rs?code=http://loinc.org|2951-2", "", false},
+		{"compartment and restriction", "patient/Observation.rs?code=http://loinc.org|2951-2", "1", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s.t = t
+			tok := s.token(c.scope, c.patient)
+			s.wantStatus(s.as(tok, "GET", base, ""), 200, "read of the current version")
+			s.wantStatus(s.as(tok, "GET", base+"/_history/"+v2, ""), 200, "vread of the current version")
+			old := s.as(tok, "GET", base+"/_history/"+v1, "")
+			h := s.as(tok, "GET", base+"/_history", "")
+			s.wantStatus(h, 200, "history")
+			es := historyEntries(t, h)
+			if c.pastVisible {
+				s.wantStatus(old, 200, "vread of the past version")
+				if len(es) != 2 {
+					t.Fatalf("history: %d entries, want both versions: %s", len(es), h.raw)
+				}
+				return
+			}
+			s.wantStatus(old, 403, "vread of a past version under a restriction")
+			if len(es) != 1 || etag(es[0]) != `W/"`+v2+`"` {
+				t.Fatalf("history under a restriction: %d entries, want the current version only: %s", len(es), h.raw)
+			}
+		})
+	}
+	s.t = t
+	s.wantStatus(s.as(s.token("user/Observation.rs?code=http://loinc.org|2345-7", ""), "GET", base+"/_history/"+v1, ""), 404,
+		"vread under a restriction the current version does not match")
+}
