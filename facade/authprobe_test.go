@@ -1,8 +1,14 @@
 package facade_test
 
 import (
+	"context"
 	"encoding/json"
+	"net/url"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/fhirfacade/fhirfacade/audit"
 )
 
 // Regression tests for defects found by the authorization and audit probe
@@ -121,4 +127,72 @@ func TestProbeRestrictedPastVersions(t *testing.T) {
 	s.t = t
 	s.wantStatus(s.as(s.token("user/Observation.rs?code=http://loinc.org|2345-7", ""), "GET", base+"/_history/"+v1, ""), 404,
 		"vread under a restriction the current version does not match")
+}
+
+// recordOf is the audit record of the request that got answer r.
+func (s *secure) recordOf(r resp) *audit.Record {
+	s.t.Helper()
+	id := r.header.Get("X-Request-Id")
+	var out *audit.Record
+	if err := s.audit.Each(context.Background(), time.Time{}, func(rec *audit.Record) error {
+		if rec.RequestID == id {
+			out = rec
+		}
+		return nil
+	}); err != nil {
+		s.t.Fatal(err)
+	}
+	if out == nil {
+		s.t.Fatalf("no audit record for request %q (%d %s)", id, r.status, r.raw)
+	}
+	return out
+}
+
+// TestProbeRefusedQueriesAudited: the record of an authenticated request
+// that asked a search names that search (query) whatever the answer — a
+// 403 for the scopes, a 400 for a bad value, a page token presented by
+// another principal (the search it carries), a bulk kick-off refused —
+// and a conditional create names its If-None-Exist search, which selects
+// what a 200 discloses. Only answered searches and conditional
+// updates/deletes named theirs: the compliance reviewer saw that a token
+// was refused, not what it had asked for.
+func TestProbeRefusedQueriesAudited(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "legacy", bulk: true})
+	full := s.token("system/*.cruds", "")
+	tokA := s.token("patient/*.rs patient/Observation.c", "1")
+	page := s.as(full, "GET", "/fhir/Observation?category=laboratory&_count=1", "")
+	s.wantStatus(page, 200, "a system search with a next page")
+	mine := s.as(full, "GET", "/fhir/Observation?subject=Patient/1&_count=1", "")
+	obs := entries(mine, "match")[0]
+	delete(obs, "id")
+	delete(obs, "meta")
+	body, _ := json.Marshal(obs)
+	form := []string{"Content-Type", "application/x-www-form-urlencoded"}
+	for _, c := range []struct {
+		name, method, path, body string
+		hdr                      []string
+		status                   int
+		query                    string // the record's query must hold this
+	}{
+		{"search of a type the scope does not reach", "GET", "/fhir/Practitioner?name=Jones", "", nil, 403, "name=Jones"},
+		{"search refused for a bad value", "GET", "/fhir/Patient?birthdate=1980-13-45", "", nil, 400, "birthdate=1980-13-45"},
+		{"POST _search refused", "POST", "/fhir/Practitioner/_search", "name=Jones", form, 403, "name=Jones"},
+		{"another principal's page token", "GET", link(page, "next"), "", nil, 403, "category=laboratory"},
+		{"conditional create", "POST", "/fhir/Observation", string(body), []string{"If-None-Exist", "identifier=urn:x|probe-1"}, 201, "identifier=urn:x|probe-1"},
+		{"bulk kick-off refused", "GET", "/fhir/Patient/$export?_type=Observation", "", []string{"Prefer", "respond-async"}, 403, "_type=Observation"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s.t = t
+			r := s.as(tokA, c.method, c.path, c.body, c.hdr...)
+			s.wantStatus(r, c.status, c.name)
+			rec := s.recordOf(r)
+			q, _ := url.QueryUnescape(rec.Query)
+			if !strings.Contains(q, c.query) || rec.User != "user-1" {
+				t.Fatalf("record %+v: query %q does not name %q", rec, rec.Query, c.query)
+			}
+			if strings.Contains(rec.Query, "_page") {
+				t.Fatalf("record %+v keeps the sealed page token", rec)
+			}
+		})
+	}
 }

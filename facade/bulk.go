@@ -66,6 +66,7 @@ func (s *Server) bulkKickoff(c echo.Context, level string) error {
 		return httpErr(400, "invalid", "the query string is malformed")
 	}
 	run := &bulkRun{level: level, group: c.Param("id")}
+	s.noteQuery(c, vals.Encode())
 	if err := s.bulkParse(c, run, vals); err != nil {
 		return err
 	}
@@ -77,7 +78,6 @@ func (s *Server) bulkKickoff(c echo.Context, level string) error {
 			return err
 		}
 	}
-	s.noteQuery(c, vals.Encode())
 	return s.bulkSubmit(c, run)
 }
 
