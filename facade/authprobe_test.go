@@ -196,3 +196,38 @@ func TestProbeRefusedQueriesAudited(t *testing.T) {
 		})
 	}
 }
+
+// TestProbeForwardedDisclosuresAudited: a transaction forwarded whole to
+// the FHIR server discloses what its GET entries read, and each entry's
+// record names those resources and their patients as a batch entry's (or
+// a lone request's) record does — the accounting of disclosures finds a
+// patient by them. The forwarded records named no resource of a search
+// entry and no patient at all, so patient 3's observations read through a
+// transaction were in no record of patient 3.
+func TestProbeForwardedDisclosuresAudited(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "fhir"})
+	tok := s.token("system/*.cruds", "")
+	for _, typ := range []string{"batch", "transaction"} {
+		t.Run(typ, func(t *testing.T) {
+			s.t = t
+			r := s.as(tok, "POST", "/fhir", bundleOf(typ, get("Observation?subject=Patient/3&_count=2"), get("Patient/4")))
+			s.wantStatus(r, 200, typ)
+			_, recs := s.recordsOf(r.header.Get("X-Request-Id"))
+			if got := summary(recs); got != "search-type Observation 200; read Patient 200" {
+				t.Fatalf("entry records: %s", got)
+			}
+			search, read := recs[0], recs[1]
+			if q, _ := url.QueryUnescape(search.Query); len(search.IDs) != 2 || strings.Join(search.Patients, ",") != "Patient/3" || !strings.Contains(q, "subject=Patient/3") {
+				t.Errorf("the search entry's record does not name what it disclosed: ids %v patients %v query %q", search.IDs, search.Patients, search.Query)
+			}
+			if strings.Join(read.IDs, ",") != "Patient/4" || strings.Join(read.Patients, ",") != "Patient/4" {
+				t.Errorf("the read entry's record: ids %v patients %v", read.IDs, read.Patients)
+			}
+			for _, rec := range recs {
+				if rec.Backend != "fhir" || strings.Contains(rec.Path, "?") {
+					t.Errorf("entry record %+v: backend %q, path %q", rec, rec.Backend, rec.Path)
+				}
+			}
+		})
+	}
+}
