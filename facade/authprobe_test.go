@@ -231,3 +231,77 @@ func TestProbeForwardedDisclosuresAudited(t *testing.T) {
 		})
 	}
 }
+
+// TestProbeWriteReferencesInCompartment: a patient-scoped write may name
+// only its own patient, and only resources of its patient's compartment,
+// in any reference — not just in the element that places it in the
+// compartment. A patient 1 token could attach an observation to patient
+// 2's encounter (stored: patient 2's encounter then listed it) or name
+// patient 2 as its performer, which puts it in patient 2's compartment.
+func TestProbeWriteReferencesInCompartment(t *testing.T) {
+	for _, route := range []string{"legacy", "fhir"} {
+		t.Run(route, func(t *testing.T) {
+			s := newSecure(t, secureOpts{route: route})
+			full := s.token("system/*.cruds", "")
+			tokA := s.token("patient/*.rs patient/Observation.cu", "1")
+			encOf := func(p string) string {
+				r := s.as(full, "GET", "/fhir/Encounter?subject=Patient/"+p+"&_count=1", "")
+				s.wantStatus(r, 200, "encounters of "+p)
+				return entries(r, "match")[0]["id"].(string)
+			}
+			encA, encB := encOf("1"), encOf("2")
+			obs := func(enc string, extra map[string]any) string {
+				var m map[string]any
+				_ = json.Unmarshal([]byte(observationJSON("Patient/1", enc, "2345-7")), &m)
+				for k, v := range extra {
+					m[k] = v
+				}
+				b, _ := json.Marshal(m)
+				return string(b)
+			}
+			made := s.as(tokA, "POST", "/fhir/Observation", obs("Encounter/"+encA, nil))
+			s.wantStatus(made, 201, "an observation on the patient's own encounter")
+			id := made.body["id"].(string)
+			cases := []struct {
+				name, body string
+				want       int
+			}{
+				{"another patient's encounter", obs("Encounter/"+encB, nil), 403},
+				{"another patient's encounter by absolute URL", obs("http://elsewhere.example/fhir/Encounter/"+encB, nil), 403},
+				{"a missing encounter", obs("Encounter/987654321", nil), 403},
+			}
+			if route == "fhir" { // legacy holds a Practitioner performer only
+				cases = append(cases,
+					struct {
+						name, body string
+						want       int
+					}{"another patient as performer", obs("Encounter/"+encA, map[string]any{"performer": []any{map[string]any{"reference": "Patient/2"}}}), 403},
+					struct {
+						name, body string
+						want       int
+					}{"a practitioner as performer", obs("Encounter/"+encA, map[string]any{"performer": []any{map[string]any{"reference": "Practitioner/DR0001"}}}), 201})
+			}
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					s.t = t
+					s.wantStatus(s.as(tokA, "POST", "/fhir/Observation", c.body), c.want, "create naming "+c.name)
+					var m map[string]any
+					_ = json.Unmarshal([]byte(c.body), &m)
+					m["id"] = id
+					b, _ := json.Marshal(m)
+					want := c.want
+					if want == 201 {
+						want = 200
+					}
+					s.wantStatus(s.as(tokA, "PUT", "/fhir/Observation/"+id, string(b)), want, "update naming "+c.name)
+				})
+			}
+			s.t = t
+			r := s.as(full, "GET", "/fhir/Observation?encounter=Encounter/"+encB+"&subject=Patient/1", "")
+			s.wantStatus(r, 200, "patient 1's observations on patient 2's encounter")
+			if n := len(entries(r, "match")); n != 0 {
+				t.Fatalf("%d of patient 1's observations hang on patient 2's encounter: %s", n, r.raw)
+			}
+		})
+	}
+}

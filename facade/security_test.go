@@ -430,10 +430,9 @@ func TestPatientCompartment(t *testing.T) {
 			bodyB, _ := json.Marshal(m)
 			s.wantStatus(s.as(tokA, "POST", "/fhir/Observation", string(bodyB)), 403, "create about B")
 			m["subject"] = map[string]any{"reference": "Patient/" + a}
-			if route == "legacy" {
-				// the legacy encounter must be A's too for the row to store
-				m["encounter"] = map[string]any{"reference": "Encounter/1"}
-			}
+			// the encounter must be A's too: a patient/ scope writes
+			// references inside its compartment only
+			m["encounter"] = map[string]any{"reference": "Encounter/1"}
 			bodyA, _ := json.Marshal(m)
 			s.wantStatus(s.as(tokA, "POST", "/fhir/Observation", string(bodyA)), 201, "create about A")
 			m["id"] = obsB[0]
