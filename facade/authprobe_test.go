@@ -296,7 +296,18 @@ func TestProbeWriteReferencesInCompartment(t *testing.T) {
 					s.wantStatus(s.as(tokA, "PUT", "/fhir/Observation/"+id, string(b)), want, "update naming "+c.name)
 				})
 			}
+			// a resource the same Bundle creates for the patient is inside
+			// (a transaction on legacy sees its own writes; on the FHIR
+			// server a patient token sends a batch)
 			s.t = t
+			const enc = "urn:uuid:5c2e7d10-0000-4000-8000-0000000000e1"
+			bt := map[string]string{"legacy": "transaction", "fhir": "batch"}[route]
+			tokAE := s.token("patient/*.rs patient/Observation.c patient/Encounter.c", "1")
+			b := s.as(tokAE, "POST", "/fhir", bundleOf(bt, post(enc, "Encounter", encounterJSON("Patient/1")), post("", "Observation", observationJSON("Patient/1", enc, "2345-7"))))
+			s.wantStatus(b, 200, bt+" creating an encounter and an observation on it")
+			if got := statuses(s.env, b); got != "201 Created; 201 Created" {
+				t.Fatalf("%s statuses %s: %s", bt, got, b.raw)
+			}
 			r := s.as(full, "GET", "/fhir/Observation?encounter=Encounter/"+encB+"&subject=Patient/1", "")
 			s.wantStatus(r, 200, "patient 1's observations on patient 2's encounter")
 			if n := len(entries(r, "match")); n != 0 {
