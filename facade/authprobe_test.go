@@ -316,3 +316,37 @@ func TestProbeWriteReferencesInCompartment(t *testing.T) {
 		})
 	}
 }
+
+// TestProbeGroupExportRestricted: Group/[id]/$export reads the Group under
+// the token's Group grant, as a read does: a Group its restriction
+// excludes (read: 404) is the 404 of a missing one, not an export of its
+// members — the membership of a cohort the token may not see was
+// disclosed through the export of its members' data.
+func TestProbeGroupExportRestricted(t *testing.T) {
+	s := newSecure(t, secureOpts{route: "fhir", bulk: true, upstreamTypes: true})
+	full := s.token("system/*.cruds", "")
+	g := s.as(full, "POST", "/fhir/Group", `{"resourceType":"Group","type":"person","actual":true,"identifier":[{"system":"urn:cohort","value":"secret"}],"member":[{"entity":{"reference":"Patient/1"}},{"entity":{"reference":"Patient/2"}}]}`)
+	s.wantStatus(g, 201, "a cohort")
+	path := "/fhir/Group/" + g.body["id"].(string)
+	for _, c := range []struct {
+		name, scope string
+		read, kick  int
+	}{
+		{"unrestricted Group grant", "user/Patient.rs user/Group.r", 200, 202},
+		{"restriction the Group matches", "user/Patient.rs user/Group.rs?identifier=urn:cohort|secret", 200, 202},
+		{"restriction the Group does not match", "user/Patient.rs user/Group.rs?identifier=urn:cohort|allowed", 404, 404},
+		{"no Group grant", "user/Patient.rs", 403, 403},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s.t = t
+			tok := s.token(c.scope, "")
+			s.wantStatus(s.as(tok, "GET", path, ""), c.read, "read of the Group")
+			k := s.as(tok, "GET", path+"/$export", "", "Prefer", "respond-async")
+			s.wantStatus(k, c.kick, "kick-off of its export")
+			if loc := k.header.Get("Content-Location"); loc != "" {
+				// cancelled: the engine runs two jobs at most
+				s.wantStatus(s.as(tok, "DELETE", strings.TrimPrefix(loc, s.srv.URL), ""), 202, "cancel")
+			}
+		})
+	}
+}
