@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -67,6 +68,26 @@ func (s *Server) noteQuery(c echo.Context, q string) {
 	if n := s.note(c); n != nil {
 		n.query = q
 	}
+}
+
+// noteAsked notes the search a request asks for, unless one is noted
+// already, before it is authorised or checked: a refused request's record
+// then names what was asked as an answered one does (handlers note the
+// search as run when they get to it). The paging and format parameters
+// are left out (a sealed page token says nothing to a reader; the search
+// it carries is noted when it is opened).
+func (s *Server) noteAsked(c echo.Context, vals url.Values) {
+	n := s.note(c)
+	if n == nil || n.query != "" {
+		return
+	}
+	q := url.Values{}
+	for k, v := range vals {
+		if k != "_page" && k != "_format" && k != "_pretty" {
+			q[k] = v
+		}
+	}
+	n.query = q.Encode()
 }
 
 // bufferedWriter holds a response until its audit record is stored, so a

@@ -66,6 +66,7 @@ func (s *Server) bulkKickoff(c echo.Context, level string) error {
 		return httpErr(400, "invalid", "the query string is malformed")
 	}
 	run := &bulkRun{level: level, group: c.Param("id")}
+	s.noteQuery(c, vals.Encode())
 	if err := s.bulkParse(c, run, vals); err != nil {
 		return err
 	}
@@ -77,7 +78,6 @@ func (s *Server) bulkKickoff(c echo.Context, level string) error {
 			return err
 		}
 	}
-	s.noteQuery(c, vals.Encode())
 	return s.bulkSubmit(c, run)
 }
 
@@ -324,11 +324,21 @@ func (s *Server) bulkGroupMembers(c echo.Context, run *bulkRun) error {
 	if _, ok := s.typeInfo("Group"); !ok || be == nil {
 		return httpErr(404, "not-supported", "Group is not served here (no mapping for it and not on the FHIR server), so Group/"+run.group+"/$export cannot be")
 	}
-	if _, ok := s.grantFor(c, "Group", auth.Read); !ok {
+	d, ok := s.grantFor(c, "Group", auth.Read)
+	if !ok {
 		return httpErr(403, "forbidden", "the token's scopes do not allow reading Group")
 	}
 	reqOf(c).backend = be.Name()
-	g, err := be.Read(c.Request().Context(), "Group", run.group)
+	// read as a read of it would be: a Group the token's grant does not
+	// reach (user/Group.r?identifier=…) is the 404 of a missing one, not a
+	// list of members to export
+	var g *backend.Resource
+	var err error
+	if filtered(d) {
+		g, err = s.findInGrant(c, be, "Group", run.group, d)
+	} else {
+		g, err = be.Read(c.Request().Context(), "Group", run.group)
+	}
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -153,10 +154,82 @@ func (s *Server) bodyInCompartment(c echo.Context, typ string, m map[string]any)
 	want := "Patient/" + principal(c).Patient
 	for _, ref := range refsIn(raw) {
 		if ref == want {
-			return nil
+			return s.refsInCompartment(c, typ, m)
 		}
 	}
 	return &HTTPError{Status: 403, Code: "forbidden", Msg: "a patient/ scope can only write resources of the token's patient", Path: typ + "." + el}
+}
+
+// refsInCompartment checks every reference a patient-scoped write makes,
+// wherever it is in the body: a Patient it names must be the token's (an
+// Observation whose performer is another patient is in that patient's
+// compartment), and a resource of a type that has a patient compartment
+// must be in the token's patient's (an observation hung on another
+// patient's encounter shows in that encounter). A reference is read by its
+// Type/id tail, whatever comes before it, as the backends read it; a
+// missing resource gets the answer of another patient's, so the check
+// tells nothing about other patients' ids. Types outside the compartment
+// (Practitioner, Organization, Medication) may be named freely.
+func (s *Server) refsInCompartment(c echo.Context, typ string, m map[string]any) error {
+	own := principal(c).Patient
+	grant := auth.Decision{Allowed: true, Filter: auth.Filter{Compartment: true}}
+	for _, r := range referencesIn(typ, m) {
+		rt, id, _ := strings.Cut(resourceTail(r.ref), "/")
+		id, _, _ = strings.Cut(id, "/")
+		if id == "" || (rt == "Patient" && id == own) {
+			continue
+		}
+		be := s.routes(c).BackendFor(rt)
+		if _, err := s.compartmentParam(rt); rt != "Patient" && (be == nil || err != nil) {
+			continue // not a type of the compartment (or not served here)
+		}
+		refused := &HTTPError{Status: 403, Code: "forbidden", Path: r.path,
+			Msg: fmt.Sprintf("%s refers to %s/%s, which is not a resource of the token's patient (or does not exist); a patient/ scope writes references inside its patient's compartment only", r.path, rt, id)}
+		if rt == "Patient" {
+			return refused
+		}
+		// the reference in the backend's own query, under the compartment
+		// only: the token's scopes for rt do not matter, it learns nothing
+		// outside its own compartment
+		if _, err := s.findInGrant(c, be, rt, id, grant); err != nil {
+			if he := classify(err); he.Status == 404 || he.Status == 410 {
+				return refused
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// bodyRef is one reference string of a body and the element path holding
+// it.
+type bodyRef struct{ path, ref string }
+
+// referencesIn lists every Reference.reference string in a resource body
+// (contained resources' and local "#id" references excepted).
+func referencesIn(typ string, m map[string]any) []bodyRef {
+	var out []bodyRef
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if r, ok := x["reference"].(string); ok && !strings.HasPrefix(r, "#") {
+				out = append(out, bodyRef{path: path, ref: r})
+			}
+			for k, y := range x {
+				if k != "contained" {
+					walk(path+"."+k, y)
+				}
+			}
+		case []any:
+			for _, y := range x {
+				walk(path, y)
+			}
+		}
+	}
+	walk(typ, m)
+	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
+	return out
 }
 
 func containsStr(list []string, s string) bool {

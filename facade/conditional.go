@@ -137,13 +137,7 @@ func (s *Server) updateByCondition(c echo.Context, be backend.Backend, typ strin
 		if err := checkID(typ, bid); err != nil {
 			return nil, 0, err
 		}
-		// update-as-create of that id only if it names nothing yet: a
-		// resource under that id does not match the condition, and
-		// overwriting it would replace what the client did not select
-		// (R5 says 409; R4 leaves it open)
-		if _, err := be.Read(c.Request().Context(), typ, bid); err == nil {
-			return nil, 0, &HTTPError{Status: 409, Code: "conflict", Msg: fmt.Sprintf("the condition matches no %s, but the body's id %s names an existing one; drop the id to create, or update %s/%s directly", typ, bid, typ, bid), Path: typ + ".id"}
-		} else if !errors.Is(err, backend.ErrNotFound) && !errors.Is(err, backend.ErrGone) {
+		if err := s.idUnused(c, be, typ, bid); err != nil {
 			return nil, 0, err
 		}
 		return s.updateID(c, be, typ, bid, m, ifMatch)
@@ -177,6 +171,34 @@ func (s *Server) updateByCondition(c echo.Context, be backend.Backend, typ strin
 		return nil, 0, errRaced
 	}
 	return r, status, err
+}
+
+// idUnused allows the update-as-create of typ/id by a conditional update
+// that matched nothing only if the id names nothing yet: a resource under
+// that id does not match the condition, and overwriting it would replace
+// what the client did not select (R5 says 409; R4 leaves it open). Under a
+// filtered grant the existence check is the grant's own (findInGrant): a
+// resource outside it answers the 404 of a missing one, as a read does, or
+// the 409 would tell a patient-scoped token which ids another patient's
+// resources have.
+func (s *Server) idUnused(c echo.Context, be backend.Backend, typ, id string) error {
+	conflict := &HTTPError{Status: 409, Code: "conflict", Msg: fmt.Sprintf("the condition matches no %s, but the body's id %s names an existing one; drop the id to create, or update %s/%s directly", typ, id, typ, id), Path: typ + ".id"}
+	if d := reqOf(c).decision; filtered(d) {
+		// missing or outside the grant: the same 404 (a filtered grant
+		// cannot update-as-create: updateID checks the stored version)
+		if _, err := s.findInGrant(c, be, typ, id, d); err != nil {
+			return err
+		}
+		return conflict
+	}
+	_, err := be.Read(c.Request().Context(), typ, id)
+	switch {
+	case err == nil:
+		return conflict
+	case errors.Is(err, backend.ErrNotFound) || errors.Is(err, backend.ErrGone):
+		return nil
+	}
+	return err
 }
 
 // updateID updates typ/id as an update of that id would: under a filtered

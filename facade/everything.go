@@ -143,10 +143,12 @@ func (s *Server) parseEverything(c echo.Context, vals url.Values) (*everythingRu
 	for _, k := range []string{"_format", "_pretty", "_page"} {
 		run.vals.Del(k)
 	}
+	// noted before the parameters are checked: a refused request's record
+	// names what was asked too
+	s.noteQuery(c, run.vals.Encode())
 	if err := s.everythingParams(run); err != nil {
 		return nil, err
 	}
-	s.noteQuery(c, run.vals.Encode())
 	return run, nil
 }
 

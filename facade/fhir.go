@@ -66,6 +66,9 @@ func (s *Server) resolve(c echo.Context, interaction string) (string, backend.Ba
 		return "", nil, httpErr(404, "not-supported", fmt.Sprintf("resource type %q is not served here (see /fhir/metadata)", typ))
 	}
 	rq.typ, rq.backend = typ, be.Name()
+	if interaction == "search-type" || conditional[interaction] {
+		s.noteAsked(c, c.Request().URL.Query())
+	}
 	if err := s.authorize(c, typ, interaction); err != nil {
 		return "", nil, err
 	}
@@ -251,6 +254,9 @@ func (s *Server) create(c echo.Context) error {
 	inter := "create"
 	if ine != "" {
 		inter = "conditional-create"
+		// the condition is the search this create runs (a match is
+		// disclosed with a 200): the record names it
+		s.noteQuery(c, strings.TrimPrefix(ine, "?"))
 	}
 	typ, be, err := s.resolve(c, inter)
 	if err != nil {

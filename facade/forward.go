@@ -133,8 +133,15 @@ func (s *Server) recordForwarded(c echo.Context, sub *subRequest, entries []*ent
 	}
 	for i, e := range entries {
 		rec := record(c, failed, "")
-		rec.Interaction, rec.Type, rec.Method, rec.Path = entryInteraction(e), e.typ, e.method, truncate("/fhir/"+e.url, 256)
-		rec.ClientRequestID, rec.IDs, rec.Patients, rec.Query = sub.requestID, nil, nil, ""
+		path, query, _ := strings.Cut(e.url, "?")
+		rec.Interaction, rec.Type, rec.Method, rec.Path = entryInteraction(e), e.typ, e.method, truncate("/fhir/"+path, 256)
+		rec.ClientRequestID, rec.IDs, rec.Patients, rec.Query = sub.requestID, nil, nil, query
+		if ine := e.headers["If-None-Exist"]; ine != "" {
+			rec.Query = strings.TrimPrefix(ine, "?")
+		}
+		if be := reqOf(c).routes.BackendFor(e.typ); be != nil {
+			rec.Backend = be.Name()
+		}
 		// its own id, as a dispatched entry's record has one
 		rec.RequestID = fmt.Sprintf("%s.%d", sub.requestID, e.index)
 		if failed != 0 {
@@ -142,13 +149,62 @@ func (s *Server) recordForwarded(c echo.Context, sub *subRequest, entries []*ent
 		} else {
 			resp, _ := answered[i]["response"].(map[string]any)
 			fmt.Sscan(fmt.Sprint(resp["status"]), &rec.Status)
-			if full, ok := answered[i]["fullUrl"].(string); ok {
-				rec.IDs = []string{strings.TrimPrefix(full, s.baseURL+"/")}
-			}
+			rec.IDs, rec.Patients = s.forwardedDisclosed(answered[i])
 		}
 		rec.Outcome = audit.OutcomeOf(rec.Status)
 		sub.records = append(sub.records, rec)
 	}
+}
+
+// forwardedDisclosed lists the resources an answered entry of a forwarded
+// transaction names and the patients they belong to, as a dispatched
+// entry's record has them: the resource it returns — each match of a
+// search's searchset — or, for an answer without one (Prefer:
+// return=minimal), the resource its fullUrl names. The accounting of
+// disclosures finds a patient by these.
+func (s *Server) forwardedDisclosed(answered map[string]any) (ids, patients []string) {
+	add := func(r *backend.Resource) {
+		ids = append(ids, r.Type+"/"+r.ID)
+		for _, p := range s.patientsOf(r) {
+			if !containsStr(patients, p) {
+				patients = append(patients, p)
+			}
+		}
+	}
+	res, _ := answered["resource"].(map[string]any)
+	if res["resourceType"] == "Bundle" {
+		es, _ := res["entry"].([]any)
+		for _, x := range es {
+			e, _ := x.(map[string]any)
+			if r := answeredResource(e["resource"]); r != nil {
+				add(r)
+			}
+		}
+		return ids, patients
+	}
+	if r := answeredResource(res); r != nil {
+		add(r)
+	} else if full, ok := answered["fullUrl"].(string); ok {
+		typ, id, _ := strings.Cut(strings.TrimPrefix(full, s.baseURL+"/"), "/")
+		add(&backend.Resource{Type: typ, ID: id})
+	}
+	return ids, patients
+}
+
+// answeredResource is a resource of a forwarded answer as the compartment
+// scan reads it (nil: not a resource with a type and an id).
+func answeredResource(x any) *backend.Resource {
+	m, _ := x.(map[string]any)
+	typ, _ := m["resourceType"].(string)
+	id, _ := m["id"].(string)
+	if typ == "" || id == "" {
+		return nil
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	return &backend.Resource{Type: typ, ID: id, JSON: raw}
 }
 
 // runUnit runs a transaction on be: as one unit of entries run one by one

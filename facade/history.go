@@ -35,21 +35,28 @@ func versionedOf(be backend.Backend, typ string) (backend.Versioned, error) {
 
 // inGrant checks, under a filtered grant, that the current resource is
 // one the token may read (a deleted resource is 404 then: whose it was
-// cannot be checked), and that a version about to be disclosed belongs to
-// the token's patient too (an old version may have named another one).
-func (s *Server) inGrant(c echo.Context, be backend.Backend, typ, id string, r *backend.Resource) error {
+// cannot be checked), and returns it (nil when the grant is not filtered).
+func (s *Server) inGrant(c echo.Context, be backend.Backend, typ, id string) (*backend.Resource, error) {
 	d := reqOf(c).decision
 	if !filtered(d) {
-		return nil
+		return nil, nil
 	}
-	if r == nil {
-		_, err := s.findInGrant(c, be, typ, id, d)
-		return err
-	}
+	return s.findInGrant(c, be, typ, id, d)
+}
+
+// versionInGrant reports whether version r of a resource whose current
+// version cur is in the grant may be disclosed: under a patient/ scope it
+// must belong to the token's patient too (an old version may have named
+// another one); under a ?param=value restriction only the current version
+// may, because only it was checked against the restriction (a search
+// cannot say whether a past version matched it, and it may not have: a
+// code or category changed since).
+func (s *Server) versionInGrant(c echo.Context, r, cur *backend.Resource) bool {
+	d := reqOf(c).decision
 	if d.Filter.Compartment && !containsStr(s.patientsOf(r), "Patient/"+principal(c).Patient) {
-		return httpErr(404, "not-found", fmt.Sprintf("%s/%s is not known", typ, id))
+		return false
 	}
-	return nil
+	return len(d.Filter.Params) == 0 || cur == nil || r.VersionID == cur.VersionID
 }
 
 func (s *Server) vread(c echo.Context) error {
@@ -67,15 +74,21 @@ func (s *Server) vread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.inGrant(c, be, typ, id, nil); err != nil {
+	cur, err := s.inGrant(c, be, typ, id)
+	if err != nil {
 		return err
+	}
+	if d := reqOf(c).decision; len(d.Filter.Params) > 0 && vid != cur.VersionID {
+		// said before the version is read: the answer tells nothing of
+		// whether it exists
+		return httpErr(403, "forbidden", fmt.Sprintf("the token's scope restricts %s by a search, which only the current version of %s/%s was checked against; past versions are not disclosed under it", typ, typ, id))
 	}
 	r, err := v.VRead(c.Request().Context(), typ, id, vid)
 	if err != nil {
 		return err
 	}
-	if err := s.inGrant(c, be, typ, id, r); err != nil {
-		return err
+	if !s.versionInGrant(c, r, cur) {
+		return httpErr(404, "not-found", fmt.Sprintf("%s/%s is not known", typ, id))
 	}
 	return s.answerRead(c, sb, r)
 }
@@ -95,14 +108,15 @@ func (s *Server) history(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.inGrant(c, run.be, run.typ, run.id, nil); err != nil {
+	cur, err := s.inGrant(c, run.be, run.typ, run.id)
+	if err != nil {
 		return err
 	}
 	page, err := run.v.History(c.Request().Context(), run.typ, run.id, backend.HistoryOptions{Cursor: run.pos, Count: run.count})
 	if err != nil {
 		return err
 	}
-	return writeRaw(c, 200, s.historyBundle(c, run, page))
+	return writeRaw(c, 200, s.historyBundle(c, run, page, cur))
 }
 
 // parseHistory reads the history request: type, backend and its history,
@@ -172,9 +186,10 @@ func (s *Server) openHistoryPage(c echo.Context, run *historyRun, tok string) er
 }
 
 // historyBundle is the history Bundle of one page: entries newest first,
-// each with its request and response; versions outside the token's
-// patient compartment are left out.
-func (s *Server) historyBundle(c echo.Context, run *historyRun, page *backend.HistoryPage) []byte {
+// each with its request and response; versions the grant does not cover
+// (versionInGrant; cur is the current version under a filtered grant) are
+// left out.
+func (s *Server) historyBundle(c echo.Context, run *historyRun, page *backend.HistoryPage, cur *backend.Resource) []byte {
 	base := s.base(c)
 	self := base + "/" + run.typ + "/" + run.id + "/_history"
 	b := newBundleOf("history", base, nil, 1024)
@@ -183,10 +198,9 @@ func (s *Server) historyBundle(c echo.Context, run *historyRun, page *backend.Hi
 		tok := s.cfg.Sealer.Seal(pagetoken.State{Type: run.typ, Query: historyQuery(run.id), Backend: run.be.Name(), Pos: page.Next, Bind: run.bind})
 		b.link("next", self+"?_page="+tok)
 	}
-	d := reqOf(c).decision
 	for _, e := range page.Entries {
 		if e.Resource != nil {
-			if d.Filter.Compartment && !containsStr(s.patientsOf(e.Resource), "Patient/"+principal(c).Patient) {
+			if !s.versionInGrant(c, e.Resource, cur) {
 				continue
 			}
 			s.noteResources(c, e.Resource)

@@ -45,6 +45,7 @@ func (s *Server) searchPOST(c echo.Context) error {
 	for k, v := range form {
 		vals[k] = append(vals[k], v...)
 	}
+	s.noteAsked(c, vals)
 	// _format may come in the form too; negotiate saw only the URL
 	if f := form.Get("_format"); f != "" {
 		if err := formatParam(f); err != nil {
@@ -177,6 +178,10 @@ func (s *Server) openPage(c echo.Context, run *searchRun, tok string) error {
 		return httpErr(400, "invalid", "page token is malformed")
 	}
 	run.pos = st.Pos
+	// the search the token carries, for the record (a token presented by
+	// another principal is refused later, and its record says what the
+	// token would have fetched)
+	s.noteQuery(c, st.Query)
 	return nil
 }
 

@@ -60,6 +60,9 @@ type secureOpts struct {
 	// bulk serves $export (files in a temporary folder; no workers run:
 	// the test runs jobs with secure.bulk.RunOnce)
 	bulk bool
+	// upstreamTypes (fhir route) also serves every type the FHIR server
+	// offers, as serve does (Group, Provenance, ...)
+	upstreamTypes bool
 }
 
 // newSecure serves the demo data from legacy SQLite or from the test FHIR
@@ -72,6 +75,7 @@ func newSecure(t *testing.T, o secureOpts) *secure {
 	db := testutil.SQLite(t)
 	reg := testutil.Seed(t, db, securePatients)
 	var be backend.Backend = legacy.New(db, reg)
+	cat := catalog.FromSpecs(reg)
 	if o.route == "fhir" {
 		srv := testutil.StartFHIRServer(t)
 		c, err := upstream.New(upstream.Config{BaseURL: srv.URL()})
@@ -79,6 +83,17 @@ func newSecure(t *testing.T, o secureOpts) *secure {
 			t.Fatal(err)
 		}
 		fb := upstream.NewBackend(c)
+		if o.upstreamTypes {
+			raw, err := c.Capabilities(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			up, err := catalog.FromCapabilities(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cat, _ = catalog.Merge(cat, up)
+		}
 		for _, typ := range []string{"Patient", "Encounter", "Observation"} {
 			res, err := be.Search(ctx, typ, &search.Query{}, backend.SearchOptions{Count: 1000})
 			if err != nil {
@@ -119,6 +134,11 @@ func newSecure(t *testing.T, o secureOpts) *secure {
 	// on legacy every type the specs map is served; the FHIR server was
 	// given only the first three
 	types := map[string]bool{"Patient": true, "Encounter": true, "Observation": true}
+	if o.upstreamTypes {
+		for _, typ := range cat.Types() {
+			types[typ] = true
+		}
+	}
 	if o.route != "fhir" {
 		for _, typ := range reg.Types() {
 			types[typ] = true
@@ -134,7 +154,7 @@ func newSecure(t *testing.T, o secureOpts) *secure {
 	logs := &bytes.Buffer{}
 	hs := testutil.Serve(t, func(base string) http.Handler {
 		return facade.New(facade.Config{
-			Catalog:       catalog.FromSpecs(reg),
+			Catalog:       cat,
 			Router:        router,
 			Bulk:          exports,
 			Sealer:        sealer,
@@ -430,10 +450,9 @@ func TestPatientCompartment(t *testing.T) {
 			bodyB, _ := json.Marshal(m)
 			s.wantStatus(s.as(tokA, "POST", "/fhir/Observation", string(bodyB)), 403, "create about B")
 			m["subject"] = map[string]any{"reference": "Patient/" + a}
-			if route == "legacy" {
-				// the legacy encounter must be A's too for the row to store
-				m["encounter"] = map[string]any{"reference": "Encounter/1"}
-			}
+			// the encounter must be A's too: a patient/ scope writes
+			// references inside its compartment only
+			m["encounter"] = map[string]any{"reference": "Encounter/1"}
 			bodyA, _ := json.Marshal(m)
 			s.wantStatus(s.as(tokA, "POST", "/fhir/Observation", string(bodyA)), 201, "create about A")
 			m["id"] = obsB[0]
