@@ -288,7 +288,7 @@ func (s *Server) everythingLegs(c echo.Context, run *everythingRun) error {
 	}
 	be := s.routes(c).BackendFor("Patient")
 	reqOf(c).backend = be.Name()
-	if _, err := be.Read(c.Request().Context(), "Patient", run.id); err != nil {
+	if err := s.everythingPatient(c, be, run.id); err != nil {
 		return err
 	}
 	for _, typ := range s.compartmentTypes() {
@@ -310,6 +310,25 @@ func (s *Server) everythingLegs(c echo.Context, run *everythingRun) error {
 		return httpErr(403, "forbidden", "the token's scopes grant searching none of the patient compartment's types")
 	}
 	return nil
+}
+
+// everythingPatient checks that the operation's patient exists, as far as
+// the token may know: under a restricted Patient grant as a read under it
+// is (outside it: 404, as for a missing patient); with no Patient grant at
+// all not at all, because the token could not read the patient either — a
+// 404 would tell it which patient ids exist, where the searches of its
+// granted types (the legs) answer an unknown patient with nothing.
+func (s *Server) everythingPatient(c echo.Context, be backend.Backend, id string) error {
+	d, ok := s.grantFor(c, "Patient", auth.Read, auth.Search)
+	var err error
+	switch {
+	case !ok:
+	case filtered(d):
+		_, err = s.findInGrant(c, be, "Patient", id, d)
+	default:
+		_, err = be.Read(c.Request().Context(), "Patient", id)
+	}
+	return err
 }
 
 // patientScoped reports whether a patient/ scope confines any type the

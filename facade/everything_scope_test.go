@@ -37,6 +37,14 @@ func TestEverythingScopes(t *testing.T) {
 				{"no search grant", "patient/Observation.c", "1", "1", nil, 403},
 				{"system", "system/*.rs", "", "2", map[string]int{"Patient": 1, "Encounter": 3, "Observation": 20}, 200},
 				{"user, Encounter only", "user/Encounter.rs", "", "2", map[string]int{"Encounter": 3}, 200},
+				// a Patient grant restricted away from patient 2: 404, as its
+				// read is (it was 200 with the observations: the patient's
+				// existence, which the grant hides)
+				{"Patient grant excludes the patient", "user/Patient.rs?_id=1 user/Observation.rs", "", "2", nil, 404},
+				{"Patient grant includes the patient", "user/Patient.rs?_id=2 user/Observation.rs", "", "2", map[string]int{"Patient": 1, "Observation": 20}, 200},
+				// no Patient grant: an unknown patient is an empty Bundle, as
+				// the Encounter search is (a 404 told which ids exist)
+				{"no Patient grant, unknown patient", "user/Encounter.rs", "", "999999", map[string]int{}, 200},
 			}
 			for _, c := range cases {
 				tok := s.token(c.scope, c.patient)
