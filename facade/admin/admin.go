@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/fhirfacade/fhirfacade/facade"
 	"github.com/fhirfacade/fhirfacade/routing"
@@ -82,7 +83,29 @@ func Routes(s *routing.Store) http.Handler {
 			writeJSON(rw, 200, p)
 		}
 	})
+	// what no pattern serves: an OperationOutcome, as every other answer
+	// is (the mux's own 404 and 405 are plain text)
+	mux.HandleFunc("/admin/", func(rw http.ResponseWriter, r *http.Request) {
+		if allow := allowed(r.URL.Path); allow != "" {
+			rw.Header().Set("Allow", allow)
+			facade.WriteOutcome(rw, 405, "not-supported", r.URL.Path+" takes "+allow+" only")
+			return
+		}
+		facade.WriteOutcome(rw, 404, "not-found", "no admin endpoint here; the API is GET /admin/routes, GET /admin/routes/history, POST /admin/routes/{type}")
+	})
 	return mux
+}
+
+// allowed is the methods the API serves on path ("" when it serves none).
+func allowed(path string) string {
+	switch path {
+	case "/admin/routes", "/admin/routes/history":
+		return "GET"
+	}
+	if t, ok := strings.CutPrefix(path, "/admin/routes/"); ok && t != "" && !strings.Contains(t, "/") {
+		return "POST"
+	}
+	return ""
 }
 
 func writeJSON(rw http.ResponseWriter, status int, v any) {
