@@ -36,6 +36,31 @@ type auditNote struct {
 	ids      []string
 	patients []string
 	query    string
+	// the search the request asked for (noteAsked): encoded into the
+	// record only when no handler noted the search as run, so an answered
+	// search (the common case) pays no second parse and encoding
+	asked    url.Values
+	askedRaw string
+	hasAsked bool
+}
+
+// recordQuery is the query the record names: the search as run, else the
+// one asked for, without the paging and format parameters.
+func (n *auditNote) recordQuery() string {
+	if n.query != "" || !n.hasAsked {
+		return n.query
+	}
+	vals := n.asked
+	if vals == nil {
+		vals, _ = url.ParseQuery(n.askedRaw) // malformed: what parses, as URL.Query gives
+	}
+	q := url.Values{}
+	for k, v := range vals {
+		if k != "_page" && k != "_format" && k != "_pretty" {
+			q[k] = v
+		}
+	}
+	return q.Encode()
 }
 
 // note is the request's audit note (nil without an audit trail: nothing
@@ -70,24 +95,19 @@ func (s *Server) noteQuery(c echo.Context, q string) {
 	}
 }
 
-// noteAsked notes the search a request asks for, unless one is noted
-// already, before it is authorised or checked: a refused request's record
-// then names what was asked as an answered one does (handlers note the
-// search as run when they get to it). The paging and format parameters
-// are left out (a sealed page token says nothing to a reader; the search
-// it carries is noted when it is opened).
+// noteAsked notes the search a request asks for (vals, or when vals is
+// nil the URL's query), unless one is noted already, before it is
+// authorised or checked: a refused request's record then names what was
+// asked as an answered one does (handlers note the search as run when
+// they get to it). The paging and format parameters are left out (a
+// sealed page token says nothing to a reader; the search it carries is
+// noted when it is opened).
 func (s *Server) noteAsked(c echo.Context, vals url.Values) {
 	n := s.note(c)
-	if n == nil || n.query != "" {
-		return
+	if n == nil || n.query != "" || n.hasAsked {
+		return // the first one asked stands (POST _search: form and URL)
 	}
-	q := url.Values{}
-	for k, v := range vals {
-		if k != "_page" && k != "_format" && k != "_pretty" {
-			q[k] = v
-		}
-	}
-	n.query = q.Encode()
+	n.asked, n.askedRaw, n.hasAsked = vals, c.Request().URL.RawQuery, true
 }
 
 // bufferedWriter holds a response until its audit record is stored, so a
@@ -315,7 +335,7 @@ func record(c echo.Context, status int, detail string) *audit.Record {
 		ClientRequestID: rq.clientRequestID,
 		IDs:             rq.noted.ids,
 		Patients:        rq.noted.patients,
-		Query:           rq.noted.query,
+		Query:           rq.noted.recordQuery(),
 	}
 	if p := rq.principal; p != nil {
 		rec.ClientID, rec.User, rec.FHIRUser, rec.Issuer = p.ClientID, p.User(), p.FHIRUser, p.Issuer

@@ -67,7 +67,7 @@ func (s *Server) resolve(c echo.Context, interaction string) (string, backend.Ba
 	}
 	rq.typ, rq.backend = typ, be.Name()
 	if interaction == "search-type" || conditional[interaction] {
-		s.noteAsked(c, c.Request().URL.Query())
+		s.noteAsked(c, nil)
 	}
 	if err := s.authorize(c, typ, interaction); err != nil {
 		return "", nil, err
