@@ -15,17 +15,23 @@ import (
 // Patient write sets.
 const raceCode = "Patient.extension[0].extension[0].valueCoding.code"
 
+// latitude is where the EHR schema's Patient serves its home address's
+// latitude: a decimal(9,6) column.
+const latitude = "Patient.address[0].extension[0].extension[0].valueDecimal"
+
 // TestFHIRWritesKeepDerived: on a `fhir` route a write giving an
 // output-only (| derived) value legacy would not give back — a race on the
 // EHR schema's Patient other than the one legacy derives for the row, or
-// any race on a new Patient — is refused up front: 422 naming the element
-// in the legacy route's words, nothing sent to the FHIR server, no mirror
-// row. Before, the FHIR server took it (200/201) and its reverse mirror
-// was refused by legacy's write: a failed outbox row for the update (the
-// stores diverged; the move back was blocked), and for the create an
-// unmirrorable one (the FHIR server's uuid is of the legacy key form). A
-// PUT giving the race back as legacy derives it for the stored row goes
-// through and is mirrored.
+// any race on a new Patient — or a decimal with more digits than its
+// column keeps — a latitude of 41.7496401 for decimal(9,6), which
+// PostgreSQL and MariaDB round (SQLite keeps it: there it goes through) —
+// is refused up front: 422 naming the element in the legacy route's words,
+// nothing sent to the FHIR server, no mirror row. Before, the FHIR server
+// took it (200/201) and its reverse mirror was refused by legacy's write:
+// a failed outbox row for the update (the stores diverged; the move back
+// was blocked), and for the create an unmirrorable one (the FHIR server's
+// uuid is of the legacy key form). A PUT giving the race back as legacy
+// derives it for the stored row goes through and is mirrored.
 func TestFHIRWritesKeepDerived(t *testing.T) {
 	for _, d := range walkStores {
 		t.Run(d.name, func(t *testing.T) {
@@ -41,20 +47,10 @@ func TestFHIRWritesKeepDerived(t *testing.T) {
 			}
 			cur := read()
 			version := cur["meta"].(map[string]any)["versionId"]
-			for _, c := range []struct {
-				name, method, path string
-				edit               func(m map[string]any)
-			}{
-				{"update with another race", "PUT", "/fhir/Patient/" + id, func(m map[string]any) {
-					setRace(m, "2028-9")
-				}},
-				{"create with a race", "POST", "/fhir/Patient", func(m map[string]any) {
-					delete(m, "id")
-					delete(m, "meta")
-					m["identifier"].([]any)[0].(map[string]any)["value"] = "MRN-RACE-NEW"
-					m["name"].([]any)[0].(map[string]any)["family"] = "Racecreate"
-				}},
-			} {
+			for _, c := range keepDerivedCases(id) {
+				if c.rounded && db.Dialect.Name() == "sqlite" {
+					continue // SQLite stores every digit: nothing to refuse
+				}
 				body := read()
 				c.edit(body)
 				raw, _ := json.Marshal(body)
@@ -64,18 +60,20 @@ func TestFHIRWritesKeepDerived(t *testing.T) {
 					t.Errorf("%s: %d, want 422; the outbox after a drain: %s", c.name, r.status, w.drainedRows(before))
 					continue
 				}
-				if !strings.Contains(string(r.raw), `"expression":["`+raceCode+`"]`) || !strings.Contains(string(r.raw), "legacy does not store this value") {
-					t.Fatalf("%s: want an OperationOutcome naming %s as the legacy route does: %s", c.name, raceCode, r.raw)
+				if !strings.Contains(string(r.raw), `"expression":["`+c.element+`"]`) || !strings.Contains(string(r.raw), c.msg) {
+					t.Fatalf("%s: want an OperationOutcome naming %s as the legacy route does: %s", c.name, c.element, r.raw)
 				}
 				if after := w.mirrorRows(); after != before {
 					t.Fatalf("%s: mirror rows queued: %q -> %q", c.name, before, after)
 				}
 			}
 			if v := read()["meta"].(map[string]any)["versionId"]; v != version {
-				t.Fatalf("the refused update reached the FHIR server: version %v -> %v", version, v)
+				t.Fatalf("a refused update reached the FHIR server: version %v -> %v", version, v)
 			}
-			if n := w.onFHIR("Racecreate"); n != 0 {
-				t.Fatalf("the refused create reached the FHIR server: %d", n)
+			for _, family := range []string{"Racecreate", "Latcreate"} {
+				if n := w.onFHIR(family); n != 0 {
+					t.Fatalf("the refused create of %s reached the FHIR server: %d", family, n)
+				}
 			}
 			// the race as legacy derives it, with another family name
 			cur["name"].([]any)[0].(map[string]any)["family"] = "Keptrace"
@@ -90,6 +88,52 @@ func TestFHIRWritesKeepDerived(t *testing.T) {
 			}
 		})
 	}
+}
+
+// keepDeriveCase is one write TestFHIRWritesKeepDerived expects refused
+// up front, at element with msg.
+type keepDeriveCase struct {
+	name, method, path string
+	edit               func(m map[string]any)
+	element, msg       string
+	rounded            bool // refused for a column's rounding: not on SQLite
+}
+
+// keepDerivedCases are the writes on Patient id (a raced one) that legacy
+// could not give back.
+func keepDerivedCases(id string) []keepDeriveCase {
+	const (
+		derived = "legacy does not store this value"
+		rounded = "has more digits than the legacy column keeps"
+	)
+	asNew := func(m map[string]any, family string) {
+		delete(m, "id")
+		delete(m, "meta")
+		m["identifier"].([]any)[0].(map[string]any)["value"] = "MRN-" + strings.ToUpper(family)
+		m["name"].([]any)[0].(map[string]any)["family"] = family
+	}
+	return []keepDeriveCase{
+		{"update with another race", "PUT", "/fhir/Patient/" + id, func(m map[string]any) {
+			setRace(m, "2028-9")
+		}, raceCode, derived, false},
+		{"create with a race", "POST", "/fhir/Patient", func(m map[string]any) {
+			asNew(m, "Racecreate")
+		}, raceCode, derived, false},
+		{"update with a latitude decimal(9,6) rounds", "PUT", "/fhir/Patient/" + id, func(m map[string]any) {
+			m["address"] = geoAddress("41.7496401")
+		}, latitude, rounded, true},
+		{"create with a latitude rounded at the half", "POST", "/fhir/Patient", func(m map[string]any) {
+			asNew(m, "Latcreate")
+			delete(m, "extension") // no race: the latitude is the one thing refused
+			m["address"] = geoAddress("41.7496405")
+		}, latitude, rounded, true},
+	}
+}
+
+// geoAddress is a home address in Albany at latitude lat.
+func geoAddress(lat string) []any {
+	return []any{map[string]any{"use": "home", "city": "Albany", "extension": []any{map[string]any{"url": "http://hl7.org/fhir/StructureDefinition/geolocation",
+		"extension": []any{map[string]any{"url": "latitude", "valueDecimal": json.Number(lat)}, map[string]any{"url": "longitude", "valueDecimal": json.Number("-73.75623")}}}}}}
 }
 
 // setRace gives the Patient's race (its first extension) the ombCategory

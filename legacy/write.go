@@ -45,9 +45,11 @@ func (b *Backend) values(ctx context.Context, tx sqldb.Queryer, s *mappings.Spec
 // the write's check of what the stored row gives back (CheckStored) on the
 // row the write would leave (mappings.Spec.PlannedRow): for an update the
 // current row of id, read now; id "", or one legacy has no row for, is a
-// create, which starts from nothing. What only the write can tell (a
-// missing referenced row, a taken unique value, a column's rounding) is
-// not refused here.
+// create, which starts from nothing. A decimal the column would round is
+// refused here where introspection found the column's scale (PostgreSQL,
+// MariaDB, SQL Server; SQLite keeps the digits). What only the write can
+// tell (a missing referenced row, a taken unique value) is not refused
+// here.
 func (b *Backend) CheckWrite(ctx context.Context, typ, id string, body map[string]any) error {
 	s, err := b.spec(typ)
 	if err != nil {

@@ -1,6 +1,8 @@
 package mappings
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/fhirfacade/fhirfacade/sqldb"
@@ -16,8 +18,12 @@ type Fetch func(st Stmt, ncols int) ([]any, error)
 // InsertStmt and UpdateStmt write) holding their written values, and the
 // columns of each joined table read through fetch wherever the write sets
 // the join's column (on a create, every join: an unset column is NULL).
-// What only the write itself decides is not in it: a column's rounding,
-// a database default or trigger, the new key and stamp. CheckStored on it
+// A decimal column whose scale introspection found holds the value
+// rounded as the database rounds it (sqldb.RoundDecimal), so a latitude
+// of 41.7496401 for a numeric(9,6) column is refused here, before the
+// FHIR server takes what legacy would round. What only the write itself
+// decides is not in it: a database default or trigger, the new key and
+// stamp (and the rounding where the scale is unknown). CheckStored on it
 // tells, before a write, what CheckStored on the stored row tells after
 // it (a PUT that leaves a derived value as old derives it passes).
 func (s *Spec) PlannedRow(d sqldb.Dialect, old Row, v Values, fetch Fetch) (Row, error) {
@@ -33,7 +39,7 @@ func (s *Spec) PlannedRow(d sqldb.Dialect, old Row, v Values, fetch Fetch) (Row,
 	for _, ref := range s.setCols(v, update) {
 		set[ref] = true
 		if i, ok := s.colIndex[ref]; ok {
-			row[i] = plannedValue(v[ref])
+			row[i] = s.plannedValue(ref, v[ref])
 		}
 	}
 	for _, j := range s.Joins {
@@ -85,14 +91,25 @@ func (s *Spec) planJoin(d sqldb.Dialect, row Row, j Join, key any, fetch Fetch) 
 	return nil
 }
 
-// plannedValue is a written value in the form the transforms read from a
-// row: a date or wall-clock time as a time.Time.
-func plannedValue(v any) any {
+// plannedValue is the value written to column ref in the form the
+// transforms read from a row: a date or wall-clock time as a time.Time, a
+// decimal as the column stores it.
+func (s *Spec) plannedValue(ref string, v any) any {
 	switch x := v.(type) {
 	case DateVal:
 		return x.Time
 	case DateTimeVal:
 		return x.Time
+	case string, json.Number:
+		col := s.live[ref]
+		if col.Kind != sqldb.KindDecimal || !col.HasScale {
+			return v
+		}
+		// the text the database reads back: CheckStored compares it with
+		// the number the resource gave, and refuses what it rounded
+		if r, ok := sqldb.RoundDecimal(strings.TrimSpace(fmt.Sprint(x)), col.Scale); ok {
+			return r
+		}
 	}
 	return v
 }

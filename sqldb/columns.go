@@ -91,9 +91,19 @@ type Column struct {
 	Kind     Kind
 	Nullable bool
 	MaxLen   int // the characters a text column holds (char(n), varchar(n)); 0: unbounded, not text, or SQLite (which enforces none)
+	// Scale is the digits after the point a decimal column keeps: the
+	// database rounds a written value to it (RoundDecimal). HasScale is
+	// false where that is not known: an unconstrained numeric, SQLite
+	// (which stores a declared NUMERIC(p,s) value as given), PostgreSQL's
+	// money (its digits follow lc_monetary, and its text has a currency
+	// sign the decimal transform does not read), a query's columns.
+	Scale    int
+	HasScale bool
 }
 
-// columnSQL lists a table's columns (name, type, nullable as 1/0) in order:
+// columnSQL lists a table's columns (name, type, nullable as 1/0, and
+// where the catalog has them the live table name, the text length and the
+// numeric scale, -1 for none) in order:
 // the first argument is the schema ("" for the default one), the second the
 // table. Names are compared without regard to case: the caller picks an
 // exact match when a database holds names that differ only in case.
@@ -101,11 +111,11 @@ var columnSQL = map[string]string{
 	// SQLite: only an INTEGER PRIMARY KEY (the rowid) can never be NULL
 	// besides NOT NULL columns; another primary key column may hold NULL
 	"sqlite": "SELECT name, type, CASE WHEN \"notnull\" = 1 OR (pk = 1 AND upper(type) = 'INTEGER') THEN 0 ELSE 1 END FROM pragma_table_info(?2) WHERE ?1 = ?1 ORDER BY cid",
-	"postgres": "SELECT column_name, CASE WHEN data_type = 'USER-DEFINED' THEN udt_name ELSE data_type END, CASE WHEN is_nullable = 'YES' THEN 1 ELSE 0 END, table_name, COALESCE(character_maximum_length, 0) " +
+	"postgres": "SELECT column_name, CASE WHEN data_type = 'USER-DEFINED' THEN udt_name ELSE data_type END, CASE WHEN is_nullable = 'YES' THEN 1 ELSE 0 END, table_name, COALESCE(character_maximum_length, 0), COALESCE(numeric_scale, -1) " +
 		"FROM information_schema.columns WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND lower(table_name) = lower($2) ORDER BY ordinal_position",
-	"sqlserver": "SELECT COLUMN_NAME, DATA_TYPE, CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, TABLE_NAME, COALESCE(CHARACTER_MAXIMUM_LENGTH, 0) " +
+	"sqlserver": "SELECT COLUMN_NAME, DATA_TYPE, CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, TABLE_NAME, COALESCE(CHARACTER_MAXIMUM_LENGTH, 0), COALESCE(CAST(NUMERIC_SCALE AS int), -1) " +
 		"FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = COALESCE(NULLIF(@p1, ''), SCHEMA_NAME()) AND TABLE_NAME = @p2 ORDER BY ORDINAL_POSITION",
-	"mysql": "SELECT COLUMN_NAME, DATA_TYPE, CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, TABLE_NAME, COALESCE(CHARACTER_MAXIMUM_LENGTH, 0) " +
+	"mysql": "SELECT COLUMN_NAME, DATA_TYPE, CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, TABLE_NAME, COALESCE(CHARACTER_MAXIMUM_LENGTH, 0), COALESCE(NUMERIC_SCALE, -1) " +
 		"FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = COALESCE(NULLIF(?, ''), DATABASE()) AND lower(TABLE_NAME) = lower(?) ORDER BY ORDINAL_POSITION",
 }
 
@@ -132,10 +142,10 @@ func (db *DB) TableColumns(ctx context.Context, schema, table string) ([]Column,
 		var c Column
 		var nullable int
 		live := table
-		var maxLen int64
+		var maxLen, scale int64 = 0, -1
 		dest := []any{&c.Name, &c.Type, &nullable}
-		if len(cols) == 5 {
-			dest = append(dest, &live, &maxLen)
+		if len(cols) == 6 {
+			dest = append(dest, &live, &maxLen, &scale)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("introspect %s: %s", table, Describe(err))
@@ -144,6 +154,7 @@ func (db *DB) TableColumns(ctx context.Context, schema, table string) ([]Column,
 		if maxLen > 0 && maxLen < 1<<31 { // SQL Server's -1 is max: unbounded
 			c.MaxLen = int(maxLen)
 		}
+		c.Scale, c.HasScale = decimalScale(db.Dialect, c, scale)
 		if _, seen := byTable[live]; !seen {
 			order = append(order, live)
 		}
@@ -161,6 +172,29 @@ func (db *DB) TableColumns(ctx context.Context, schema, table string) ([]Column,
 		return byTable[order[0]], nil
 	}
 	return nil, nil
+}
+
+// decimalScale is the scale of decimal column c, whose catalog gave
+// scale (-1: none), and whether it is known. Only exact numbers round to a
+// scale the catalog tells: an integer column's scale 0 is not what it does
+// to 2.5 (PostgreSQL rounds, MariaDB rounds, SQL Server refuses), nor a
+// float's.
+func decimalScale(d Dialect, c Column, scale int64) (int, bool) {
+	if c.Kind != KindDecimal {
+		return 0, false
+	}
+	if scale < 0 && d.Name() == "sqlserver" {
+		// money and smallmoney keep four digits; the catalog says so too,
+		// this is for a catalog that does not
+		switch baseType(c.Type) {
+		case "money", "smallmoney":
+			return 4, true
+		}
+	}
+	if scale < 0 || scale > 1000 {
+		return 0, false
+	}
+	return int(scale), true
 }
 
 // QueryColumns lists the columns of a query's result (a logical table) as
