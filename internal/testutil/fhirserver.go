@@ -1,6 +1,8 @@
 package testutil
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -16,11 +18,13 @@ import (
 // FHIRServer is the test FHIR server (testdata/fhirserver: Medplum's
 // fhir-router with its in-memory repository) running as a child process.
 type FHIRServer struct {
-	t    testing.TB
-	port string
-	cmd  *exec.Cmd
-	dir  string
-	env  []string
+	t        testing.TB
+	port     string
+	cmd      *exec.Cmd
+	exited   chan struct{} // closed when cmd has exited
+	dir      string
+	env      []string
+	instance string // answered by /healthz: tells this process from whatever else holds the port
 }
 
 // StartFHIRServer starts a fresh, empty test FHIR server on a free port. In
@@ -41,16 +45,35 @@ func StartFHIRServerEnv(t testing.TB, env ...string) *FHIRServer {
 		}
 		t.Skip("test FHIR server not installed: npm ci in testdata/fhirserver")
 	}
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	s := &FHIRServer{t: t, dir: dir, env: env, instance: hex.EncodeToString(nonce[:])}
+	t.Cleanup(s.Stop)
+	// a free port is only free until someone takes it: between closing the
+	// probe listener and node's listen, another test's server can get it
+	// (node then exits with EADDRINUSE, and a health check answered by the
+	// other server made tests talk to a facade). A start that finds its
+	// process gone or someone else answering tries another port.
+	for attempt := 1; ; attempt++ {
+		s.port = freePort(t)
+		err := s.start()
+		if err == nil {
+			return s
+		}
+		if attempt == 3 {
+			t.Fatal(err)
+		}
+	}
+}
+
+func freePort(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, port, _ := net.SplitHostPort(l.Addr().String())
 	l.Close()
-	s := &FHIRServer{t: t, port: port, dir: dir, env: env}
-	s.Start()
-	t.Cleanup(s.Stop)
-	return s
+	return port
 }
 
 // URL is the FHIR base.
@@ -62,25 +85,52 @@ func (s *FHIRServer) Root() string { return "http://127.0.0.1:" + s.port }
 // Start (re)starts the process on the same port and waits until it answers.
 func (s *FHIRServer) Start() {
 	s.t.Helper()
+	if err := s.start(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// start runs node on s.port and waits until this process (its instance)
+// answers /healthz; an error when it exits first or does not answer.
+func (s *FHIRServer) start() error {
 	cmd := exec.Command("node", "server.js")
 	cmd.Dir = s.dir
-	cmd.Env = append(append(os.Environ(), "PORT="+s.port), s.env...)
+	cmd.Env = append(append(os.Environ(), "PORT="+s.port, "INSTANCE="+s.instance), s.env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("start test FHIR server: %v", err)
+		return fmt.Errorf("start test FHIR server: %w", err)
 	}
-	s.cmd = cmd
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	s.cmd, s.exited = cmd, exited
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		res, err := http.Get(s.Root() + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			return
+		select {
+		case <-exited:
+			s.cmd = nil
+			return fmt.Errorf("test FHIR server exited before answering on port %s (port taken?)", s.port)
+		default:
+		}
+		if s.answering() {
+			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	s.Stop()
-	s.t.Fatalf("test FHIR server did not answer on %s", s.URL())
+	return fmt.Errorf("test FHIR server did not answer on %s", s.URL())
+}
+
+// answering reports whether this instance answers /healthz.
+func (s *FHIRServer) answering() bool {
+	res, err := http.Get(s.Root() + "/healthz")
+	if err != nil {
+		return false
+	}
+	defer res.Body.Close()
+	var h struct {
+		Instance string `json:"instance"`
+	}
+	return res.StatusCode == 200 && json.NewDecoder(res.Body).Decode(&h) == nil && h.Instance == s.instance
 }
 
 // Stop kills the process (all data is lost, as with a crash).
@@ -89,7 +139,7 @@ func (s *FHIRServer) Stop() {
 		return
 	}
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-	_ = s.cmd.Wait()
+	<-s.exited
 	s.cmd = nil
 }
 

@@ -31,6 +31,9 @@ for (const f of SEARCH_PARAMETER_BUNDLE_FILES) {
 const router = new FhirRouter();
 const repo = new MemoryRepository();
 const port = Number(process.env.PORT || 8089);
+// INSTANCE: echoed by /healthz, so that a test harness knows it reached
+// this process and not another one holding the port
+const instance = process.env.INSTANCE || '';
 const base = `http://127.0.0.1:${port}/fhir`;
 const exportOn = process.env.EXPORT !== 'off' && !process.argv.includes('--no-export');
 const bulk = exportOn ? require('./export.js')({ repo, base, send }) : undefined;
@@ -96,7 +99,7 @@ async function handle(req, res, raw) {
       : { status: Number(url.searchParams.get('status')), count: Number(url.searchParams.get('count') || 1) };
     return send(res, 200, { fault });
   }
-  if (url.pathname === '/healthz') return send(res, 200, { status: 'ok' });
+  if (url.pathname === '/healthz') return send(res, 200, { status: 'ok', instance });
   if (url.pathname === '/_test/export-stats') return send(res, 200, bulk ? bulk.stats : { off: true });
   if (url.pathname === '/_test/export-fault' && bulk) return bulk.handle(req, res, url);
   if (!url.pathname.startsWith('/fhir')) return send(res, 404, core.notFound);
