@@ -65,6 +65,22 @@ func (e *ElementError) Error() string { return e.Path + ": " + e.Msg }
 // Unwrap makes ElementError an ErrUnprocessable.
 func (e *ElementError) Unwrap() error { return ErrUnprocessable }
 
+// InteractionError is a write its backend's mapping does not allow at all
+// for the type (a create of a type whose rows only the legacy application
+// makes, an update of a read-only view). It is an ErrNotSupported (400
+// not-supported), worded as legacy words it on every route.
+type InteractionError struct {
+	Type        string
+	Interaction string // "create", "update" or "delete"
+}
+
+func (e *InteractionError) Error() string {
+	return fmt.Sprintf("%v: %s of %s is not allowed by its mapping", ErrNotSupported, e.Interaction, e.Type)
+}
+
+// Unwrap makes InteractionError an ErrNotSupported.
+func (e *InteractionError) Unwrap() error { return ErrNotSupported }
+
 // ReferencedError is a delete refused because other resources still refer
 // to the resource (a foreign key in the legacy database): By names their
 // types, sorted — none when the records that refer to it are of no type
@@ -187,10 +203,11 @@ type WriteChecker interface {
 
 // IDChecker is an optional capability beside WriteChecker: whether the
 // reverse mirror could carry a resource with this id back into the
-// backend. Legacy keys come from the legacy database's own sequences, so
-// an id of the legacy key form that legacy has no row for cannot be given
-// to a new row, and one the FHIR server assigned in that form could be
-// mistaken for an unrelated legacy row.
+// backend. Legacy keys from the legacy database's own sequences cannot be
+// given to a new row, so an id of that form that legacy has no row for
+// cannot be mirrored; a uuid key can (the mirror inserts the row under
+// it). Either way an id the FHIR server assigned that names an existing
+// legacy row names an unrelated one.
 type IDChecker interface {
 	// CheckWriteID returns nil, or an error wrapping ErrUnprocessable that
 	// says why id cannot be mirrored back. assigned says the FHIR server

@@ -93,3 +93,68 @@ func TestEHRWriteBack(t *testing.T) {
 		}
 	})
 }
+
+// TestUpdateAsCreateUnderGivenKeys: a uuid key may be given, so an update
+// of a uuid legacy has no row for inserts the row under that very key (the
+// reverse mirror of a resource the FHIR server created keeps its id);
+// another update of it updates that row; If-Match on it is 412; an id
+// other than a canonical uuid names no row and is refused. Integer keys
+// come from a sequence: an update of an unknown one is still refused.
+// Before, every update-as-create was refused.
+func TestUpdateAsCreateUnderGivenKeys(t *testing.T) {
+	testutil.LegacyDialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
+		ctx := context.Background()
+		ehrDB, demoDB := open(t), open(t)
+		ehr := legacy.New(ehrDB, testutil.SeedEHR(t, ehrDB, 3))
+		demo := legacy.New(demoDB, testutil.Seed(t, demoDB, 3))
+		patient := func(be *legacy.Backend, id, family string) map[string]any {
+			var seedID string
+			if be == ehr {
+				seedID = seed.EHRPatientData(1).GUID
+			} else {
+				seedID = "1"
+			}
+			r, err := be.Read(ctx, "Patient", seedID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := bodyOf(t, r.JSON)
+			delete(m, "extension") // a new EHR Patient's race is legacy's to derive
+			m["id"] = id
+			m["name"].([]any)[0].(map[string]any)["family"] = family
+			m["identifier"].([]any)[0].(map[string]any)["value"] = "MRN-" + family
+			return m
+		}
+		const fresh = "6c2d1e4f-8a9b-4c0d-9e1f-2a3b4c5d6e7f"
+		for _, c := range []struct {
+			name, id, family, ifMatch string
+			be                        *legacy.Backend
+			created                   bool
+			err                       error // nil: accepted
+		}{
+			{name: "a new uuid is created under it", be: ehr, id: fresh, family: "Givenkey", created: true},
+			{name: "the same uuid again updates that row", be: ehr, id: fresh, family: "Givenkey", created: false},
+			{name: "If-Match on a uuid with no row", be: ehr, id: "6c2d1e4f-8a9b-4c0d-9e1f-2a3b4c5d6e70", family: "Ifmatch", ifMatch: "h1", err: backend.ErrPreconditionFailed},
+			{name: "an upper-case uuid is another id", be: ehr, id: strings.ToUpper(fresh), family: "Upper", err: backend.ErrNotSupported},
+			{name: "an unknown integer key", be: demo, id: "987654", family: "Intkey", err: backend.ErrNotSupported},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				r, created, err := c.be.Update(ctx, "Patient", c.id, patient(c.be, c.id, c.family), c.ifMatch)
+				if c.err != nil {
+					if !errors.Is(err, c.err) {
+						t.Fatalf("got %v, want %v", err, c.err)
+					}
+					return
+				}
+				if err != nil || created != c.created || r.ID != c.id {
+					t.Fatalf("got %v created=%v %+v, want %s created=%v", err, created, r, c.id, c.created)
+				}
+				var n int
+				q := "SELECT COUNT(*) FROM " + seed.EHRTable(ehrDB.Dialect, "PatientMaster") + " WHERE " + seed.EHRColumn(ehrDB.Dialect, "PatientGUID") + " = " + ehrDB.Dialect.Placeholder(1)
+				if err := ehrDB.QueryRowContext(ctx, q, c.id).Scan(&n); err != nil || n != 1 {
+					t.Fatalf("rows keyed %s: %d %v", c.id, n, err)
+				}
+			})
+		}
+	})
+}

@@ -178,7 +178,7 @@ func (b *Backend) Create(ctx context.Context, typ string, body map[string]any, i
 		return nil, false, err
 	}
 	if !s.WriteBack.Create {
-		return nil, false, fmt.Errorf("%w: create of %s is not allowed by its mapping", backend.ErrNotSupported, typ)
+		return nil, false, refused(s, "create")
 	}
 	var res *backend.Resource
 	created := false
@@ -228,67 +228,117 @@ func (b *Backend) Create(ctx context.Context, typ string, body map[string]any, i
 	return res, created, err
 }
 
-// Update implements backend.Backend.
+// Update implements backend.Backend. An id legacy has no row for is an
+// update-as-create (createAs).
 func (b *Backend) Update(ctx context.Context, typ, id string, body map[string]any, ifMatch string) (*backend.Resource, bool, error) {
 	s, err := b.spec(typ)
 	if err != nil {
 		return nil, false, err
 	}
-	if !s.WriteBack.Update {
-		return nil, false, fmt.Errorf("%w: update of %s is not allowed by its mapping", backend.ErrNotSupported, typ)
+	if !s.WriteBack.Update && !(s.GivenKeys() && s.WriteBack.Create) {
+		return nil, false, refused(s, "update")
 	}
 	key, err := s.KeyOf(id)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %s ids are assigned by the legacy database; %q cannot be one", backend.ErrNotSupported, typ, id)
 	}
 	var res *backend.Resource
+	created := false
 	err = b.inTx(ctx, func(tx sqlConn) error {
+		created = false // a rerun may take the other branch
 		row, err := b.readRow(ctx, sqldb.SQLReader(tx), s, id)
 		if errors.Is(err, backend.ErrNotFound) {
-			// legacy keys come from identity columns: a client-chosen id
-			// would collide with the sequence later
-			return fmt.Errorf("%w: update-as-create: %s ids are assigned by the legacy database; use POST", backend.ErrNotSupported, typ)
+			res, err = b.createAs(ctx, tx, s, key, id, body, ifMatch)
+			created = err == nil
+			return err
 		}
 		if err != nil {
 			return err
 		}
-		old, err := s.StampOf(row)
-		if err != nil {
-			return err
+		if !s.WriteBack.Update {
+			return refused(s, "update")
 		}
-		cur, err := s.RowMeta(row)
-		if err != nil {
-			return err
-		}
-		if ifMatch != "" && ifMatch != cur.VersionID {
-			return fmt.Errorf("%w: %s/%s is at version %s, not %s", backend.ErrPreconditionFailed, typ, id, cur.VersionID, ifMatch)
-		}
-		v, err := b.values(ctx, tx, s, body)
-		if err != nil {
-			return err
-		}
-		st := s.UpdateStmt(b.db.Dialect, key, v, old, b.stamp(s, &old))
-		r, err := tx.ExecContext(ctx, st.SQL, st.Args...)
-		if err != nil {
-			return constraintErr(s, err)
-		}
-		if n, _ := r.RowsAffected(); n != 1 {
-			// someone else committed between our read and our write: with
-			// If-Match the client must decide; without it the last writer
-			// wins, so the whole transaction runs again on the new row
-			if ifMatch != "" {
-				return fmt.Errorf("%w: %s/%s is no longer at version %s", backend.ErrPreconditionFailed, typ, id, ifMatch)
-			}
-			return errRace
-		}
-		row, err = b.readRow(ctx, sqldb.SQLReader(tx), s, id)
-		if err != nil {
-			return err
-		}
-		res, err = b.stored(s, row, body)
+		res, err = b.update(ctx, tx, s, key, id, row, body, ifMatch)
 		return err
 	})
-	return res, false, err
+	return res, created, err
+}
+
+// update replaces the existing row of id (read as row in tx).
+func (b *Backend) update(ctx context.Context, tx sqlConn, s *mappings.Spec, key any, id string, row mappings.Row, body map[string]any, ifMatch string) (*backend.Resource, error) {
+	typ := s.ResourceType
+	old, err := s.StampOf(row)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := s.RowMeta(row)
+	if err != nil {
+		return nil, err
+	}
+	if ifMatch != "" && ifMatch != cur.VersionID {
+		return nil, fmt.Errorf("%w: %s/%s is at version %s, not %s", backend.ErrPreconditionFailed, typ, id, cur.VersionID, ifMatch)
+	}
+	v, err := b.values(ctx, tx, s, body)
+	if err != nil {
+		return nil, err
+	}
+	st := s.UpdateStmt(b.db.Dialect, key, v, old, b.stamp(s, &old))
+	r, err := tx.ExecContext(ctx, st.SQL, st.Args...)
+	if err != nil {
+		return nil, constraintErr(s, err)
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		// someone else committed between our read and our write: with
+		// If-Match the client must decide; without it the last writer
+		// wins, so the whole transaction runs again on the new row
+		if ifMatch != "" {
+			return nil, fmt.Errorf("%w: %s/%s is no longer at version %s", backend.ErrPreconditionFailed, typ, id, ifMatch)
+		}
+		return nil, errRace
+	}
+	row, err = b.readRow(ctx, sqldb.SQLReader(tx), s, id)
+	if err != nil {
+		return nil, err
+	}
+	return b.stored(s, row, body)
+}
+
+// createAs is an update of an id legacy has no row for (update-as-create):
+// the row is inserted under the id's own key when the spec's keys may be
+// given (a uuid key, mappings.Spec.GivenKeys) — so a resource the FHIR
+// server created keeps its id as its legacy key, and the reverse mirror
+// needs no id map for it. Keys from an identity column are refused: a
+// chosen key would collide with the sequence later. The insert is a plain
+// INSERT: a row that appeared with that key meanwhile makes it fail on the
+// primary key (409), never overwrites it.
+func (b *Backend) createAs(ctx context.Context, tx sqlConn, s *mappings.Spec, key any, id string, body map[string]any, ifMatch string) (*backend.Resource, error) {
+	switch {
+	case !s.WriteBack.Create:
+		return nil, refused(s, "create")
+	case !s.GivenKeys():
+		return nil, fmt.Errorf("%w: update-as-create: %s ids are assigned by the legacy database; use POST", backend.ErrNotSupported, s.ResourceType)
+	case ifMatch != "":
+		return nil, fmt.Errorf("%w: %s/%s does not exist", backend.ErrPreconditionFailed, s.ResourceType, id)
+	}
+	v, err := b.values(ctx, tx, s, body)
+	if err != nil {
+		return nil, err
+	}
+	st := s.InsertKeyedStmt(b.db.Dialect, key, v, b.stamp(s, nil))
+	if _, err := sqldb.InsertKey(ctx, tx, b.db.Dialect, st.SQL, st.Args...); err != nil {
+		return nil, constraintErr(s, err)
+	}
+	row, err := b.readRow(ctx, sqldb.SQLReader(tx), s, id)
+	if err != nil {
+		return nil, err
+	}
+	return b.stored(s, row, body)
+}
+
+// refused is the refusal of a write the spec does not allow at all for
+// its type (writeBack), in the words every route answers it with.
+func refused(s *mappings.Spec, interaction string) error {
+	return &backend.InteractionError{Type: s.ResourceType, Interaction: interaction}
 }
 
 // Delete implements backend.Backend. Legacy keeps no tombstones: a deleted
@@ -299,7 +349,7 @@ func (b *Backend) Delete(ctx context.Context, typ, id string, ifMatch string) er
 		return err
 	}
 	if !s.WriteBack.Delete {
-		return fmt.Errorf("%w: delete of %s is not allowed by its mapping", backend.ErrNotSupported, typ)
+		return refused(s, "delete")
 	}
 	key, err := s.KeyOf(id)
 	if err != nil {

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fhirfacade/fhirfacade/backend"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/search"
 	"github.com/fhirfacade/fhirfacade/seed"
 )
@@ -95,4 +98,46 @@ func TestEHRClinicalResourceGolden(t *testing.T) {
 			golden(t, "resources/ehr-"+strings.ToLower(c.typ)+".json", out.Bytes())
 		})
 	}
+}
+
+// TestGivenKeys: only a uuid key may be given a key chosen outside the
+// legacy database, so only its INSERT may carry the key (pinned per
+// dialect; T-SQL parsed by TestGoldenTSQLParses); integer identities and
+// text codes, and a spec not bound to a live schema, may not.
+func TestGivenKeys(t *testing.T) {
+	db := testutil.SQLite(t)
+	ehr := testutil.SeedEHR(t, db, 1)
+	demoDB := testutil.SQLite(t)
+	demo := testutil.Seed(t, demoDB, 1)
+	for _, c := range []struct {
+		name string
+		spec *mappings.Spec
+		want bool
+	}{
+		{"EHR Patient (uuid)", ehr.Spec("Patient"), true},
+		{"EHR Location (text code)", ehr.Spec("Location"), false},
+		{"demo Patient (integer identity)", demo.Spec("Patient"), false},
+		{"unbound", registry(t).Spec("Patient"), false},
+	} {
+		if got := c.spec.GivenKeys(); got != c.want {
+			t.Errorf("%s: GivenKeys %v, want %v", c.name, got, c.want)
+		}
+	}
+	s := ehr.Spec("Patient")
+	id := "6c2d1e4f-8a9b-4c0d-9e1f-2a3b4c5d6e7f"
+	key, err := s.KeyOf(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.WriteValues(decode(t, `{"resourceType":"Patient","identifier":[{"system":"urn:oid:2.16.840.1.113883.3.7777.2","value":"M1"}],"name":[{"family":"Keyed"}]}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamp := mappings.DateTimeVal{Time: time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)}
+	var out bytes.Buffer
+	for _, d := range goldenDialects {
+		st := s.InsertKeyedStmt(d, key, v, stamp)
+		fmt.Fprintf(&out, "-- %s\n%s\n-- args: %s\n\n", d.Name(), st.SQL, fmtArgs(st.Args))
+	}
+	golden(t, "sql/ehr-write-patient-keyed.sql", out.Bytes())
 }

@@ -303,6 +303,16 @@ func (s *Spec) selectList(d sqldb.Dialect) string {
 // NumCols is the width of a row.
 func (s *Spec) NumCols() int { return len(s.cols) }
 
+// GivenKeys tells whether a new row may be inserted under a key chosen
+// outside the legacy database — the id of a resource created on the FHIR
+// server, or a client's update-as-create. Only a uuid key (uniqueidentifier)
+// may: any uuid is a key of the form the database itself makes, and no
+// sequence stands behind it that would hand the same key to another row
+// later. An integer identity or a text code the legacy application
+// assigns may not (false also for an unbound spec, whose key type is
+// unknown).
+func (s *Spec) GivenKeys() bool { return s.kindOf("t."+s.Key) == sqldb.KindUUID }
+
 // KeyOf parses a FHIR id into the legacy key; ErrNoMatch when no row can
 // have that id.
 func (s *Spec) KeyOf(id string) (any, error) {

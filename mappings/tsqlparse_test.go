@@ -58,7 +58,7 @@ var tsqlGaps = []tsqlGap{
 		why: "the OUTPUT clause of INSERT returns columns of the inserted rows (here the generated key), placed " +
 			"between the column list and VALUES; the grammar has no OUTPUT clause.",
 		doc:     "https://learn.microsoft.com/en-us/sql/t-sql/queries/output-clause-transact-sql",
-		match:   regexp.MustCompile(`\) OUTPUT INSERTED\.\w+ VALUES \(`),
+		match:   regexp.MustCompile(`\) OUTPUT INSERTED\.(?:\w+|\[[^\]]+\]) VALUES \(`),
 		rewrite: ") VALUES (",
 		probe:   "INSERT INTO t (a) OUTPUT INSERTED.id VALUES (@p1)",
 	},

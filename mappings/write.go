@@ -49,8 +49,24 @@ func (s *Spec) setCols(v Values, update bool) []string {
 // InsertStmt inserts v with the given last-updated stamp and returns the
 // generated key.
 func (s *Spec) InsertStmt(d sqldb.Dialect, v Values, stamp DateTimeVal) Stmt {
+	return s.insertStmt(d, nil, v, stamp)
+}
+
+// InsertKeyedStmt inserts v under key (from KeyOf) instead of a key the
+// database generates; only for a spec whose keys may be given (GivenKeys).
+// It returns the key as InsertStmt does.
+func (s *Spec) InsertKeyedStmt(d sqldb.Dialect, key any, v Values, stamp DateTimeVal) Stmt {
+	return s.insertStmt(d, key, v, stamp)
+}
+
+// insertStmt is InsertStmt, with the key column set to key unless nil.
+func (s *Spec) insertStmt(d sqldb.Dialect, key any, v Values, stamp DateTimeVal) Stmt {
 	b := &builder{d: d, s: s}
 	var names []string
+	if key != nil {
+		b.arg(key)
+		names = append(names, s.sqlName(d, "t."+s.Key))
+	}
 	for _, ref := range s.setCols(v, false) {
 		b.arg(s.writeArg(ref, v[ref]))
 		names = append(names, s.sqlName(d, ref))
