@@ -243,7 +243,11 @@ func (b *Backend) Create(ctx context.Context, typ string, body map[string]any, i
 // Update implements backend.Backend. An id legacy cannot produce and the map
 // does not know is a resource created on the FHIR server: a legacy row is
 // inserted for it and the pair recorded (reserved first, so an interrupted
-// attempt is never repeated blindly).
+// attempt is never repeated blindly). An id of the legacy key form goes to
+// legacy as it is: an update of its row, or where legacy has none and its
+// keys may be given (uuid keys) an insert under that key — a FHIR-created
+// uuid needs no pair (CheckWriteID keeps one that names another legacy
+// row from getting here).
 func (b *Backend) Update(ctx context.Context, typ, id string, body map[string]any, ifMatch string) (*backend.Resource, bool, error) {
 	if err := b.in(ctx, body); err != nil {
 		return nil, false, err
@@ -345,22 +349,65 @@ func (b *Backend) CheckWrite(ctx context.Context, typ, id string, body map[strin
 
 // CheckWriteID implements backend.IDChecker. An id legacy cannot produce
 // is fine: the mirror gives it a new legacy row and pairs the two. An id
-// of the legacy key form is a legacy row's: a client's update (or
-// update-as-create) to one legacy has no row for could never be mirrored
-// (legacy assigns its keys itself), and a FHIR-assigned one would make the
-// mirror overwrite whatever unrelated row has that key.
+// of the legacy key form names the legacy row with that key. Where legacy
+// keys come from a sequence (an integer identity), legacy has no row for
+// a new one and cannot take it: a client's update-as-create of such an id
+// could never be mirrored. Where keys may be given (a uuid key,
+// mappings.Spec.GivenKeys) the mirror inserts the row under the id itself,
+// so ids stay the same on both sides without a pair. An id the FHIR
+// server assigned is checked by checkAssigned.
 func (b *Backend) CheckWriteID(ctx context.Context, typ, id string, assigned bool) error {
 	if _, mapped := b.Map.ToLegacy(typ, id); mapped || !b.derivable(typ, id) {
 		return nil
 	}
+	s := b.Reg.Spec(typ)
+	given := s != nil && s.GivenKeys()
 	if assigned {
-		return fmt.Errorf("%w: the FHIR server assigned %s/%s, an id of the legacy key form: mirroring it back could overwrite the legacy row with that key", backend.ErrUnprocessable, typ, id)
+		return b.checkAssigned(ctx, typ, id, given)
 	}
-	_, err := b.Inner.Read(ctx, typ, id)
+	held, err := b.Map.held(ctx, typ, id)
+	if err != nil {
+		return fmt.Errorf("%w: %v", backend.ErrUnavailable, err)
+	}
+	if held {
+		return &backend.ElementError{Path: typ + ".id", Msg: fmt.Sprintf("%s/%s: the FHIR server gave this id to a resource that legacy cannot hold under it (legacy's row %s is another resource, or legacy assigns such keys itself), so this write could not be mirrored back", typ, id, id)}
+	}
+	_, err = b.Inner.Read(ctx, typ, id)
 	if errors.Is(err, backend.ErrNotFound) || errors.Is(err, backend.ErrGone) {
+		if given {
+			return nil // the mirror inserts the row under this very key
+		}
 		return &backend.ElementError{Path: typ + ".id", Msg: fmt.Sprintf("%s/%s: legacy assigns %s ids of this form itself and has no row %s, so this write could not be mirrored back", typ, id, typ, id)}
 	}
 	return err
+}
+
+// checkAssigned is CheckWriteID for an id of the legacy key form that the
+// FHIR server just gave a new resource (the create has happened). With
+// given keys and no legacy row of that key, the mirror inserts one under
+// it. A legacy row that exists is another resource (this one is new), and
+// a key from a sequence would be another row's later: either way mirroring
+// could overwrite an unrelated row, so the id is refused — and held in the
+// id map, so that later writes of it are refused too.
+func (b *Backend) checkAssigned(ctx context.Context, typ, id string, given bool) error {
+	why := "an id of the legacy key form: mirroring it back could overwrite the legacy row with that key"
+	if given {
+		_, err := b.Inner.Read(ctx, typ, id)
+		switch {
+		case errors.Is(err, backend.ErrNotFound) || errors.Is(err, backend.ErrGone):
+			return nil
+		case err != nil && !errors.Is(err, backend.ErrUnmappable):
+			return err
+		}
+		why = "the id of an existing legacy row that is another resource: mirroring the new resource back would overwrite that row"
+	}
+	// DANGER: the refusal must stand even if the hold fails (the mirror
+	// row is marked on it); only later writes then go unchecked
+	held := "it is held in the id map (a reservation without a legacy id), so later writes of it are refused too; resolve the clash in legacy, then delete the reservation"
+	if err := b.Map.hold(ctx, typ, id); err != nil {
+		held = "it could not be held in the id map, so later writes of it are not stopped"
+	}
+	return fmt.Errorf("%w: the FHIR server assigned %s/%s, %s; %s", backend.ErrUnprocessable, typ, id, why, held)
 }
 
 // Transact implements backend.Transactor when the inner backend does: the

@@ -4,9 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fhirfacade/fhirfacade/backend"
+	"github.com/fhirfacade/fhirfacade/control"
+	"github.com/fhirfacade/fhirfacade/idmap"
+	"github.com/fhirfacade/fhirfacade/internal/testutil"
+	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/seed"
 )
 
 // TestCheckWriteReferences: the write check sees references as the reverse
@@ -56,11 +63,11 @@ func TestCheckWriteReferences(t *testing.T) {
 	}
 }
 
-// TestCheckWriteID: which ids the reverse mirror can carry back. An id
-// legacy cannot produce gets a new paired row; one of the legacy key form
-// must be an existing legacy row when a client chose it, and is never
-// mirrored when the FHIR server assigned it (it could overwrite an
-// unrelated legacy row).
+// TestCheckWriteID: which ids the reverse mirror can carry back (integer
+// keys). An id legacy cannot produce gets a new paired row; one of the
+// legacy key form must be an existing legacy row when a client chose it,
+// and is never mirrored when the FHIR server assigned it (it could
+// overwrite an unrelated legacy row) — nor are later writes of it.
 func TestCheckWriteID(t *testing.T) {
 	b, _ := setup(t)
 	ctx := context.Background()
@@ -79,6 +86,9 @@ func TestCheckWriteID(t *testing.T) {
 		{"client update of a mapped FHIR id", mapped, false, false},
 		{"server-assigned uuid", "0b9d3c1e-aaaa-bbbb-cccc-00000000000d", true, false},
 		{"server-assigned id of the legacy key form with a row", "1", true, true},
+		// the clash is held: a later write of the id is not mirrored into
+		// the unrelated row either
+		{"client update of that id afterwards", "1", false, true},
 		{"server-assigned id of the legacy key form without a row", "987655", true, true},
 	}
 	for _, c := range cases {
@@ -134,5 +144,79 @@ func TestCheckWriteIDs(t *testing.T) {
 				t.Fatalf("legacy was asked about %q, want %q", rec.ids, c.want)
 			}
 		})
+	}
+}
+
+// setupEHR is setup on the EHR schema (uuid keys).
+func setupEHR(t *testing.T) (*idmap.Backend, *control.Store) {
+	t.Helper()
+	ctx := context.Background()
+	db := testutil.SQLite(t)
+	reg := testutil.SeedEHR(t, db, 2)
+	ctl, err := control.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ctl.Close() })
+	return &idmap.Backend{Inner: legacy.New(db, reg), Map: idmap.New(ctl), Reg: reg}, ctl
+}
+
+// TestCheckWriteIDGivenKeys: on uuid keys a FHIR-assigned uuid, or a
+// client's new one, is mirrored under itself — unless it names an
+// existing legacy row (another resource): then it is refused, and held,
+// so later writes of it are refused too, in every process. Before, every
+// FHIR-assigned uuid and every client's new one was refused.
+func TestCheckWriteIDGivenKeys(t *testing.T) {
+	b, ctl := setupEHR(t)
+	ctx := context.Background()
+	row := seed.EHRPatientData(1).GUID
+	other := &idmap.Backend{Inner: b.Inner, Map: idmap.New(ctl), Reg: b.Reg}
+	cases := []struct {
+		name, id string
+		assigned bool
+		refused  bool
+		be       *idmap.Backend
+	}{
+		{"server-assigned uuid without a legacy row", "0b9d3c1e-aaaa-4bbb-8ccc-00000000000d", true, false, b},
+		{"client update-as-create of a new uuid", "0b9d3c1e-aaaa-4bbb-8ccc-00000000000e", false, false, b},
+		{"client update of a legacy row", row, false, false, b},
+		{"server-assigned uuid of an existing legacy row", row, true, true, b},
+		{"client update of that id afterwards", row, false, true, b},
+		{"client update of that id in another process", row, false, true, other},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.be.CheckWriteID(ctx, "Patient", c.id, c.assigned)
+			if got := errors.Is(err, backend.ErrUnprocessable); got != c.refused || (!c.refused && err != nil) {
+				t.Fatalf("CheckWriteID(%q, assigned=%v) = %v, want refused %v", c.id, c.assigned, err, c.refused)
+			}
+		})
+	}
+}
+
+// TestMirrorUnderGivenKey: the reverse mirror's update of a FHIR-assigned
+// uuid inserts the legacy row under that uuid and pairs nothing: legacy
+// alone reads it by the same id, and a second update changes that row.
+func TestMirrorUnderGivenKey(t *testing.T) {
+	b, _ := setupEHR(t)
+	ctx := context.Background()
+	id := "2f4e6a8c-1b3d-4f5a-9c7e-0a2b4c6d8e0f"
+	body := func(family string) map[string]any {
+		return map[string]any{"resourceType": "Patient", "name": []any{map[string]any{"family": family}},
+			"identifier": []any{map[string]any{"system": "urn:oid:2.16.840.1.113883.3.7777.2", "value": "MRN-GIVEN"}}}
+	}
+	r, created, err := b.Update(ctx, "Patient", id, body("Given"), "")
+	if err != nil || !created || r.ID != id {
+		t.Fatalf("mirror of a FHIR-created uuid: %v created=%v %+v", err, created, r)
+	}
+	if l, ok := b.Map.ToLegacy("Patient", id); ok {
+		t.Fatalf("paired with %s", l)
+	}
+	if _, created, err = b.Update(ctx, "Patient", id, body("Again"), ""); err != nil || created {
+		t.Fatalf("second mirror: %v created=%v", err, created)
+	}
+	got, err := b.Inner.Read(ctx, "Patient", id)
+	if err != nil || !strings.Contains(string(got.JSON), `"family":"Again"`) {
+		t.Fatalf("legacy alone reads %s: %v %s", id, err, got)
 	}
 }

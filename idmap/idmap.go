@@ -143,6 +143,32 @@ func (m *Map) reserve(ctx context.Context, typ, fhirID string) error {
 	return nil
 }
 
+// hold reserves fhirID for good, without a legacy id: the FHIR server
+// assigned it, and legacy cannot hold the resource under it (its key names
+// another row, or comes from a sequence). held finds it, so later writes
+// of that id are not mirrored into the row either; an operator deletes the
+// reservation once the clash is resolved.
+func (m *Map) hold(ctx context.Context, typ, fhirID string) error {
+	if _, err := m.store.ReserveID(ctx, typ, fhirID, time.Now()); err != nil {
+		return fmt.Errorf("id map: %w", err)
+	}
+	m.mu.Lock()
+	delete(m.missed, pair{typ, fhirID})
+	m.mu.Unlock()
+	return nil
+}
+
+// held tells whether fhirID is reserved without a legacy id, asking the
+// store every time (the cache holds completed pairs only, and a miss
+// remembered for a second could hide a hold another process just made).
+func (m *Map) held(ctx context.Context, typ, fhirID string) (bool, error) {
+	_, pending, _, err := m.store.LookupID(ctx, typ, fhirID)
+	if err != nil {
+		return false, fmt.Errorf("id map: %w", err)
+	}
+	return pending, nil
+}
+
 // complete records the legacy id of a reserved FHIR id.
 func (m *Map) complete(ctx context.Context, typ, fhirID, legacyID string) error {
 	if err := m.store.CompleteID(ctx, typ, fhirID, legacyID); err != nil {
