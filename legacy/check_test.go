@@ -23,6 +23,8 @@ type checkCase struct {
 	edit             func(m map[string]any)
 	path             string // the element both refuse; "" when both accept
 	rounded          bool   // a column's rounding: SQLite, which keeps the digits, accepts
+	refused          string // the interaction the mapping does not allow, which both refuse (400)
+	newID            string // PUT to this id legacy has no row for (update-as-create)
 }
 
 // TestCheckWriteAgreesWithWrite: the write check (what a `fhir` route asks
@@ -37,7 +39,10 @@ type checkCase struct {
 // with more digits than its column's scale keeps (the check rounds it as
 // the database does). Before, the check only decoded the body: every
 // derived case passed it; and until the check knew the scale, a rounded
-// latitude passed it too.
+// latitude passed it too. A create or update the type's mapping does not
+// allow is refused by both in the same words (the check let them pass); an
+// update-as-create of a uuid legacy has no row for is a create under that
+// key for both.
 func TestCheckWriteAgreesWithWrite(t *testing.T) {
 	testutil.LegacyDialects(t, func(t *testing.T, open func(testing.TB) *sqldb.DB) {
 		for _, sc := range []struct {
@@ -93,16 +98,31 @@ func (w checkWorld) agree(c checkCase, i int) {
 	if c.rounded && w.sqlite {
 		c.path = "" // SQLite stores it as given
 	}
+	if ids, ok := body["identifier"].([]any); ok && (c.create || c.newID != "") { // unique business keys
+		ids[0].(map[string]any)["value"] = fmt.Sprintf("CHK%d", i)
+	}
 	var checkErr, writeErr error
 	if c.create {
-		if ids, ok := body["identifier"].([]any); ok { // unique business keys
-			ids[0].(map[string]any)["value"] = fmt.Sprintf("CHK%d", i)
-		}
 		checkErr = w.be.CheckWrite(ctx, c.typ, "", body)
 		_, _, writeErr = w.be.Create(ctx, c.typ, body, nil)
 	} else {
+		if c.newID != "" {
+			id, body["id"] = c.newID, c.newID
+		}
 		checkErr = w.be.CheckWrite(ctx, c.typ, id, body)
 		_, _, writeErr = w.be.Update(ctx, c.typ, id, body, "")
+	}
+	if c.refused != "" {
+		for what, err := range map[string]error{"check": checkErr, "write": writeErr} {
+			var ie *backend.InteractionError
+			if !errors.Is(err, backend.ErrNotSupported) || !errors.As(err, &ie) || ie.Interaction != c.refused {
+				t.Fatalf("%s: got %v, want the %s refused", what, err, c.refused)
+			}
+		}
+		if checkErr.Error() != writeErr.Error() {
+			t.Fatalf("the check says %q, the write %q", checkErr, writeErr)
+		}
+		return
 	}
 	for what, err := range map[string]error{"check": checkErr, "write": writeErr} {
 		if c.path == "" {
@@ -148,6 +168,8 @@ func demoCheckCases(checkWorld) []checkCase {
 		{name: "Location with another facility display", typ: "Location", edit: func(m map[string]any) {
 			m["managingOrganization"].(map[string]any)["display"] = "Somewhere else"
 		}},
+		{name: "a new Location (no create in its mapping)", typ: "Location", create: true, edit: same, refused: "create"},
+		{name: "a new Practitioner (no create in its mapping)", typ: "Practitioner", create: true, edit: same, refused: "create"},
 	}
 }
 
@@ -207,6 +229,14 @@ func ehrCheckCases(w checkWorld) []checkCase {
 		{name: "Location with another city", typ: "Location", edit: func(m map[string]any) {
 			m["address"].(map[string]any)["city"] = "Elsewhere"
 		}, path: "Location.address.city"},
+		{name: "a new Location (no create in its mapping)", typ: "Location", create: true, edit: func(map[string]any) {}, refused: "create"},
+		{name: "an Encounter update (no write-back in its mapping)", typ: "Encounter", edit: func(m map[string]any) { m["status"] = "cancelled" }, refused: "update"},
+		{name: "an Encounter create (no write-back in its mapping)", typ: "Encounter", create: true, edit: func(map[string]any) {}, refused: "create"},
+		// uuid keys may be given: the write inserts the row under the id
+		{name: "update-as-create of a new uuid", typ: "Patient", query: "_id=" + testutil.RacedEHRPatient(w.t, 10), edit: noExt, newID: "5b1e0c3a-7d2f-4e8a-9b6c-0d1e2f3a4b5c"},
+		{name: "update-as-create of a new uuid with a race", typ: "Patient", query: withRace, edit: func(map[string]any) {},
+			newID: "5b1e0c3a-7d2f-4e8a-9b6c-0d1e2f3a4b5d", path: "Patient.extension[0].extension[0].valueCoding.code"},
+		{name: "update-as-create of a Location (no create in its mapping)", typ: "Location", edit: func(map[string]any) {}, newID: "NEWDEPT", refused: "create"},
 	}
 }
 

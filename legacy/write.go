@@ -45,11 +45,12 @@ func (b *Backend) values(ctx context.Context, tx sqldb.Queryer, s *mappings.Spec
 // the write's check of what the stored row gives back (CheckStored) on the
 // row the write would leave (mappings.Spec.PlannedRow): for an update the
 // current row of id, read now; id "", or one legacy has no row for, is a
-// create, which starts from nothing. A decimal the column would round is
-// refused here where introspection found the column's scale (PostgreSQL,
-// MariaDB, SQL Server; SQLite keeps the digits). What only the write can
-// tell (a missing referenced row, a taken unique value) is not refused
-// here.
+// create, which starts from nothing. First of all, a create or update the
+// spec does not allow for the type is refused as the write refuses it
+// (InteractionError). A decimal the column would round is refused here
+// where introspection found the column's scale (PostgreSQL, MariaDB, SQL
+// Server; SQLite keeps the digits). What only the write can tell (a
+// missing referenced row, a taken unique value) is not refused here.
 func (b *Backend) CheckWrite(ctx context.Context, typ, id string, body map[string]any) error {
 	s, err := b.spec(typ)
 	if err != nil {
@@ -61,6 +62,12 @@ func (b *Backend) CheckWrite(ctx context.Context, typ, id string, body map[strin
 		if err != nil && !errors.Is(err, backend.ErrNotFound) {
 			return err
 		}
+	}
+	switch {
+	case old != nil && !s.WriteBack.Update:
+		return refused(s, "update")
+	case old == nil && !s.WriteBack.Create:
+		return refused(s, "create")
 	}
 	var q sqldb.Queryer = b.db
 	if u := b.unitOf(ctx); u != nil {

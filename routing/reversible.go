@@ -17,7 +17,9 @@ import (
 // body, and for an update the id the client chose (id "" for a create).
 // It returns the reason to queue the write's mirror row as unmirrorable
 // (the client asked for lenient handling), "" when legacy can hold the
-// write, or the refusal (422, naming the element).
+// write, or the refusal: 422 naming the element, or — for a create or
+// update the type's mapping does not allow at all — the 400 not-supported
+// the legacy route answers (backend.InteractionError), in its words.
 func (r *Router) reversible(ctx context.Context, typ, id string, body map[string]any) (string, error) {
 	if r.check == nil || body == nil {
 		return "", nil
@@ -26,10 +28,11 @@ func (r *Router) reversible(ctx context.Context, typ, id string, body map[string
 	if c, ok := r.check.(backend.IDChecker); ok && err == nil && id != "" {
 		err = c.CheckWriteID(ctx, typ, id, false)
 	}
+	var refused *backend.InteractionError
 	switch {
 	case err == nil:
 		return "", nil
-	case !errors.Is(err, backend.ErrUnprocessable):
+	case !errors.Is(err, backend.ErrUnprocessable) && !errors.As(err, &refused):
 		return "", err
 	case backend.Lenient(ctx):
 		return err.Error(), nil
