@@ -193,12 +193,21 @@ type Routes interface {
 // `fhir` route is sent upstream, so that a write the reverse mirror could
 // not carry back into legacy is refused up front.
 type WriteChecker interface {
-	// CheckWrite returns nil, or an error wrapping ErrUnprocessable that
-	// names the element at fault (the same error a write of body to this
-	// backend would give). id is the resource a PUT replaces ("" for a
-	// create): values derived from its current state may be given back
-	// unchanged.
+	// CheckWrite returns nil, or the error a write of body to this backend
+	// would give: one wrapping ErrUnprocessable that names the element at
+	// fault, or an InteractionError when the backend does not take a
+	// create (or update) of typ at all. id is the resource a PUT replaces
+	// ("" for a create): values derived from its current state may be
+	// given back unchanged.
 	CheckWrite(ctx context.Context, typ, id string, body map[string]any) error
+}
+
+// DeleteChecker is WriteChecker's counterpart for deletes (an optional
+// capability): whether a delete of typ could be carried into the backend.
+type DeleteChecker interface {
+	// CheckDelete returns nil, or an InteractionError when the backend
+	// does not take deletes of typ at all.
+	CheckDelete(ctx context.Context, typ string) error
 }
 
 // IDChecker is an optional capability beside WriteChecker: whether the

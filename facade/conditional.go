@@ -277,7 +277,7 @@ func (s *Server) deleteByCondition(c echo.Context, be backend.Backend, typ strin
 	if vid == "" {
 		vid = found[0].VersionID
 	}
-	err = be.Delete(c.Request().Context(), typ, id, vid)
+	err = be.Delete(writeContext(c), typ, id, vid)
 	if errors.Is(err, backend.ErrPreconditionFailed) && ifMatch == "" {
 		return errRaced
 	}

@@ -224,10 +224,10 @@ func prefer(c echo.Context, key string) string {
 	return ""
 }
 
-// writeContext is the request's context for a create or update, marked
-// with `Prefer: handling=lenient` when the client sent it: on a `fhir`
-// route such a write is stored even if legacy cannot hold it (its reverse
-// mirror is marked unmirrorable) instead of being refused.
+// writeContext is the request's context for a create, update or delete,
+// marked with `Prefer: handling=lenient` when the client sent it: on a
+// `fhir` route such a write is stored even if legacy cannot hold it (its
+// reverse mirror is marked unmirrorable) instead of being refused.
 func writeContext(c echo.Context) context.Context {
 	ctx := c.Request().Context()
 	if strings.EqualFold(prefer(c, "handling"), "lenient") {
@@ -371,7 +371,7 @@ func (s *Server) delete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := be.Delete(c.Request().Context(), typ, id, version); err != nil {
+	if err := be.Delete(writeContext(c), typ, id, version); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

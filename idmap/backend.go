@@ -25,9 +25,10 @@ type Backend struct {
 }
 
 var (
-	_ backend.Backend      = (*Backend)(nil)
-	_ backend.WriteChecker = (*Backend)(nil)
-	_ backend.Transactor   = (*Backend)(nil)
+	_ backend.Backend       = (*Backend)(nil)
+	_ backend.WriteChecker  = (*Backend)(nil)
+	_ backend.DeleteChecker = (*Backend)(nil)
+	_ backend.Transactor    = (*Backend)(nil)
 )
 
 // Name implements backend.Backend (the inner name: page tokens and metrics
@@ -408,6 +409,15 @@ func (b *Backend) checkAssigned(ctx context.Context, typ, id string, given bool)
 		held = "it could not be held in the id map, so later writes of it are not stopped"
 	}
 	return fmt.Errorf("%w: the FHIR server assigned %s/%s, %s; %s", backend.ErrUnprocessable, typ, id, why, held)
+}
+
+// CheckDelete implements backend.DeleteChecker by forwarding (a delete
+// needs no id translated to be judged).
+func (b *Backend) CheckDelete(ctx context.Context, typ string) error {
+	if c, ok := b.Inner.(backend.DeleteChecker); ok {
+		return c.CheckDelete(ctx, typ)
+	}
+	return nil
 }
 
 // Transact implements backend.Transactor when the inner backend does: the

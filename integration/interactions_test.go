@@ -10,8 +10,8 @@ import (
 	"github.com/fhirfacade/fhirfacade/seed"
 )
 
-// TestFHIRRefusesWhatTheMappingForbids: on a `fhir` route a create or
-// update that the type's mapping does not allow at all (the EHR schema's
+// TestFHIRRefusesWhatTheMappingForbids: on a `fhir` route a create, update
+// or delete that the type's mapping does not allow at all (the EHR schema's
 // Location has no create, its Encounter no write-back) is refused before
 // it goes upstream, with the status, issue code and words legacy answers
 // on the legacy route — nothing reaches the FHIR server, no mirror row is
@@ -37,11 +37,19 @@ func TestFHIRRefusesWhatTheMappingForbids(t *testing.T) {
 			}{
 				{"create of a type legacy cannot create", "Location", "POST", "/fhir/Location", loc, "create of Location is not allowed by its mapping"},
 				{"update of a type legacy cannot update", "Encounter", "PUT", "/fhir/Encounter/" + visit, enc, "update of Encounter is not allowed by its mapping"},
+				{"delete of a type legacy cannot delete", "Encounter", "DELETE", "/fhir/Encounter/" + visit, nil, "delete of Encounter is not allowed by its mapping"},
+			}
+			send := func(method, path string, body any, hdr ...string) resp {
+				raw := ""
+				if body != nil {
+					b, _ := json.Marshal(body)
+					raw = string(b)
+				}
+				return w.do(method, path, raw, hdr...)
 			}
 			onLegacy := map[string]resp{}
 			for _, c := range cases {
-				raw, _ := json.Marshal(c.body)
-				r := w.do(c.method, c.path, string(raw))
+				r := send(c.method, c.path, c.body)
 				if r.status != 400 || !strings.Contains(string(r.raw), c.want) {
 					t.Fatalf("%s on legacy: %d %s, want 400 saying %q", c.name, r.status, r.raw, c.want)
 				}
@@ -55,9 +63,8 @@ func TestFHIRRefusesWhatTheMappingForbids(t *testing.T) {
 			}
 			encVersion := w.want(w.do("GET", "/fhir/Encounter/"+visit, ""), 200, "read on fhir").body["meta"].(map[string]any)["versionId"]
 			for _, c := range cases {
-				raw, _ := json.Marshal(c.body)
 				before := w.outboxRows(c.typ)
-				r := w.do(c.method, c.path, string(raw))
+				r := send(c.method, c.path, c.body)
 				l := onLegacy[c.name]
 				if r.status != l.status || issue(r, "code") != issue(l, "code") || !strings.HasPrefix(issue(r, "diagnostics"), issue(l, "diagnostics")) {
 					t.Fatalf("%s on fhir: %d %s\nwant as on legacy: %d %s", c.name, r.status, r.raw, l.status, l.raw)
@@ -72,14 +79,20 @@ func TestFHIRRefusesWhatTheMappingForbids(t *testing.T) {
 			if v := w.want(w.do("GET", "/fhir/Encounter/"+visit, ""), 200, "read on fhir").body["meta"].(map[string]any)["versionId"]; v != encVersion {
 				t.Fatalf("the refused update reached the FHIR server: version %v -> %v", encVersion, v)
 			}
+			// a transaction's entries are checked as single writes are
+			tx := `{"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"DELETE","url":"Encounter/` + visit + `"}}]}`
+			if r := w.do("POST", "/fhir", tx); r.status != 400 || !strings.Contains(issue(r, "diagnostics"), "delete of Encounter is not allowed by its mapping") {
+				t.Fatalf("transaction deleting an Encounter on fhir: %d %s", r.status, r.raw)
+			}
 			// lenient: stored on FHIR, never mirrored
+			want := map[string]int{}
 			for _, c := range cases {
-				raw, _ := json.Marshal(c.body)
-				if r := w.do(c.method, c.path, string(raw), "Prefer", "handling=lenient"); r.status >= 300 {
+				if r := send(c.method, c.path, c.body, "Prefer", "handling=lenient"); r.status >= 300 {
 					t.Fatalf("%s, lenient: %d %s", c.name, r.status, r.raw)
 				}
-				if n := w.unmirrorable(c.typ); n != 1 {
-					t.Fatalf("%s, lenient: %d unmirrorable %s writes, want 1", c.name, n, c.typ)
+				want[c.typ]++
+				if n := w.unmirrorable(c.typ); n != want[c.typ] {
+					t.Fatalf("%s, lenient: %d unmirrorable %s writes, want %d", c.name, n, c.typ, want[c.typ])
 				}
 			}
 		})

@@ -28,8 +28,9 @@ type Backend struct {
 }
 
 var (
-	_ backend.Backend      = (*Backend)(nil)
-	_ backend.WriteChecker = (*Backend)(nil)
+	_ backend.Backend       = (*Backend)(nil)
+	_ backend.WriteChecker  = (*Backend)(nil)
+	_ backend.DeleteChecker = (*Backend)(nil)
 )
 
 // New returns a legacy backend over db with the given specs.

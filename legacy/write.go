@@ -348,6 +348,19 @@ func refused(s *mappings.Spec, interaction string) error {
 	return &backend.InteractionError{Type: s.ResourceType, Interaction: interaction}
 }
 
+// CheckDelete implements backend.DeleteChecker: Delete's refusal of a type
+// whose mapping allows no delete.
+func (b *Backend) CheckDelete(_ context.Context, typ string) error {
+	s, err := b.spec(typ)
+	if err != nil {
+		return err
+	}
+	if !s.WriteBack.Delete {
+		return refused(s, "delete")
+	}
+	return nil
+}
+
 // Delete implements backend.Backend. Legacy keeps no tombstones: a deleted
 // id reads as 404 afterwards.
 func (b *Backend) Delete(ctx context.Context, typ, id string, ifMatch string) error {

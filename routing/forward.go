@@ -117,8 +117,9 @@ func (x routed) queueNamed(ctx context.Context, q Enqueuer, b *txBundle, states 
 }
 
 // checkEntries checks each written resource of a type whose route must
-// stay reversible, as a single write would be; the marks are the
-// unmirrorable reasons of lenient writes, by entry.
+// stay reversible, as a single write would be (a DELETE entry, conditional
+// or not, by its type); the marks are the unmirrorable reasons of lenient
+// writes, by entry.
 func (x routed) checkEntries(ctx context.Context, b *txBundle, states map[string]State) (map[int]string, error) {
 	urnTypes := map[string]string{}
 	for _, e := range b.Entry {
@@ -129,21 +130,37 @@ func (x routed) checkEntries(ctx context.Context, b *txBundle, states map[string
 	marks := map[int]string{}
 	for i, e := range b.Entry {
 		t, _ := e.Resource["resourceType"].(string)
+		var body map[string]any
+		if e.Request.Method == http.MethodDelete {
+			t = deleteType(e.Request.URL)
+		} else if e.Resource != nil {
+			body = pendingRefs(e.Resource, urnTypes).(map[string]any)
+		}
 		st, ok := states[t]
-		if !ok || e.Resource == nil || !States[st].CheckWrites {
+		if !ok || (body == nil && e.Request.Method != http.MethodDelete) || !States[st].CheckWrites {
 			continue
 		}
 		id := ""
 		if e.Request.Method == http.MethodPut && !strings.Contains(e.Request.URL, "?") {
 			_, id, _ = typeAndID(e.Request.URL)
 		}
-		mark, err := x.r.reversible(ctx, t, id, pendingRefs(e.Resource, urnTypes).(map[string]any))
+		mark, err := x.r.reversible(ctx, t, id, body)
 		if err != nil {
 			return nil, fmt.Errorf("Bundle.entry[%d]: %w", i, err)
 		}
 		marks[i] = mark
 	}
 	return marks, nil
+}
+
+// deleteType is the type a DELETE entry's URL names: Type/id, or Type?query
+// (a conditional delete), either perhaps absolute.
+func deleteType(url string) string {
+	if t, _, ok := typeAndID(url); ok && !strings.Contains(url, "?") {
+		return t
+	}
+	path := strings.Trim(strings.SplitN(url, "?", 2)[0], "/")
+	return path[strings.LastIndex(path, "/")+1:]
 }
 
 // pendingRefs is a copy of v whose urn:uuid references name their type and

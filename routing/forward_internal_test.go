@@ -26,3 +26,20 @@ func TestEntryChange(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteType: the type a transaction's DELETE entry names, which the
+// fhir route's pre-check asks legacy about.
+func TestDeleteType(t *testing.T) {
+	for url, want := range map[string]string{
+		"Encounter/1":                     "Encounter",
+		"Encounter/1/_history/2":          "Encounter",
+		"Encounter?identifier=urn:x|1":    "Encounter",
+		"/Encounter?status=cancelled":     "Encounter",
+		"http://h/fhir/Encounter/1":       "Encounter",
+		"http://h/fhir/Encounter?subject": "Encounter",
+	} {
+		if got := deleteType(url); got != want {
+			t.Errorf("%s: %q, want %q", url, got, want)
+		}
+	}
+}

@@ -14,20 +14,19 @@ import (
 
 // reversible checks a write on a `fhir` route against the legacy write-back
 // mapping before it is sent upstream, so that `fhir` stays reversible: the
-// body, and for an update the id the client chose (id "" for a create).
+// body, and for an update the id the client chose (id "" for a create); a
+// delete (body nil) only for whether the mapping takes deletes at all.
 // It returns the reason to queue the write's mirror row as unmirrorable
 // (the client asked for lenient handling), "" when legacy can hold the
-// write, or the refusal: 422 naming the element, or — for a create or
-// update the type's mapping does not allow at all — the 400 not-supported
-// the legacy route answers (backend.InteractionError), in its words.
+// write, or the refusal: 422 naming the element, or — for a create, update
+// or delete the type's mapping does not allow at all — the 400
+// not-supported the legacy route answers (backend.InteractionError), in
+// its words.
 func (r *Router) reversible(ctx context.Context, typ, id string, body map[string]any) (string, error) {
-	if r.check == nil || body == nil {
+	if r.check == nil {
 		return "", nil
 	}
-	err := r.check.CheckWrite(ctx, typ, id, body)
-	if c, ok := r.check.(backend.IDChecker); ok && err == nil && id != "" {
-		err = c.CheckWriteID(ctx, typ, id, false)
-	}
+	err := r.legacyCheck(ctx, typ, id, body)
 	var refused *backend.InteractionError
 	switch {
 	case err == nil:
@@ -38,6 +37,21 @@ func (r *Router) reversible(ctx context.Context, typ, id string, body map[string
 		return err.Error(), nil
 	}
 	return "", fmt.Errorf("%w; %s is on the fhir route, which must stay reversible: legacy could not hold this write, so it is refused (Prefer: handling=lenient stores it on FHIR anyway, marked unmirrorable, and blocks the move back to shadow)", err, typ)
+}
+
+// legacyCheck is what legacy would refuse of the write (nil: nothing).
+func (r *Router) legacyCheck(ctx context.Context, typ, id string, body map[string]any) error {
+	if body == nil {
+		if c, ok := r.check.(backend.DeleteChecker); ok {
+			return c.CheckDelete(ctx, typ)
+		}
+		return nil
+	}
+	err := r.check.CheckWrite(ctx, typ, id, body)
+	if c, ok := r.check.(backend.IDChecker); ok && err == nil && id != "" {
+		err = c.CheckWriteID(ctx, typ, id, false)
+	}
+	return err
 }
 
 // assignedMark is the unmirrorable reason for the mirror row of a resource

@@ -54,10 +54,11 @@ type Backend struct {
 }
 
 var (
-	_ backend.Backend      = (*Backend)(nil)
-	_ backend.Versioned    = (*Backend)(nil)
-	_ backend.WriteChecker = (*Backend)(nil)
-	_ backend.IDChecker    = (*Backend)(nil)
+	_ backend.Backend       = (*Backend)(nil)
+	_ backend.Versioned     = (*Backend)(nil)
+	_ backend.WriteChecker  = (*Backend)(nil)
+	_ backend.DeleteChecker = (*Backend)(nil)
+	_ backend.IDChecker     = (*Backend)(nil)
 )
 
 // Name implements backend.Backend (the inner name: page tokens, metrics
@@ -77,6 +78,14 @@ func (b *Backend) Search(ctx context.Context, typ string, q *search.Query, opts 
 func (b *Backend) CheckWrite(ctx context.Context, typ, id string, body map[string]any) error {
 	if c, ok := b.Inner.(backend.WriteChecker); ok {
 		return c.CheckWrite(ctx, typ, id, body)
+	}
+	return nil
+}
+
+// CheckDelete implements backend.DeleteChecker when the inner backend does.
+func (b *Backend) CheckDelete(ctx context.Context, typ string) error {
+	if c, ok := b.Inner.(backend.DeleteChecker); ok {
+		return c.CheckDelete(ctx, typ)
 	}
 	return nil
 }
