@@ -4,15 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/fhirfacade/fhirfacade/backend"
-	"github.com/fhirfacade/fhirfacade/control"
 	"github.com/fhirfacade/fhirfacade/idmap"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
-	"github.com/fhirfacade/fhirfacade/legacy"
 	"github.com/fhirfacade/fhirfacade/seed"
 )
 
@@ -147,27 +144,13 @@ func TestCheckWriteIDs(t *testing.T) {
 	}
 }
 
-// setupEHR is setup on the EHR schema (uuid keys).
-func setupEHR(t *testing.T) (*idmap.Backend, *control.Store) {
-	t.Helper()
-	ctx := context.Background()
-	db := testutil.SQLite(t)
-	reg := testutil.SeedEHR(t, db, 2)
-	ctl, err := control.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "c.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ctl.Close() })
-	return &idmap.Backend{Inner: legacy.New(db, reg), Map: idmap.New(ctl), Reg: reg}, ctl
-}
-
 // TestCheckWriteIDGivenKeys: on uuid keys a FHIR-assigned uuid, or a
 // client's new one, is mirrored under itself — unless it names an
 // existing legacy row (another resource): then it is refused, and held,
 // so later writes of it are refused too, in every process. Before, every
 // FHIR-assigned uuid and every client's new one was refused.
 func TestCheckWriteIDGivenKeys(t *testing.T) {
-	b, ctl := setupEHR(t)
+	b, ctl := setupOn(t, testutil.SeedEHR)
 	ctx := context.Background()
 	row := seed.EHRPatientData(1).GUID
 	other := &idmap.Backend{Inner: b.Inner, Map: idmap.New(ctl), Reg: b.Reg}
@@ -198,7 +181,7 @@ func TestCheckWriteIDGivenKeys(t *testing.T) {
 // uuid inserts the legacy row under that uuid and pairs nothing: legacy
 // alone reads it by the same id, and a second update changes that row.
 func TestMirrorUnderGivenKey(t *testing.T) {
-	b, _ := setupEHR(t)
+	b, _ := setupOn(t, testutil.SeedEHR)
 	ctx := context.Background()
 	id := "2f4e6a8c-1b3d-4f5a-9c7e-0a2b4c6d8e0f"
 	body := func(family string) map[string]any {

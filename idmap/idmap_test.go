@@ -13,14 +13,23 @@ import (
 	"github.com/fhirfacade/fhirfacade/idmap"
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
 	"github.com/fhirfacade/fhirfacade/legacy"
+	"github.com/fhirfacade/fhirfacade/mappings"
 	"github.com/fhirfacade/fhirfacade/search"
+	"github.com/fhirfacade/fhirfacade/sqldb"
 )
 
 func setup(t *testing.T) (*idmap.Backend, *control.Store) {
 	t.Helper()
+	return setupOn(t, testutil.Seed)
+}
+
+// setupOn is setup on the demo schema seed makes (testutil.Seed or
+// testutil.SeedEHR).
+func setupOn(t *testing.T, seed func(testing.TB, *sqldb.DB, int) *mappings.Registry) (*idmap.Backend, *control.Store) {
+	t.Helper()
 	ctx := context.Background()
 	db := testutil.SQLite(t)
-	reg := testutil.Seed(t, db, 2)
+	reg := seed(t, db, 2)
 	ctl, err := control.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "c.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
-	"github.com/fhirfacade/fhirfacade/routing"
 )
 
 // raceCode is where the EHR schema's Patient serves its US Core race
@@ -37,10 +36,7 @@ func TestFHIRWritesKeepDerived(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			db := d.legacy(t)
 			w := newWorldOn(t, db, d.ctl(t), false, testutil.SeedEHR(t, db, 12))
-			w.copyAll("Patient")
-			w.flip("Patient", routing.Shadow, false)
-			w.prove("Patient")
-			w.flip("Patient", routing.FHIR, false)
+			w.toFHIR("Patient")
 			id := testutil.RacedEHRPatient(t, 12)
 			read := func() map[string]any {
 				return w.want(w.do("GET", "/fhir/Patient/"+id, ""), 200, "read on fhir").body

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/fhirfacade/fhirfacade/internal/testutil"
-	"github.com/fhirfacade/fhirfacade/routing"
 	"github.com/fhirfacade/fhirfacade/seed"
 )
 
@@ -55,12 +54,7 @@ func TestFHIRRefusesWhatTheMappingForbids(t *testing.T) {
 				}
 				onLegacy[c.name] = r
 			}
-			for _, typ := range []string{"Location", "Encounter"} {
-				w.copyAll(typ)
-				w.flip(typ, routing.Shadow, false)
-				w.prove(typ)
-				w.flip(typ, routing.FHIR, false)
-			}
+			w.toFHIR("Location", "Encounter")
 			encVersion := w.want(w.do("GET", "/fhir/Encounter/"+visit, ""), 200, "read on fhir").body["meta"].(map[string]any)["versionId"]
 			for _, c := range cases {
 				before := w.outboxRows(c.typ)

@@ -30,12 +30,7 @@ func TestFHIRWritesStayReversible(t *testing.T) {
 	for _, d := range walkStores {
 		t.Run(d.name, func(t *testing.T) {
 			w := newWorld(t, d.legacy(t), d.ctl(t))
-			for _, typ := range []string{"Patient", "Encounter"} {
-				w.copyAll(typ)
-				w.flip(typ, routing.Shadow, false)
-				w.prove(typ)
-				w.flip(typ, routing.FHIR, false)
-			}
+			w.toFHIR("Patient", "Encounter")
 			ids := w.fhirWrites()
 			w.unmirrorableAfterwards(ids)
 			w.fhirOnlyUnchecked()

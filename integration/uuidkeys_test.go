@@ -44,10 +44,7 @@ func TestFHIRCreatesOnUUIDKeys(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			db := d.legacy(t)
 			w := newWorldOn(t, db, d.ctl(t), false, testutil.SeedEHR(t, db, 12))
-			w.copyAll("Patient")
-			w.flip("Patient", routing.Shadow, false)
-			w.prove("Patient")
-			w.flip("Patient", routing.FHIR, false)
+			w.toFHIR("Patient")
 
 			created := w.want(w.do("POST", "/fhir/Patient", ehrPatientJSON("", "Uuidcreate", "MRN-UUID-1")), 201, "create on fhir").body["id"].(string)
 			if rows := w.mirrorRows(); !strings.Contains(rows, created+"=pending") {

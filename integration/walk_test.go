@@ -247,6 +247,18 @@ func (w *world) copyAll(typ string) {
 	}
 }
 
+// toFHIR walks each type to `fhir` the way the guard wants it: sync,
+// shadow, a passing parity report, fhir.
+func (w *world) toFHIR(types ...string) {
+	w.t.Helper()
+	for _, typ := range types {
+		w.copyAll(typ)
+		w.flip(typ, routing.Shadow, false)
+		w.prove(typ)
+		w.flip(typ, routing.FHIR, false)
+	}
+}
+
 // prove runs parity for typ and requires it to pass.
 func (w *world) prove(typ string) {
 	w.t.Helper()
