@@ -97,7 +97,7 @@ func TestFHIRCreatesOnUUIDKeys(t *testing.T) {
 
 // uuidCollision: a FHIR-assigned uuid that names an existing legacy row
 // (another application inserted it into legacy; the test server keeps the
-// id a create gives, so the clash can be staged) is another resource: its
+// id /_test/next-id names, so the clash can be staged) is another resource: its
 // mirror row is unmirrorable, the drain leaves that row as it is, later
 // writes of the id are refused (lenient: unmirrorable too), and the move
 // back is blocked naming them.
@@ -110,9 +110,10 @@ func (w *world) uuidCollision() {
 		t.Fatal(err)
 	}
 	id := r.ID
-	got := w.want(w.do("POST", "/fhir/Patient", ehrPatientJSON(id, "Collider", "MRN-COLLIDE-1")), 201, "create given a legacy row's uuid").body["id"]
+	w.fhirSrv.NextID(id)
+	got := w.want(w.do("POST", "/fhir/Patient", ehrPatientJSON("", "Collider", "MRN-COLLIDE-1")), 201, "create the server gives a legacy row's uuid").body["id"]
 	if got != id {
-		t.Fatalf("the test FHIR server gave the create id %v, not the one it carried (%s): the clash cannot be staged", got, id)
+		t.Fatalf("the test FHIR server gave the create id %v, not the one /_test/next-id named (%s): the clash cannot be staged", got, id)
 	}
 	if rows := w.mirrorRows(); !strings.HasSuffix(rows, id+"=unmirrorable") {
 		t.Fatalf("mirror row of the clashing create: %s", rows)

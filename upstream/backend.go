@@ -295,7 +295,7 @@ func openCursor(raw, typ, qs string) (string, error) {
 
 // Create implements backend.Backend.
 func (b *Backend) Create(ctx context.Context, typ string, body map[string]any, ifNoneExist *search.Query) (*backend.Resource, bool, error) {
-	raw, err := json.Marshal(body)
+	raw, err := json.Marshal(withoutID(body))
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %v", backend.ErrInvalid, err)
 	}
@@ -312,6 +312,24 @@ func (b *Backend) Create(ctx context.Context, typ string, body map[string]any, i
 	}
 	r, err := toResource(res.Body)
 	return r, res.Status == 201, err
+}
+
+// withoutID is body without its id (body itself when it has none). R4
+// says a server ignores the id of a create, but not every server does:
+// one that keeps it (the Medplum test server does) would let a POST
+// replace whatever resource has that id — another patient's — so the id
+// is never sent.
+func withoutID(body map[string]any) map[string]any {
+	if _, ok := body["id"]; !ok {
+		return body
+	}
+	out := make(map[string]any, len(body))
+	for k, v := range body {
+		if k != "id" {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // Update implements backend.Backend (PUT to the id; the server decides

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,5 +204,32 @@ func TestCapabilities(t *testing.T) {
 	srv.Stop()
 	if _, err := c.Capabilities(ctx); !errors.Is(err, backend.ErrUnavailable) {
 		t.Fatalf("server down: %v", err)
+	}
+}
+
+// TestCreateNeverSendsTheID: a create's id is not the client's to choose
+// (R4 create), and the test server, unlike Azure, keeps one it is sent: a
+// POST carrying another resource's id replaced that resource. The id is
+// never sent, so the server assigns one and the other resource stands.
+func TestCreateNeverSendsTheID(t *testing.T) {
+	b := newBackend(t, testutil.StartFHIRServer(t).URL(), upstream.Config{})
+	ctx := context.Background()
+	if _, _, err := b.Update(ctx, "Patient", "someone-else", patient("someone-else", "Original"), ""); err != nil {
+		t.Fatal(err)
+	}
+	body := patient("someone-else", "Intruder")
+	r, _, err := b.Create(ctx, "Patient", body, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ID == "someone-else" || r.ID == "" {
+		t.Fatalf("the create got id %q", r.ID)
+	}
+	if body["id"] != "someone-else" {
+		t.Fatalf("the caller's body lost its id: %v", body)
+	}
+	other, err := b.Read(ctx, "Patient", "someone-else")
+	if err != nil || !strings.Contains(string(other.JSON), "Original") {
+		t.Fatalf("the other resource: %s %v", other.JSON, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -141,6 +142,17 @@ func (s *FHIRServer) Stop() {
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 	<-s.exited
 	s.cmd = nil
+}
+
+// NextID makes the server give its next create the id id, as its own id
+// assignment might (the facade never sends a create's id).
+func (s *FHIRServer) NextID(id string) {
+	s.t.Helper()
+	res, err := http.Post(s.Root()+"/_test/next-id?id="+url.QueryEscape(id), "application/json", nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	res.Body.Close()
 }
 
 // Fault makes the next n FHIR requests answer status.

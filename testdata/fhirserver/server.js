@@ -34,6 +34,9 @@ const port = Number(process.env.PORT || 8089);
 // INSTANCE: echoed by /healthz, so that a test harness knows it reached
 // this process and not another one holding the port
 const instance = process.env.INSTANCE || '';
+// /_test/next-id?id=X: the next create is given id X, as a server's own
+// id assignment might give it (tests stage an assigned id that clashes)
+let nextID = '';
 const base = `http://127.0.0.1:${port}/fhir`;
 const exportOn = process.env.EXPORT !== 'off' && !process.argv.includes('--no-export');
 const bulk = exportOn ? require('./export.js')({ repo, base, send }) : undefined;
@@ -100,6 +103,10 @@ async function handle(req, res, raw) {
     return send(res, 200, { fault });
   }
   if (url.pathname === '/healthz') return send(res, 200, { status: 'ok', instance });
+  if (url.pathname === '/_test/next-id') {
+    nextID = url.searchParams.get('id') || '';
+    return send(res, 200, { nextID });
+  }
   if (url.pathname === '/_test/export-stats') return send(res, 200, bulk ? bulk.stats : { off: true });
   if (url.pathname === '/_test/export-fault' && bulk) return bulk.handle(req, res, url);
   if (!url.pathname.startsWith('/fhir')) return send(res, 404, core.notFound);
@@ -115,6 +122,10 @@ async function handle(req, res, raw) {
     try { body = JSON.parse(raw); } catch { return send(res, 400, core.badRequest('body is not JSON')); }
   }
   const path = url.pathname.slice('/fhir'.length).replace(/^\//, '');
+  if (nextID && req.method === 'POST' && body && body.resourceType && body.resourceType !== 'Bundle' && !path.includes('/')) {
+    body.id = nextID; // the id this create is "assigned" (/_test/next-id)
+    nextID = '';
+  }
   if ((req.method === 'POST' || req.method === 'PUT') && body && body.resourceType && body.resourceType !== 'Bundle' && !path.endsWith('_search')) {
     try {
       const issues = core.validateResource(body) || [];
