@@ -45,7 +45,7 @@ func (s *Server) forward(c echo.Context, sub *subRequest, entries []*entry, bund
 	if err := s.authorizeEntries(c, entries); err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(bundle)
+	raw, err := json.Marshal(withoutCreateIDs(bundle))
 	if err != nil {
 		return nil, httpErr(400, "structure", "the Bundle cannot be forwarded")
 	}
@@ -66,6 +66,45 @@ func (s *Server) forward(c echo.Context, sub *subRequest, entries []*entry, bund
 	}
 	s.recordForwarded(c, sub, entries, r.Entry, 0)
 	return r.Entry, nil
+}
+
+// withoutCreateIDs is bundle with no id in the resource of a POST entry
+// (copies of what changes; bundle itself is left as it is). A create's id
+// is the server's to assign (R4), but a server that keeps one it is sent
+// would let the entry replace another resource with that id — another
+// patient's; urn:uuid references go by fullUrl, not by this id.
+func withoutCreateIDs(bundle map[string]any) map[string]any {
+	entries, _ := bundle["entry"].([]any)
+	out := make(map[string]any, len(bundle))
+	for k, v := range bundle {
+		out[k] = v
+	}
+	copied := make([]any, len(entries))
+	for i, e := range entries {
+		copied[i] = e
+		m, _ := e.(map[string]any)
+		req, _ := m["request"].(map[string]any)
+		res, _ := m["resource"].(map[string]any)
+		if method, _ := req["method"].(string); !strings.EqualFold(method, "POST") || res["id"] == nil {
+			continue
+		}
+		em := make(map[string]any, len(m))
+		for k, v := range m {
+			em[k] = v
+		}
+		rm := make(map[string]any, len(res))
+		for k, v := range res {
+			if k != "id" {
+				rm[k] = v
+			}
+		}
+		em["resource"] = rm
+		copied[i] = em
+	}
+	if entries != nil {
+		out["entry"] = copied
+	}
+	return out
 }
 
 // authorizeEntries authorises each entry of a forwarded transaction.
