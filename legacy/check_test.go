@@ -22,7 +22,7 @@ type checkCase struct {
 	create           bool   // POST it as a new resource (a fresh business key)
 	edit             func(m map[string]any)
 	path             string // the element both refuse; "" when both accept
-	rounded          bool   // a column's rounding: SQLite, which keeps the digits, accepts
+	rounded          bool   // a column's rounding or precision: SQLite, which keeps the digits, accepts
 	refused          string // the interaction the mapping does not allow, which both refuse (400)
 	newID            string // PUT to this id legacy has no row for (update-as-create)
 }
@@ -210,6 +210,18 @@ func ehrCheckCases(w checkWorld) []checkCase {
 		}, path: "Patient.address[0].extension[0].extension[0].valueDecimal", rounded: true},
 		{name: "latitude with trailing zeros past the scale", typ: "Patient", query: "address-city:missing=false", edit: func(m map[string]any) {
 			m["address"] = geoAddress("42.652580000")
+		}},
+		// four digits before the point into decimal(9,6), which holds
+		// three: PostgreSQL's 22003 and MariaDB's 1264 named no element,
+		// and the check let it through; the rounding's carry counts
+		{name: "latitude with too many whole digits", typ: "Patient", query: "address-city:missing=false", edit: func(m map[string]any) {
+			m["address"] = geoAddress("1234.5")
+		}, path: "Patient.address[0].extension[0].extension[0].valueDecimal", rounded: true},
+		{name: "latitude whose rounding carries past the precision", typ: "Patient", query: "address-city:missing=false", edit: func(m map[string]any) {
+			m["address"] = geoAddress("-999.9999995")
+		}, path: "Patient.address[0].extension[0].extension[0].valueDecimal", rounded: true},
+		{name: "latitude with the most whole digits", typ: "Patient", query: "address-city:missing=false", edit: func(m map[string]any) {
+			m["address"] = geoAddress("-999.999999")
 		}},
 		{name: "a Condition as read", typ: "Condition", query: diabetes, edit: func(map[string]any) {}},
 		{name: "Condition with another SNOMED CT code, the old ICD-10 code", typ: "Condition", query: diabetes, edit: func(m map[string]any) {

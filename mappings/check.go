@@ -57,10 +57,14 @@ func (s *Spec) WriteValues(res map[string]any, resolve Resolver) (Values, error)
 }
 
 // checkColumns refuses, by its element, a text the column cannot take:
-// longer than it holds, or not a uuid for a uuid column (a reference to
-// Encounter/xyz). The database's own refusal names no column (PostgreSQL's
-// 22001 and 22P02), so the client got a 422 naming nothing, or a 409 where
-// SQLite's foreign key caught it.
+// longer than it holds, a decimal with more digits before the point than
+// its precision and scale leave once rounded to the scale (a latitude of
+// 1234.5 for numeric(9,6)), or not a uuid for a uuid column (a reference
+// to Encounter/xyz). The database's own refusal names no column
+// (PostgreSQL's 22001, 22003 and 22P02, MariaDB's 1264), so the client got
+// a 422 naming nothing, or a 409 where SQLite's foreign key caught it; and
+// the fhir route's check, which runs this too, forwarded what its reverse
+// mirror could not write.
 func (s *Spec) checkColumns(v Values) error {
 	refs := make([]string, 0, len(v))
 	for ref := range v {
@@ -75,6 +79,9 @@ func (s *Spec) checkColumns(v Values) error {
 		col := s.live[ref]
 		if n := col.MaxLen; n > 0 && utf8.RuneCountInString(str) > n {
 			return &backend.ElementError{Path: s.PathOf(ref), Msg: fmt.Sprintf("is longer than the %d characters its legacy column holds", n)}
+		}
+		if p := col.Precision; col.Kind == sqldb.KindDecimal && p > 0 && !sqldb.FitsDecimal(strings.TrimSpace(str), p, col.Scale) {
+			return &backend.ElementError{Path: s.PathOf(ref), Msg: fmt.Sprintf("has more than the %d digits before the point its legacy column holds (once rounded to %d decimal places)", p-col.Scale, col.Scale)}
 		}
 		if _, ok := coerce(col.Kind, str); col.Kind == sqldb.KindUUID && !ok {
 			return &backend.ElementError{Path: s.PathOf(ref), Msg: "legacy holds a uuid here (lowercase, with hyphens): no resource has this id"}

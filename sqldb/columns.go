@@ -99,11 +99,17 @@ type Column struct {
 	// sign the decimal transform does not read), a query's columns.
 	Scale    int
 	HasScale bool
+	// Precision is the digits a decimal column holds in all, so at most
+	// Precision-Scale before the point once rounded to Scale (FitsDecimal);
+	// 0 where unknown (as Scale is), or where the catalog's precision is
+	// below the scale (PostgreSQL 15's numeric(2,4)), which is left to the
+	// database.
+	Precision int
 }
 
 // columnSQL lists a table's columns (name, type, nullable as 1/0, and
-// where the catalog has them the live table name, the text length and the
-// numeric scale, -1 for none) in order:
+// where the catalog has them the live table name, the text length, the
+// numeric scale and precision, -1 for none) in order:
 // the first argument is the schema ("" for the default one), the second the
 // table. Names are compared without regard to case: the caller picks an
 // exact match when a database holds names that differ only in case.
@@ -111,11 +117,11 @@ var columnSQL = map[string]string{
 	// SQLite: only an INTEGER PRIMARY KEY (the rowid) can never be NULL
 	// besides NOT NULL columns; another primary key column may hold NULL
 	"sqlite": "SELECT name, type, CASE WHEN \"notnull\" = 1 OR (pk = 1 AND upper(type) = 'INTEGER') THEN 0 ELSE 1 END FROM pragma_table_info(?2) WHERE ?1 = ?1 ORDER BY cid",
-	"postgres": "SELECT column_name, CASE WHEN data_type = 'USER-DEFINED' THEN udt_name ELSE data_type END, CASE WHEN is_nullable = 'YES' THEN 1 ELSE 0 END, table_name, COALESCE(character_maximum_length, 0), COALESCE(numeric_scale, -1) " +
+	"postgres": "SELECT column_name, CASE WHEN data_type = 'USER-DEFINED' THEN udt_name ELSE data_type END, CASE WHEN is_nullable = 'YES' THEN 1 ELSE 0 END, table_name, COALESCE(character_maximum_length, 0), COALESCE(numeric_scale, -1), COALESCE(numeric_precision, -1) " +
 		"FROM information_schema.columns WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND lower(table_name) = lower($2) ORDER BY ordinal_position",
-	"sqlserver": "SELECT COLUMN_NAME, DATA_TYPE, CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, TABLE_NAME, COALESCE(CHARACTER_MAXIMUM_LENGTH, 0), COALESCE(CAST(NUMERIC_SCALE AS int), -1) " +
+	"sqlserver": "SELECT COLUMN_NAME, DATA_TYPE, CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, TABLE_NAME, COALESCE(CHARACTER_MAXIMUM_LENGTH, 0), COALESCE(CAST(NUMERIC_SCALE AS int), -1), COALESCE(CAST(NUMERIC_PRECISION AS int), -1) " +
 		"FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = COALESCE(NULLIF(@p1, ''), SCHEMA_NAME()) AND TABLE_NAME = @p2 ORDER BY ORDINAL_POSITION",
-	"mysql": "SELECT COLUMN_NAME, DATA_TYPE, CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, TABLE_NAME, COALESCE(CHARACTER_MAXIMUM_LENGTH, 0), COALESCE(NUMERIC_SCALE, -1) " +
+	"mysql": "SELECT COLUMN_NAME, DATA_TYPE, CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, TABLE_NAME, COALESCE(CHARACTER_MAXIMUM_LENGTH, 0), COALESCE(NUMERIC_SCALE, -1), COALESCE(NUMERIC_PRECISION, -1) " +
 		"FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = COALESCE(NULLIF(?, ''), DATABASE()) AND lower(TABLE_NAME) = lower(?) ORDER BY ORDINAL_POSITION",
 }
 
@@ -142,10 +148,10 @@ func (db *DB) TableColumns(ctx context.Context, schema, table string) ([]Column,
 		var c Column
 		var nullable int
 		live := table
-		var maxLen, scale int64 = 0, -1
+		var maxLen, scale, precision int64 = 0, -1, -1
 		dest := []any{&c.Name, &c.Type, &nullable}
-		if len(cols) == 6 {
-			dest = append(dest, &live, &maxLen, &scale)
+		if len(cols) == 7 {
+			dest = append(dest, &live, &maxLen, &scale, &precision)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("introspect %s: %s", table, Describe(err))
@@ -155,6 +161,7 @@ func (db *DB) TableColumns(ctx context.Context, schema, table string) ([]Column,
 			c.MaxLen = int(maxLen)
 		}
 		c.Scale, c.HasScale = decimalScale(db.Dialect, c, scale)
+		c.Precision = decimalPrecision(db.Dialect, c, precision)
 		if _, seen := byTable[live]; !seen {
 			order = append(order, live)
 		}
@@ -195,6 +202,30 @@ func decimalScale(d Dialect, c Column, scale int64) (int, bool) {
 		return 0, false
 	}
 	return int(scale), true
+}
+
+// decimalPrecision is the precision of decimal column c, whose catalog
+// gave precision (-1: none), and whose scale is already read; 0 where
+// either is unknown. PostgreSQL's and MySQL's numeric_precision of a
+// decimal is the declared one (MariaDB's bare decimal: 10); SQL Server's
+// INFORMATION_SCHEMA gives money 19 and smallmoney 10, the fallback is
+// for a catalog that does not.
+func decimalPrecision(d Dialect, c Column, precision int64) int {
+	if !c.HasScale {
+		return 0
+	}
+	if precision < 0 && d.Name() == "sqlserver" {
+		switch baseType(c.Type) {
+		case "money":
+			precision = 19
+		case "smallmoney":
+			precision = 10
+		}
+	}
+	if precision < int64(c.Scale) || precision > 1000 {
+		return 0
+	}
+	return int(precision)
 }
 
 // QueryColumns lists the columns of a query's result (a logical table) as

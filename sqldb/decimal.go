@@ -81,3 +81,37 @@ func incremented(d []byte) []byte {
 	}
 	return append([]byte{'1'}, d...)
 }
+
+// WholeDigits is the count of digits before the point of the plain
+// decimal text v once a column of the given scale has rounded it
+// (RoundDecimal), without leading zeros: "0.5" has none, "-0012.3" two,
+// and "999.9995" at scale 3 four, since it rounds to 1000.000. ok is false
+// when v is not such a text.
+func WholeDigits(v string, scale int) (n int, ok bool) {
+	r, ok := RoundDecimal(v, scale)
+	if !ok {
+		return 0, false
+	}
+	whole, _, _ := strings.Cut(strings.TrimPrefix(r, "-"), ".")
+	return len(strings.TrimLeft(whole, "0")), true
+}
+
+// FitsDecimal tells whether the plain decimal text v fits a decimal
+// column of the given precision and scale: at most precision-scale digits
+// before the point once rounded to scale. A text that is not a plain
+// decimal is said to fit: the database tells.
+//
+// Neither database clamps such a value (on this machine):
+//
+//	PostgreSQL 15: CAST('999.9995' AS numeric(6,3)) and an INSERT of it
+//	  fail with 22003 "numeric field overflow" ("must round to an absolute
+//	  value less than 10^3"), as does CAST('0.9995' AS numeric(3,3));
+//	  '999.9994' stores 999.999.
+//	MariaDB 10.11 under its default STRICT_TRANS_TABLES: an INSERT of
+//	  '999.9995' or -1000 into decimal(6,3) fails with 1264 (22003) "Out of
+//	  range value"; without a strict mode it stores 999.999 with warning
+//	  1264, a clamped value no resource gave.
+func FitsDecimal(v string, precision, scale int) bool {
+	n, ok := WholeDigits(v, scale)
+	return !ok || n <= precision-scale
+}

@@ -59,3 +59,54 @@ func TestRoundDecimal(t *testing.T) {
 		}
 	}
 }
+
+// TestWholeDigits: the digits before the point a column of the scale
+// stores, after its rounding (a carry adds one), and whether they fit its
+// precision (see FitsDecimal for what the live databases answered).
+func TestWholeDigits(t *testing.T) {
+	for _, c := range []struct {
+		v                string
+		precision, scale int
+		want             int // -1 when not a plain decimal
+		fits             bool
+	}{
+		{"42.652580", 9, 6, 2, true},
+		{"123.456789", 9, 6, 3, true},
+		{"1234.5", 9, 6, 4, false},
+		{"0", 9, 6, 0, true},
+		{"0.5", 3, 3, 0, true},
+		{".5", 3, 3, -1, true},
+		// negatives: the sign is no digit
+		{"-179.999999", 9, 6, 3, true},
+		{"-1234.5", 9, 6, 4, false},
+		{"-0.0000001", 9, 6, 0, true},
+		// leading zeros are no digits
+		{"0001.5", 4, 3, 1, true},
+		{"-000999.9994", 6, 3, 3, true},
+		{"00000", 1, 0, 0, true},
+		// the rounding carries into another digit
+		{"999.9994", 6, 3, 3, true},
+		{"999.9995", 6, 3, 4, false},
+		{"-999.9995", 6, 3, 4, false},
+		{"0.9995", 3, 3, 1, false},
+		{"0.99949", 3, 3, 0, true},
+		{"999.9999995", 9, 6, 4, false},
+		{"99.5", 2, 0, 3, false},
+		{"99.4", 2, 0, 2, true},
+		// not plain decimals: left to the database
+		{"1e3", 6, 3, -1, true},
+		{"12,5", 6, 3, -1, true},
+		{"", 6, 3, -1, true},
+	} {
+		got, ok := WholeDigits(c.v, c.scale)
+		if !ok {
+			got = -1
+		}
+		if got != c.want {
+			t.Errorf("WholeDigits(%q, %d) = %d, want %d", c.v, c.scale, got, c.want)
+		}
+		if fits := FitsDecimal(c.v, c.precision, c.scale); fits != c.fits {
+			t.Errorf("FitsDecimal(%q, %d, %d) = %v, want %v", c.v, c.precision, c.scale, fits, c.fits)
+		}
+	}
+}
