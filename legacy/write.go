@@ -47,9 +47,10 @@ func (b *Backend) values(ctx context.Context, tx sqldb.Queryer, s *mappings.Spec
 // current row of id, read now; id "", or one legacy has no row for, is a
 // create, which starts from nothing. First of all, a create or update the
 // spec does not allow for the type is refused as the write refuses it
-// (InteractionError). A decimal the column would round is refused here
-// where introspection found the column's scale (PostgreSQL, MariaDB, SQL
-// Server; SQLite keeps the digits). What only the write can tell (a
+// (InteractionError). A decimal the column would round, or one with more
+// digits before the point than its precision leaves, is refused here
+// where introspection found the column's scale and precision (PostgreSQL,
+// MariaDB, SQL Server; SQLite keeps the digits). What only the write can tell (a
 // missing referenced row, a taken unique value) is not refused here.
 func (b *Backend) CheckWrite(ctx context.Context, typ, id string, body map[string]any) error {
 	s, err := b.spec(typ)
