@@ -45,10 +45,7 @@ func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /fhir/Patient/{id}", func(w http.ResponseWriter, r *http.Request) { patient(pool, w, r) })
 	mux.HandleFunc("GET /fhir/Observation", func(w http.ResponseWriter, r *http.Request) { observations(pool, w, r) })
-	log.Fatal(deployed.Serve(*listen, mux, *asDeployed, func(r *http.Request) string {
-		t, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/fhir/"), "/")
-		return t
-	}))
+	log.Fatal(deployed.Serve(*listen, mux, *asDeployed))
 }
 
 type obj = map[string]any

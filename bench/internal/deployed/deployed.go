@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,12 +29,12 @@ import (
 
 // Serve serves h on listen until it fails: bare (http.ListenAndServe, as
 // the baselines always did) or, with asDeployed, wrapped as the package
-// comment says. typ names the FHIR type of a path for the labels.
-func Serve(listen string, h http.Handler, asDeployed bool, typ func(*http.Request) string) error {
+// comment says.
+func Serve(listen string, h http.Handler, asDeployed bool) error {
 	if !asDeployed {
 		return http.ListenAndServe(listen, h)
 	}
-	srv := &http.Server{Addr: listen, Handler: wrap(h, typ),
+	srv := &http.Server{Addr: listen, Handler: wrap(h),
 		// as facade/server.go sets them
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
 	return srv.ListenAndServe()
@@ -47,7 +48,7 @@ type statusWriter struct {
 
 func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
 
-func wrap(h http.Handler, typ func(*http.Request) string) http.Handler {
+func wrap(h http.Handler) http.Handler {
 	m := newMetrics()
 	log := slog.NewJSONHandler(os.Stderr, nil)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -59,7 +60,8 @@ func wrap(h http.Handler, typ func(*http.Request) string) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
 		d := time.Since(start)
-		t, inter := typ(r), "search-type"
+		t, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/fhir/"), "/")
+		inter := "search-type"
 		if r.PathValue("id") != "" {
 			inter = "read"
 		}
