@@ -107,7 +107,7 @@ func (p *Publisher) send(ctx context.Context, s AsyncSink, l *lease, after int64
 	for i, r := range rows {
 		evs[i] = fromRow(r)
 	}
-	pctx, cancel := l.bound(ctx)
+	pctx, cancel := p.bound(ctx, l)
 	defer cancel()
 	return &flight{after: after, evs: evs, acks: s.Send(pctx, evs)}, nil
 }
@@ -122,7 +122,7 @@ func (p *Publisher) land(ctx context.Context, s Sink, l *lease, f flight) (whole
 		// is not settled, so the cursor cannot jump a gap
 		return false, 0, nil
 	}
-	wctx, cancel := l.bound(ctx)
+	wctx, cancel := p.bound(ctx, l)
 	n, err := f.acks.Wait(wctx)
 	err = leaseCut(ctx, wctx, err)
 	cancel()

@@ -107,7 +107,6 @@ type Publisher struct {
 type lease struct {
 	pos   int64
 	until time.Time
-	ttl   time.Duration
 }
 
 // outage is a sink's current run of rounds that ended ErrSinkUnavailable
@@ -270,7 +269,7 @@ func (p *Publisher) Deliver(ctx context.Context, s Sink) (int, time.Duration, er
 	// the batch must end while the lease holds: past it another facade may
 	// claim the sink and send from the stored cursor, and the two would
 	// send the same events, out of order
-	pctx, cancel := l.bound(ctx)
+	pctx, cancel := p.bound(ctx, l)
 	n, sendErr := s.Publish(pctx, evs)
 	sendErr = leaseCut(ctx, pctx, sendErr)
 	cancel()
@@ -303,9 +302,9 @@ func (p *Publisher) settle(ctx context.Context, s Sink, l *lease, evs []Event, n
 	return p.failed(ctx, s, evs[n], n, sendErr)
 }
 
-// bound is ctx ending a little before the lease does.
-func (l *lease) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithDeadline(ctx, l.until.Add(-l.ttl/10))
+// bound is ctx ending a little before the lease l does.
+func (p *Publisher) bound(ctx context.Context, l *lease) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(ctx, l.until.Add(-p.opt.Lease/10))
 }
 
 // claim is the sink's lease, taken or renewed in the control store when
@@ -323,7 +322,7 @@ func (p *Publisher) claim(ctx context.Context, s Sink) (*lease, error) {
 		p.held.Delete(s.Name())
 		return nil, nil
 	}
-	l := &lease{pos: pos, until: now.Add(p.opt.Lease), ttl: p.opt.Lease}
+	l := &lease{pos: pos, until: now.Add(p.opt.Lease)}
 	p.held.Store(s.Name(), l)
 	return l, nil
 }
