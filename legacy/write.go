@@ -57,9 +57,10 @@ func (b *Backend) CheckWrite(ctx context.Context, typ, id string, body map[strin
 	if err != nil {
 		return err
 	}
+	r := b.reader(ctx)
 	var old mappings.Row
 	if id != "" {
-		old, err = b.readRow(ctx, b.reader(ctx), s, id)
+		old, err = b.readRow(ctx, r, s, id)
 		if err != nil && !errors.Is(err, backend.ErrNotFound) {
 			return err
 		}
@@ -79,7 +80,7 @@ func (b *Backend) CheckWrite(ctx context.Context, typ, id string, body map[strin
 		return err
 	}
 	row, err := s.PlannedRow(b.db.Dialect, old, v, func(st mappings.Stmt, n int) ([]any, error) {
-		rs, err := sqldb.SQLReader(q).QueryRows(ctx, st.SQL, st.Args, n)
+		rs, err := r.QueryRows(ctx, st.SQL, st.Args, n)
 		if err != nil {
 			return nil, dbErr("lookup", err)
 		}

@@ -83,7 +83,10 @@ func (s *Spec) checkColumns(v Values) error {
 		if p := col.Precision; col.Kind == sqldb.KindDecimal && p > 0 && !sqldb.FitsDecimal(strings.TrimSpace(str), p, col.Scale) {
 			return &backend.ElementError{Path: s.PathOf(ref), Msg: fmt.Sprintf("has more than the %d digits before the point its legacy column holds (once rounded to %d decimal places)", p-col.Scale, col.Scale)}
 		}
-		if _, ok := coerce(col.Kind, str); col.Kind == sqldb.KindUUID && !ok {
+		if col.Kind != sqldb.KindUUID {
+			continue
+		}
+		if _, ok := coerce(col.Kind, str); !ok {
 			return &backend.ElementError{Path: s.PathOf(ref), Msg: "legacy holds a uuid here (lowercase, with hyphens): no resource has this id"}
 		}
 	}

@@ -138,7 +138,7 @@ func sentinelFor(status int) error {
 
 // Read implements backend.Backend.
 func (b *Backend) Read(ctx context.Context, typ, id string) (*backend.Resource, error) {
-	if !validID(id) {
+	if !backend.ValidID(id) {
 		return nil, fmt.Errorf("%w: %s/%s", backend.ErrNotFound, typ, id)
 	}
 	res, err := b.c.Do(ctx, http.MethodGet, typ+"/"+id, nil, nil)
@@ -150,10 +150,6 @@ func (b *Backend) Read(ctx context.Context, typ, id string) (*backend.Resource, 
 	}
 	return toResource(res.Body)
 }
-
-// validID is the FHIR id grammar; anything else cannot exist and must not
-// be spliced into a URL path.
-func validID(id string) bool { return backend.ValidID(id) }
 
 // QueryString renders a parsed search back into a query string for the
 // server (parameters passed through; _include is the facade's own work).
@@ -335,7 +331,7 @@ func withoutID(body map[string]any) map[string]any {
 // Update implements backend.Backend (PUT to the id; the server decides
 // whether update-as-create is allowed).
 func (b *Backend) Update(ctx context.Context, typ, id string, body map[string]any, ifMatch string) (*backend.Resource, bool, error) {
-	if !validID(id) {
+	if !backend.ValidID(id) {
 		return nil, false, fmt.Errorf("%w: %q is not a FHIR id", backend.ErrInvalid, id)
 	}
 	raw, err := json.Marshal(body)
@@ -360,7 +356,7 @@ func (b *Backend) Update(ctx context.Context, typ, id string, body map[string]an
 // Delete implements backend.Backend. A resource that is already gone is not
 // an error (FHIR delete is idempotent).
 func (b *Backend) Delete(ctx context.Context, typ, id string, ifMatch string) error {
-	if !validID(id) {
+	if !backend.ValidID(id) {
 		return nil
 	}
 	var hdr http.Header

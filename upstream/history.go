@@ -18,7 +18,7 @@ func (b *Backend) HistoryPolicy() backend.HistoryPolicy { return backend.AllVers
 
 // VRead implements backend.Versioned (GET Type/id/_history/vid).
 func (b *Backend) VRead(ctx context.Context, typ, id, vid string) (*backend.Resource, error) {
-	if !validID(id) || !validID(vid) {
+	if !backend.ValidID(id) || !backend.ValidID(vid) {
 		return nil, fmt.Errorf("%w: %s/%s/_history/%s", backend.ErrNotFound, typ, id, vid)
 	}
 	res, err := b.c.Do(ctx, http.MethodGet, typ+"/"+id+"/_history/"+vid, nil, nil)
@@ -59,7 +59,7 @@ type historyBundle struct {
 // the facade seals it again into its own page token, so the server's URLs
 // never reach a client.
 func (b *Backend) History(ctx context.Context, typ, id string, opts backend.HistoryOptions) (*backend.HistoryPage, error) {
-	if !validID(id) {
+	if !backend.ValidID(id) {
 		return nil, fmt.Errorf("%w: %s/%s", backend.ErrNotFound, typ, id)
 	}
 	path := typ + "/" + id + "/_history?_count=" + strconv.Itoa(max(opts.Count, 1))
