@@ -140,9 +140,7 @@ func (s *Server) parseEverything(c echo.Context, vals url.Values) (*everythingRu
 			return nil, err
 		}
 	}
-	for _, k := range []string{"_format", "_pretty", "_page"} {
-		run.vals.Del(k)
-	}
+	dropEnvelope(run.vals)
 	// noted before the parameters are checked: a refused request's record
 	// names what was asked too
 	s.noteQuery(c, run.vals.Encode())
