@@ -54,12 +54,11 @@ func (n *auditNote) recordQuery() string {
 	if vals == nil {
 		vals, _ = url.ParseQuery(n.askedRaw) // malformed: what parses, as URL.Query gives
 	}
-	q := url.Values{}
+	q := make(url.Values, len(vals))
 	for k, v := range vals {
-		if k != "_page" && k != "_format" && k != "_pretty" {
-			q[k] = v
-		}
+		q[k] = v
 	}
+	dropEnvelope(q)
 	return q.Encode()
 }
 

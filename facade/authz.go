@@ -113,6 +113,16 @@ func (s *Server) narrow(c echo.Context, typ string, q *search.Query, d auth.Deci
 	return nil
 }
 
+// readInGrant reads typ/id as a read under d does: through the grant's
+// own query when d is filtered (a resource outside it is the 404 of a
+// missing one), else straight from the backend.
+func (s *Server) readInGrant(c echo.Context, be backend.Backend, typ, id string, d auth.Decision) (*backend.Resource, error) {
+	if filtered(d) {
+		return s.findInGrant(c, be, typ, id, d)
+	}
+	return be.Read(c.Request().Context(), typ, id)
+}
+
 // findInGrant reads typ/id as a search of _id plus the narrowing
 // parameters — the check the backend applies to searches, so reads and
 // searches cannot disagree — and answers 404 when the resource is missing

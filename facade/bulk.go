@@ -332,13 +332,7 @@ func (s *Server) bulkGroupMembers(c echo.Context, run *bulkRun) error {
 	// read as a read of it would be: a Group the token's grant does not
 	// reach (user/Group.r?identifier=…) is the 404 of a missing one, not a
 	// list of members to export
-	var g *backend.Resource
-	var err error
-	if filtered(d) {
-		g, err = s.findInGrant(c, be, "Group", run.group, d)
-	} else {
-		g, err = be.Read(c.Request().Context(), "Group", run.group)
-	}
+	g, err := s.readInGrant(c, be, "Group", run.group, d)
 	if err != nil {
 		return err
 	}

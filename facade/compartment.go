@@ -179,14 +179,14 @@ func (s *Server) refsInCompartment(c echo.Context, typ string, m map[string]any)
 		if id == "" || (rt == "Patient" && id == own) {
 			continue
 		}
-		be := s.routes(c).BackendFor(rt)
-		if _, err := s.compartmentParam(rt); rt != "Patient" && (be == nil || err != nil) {
-			continue // not a type of the compartment (or not served here)
-		}
 		refused := &HTTPError{Status: 403, Code: "forbidden", Path: r.path,
 			Msg: fmt.Sprintf("%s refers to %s/%s, which is not a resource of the token's patient (or does not exist); a patient/ scope writes references inside its patient's compartment only", r.path, rt, id)}
 		if rt == "Patient" {
 			return refused
+		}
+		be := s.routes(c).BackendFor(rt)
+		if _, err := s.compartmentParam(rt); be == nil || err != nil {
+			continue // not a type of the compartment (or not served here)
 		}
 		// the reference in the backend's own query, under the compartment
 		// only: the token's scopes for rt do not matter, it learns nothing

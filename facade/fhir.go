@@ -93,12 +93,7 @@ func (s *Server) read(c echo.Context) error {
 		return err
 	}
 	id := c.Param("id")
-	var r *backend.Resource
-	if d := reqOf(c).decision; filtered(d) {
-		r, err = s.findInGrant(c, be, typ, id, d)
-	} else {
-		r, err = be.Read(c.Request().Context(), typ, id)
-	}
+	r, err := s.readInGrant(c, be, typ, id, reqOf(c).decision)
 	if err != nil {
 		return err
 	}

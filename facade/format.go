@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/fhirfacade/fhirfacade/internal/logcap"
 )
 
 // The facade speaks FHIR JSON only. No Go library it may depend on gives a
@@ -58,7 +60,7 @@ var fhirVersions = []string{"4.0", "4.0.0", "4.0.1"}
 // none asked, or R4). mime.ParseMediaType lower-cases parameter names.
 func otherVersion(params map[string]string) string {
 	if v, ok := params["fhirversion"]; ok && !oneOf(strings.TrimSpace(v), fhirVersions) {
-		return clip(v, 20)
+		return logcap.Cut(v, 20)
 	}
 	return ""
 }
@@ -138,7 +140,7 @@ func checkFormat(c echo.Context) error {
 		return errVersion(http.StatusNotAcceptable, "Accept", version)
 	}
 	// the client's text, named but bounded
-	return errNotAcceptable("Accept: " + clip(acc, 100))
+	return errNotAcceptable("Accept: " + logcap.Cut(acc, 100))
 }
 
 // formatParam accepts a _format value that means JSON (it overrides

@@ -159,3 +159,21 @@ func TestFHIRVersion(t *testing.T) {
 		t.Fatalf("%v patients after the creates, want %d", got.body["total"], patients+1)
 	}
 }
+
+// TestRefusalQuotesValidUTF8: a 406 names the client's Accept cut to a
+// bound at a character boundary: a value cut mid-character read back as
+// U+FFFD in the OperationOutcome.
+func TestRefusalQuotesValidUTF8(t *testing.T) {
+	e := newEnv(t, testutil.SQLite)
+	for _, tc := range []struct{ name, accept string }{
+		// 21 bytes, then 2-byte runes: byte 100 falls inside one
+		{"cut inside a rune", "application/fhir+xml," + strings.Repeat("é", 60)},
+		{"cut on a boundary", "application/fhir+xml, " + strings.Repeat("é", 60)},
+	} {
+		r := e.do("GET", "/fhir/metadata", "", "Accept", tc.accept)
+		e.wantStatus(r, 406, tc.name)
+		if strings.Contains(string(r.raw), "\\ufffd") || strings.ContainsRune(string(r.raw), '\uFFFD') {
+			t.Errorf("%s: the refusal quotes a cut character: %s", tc.name, r.raw)
+		}
+	}
+}

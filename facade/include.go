@@ -40,10 +40,10 @@ func (s *Server) includes(typ string, vals []string, strict bool, warnings *[]st
 		info, _ := s.typeInfo(typ)
 		path, target, ok := info.IncludePath(parts[1])
 		if !ok || (len(parts) == 3 && parts[2] != target) {
-			if strict && ok {
+			switch {
+			case strict && ok:
 				return nil, httpErr(400, "not-supported", fmt.Sprintf("_include=%s: %s of %s refers to %s, not %s", v, parts[1], typ, target, parts[2]))
-			}
-			if strict {
+			case strict:
 				return nil, httpErr(400, "not-supported", fmt.Sprintf("_include=%s: %s has no reference parameter %q", v, typ, parts[1]))
 			}
 			*warnings = append(*warnings, fmt.Sprintf("_include=%s is not supported and was ignored", v))

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/fhirfacade/fhirfacade/internal/logcap"
 )
 
 // Every route the facade mounts answers every method: the ones it serves
@@ -88,7 +90,7 @@ func notAllowed(path, allow string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Set("Allow", allow)
 		return httpErr(http.StatusMethodNotAllowed, "not-supported",
-			clip(c.Request().Method, 20)+" is not supported on "+path+"; it serves "+allow)
+			logcap.Cut(c.Request().Method, 20)+" is not supported on "+path+"; it serves "+allow)
 	}
 }
 
@@ -123,12 +125,4 @@ func (s *Server) allowWithout(path, method string) (string, bool) {
 		out = append(out, m)
 	}
 	return strings.Join(out, ", "), true
-}
-
-// clip bounds a client-supplied value named in an answer.
-func clip(v string, n int) string {
-	if len(v) > n {
-		return v[:n] + "…"
-	}
-	return v
 }

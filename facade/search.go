@@ -116,9 +116,7 @@ func (s *Server) parseSearch(c echo.Context, vals url.Values) (*searchRun, error
 			return nil, err
 		}
 	}
-	for _, k := range []string{"_format", "_pretty", "_page"} {
-		run.vals.Del(k)
-	}
+	dropEnvelope(run.vals)
 	if run.q, err = search.ParseQuery(run.vals); err != nil {
 		return nil, err
 	}
@@ -381,5 +379,16 @@ func normalizeRefs(spec interface{ ReferenceTarget(string) string }, q *search.Q
 			}
 		}
 		q.Params[i].Modifier = ""
+	}
+}
+
+// envelopeParams are the parameters of a search request that are not the
+// search: the page token and the answer's format.
+var envelopeParams = []string{"_format", "_pretty", "_page"}
+
+// dropEnvelope deletes envelopeParams from vals.
+func dropEnvelope(vals url.Values) {
+	for _, k := range envelopeParams {
+		vals.Del(k)
 	}
 }
