@@ -19,7 +19,8 @@ import (
 //
 // checkRaw's byte scan cannot name an element (it keeps no path), so the
 // check lives in this walk of the decoded body, which the period check
-// already made: one walk, no second pass.
+// already made: both checks share one walk (the structure validation and,
+// for patient-scoped writes, the reference check walk the body too).
 func checkElements(v any, path string) error {
 	switch t := v.(type) {
 	case string:
